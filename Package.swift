@@ -1,0 +1,134 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings shared by every target of ours: strict concurrency and the upcoming features the style guide asks for.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "imdswatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "imdswatch", targets: ["imdswatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // C shims: the only places that see libcurl and libsystemd.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+
+        // HTTP client over a libcurl easy handle, shared by the IMDS client and webhooks.
+        .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strictSettings),
+        // IMDSv2: endpoint, tokens, retries, typed decoding of every lifecycle path.
+        .target(
+            name: "IMDS",
+            dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // The event model: types, the v1 payload, the dispatch interface.
+        .target(name: "Events", dependencies: [], swiftSettings: strictSettings),
+        // The configuration file (TOML), environment and defaults.
+        .target(
+            name: "Config",
+            dependencies: ["TOMLKit", "Events"],
+            swiftSettings: strictSettings
+        ),
+        // Sources, change detection, persisted state, the poll loop.
+        .target(
+            name: "Watch",
+            dependencies: [
+                "IMDS", "Events",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // hooks.d discovery and execution.
+        .target(
+            name: "Hooks",
+            dependencies: [
+                "Events",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Webhook delivery: outbox, retries, signing, formats.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "HTTP", "Events",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // journald log handler, stderr log handler, sd_notify.
+        .target(
+            name: "Journal",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // A strict IMDSv2 simulator with a control API and scenarios.
+        .target(
+            name: "Simulator",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The command line: parses flags and wires the modules together.
+        .executableTarget(
+            name: "imdswatch",
+            dependencies: [
+                "IMDS", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Simulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Fakes shared by the test targets.
+        .target(
+            name: "IMDSWatchTestKit",
+            dependencies: ["HTTP", "Simulator", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/IMDSWatchTestKit",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "IMDSTests", dependencies: ["IMDS", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "EventsTests", dependencies: ["Events"], swiftSettings: strictSettings),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
+        .testTarget(name: "WatchTests", dependencies: ["Watch", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "HooksTests", dependencies: ["Hooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        // Tests that drive the built `imdswatch` binary as a user would.
+        .testTarget(name: "EndToEndTests", dependencies: ["IMDSWatchTestKit"], swiftSettings: strictSettings),
+    ]
+)

@@ -1,0 +1,105 @@
+/// An HTTP request as the transports understand it: method, URL, headers, body and limits.
+public struct HTTPRequest: Sendable, Equatable {
+    /// The methods imdswatch uses.
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case put = "PUT"
+        case post = "POST"
+    }
+
+    /// The request method.
+    public var method: Method
+    /// The absolute URL.
+    public var url: String
+    /// Header fields in the order they are sent.
+    public var headers: [HTTPHeader]
+    /// The body; `nil` sends none.
+    public var body: [UInt8]?
+    /// Time allowed to establish the connection.
+    public var connectTimeout: Duration
+    /// Time allowed for the whole exchange, connection included.
+    public var totalTimeout: Duration
+    /// The largest response body accepted; a larger one fails with ``HTTPError/Code/responseTooLarge``.
+    public var maxResponseBytes: Int
+
+    /// Creates a request.
+    /// - Parameters:
+    ///   - method: The method.
+    ///   - url: The absolute URL.
+    ///   - headers: Header fields, in order.
+    ///   - body: The body, or `nil`.
+    ///   - connectTimeout: Time allowed to connect (default 1 s).
+    ///   - totalTimeout: Time allowed for the whole exchange (default 2 s).
+    ///   - maxResponseBytes: Response size cap (default 1 MiB).
+    public init(
+        method: Method,
+        url: String,
+        headers: [HTTPHeader] = [],
+        body: [UInt8]? = nil,
+        connectTimeout: Duration = .seconds(1),
+        totalTimeout: Duration = .seconds(2),
+        maxResponseBytes: Int = 1 << 20
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.connectTimeout = connectTimeout
+        self.totalTimeout = totalTimeout
+        self.maxResponseBytes = maxResponseBytes
+    }
+}
+
+/// One header field.
+public struct HTTPHeader: Sendable, Equatable {
+    /// The field name, as sent or received.
+    public var name: String
+    /// The field value, without surrounding white space.
+    public var value: String
+
+    /// Creates a header field.
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A complete HTTP response.
+public struct HTTPResponse: Sendable, Equatable {
+    /// The status code.
+    public var status: Int
+    /// Header fields of the final response (not of redirects or `100 Continue`).
+    public var headers: [HTTPHeader]
+    /// The body bytes.
+    public var body: [UInt8]
+    /// How many new connections the transport opened for this exchange (0 when a kept-alive one was reused).
+    public var newConnections: Int
+
+    /// Creates a response.
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], newConnections: Int = 0) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.newConnections = newConnections
+    }
+
+    /// The value of the first header named `name`, compared without regard to case.
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+
+    /// The body decoded as UTF-8, with invalid sequences repaired.
+    public var bodyText: String {
+        String(decoding: body, as: UTF8.self)
+    }
+}
+
+/// Sends HTTP requests. Implemented over libcurl by ``CurlTransport``; tests inject fakes.
+public protocol HTTPTransport: Sendable {
+    /// Sends one request and waits for the complete response.
+    /// - Parameter request: The request.
+    /// - Returns: The response, whatever its status code: a 404 or a 500 is a response, not an error.
+    /// - Throws: ``HTTPError`` when no complete response arrived (connection, timeout, size cap, TLS).
+    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse
+}

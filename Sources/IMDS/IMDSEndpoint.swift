@@ -1,0 +1,84 @@
+/// Where the Instance Metadata Service is, resolved the way the AWS SDKs do.
+public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
+    /// The IPv4 link-local endpoint.
+    public static let ipv4 = IMDSEndpoint(uncheckedBaseURL: "http://169.254.169.254")
+    /// The IPv6 endpoint (Nitro instances).
+    public static let ipv6 = IMDSEndpoint(uncheckedBaseURL: "http://[fd00:ec2::254]")
+
+    /// The base URL without a trailing slash, e.g. `http://169.254.169.254`.
+    public let baseURL: String
+
+    private init(uncheckedBaseURL: String) {
+        self.baseURL = uncheckedBaseURL
+    }
+
+    /// Validates an endpoint URL given by the user.
+    /// - Parameter url: An `http://` URL with a host and optional port (a trailing `/` or `/latest` is accepted).
+    /// - Throws: ``IMDSError`` with code `invalidConfiguration` naming the URL and what is wrong with it.
+    public init(url: String) throws(IMDSError) {
+        var base = url.trimmingWhitespace()
+        while base.hasSuffix("/") { base.removeLast() }
+        if base.hasSuffix("/latest") { base.removeLast("/latest".count) }
+        guard base.lowercased().hasPrefix("http://") || base.lowercased().hasPrefix("https://") else {
+            throw IMDSError(
+                code: .invalidConfiguration, path: "", endpoint: url,
+                message: "invalid IMDS endpoint \(url): it must start with http:// (for example http://169.254.169.254)"
+            )
+        }
+        let hostPart = base.drop { $0 != "/" }.dropFirst(2)
+        guard !hostPart.isEmpty, !hostPart.contains("/") else {
+            throw IMDSError(
+                code: .invalidConfiguration, path: "", endpoint: url,
+                message: "invalid IMDS endpoint \(url): expected scheme://host[:port] with no path"
+            )
+        }
+        self.baseURL = base
+    }
+
+    /// Resolves the endpoint: `flag`, else `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else by
+    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE` (`IPv4`, the default, or `IPv6`).
+    /// - Parameters:
+    ///   - flag: The `--endpoint` value or the config file's, if any (the caller applies that precedence).
+    ///   - environment: The process environment.
+    /// - Throws: ``IMDSError`` when `AWS_EC2_METADATA_DISABLED` is `true`, the URL is invalid, or the mode is unknown.
+    public static func resolve(flag: String?, environment: [String: String]) throws(IMDSError) -> IMDSEndpoint {
+        if environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() == "true" {
+            throw IMDSError(
+                code: .disabledByEnvironment, path: "", endpoint: "",
+                message: "IMDS access is disabled by AWS_EC2_METADATA_DISABLED=true; unset it to let imdswatch read instance metadata"
+            )
+        }
+        if let flag, !flag.isEmpty {
+            return try IMDSEndpoint(url: flag)
+        }
+        if let url = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"], !url.isEmpty {
+            return try IMDSEndpoint(url: url)
+        }
+        switch environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"]?.lowercased() {
+        case nil, "", "ipv4": return .ipv4
+        case "ipv6": return .ipv6
+        case let other?:
+            throw IMDSError(
+                code: .invalidConfiguration, path: "", endpoint: "",
+                message: "invalid AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE \(other): expected IPv4 or IPv6"
+            )
+        }
+    }
+
+    /// The full URL of a path relative to `/latest/`.
+    public func url(for path: String) -> String {
+        baseURL + "/latest/" + path.drop { $0 == "/" }
+    }
+
+    public var description: String { baseURL }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[start...end])
+    }
+}

@@ -1,0 +1,69 @@
+public import HTTP
+
+/// Why an IMDS read failed. An error is never the same as "absent": absence is a `nil` value, not an error.
+public struct IMDSError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Code: String, Sendable, Equatable {
+        /// `AWS_EC2_METADATA_DISABLED=true`: the user asked for no IMDS access.
+        case disabledByEnvironment
+        /// Nothing listens at the endpoint: not on EC2, or the wrong endpoint.
+        case unreachable
+        /// The token PUT got no answer in time while the host is routable: the hop-limit symptom.
+        case tokenTimedOut
+        /// A request (not the token PUT) timed out.
+        case timedOut
+        /// 403: IMDS is turned off for this instance, or the request was refused.
+        case forbidden
+        /// 401 even with a fresh token.
+        case unauthorized
+        /// 400: the service rejected the request (for the token PUT: a bad TTL).
+        case badRequest
+        /// A 5xx status, after retries.
+        case serverError
+        /// Any other unexpected status.
+        case unexpectedStatus
+        /// The response exceeded the size cap.
+        case responseTooLarge
+        /// The connection broke before a complete response.
+        case connectionReset
+        /// The body could not be decoded as the path's format.
+        case malformedResponse
+        /// The endpoint URL or the environment is invalid.
+        case invalidConfiguration
+        /// Any other transport failure.
+        case transport
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// The path (relative to `/latest/`) or operation that failed.
+    public var path: String
+    /// The endpoint base URL.
+    public var endpoint: String
+    /// The HTTP status, when one arrived.
+    public var status: Int?
+    /// The transport error underneath, when there was one.
+    public var underlying: HTTPError?
+    /// A one-line explanation for operators.
+    public var message: String
+
+    /// Creates an error.
+    public init(code: Code, path: String, endpoint: String, status: Int? = nil, underlying: HTTPError? = nil, message: String) {
+        self.code = code
+        self.path = path
+        self.endpoint = endpoint
+        self.status = status
+        self.underlying = underlying
+        self.message = message
+    }
+
+    /// True for failures a later attempt may not repeat (5xx, timeouts, broken connections).
+    public var isTransient: Bool {
+        switch code {
+        case .serverError, .timedOut, .tokenTimedOut, .connectionReset, .unreachable, .transport: true
+        default: false
+        }
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import HTTP
+import IMDS
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options of every command that reads IMDS.
+struct IMDSOptions: ParsableArguments {
+    @Option(name: .long, help: "IMDS base URL (default: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else by $AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE http://169.254.169.254 or http://[fd00:ec2::254]).")
+    var endpoint: String?
+
+    @Option(name: .long, help: "Seconds allowed per IMDS request (connect: at most 1).")
+    var imdsTimeout: Double = 2
+
+    func validate() throws {
+        guard imdsTimeout > 0, imdsTimeout <= 300 else {
+            throw ValidationError("--imds-timeout must be between 0 and 300 seconds, got \(imdsTimeout)")
+        }
+    }
+
+    /// A client for the resolved endpoint over libcurl.
+    func makeClient() throws -> IMDSClient<ContinuousClock> {
+        let resolved: IMDSEndpoint
+        do {
+            resolved = try IMDSEndpoint.resolve(flag: endpoint, environment: ProcessEnvironment.current)
+        } catch {
+            printError("imdswatch: \(error.message)")
+            throw ExitCode(2)
+        }
+        let total = Duration.milliseconds(Int64(imdsTimeout * 1000))
+        return IMDSClient(
+            endpoint: resolved,
+            transport: CurlTransport(options: .init(proxy: .never)),
+            configuration: .init(connectTimeout: min(.seconds(1), total), totalTimeout: total),
+            clock: ContinuousClock()
+        )
+    }
+}
+
+/// The process environment as a dictionary.
+enum ProcessEnvironment {
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let pair = String(cString: entry)
+            if let equals = pair.firstIndex(of: "=") {
+                result[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    var text = line
+    if !text.hasSuffix("\n") { text += "\n" }
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
