@@ -115,7 +115,11 @@ let package = Package(
         // Fakes shared by the test targets.
         .target(
             name: "IMDSWatchTestKit",
-            dependencies: ["HTTP", "Simulator", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HTTP", "Simulator", "Events",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             path: "Tests/IMDSWatchTestKit",
             swiftSettings: strictSettings
         ),
