@@ -1,0 +1,86 @@
+import Events
+import Testing
+
+@Suite struct TimestampTests {
+    @Test func formatsWholeSeconds() {
+        #expect(Timestamp.rfc3339(seconds: 0) == "1970-01-01T00:00:00Z")
+        #expect(Timestamp.rfc3339(seconds: 1_795_953_600) == "2026-11-29T12:00:00Z")
+    }
+
+    @Test func formatsMilliseconds() {
+        #expect(Timestamp.rfc3339Milliseconds(1_795_953_481_532) == "2026-11-29T11:58:01.532Z")
+        #expect(Timestamp.rfc3339Milliseconds(5) == "1970-01-01T00:00:00.005Z")
+    }
+
+    @Test func civilRoundTrip() {
+        let seconds = Timestamp.epochSeconds(year: 2024, month: 2, day: 29, hour: 23, minute: 59, second: 58)
+        #expect(Timestamp.rfc3339(seconds: seconds) == "2024-02-29T23:59:58Z")
+        #expect(Timestamp.epochSeconds(year: 2019, month: 1, day: 21, hour: 9, minute: 0, second: 43) == 1_548_061_243)
+    }
+}
+
+@Suite struct JSONTests {
+    @Test func serializesInOrderWithEscapes() {
+        let value: JSONValue = ["b": "x\"y\n", "a": [1, true, nil], "c": .number(1.5)]
+        #expect(value.serialized() == #"{"b":"x\"y\n","a":[1,true,null],"c":1.5}"#)
+    }
+
+    @Test func escapesControlCharacters() {
+        #expect(JSONValue.string("\u{01}").serialized() == #""\u0001""#)
+    }
+
+    @Test func parsesWhatItSerializes() throws {
+        let value: JSONValue = ["k": ["nested": [1, 2, "three"]], "u": "é\u{1F600}"]
+        #expect(try JSONDocument.parse(value.serialized()) == value)
+    }
+
+    @Test func parsesTabIndentedDocuments() throws {
+        let text = "{\n\t\"action\": \"terminate\",\n\t\"time\": \"2017-09-18T08:22:00Z\"\n}"
+        let value = try JSONDocument.parse(text)
+        #expect(value["action"] == "terminate")
+    }
+
+    @Test func rejectsGarbageWithOffset() {
+        #expect(throws: JSONDocument.SyntaxError.self) { try JSONDocument.parse("{\"a\": }") }
+        #expect(throws: JSONDocument.SyntaxError.self) { try JSONDocument.parse("[1,2") }
+        #expect(throws: JSONDocument.SyntaxError.self) { try JSONDocument.parse(String(repeating: "[", count: 1000)) }
+    }
+
+    @Test func decodesSurrogatePairs() throws {
+        #expect(try JSONDocument.parse(#""\ud83d\ude00""#) == .string("\u{1F600}"))
+    }
+
+    @Test func embedKeepsPlainTextAsString() {
+        #expect(JSONDocument.embed("i-0123") == .string("i-0123"))
+        #expect(JSONDocument.embed("{\"a\":1}") == ["a": 1])
+    }
+}
+
+
+@Suite struct EventPayloadTests {
+    let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1",
+                                availabilityZone: "eu-west-1b", accountID: "123456789012")
+
+    @Test func payloadHasEveryContractField() throws {
+        let event = Event(id: "abc", type: .spotInterruption, detectedAtMilliseconds: 1_795_953_481_532,
+                          instance: instance, data: ["action": "terminate", "time": "2026-11-29T12:00:00Z"])
+        let parsed = try JSONDocument.parse(String(decoding: event.payloadBytes(), as: UTF8.self))
+        #expect(parsed["schema"] == "imdswatch.event/v1")
+        #expect(parsed["id"] == "abc")
+        #expect(parsed["type"] == "spot-interruption")
+        #expect(parsed["detected_at"] == "2026-11-29T11:58:01.532Z")
+        #expect(parsed["source"] == "meta-data/spot/instance-action")
+        #expect(parsed["instance"]?["availability_zone"] == "eu-west-1b")
+        #expect(parsed["previous"] == .null)
+        #expect(parsed["synthetic"] == .bool(false))
+        #expect(event.deadline == "2026-11-29T12:00:00Z")
+    }
+
+    @Test func maintenanceDeadlineIsNotBefore() {
+        let event = Event(id: "m", type: .maintenanceScheduled, detectedAtMilliseconds: 0, instance: instance,
+                          data: ["not_before": "2026-12-01T09:00:00Z"])
+        #expect(event.deadline == "2026-12-01T09:00:00Z")
+        let tags = Event(id: "t", type: .tagsChanged, detectedAtMilliseconds: 0, instance: instance, data: [:])
+        #expect(tags.deadline == nil)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Runs the built `imdswatch` binary (or any program) the way a user would, for end-to-end tests.
+public enum ProcessRunner {
+    /// The outcome of a finished process.
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var elapsed: Duration
+    }
+
+    /// The path of the `imdswatch` binary under test: `$IMDSWATCH_BIN`, else next to the test bundle.
+    public static var imdswatchPath: String {
+        if let path = ProcessInfo.processInfo.environment["IMDSWATCH_BIN"], !path.isEmpty {
+            return path
+        }
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var directory = bundle
+        // On Linux the test binary sits in .build/<triple>/debug/; walk up until an imdswatch binary appears.
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("imdswatch").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return bundle.appendingPathComponent("imdswatch").path
+    }
+
+    /// Runs a program to completion (or kills it after `timeout`) and captures its output.
+    /// - Parameters:
+    ///   - executable: Absolute path of the program.
+    ///   - arguments: Its arguments.
+    ///   - environment: Extra environment variables, added to this process's.
+    ///   - removing: Environment variables to remove.
+    ///   - stdin: Bytes written to its standard input.
+    ///   - timeout: The longest it may run.
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        removing: [String] = [],
+        stdin: String? = nil,
+        timeout: Duration = .seconds(30)
+    ) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for key in removing { env.removeValue(forKey: key) }
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        let started = ContinuousClock.now
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        let collector = OutputCollector(out: out, err: err)
+        let deadline = started + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        if process.isRunning {
+            process.terminate()
+            Thread.sleep(forTimeInterval: 0.2)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        let (stdout, stderr) = collector.finish()
+        return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr, elapsed: ContinuousClock.now - started)
+    }
+
+    /// Runs the `imdswatch` binary under test.
+    public static func imdswatch(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        removing: [String] = [],
+        timeout: Duration = .seconds(30)
+    ) throws -> Outcome {
+        try run(imdswatchPath, arguments, environment: environment, removing: removing, timeout: timeout)
+    }
+}
+
+/// Drains a process's stdout and stderr on background threads so that a chatty process never blocks on a full pipe.
+private final class OutputCollector: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var stdout = Data()
+    private var stderr = Data()
+
+    init(out: Pipe, err: Pipe) {
+        group.enter()
+        DispatchQueue.global().async {
+            self.stdout = out.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            self.stderr = err.fileHandleForReading.readDataToEndOfFile()
+            self.group.leave()
+        }
+    }
+
+    func finish() -> (String, String) {
+        group.wait()
+        return (String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
