@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import Foundation
+public import Logging
 
 /// Tells systemd about the service's state through `$NOTIFY_SOCKET` (`Type=notify`, `WatchdogSec=`).
 ///
@@ -27,6 +28,21 @@ public struct SystemdNotifier: Sendable, Hashable {
         let address = environment["NOTIFY_SOCKET"] ?? ""
         self.socketAddress = address.isEmpty ? nil : address
         self.watchdogInterval = Self.watchdogInterval(environment: environment, processID: processID)
+    }
+
+    /// The variables systemd sets for the main process only. Remove them from the environment of child
+    /// processes (hooks), so a notify-aware child does not talk to systemd on the service's behalf.
+    public static let environmentVariables: Set<String> = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
+
+    /// A pinger for ``watchdogInterval``, or `nil` when systemd expects no pings (no `WatchdogSec=`) or
+    /// notifications are off.
+    /// - Parameters:
+    ///   - heartbeat: The liveness signal the poll loop bumps after each round.
+    ///   - logger: Where failed pings are reported.
+    /// - Returns: The pinger to run for the lifetime of the service.
+    public func watchdogPinger(heartbeat: Heartbeat, logger: Logger) -> WatchdogPinger? {
+        guard isEnabled, let watchdogInterval else { return nil }
+        return WatchdogPinger(notifier: self, heartbeat: heartbeat, interval: watchdogInterval, logger: logger)
     }
 
     /// Whether notifications go anywhere.

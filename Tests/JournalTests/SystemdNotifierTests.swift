@@ -60,6 +60,15 @@ struct SystemdNotifierTests {
         #expect(throws: JournalError(code: .notifyAddress, context: "relative.sock")) { try notifier.ready() }
     }
 
+    @Test func makesAPingerOnlyWhenSystemdExpectsPings() {
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let heartbeat = Heartbeat()
+        let watched = SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x.sock", "WATCHDOG_USEC": "30000000"])
+        #expect(watched.watchdogPinger(heartbeat: heartbeat, logger: logger)?.interval == .seconds(15))
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x.sock"]).watchdogPinger(heartbeat: heartbeat, logger: logger) == nil)
+        #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "30000000"]).watchdogPinger(heartbeat: heartbeat, logger: logger) == nil)
+    }
+
     @Test(arguments: [
         (["WATCHDOG_USEC": "30000000"], Duration?.some(.seconds(15))),
         (["WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "4242"], .some(.seconds(15))),
