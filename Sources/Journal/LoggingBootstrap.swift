@@ -1,0 +1,54 @@
+public import Logging
+public import Foundation
+
+/// Chooses the log backend once, in `main`.
+public enum LoggingBootstrap {
+    /// Resolves `target` and calls `LoggingSystem.bootstrap` with the matching handler. Call it once per process,
+    /// before the first `Logger` is created (swift-log traps on a second bootstrap).
+    /// - Parameters:
+    ///   - target: `--log-target`.
+    ///   - level: The lowest level written.
+    ///   - environment: The process environment, read for `$JOURNAL_STREAM` and `$INVOCATION_ID`.
+    ///   - metadataProvider: Contextual metadata added to every entry, if any.
+    /// - Returns: Where entries go.
+    @discardableResult
+    public static func bootstrap(
+        target: LogTarget,
+        level: Logger.Level,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        metadataProvider: Logger.MetadataProvider? = nil
+    ) -> LogDestination {
+        let destination = target.resolve(environment: environment)
+        let factory = handlerFactory(destination: destination, level: level, environment: environment)
+        LoggingSystem.bootstrap({ label, provider in factory(label, provider) }, metadataProvider: metadataProvider)
+        return destination
+    }
+
+    /// A handler factory for `destination`, for tests and for callers that bootstrap themselves.
+    ///
+    /// Journal handlers made by one factory share one stderr fallback, so the "journald unavailable" warning
+    /// appears once per process.
+    /// - Parameters:
+    ///   - destination: Where entries go.
+    ///   - level: The lowest level written.
+    ///   - environment: The process environment (for the stderr format).
+    /// - Returns: A factory taking a label and an optional metadata provider.
+    public static func handlerFactory(
+        destination: LogDestination,
+        level: Logger.Level,
+        environment: [String: String]
+    ) -> @Sendable (String, Logger.MetadataProvider?) -> any LogHandler {
+        let format = StderrLineFormat.forEnvironment(environment)
+        switch destination {
+        case .stderr:
+            return { label, provider in
+                StderrLogHandler(label: label, logLevel: level, format: format, metadataProvider: provider)
+            }
+        case .journal:
+            let fallback = StderrFallback(format: format)
+            return { label, provider in
+                JournalLogHandler(label: label, logLevel: level, metadataProvider: provider, fallback: fallback)
+            }
+        }
+    }
+}
