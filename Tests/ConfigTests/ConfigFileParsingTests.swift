@@ -105,6 +105,21 @@ struct ConfigFileParsingTests {
         #expect(settings.hookTimeout == .seconds(90))
     }
 
+    @Test func documentedExamplePasses() throws {
+        let page = try FileSystem.readText(repositoryRoot + "/docs/configuration.md")
+        let start = try #require(page.firstRange(of: "```toml\n"))
+        let end = try #require(page[start.upperBound...].firstRange(of: "```"))
+        let file = try ConfigFile.parse(String(page[start.upperBound..<end.lowerBound]), path: "configuration.md")
+        let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
+        #expect(settings.webhooks.count == 2)
+        #expect(settings.settings(for: .asg).enabled == false)
+    }
+
+    @Test func crlfLineEndingsKeepLineNumbers() {
+        let found = issues("interval = 2\r\n\r\ndry_run = 1\r\n")
+        #expect(found.map(\.line) == [3])
+    }
+
     @Test func connectTimeoutNeverExceedsTheTotal() throws {
         let file = try ConfigFile.parse("imds_timeout = 0.5\n[[webhook]]\nurl = \"https://x.example\"\ntimeout = 2\n", path: "t.toml")
         let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())

@@ -29,16 +29,17 @@ struct ConfigCheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessEnvironment.current
-        guard let path = ConfigFile.locate(explicit: file, environment: environment) else {
-            print("no config file at \(ConfigFile.defaultPath): the defaults apply")
-            printSummary(Settings())
-            return
-        }
+        let path = ConfigFile.locate(explicit: file, environment: environment)
         do {
             let settings = try Settings.resolve(
-                file: try ConfigFile.load(path: path), environment: environment, overrides: Overrides()
+                file: try path.map { path throws(ConfigError) in try ConfigFile.load(path: path) },
+                environment: environment, overrides: Overrides()
             )
-            print("\(path): OK")
+            if let path {
+                print("\(path): OK")
+            } else {
+                print("no config file at \(ConfigFile.defaultPath): the defaults apply")
+            }
             printSummary(settings)
         } catch {
             for issue in error.issues { printError(issue.description) }

@@ -52,7 +52,6 @@ struct CommonOptions: ParsableArguments {
     /// Checks each flag on its own; one line per bad flag, naming it.
     func validate() throws {
         do {
-            _ = try overrides(imds: nil)
             _ = try Settings.resolve(file: nil, environment: [:], overrides: overrides(imds: nil))
         } catch {
             throw ValidationError(error.description)
