@@ -11,8 +11,22 @@ extension Settings {
 
     /// The least severe level logged; the names and order of swift-log's `Logger.Level`.
     public enum LogLevel: String, CaseIterable, Sendable, Comparable {
-        case trace, debug, info, notice, warning, error, critical
+        /// Everything, including per-request detail.
+        case trace
+        /// Diagnostics for debugging.
+        case debug
+        /// Normal operation (the default).
+        case info
+        /// Conditions worth noticing.
+        case notice
+        /// Problems that do not stop the daemon.
+        case warning
+        /// Failures, such as a failing hook.
+        case error
+        /// Failures that stop the daemon.
+        case critical
 
+        /// Orders levels from `trace` (least severe) to `critical`.
         public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
             let order = LogLevel.allCases
             return (order.firstIndex(of: lhs) ?? 0) < (order.firstIndex(of: rhs) ?? 0)

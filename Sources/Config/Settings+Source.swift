@@ -25,6 +25,7 @@ extension Settings {
             }
         }
 
+        /// Orders sources as ``allCases`` lists them.
         public static func < (lhs: Source, rhs: Source) -> Bool {
             let order = Source.allCases
             return (order.firstIndex(of: lhs) ?? 0) < (order.firstIndex(of: rhs) ?? 0)
