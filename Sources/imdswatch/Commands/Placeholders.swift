@@ -26,8 +26,3 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run the demo (not yet implemented).")
     func run() async throws { throw ValidationError("imdswatch demo is not implemented yet") }
 }
-
-struct ConfigCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Validate a config file (not yet implemented).")
-    func run() async throws { throw ValidationError("imdswatch config is not implemented yet") }
-}

@@ -1,0 +1,117 @@
+public import Events
+
+extension Settings {
+    /// The body format of a webhook.
+    public enum WebhookFormat: String, CaseIterable, Sendable {
+        /// The `imdswatch.event/v1` payload.
+        case json
+        /// CloudEvents 1.0 structured JSON.
+        case cloudevents
+        /// `{"text": …}`, one line.
+        case slack
+        /// A Mustache template (`template_file`) rendered with the payload.
+        case template
+    }
+
+    /// Settings shared by every webhook: the `[webhook_defaults]` table, also applied to `--webhook` URLs.
+    public struct WebhookDefaults: Sendable, Equatable {
+        /// Body format; default ``WebhookFormat/json``.
+        public var format: WebhookFormat
+        /// Mustache template, required when ``format`` is ``WebhookFormat/template``.
+        public var templateFile: String?
+        /// `Content-Type` of the body; `nil` lets the format choose.
+        public var contentType: String?
+        /// File holding the HMAC key for `X-Imdswatch-Signature-256`.
+        public var secretFile: String?
+        /// Extra request headers.
+        public var headers: [String: String]
+        /// The event types sent; empty means all.
+        public var events: Set<EventType>
+        /// Time allowed to connect; never more than ``timeout``.
+        public var connectTimeout: Duration
+        /// Time allowed per attempt.
+        public var timeout: Duration
+        /// Proxy URL; `nil` means none (proxy environment variables are not read).
+        public var proxy: String?
+        /// CA bundle (PEM) to verify the server with, instead of the system's.
+        public var caBundle: String?
+        /// How long a delivery is retried before it is dropped.
+        public var maxAge: Duration
+        /// Whether 3xx redirects are followed.
+        public var followRedirects: Bool
+
+        /// The built-in defaults.
+        public init() {
+            format = .json
+            templateFile = nil
+            contentType = nil
+            secretFile = nil
+            headers = [:]
+            events = []
+            connectTimeout = .seconds(3)
+            timeout = .seconds(10)
+            proxy = nil
+            caBundle = nil
+            maxAge = .seconds(3600)
+            followRedirects = false
+        }
+    }
+
+    /// One webhook endpoint, fully resolved.
+    public struct WebhookEndpoint: Sendable, Equatable {
+        /// The `http://` or `https://` URL events are POSTed to.
+        public var url: String
+        /// Body format.
+        public var format: WebhookFormat
+        /// Mustache template; set exactly when ``format`` is ``WebhookFormat/template``.
+        public var templateFile: String?
+        /// `Content-Type` of the body; `nil` lets the format choose
+        /// (`application/json`, `application/cloudevents+json`).
+        public var contentType: String?
+        /// File holding the HMAC key for `X-Imdswatch-Signature-256`; `nil` sends no signature.
+        public var secretFile: String?
+        /// Extra request headers.
+        public var headers: [String: String]
+        /// The event types sent; empty means all.
+        public var events: Set<EventType>
+        /// Time allowed to connect; never more than ``timeout``.
+        public var connectTimeout: Duration
+        /// Time allowed per attempt.
+        public var timeout: Duration
+        /// Proxy URL, or `nil` for a direct connection.
+        public var proxy: String?
+        /// CA bundle (PEM) to verify the server with, instead of the system's.
+        public var caBundle: String?
+        /// How long a delivery is retried before it is dropped.
+        public var maxAge: Duration
+        /// Whether 3xx redirects are followed.
+        public var followRedirects: Bool
+
+        /// Creates an endpoint from a URL and the shared settings.
+        /// - Parameters:
+        ///   - url: The URL events are POSTed to (not validated here).
+        ///   - defaults: Everything else.
+        public init(url: String, defaults: WebhookDefaults = WebhookDefaults()) {
+            self.url = url
+            format = defaults.format
+            templateFile = defaults.templateFile
+            contentType = defaults.contentType
+            secretFile = defaults.secretFile
+            headers = defaults.headers
+            events = defaults.events
+            connectTimeout = min(defaults.connectTimeout, defaults.timeout)
+            timeout = defaults.timeout
+            proxy = defaults.proxy
+            caBundle = defaults.caBundle
+            maxAge = defaults.maxAge
+            followRedirects = defaults.followRedirects
+        }
+
+        /// Whether events of `type` are sent to this endpoint.
+        /// - Parameter type: An event type.
+        /// - Returns: `true` when ``events`` is empty or holds `type`.
+        public func accepts(_ type: EventType) -> Bool {
+            events.isEmpty || events.contains(type)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+/// Every setting the daemon needs, fully resolved from defaults, the config file, the environment and flags.
+///
+/// Build one with ``resolve(file:environment:overrides:)``; `Settings()` holds the defaults.
+public struct Settings: Sendable, Equatable {
+    /// The IMDS base URL; `nil` lets the IMDS module resolve it from `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE`.
+    public var endpoint: String?
+    /// Total time allowed per IMDS request.
+    public var imdsTimeout: Duration
+    /// Time allowed to connect to IMDS; never more than ``imdsTimeout``.
+    public var imdsConnectTimeout: Duration
+    /// Lifetime asked for IMDSv2 session tokens, 1...21600 seconds.
+    public var tokenTTLSeconds: Int
+    /// Poll interval of every source that has no interval of its own.
+    public var interval: Duration
+    /// Per-source settings; holds every ``Source``.
+    public var sources: [Source: SourceSettings]
+    /// The hooks directory (`hooks.d`).
+    public var hooksDir: String
+    /// Time allowed per hook before SIGTERM to its process group.
+    public var hookTimeout: Duration
+    /// How many events may have hooks running at once.
+    public var maxConcurrentEvents: Int
+    /// Persisted state and the webhook outbox.
+    public var stateDir: String
+    /// Detect and log, but run no hook and send no webhook.
+    public var dryRun: Bool
+    /// Where logs go and how much.
+    public var log: LogSettings
+    /// Webhook endpoints: those of the file's `[[webhook]]` tables, then those of `--webhook` flags.
+    public var webhooks: [WebhookEndpoint]
+    /// The config file these settings were read from; `nil` when there was none.
+    public var configFile: String?
+
+    /// The default hooks directory.
+    public static let defaultHooksDir = "/etc/imdswatch/hooks.d"
+    /// The default state directory when `$STATE_DIRECTORY` is not set.
+    public static let defaultStateDir = "/var/lib/imdswatch"
+    /// The smallest poll interval accepted.
+    public static let minimumInterval = Duration.milliseconds(50)
+
+    /// The defaults, with no environment and no file.
+    public init() {
+        endpoint = nil
+        imdsTimeout = .seconds(2)
+        imdsConnectTimeout = .seconds(1)
+        tokenTTLSeconds = 21600
+        interval = .seconds(2)
+        sources = Dictionary(uniqueKeysWithValues: Source.allCases.map { ($0, SourceSettings(enabled: true, interval: .seconds(2))) })
+        hooksDir = Self.defaultHooksDir
+        hookTimeout = .seconds(90)
+        maxConcurrentEvents = 4
+        stateDir = Self.defaultStateDir
+        dryRun = false
+        log = LogSettings()
+        webhooks = []
+        configFile = nil
+    }
+
+    /// The settings of one source.
+    /// - Parameter source: The source.
+    /// - Returns: Its settings (enabled, at the global interval, if it is somehow missing from ``sources``).
+    public func settings(for source: Source) -> SourceSettings {
+        sources[source] ?? SourceSettings(enabled: true, interval: interval)
+    }
+
+    /// The sources that are enabled, in ``Source`` order.
+    public var enabledSources: [Source] {
+        Source.allCases.filter { settings(for: $0).enabled }
+    }
+}
