@@ -84,7 +84,7 @@ struct CommonOptions: ParsableArguments {
         }
         let result = Overrides(
             endpoint: imds?.endpoint,
-            imdsTimeout: seconds(imds.flatMap(Self.imdsTimeoutIfGiven), "--imds-timeout"),
+            imdsTimeout: seconds(imds?.imdsTimeout, "--imds-timeout"),
             hooksDir: hooksDir,
             stateDir: stateDir,
             interval: seconds(interval, "--interval"),
@@ -97,14 +97,6 @@ struct CommonOptions: ParsableArguments {
         )
         if !issues.isEmpty { throw ConfigError(issues: issues) }
         return result
-    }
-
-    /// `--imds-timeout`, or `nil` when it holds its default.
-    ///
-    /// ``IMDSOptions/imdsTimeout`` is not optional, so a flag left at its default (2) cannot be told from
-    /// `--imds-timeout 2`; both are read as "not given" so that the config file's `imds_timeout` applies.
-    private static func imdsTimeoutIfGiven(_ imds: IMDSOptions) -> Double? {
-        imds.imdsTimeout == 2 ? nil : imds.imdsTimeout
     }
 
     /// Finds and reads the config file, then resolves every setting with the environment and these flags.

@@ -11,11 +11,11 @@ struct IMDSOptions: ParsableArguments {
     @Option(name: .long, help: "IMDS base URL (default: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else by $AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE http://169.254.169.254 or http://[fd00:ec2::254]).")
     var endpoint: String?
 
-    @Option(name: .long, help: "Seconds allowed per IMDS request (connect: at most 1).")
-    var imdsTimeout: Double = 2
+    @Option(name: .long, help: "Seconds allowed per IMDS request (default 2; connect: at most 1).")
+    var imdsTimeout: Double?
 
     func validate() throws {
-        guard imdsTimeout > 0, imdsTimeout <= 300 else {
+        if let imdsTimeout, !(imdsTimeout > 0 && imdsTimeout <= 300) {
             throw ValidationError("--imds-timeout must be between 0 and 300 seconds, got \(imdsTimeout)")
         }
     }
@@ -29,7 +29,7 @@ struct IMDSOptions: ParsableArguments {
             printError("imdswatch: \(error.message)")
             throw ExitCode(2)
         }
-        let total = Duration.milliseconds(Int64(imdsTimeout * 1000))
+        let total = Duration.milliseconds(Int64((imdsTimeout ?? 2) * 1000))
         return IMDSClient(
             endpoint: resolved,
             transport: CurlTransport(options: .init(proxy: .never)),
