@@ -12,6 +12,7 @@ struct GetCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var imds: IMDSOptions
+    @OptionGroup var common: CommonOptions
 
     @Flag(name: .long, help: "Print {\"PATH\": value} with JSON documents embedded as JSON.")
     var json = false
@@ -24,7 +25,7 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try imds.makeClient()
+        let client = try common.loadSettings(imds: imds).makeIMDSClient()
         var members: [(String, JSONValue)] = []
         var missing: [String] = []
         for path in paths {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import HTTP
 import IMDS
+import Config
 
 #if canImport(Glibc)
 import Glibc
@@ -20,8 +21,15 @@ struct IMDSOptions: ParsableArguments {
         }
     }
 
-    /// A client for the resolved endpoint over libcurl.
-    func makeClient() throws -> IMDSClient<ContinuousClock> {
+}
+
+extension Settings {
+    /// An IMDSv2 client over libcurl for these settings (endpoint, timeouts, token TTL).
+    ///
+    /// `endpoint` already holds the flag, `AWS_EC2_METADATA_SERVICE_ENDPOINT` or the file's value; without one,
+    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE` picks the IPv4 or IPv6 default.
+    /// - Throws: ``ExitCode`` 2 after printing a one-line error when IMDS is disabled or the endpoint is invalid.
+    func makeIMDSClient() throws -> IMDSClient<ContinuousClock> {
         let resolved: IMDSEndpoint
         do {
             resolved = try IMDSEndpoint.resolve(flag: endpoint, environment: ProcessEnvironment.current)
@@ -29,11 +37,14 @@ struct IMDSOptions: ParsableArguments {
             printError("imdswatch: \(error.message)")
             throw ExitCode(2)
         }
-        let total = Duration.milliseconds(Int64((imdsTimeout ?? 2) * 1000))
         return IMDSClient(
             endpoint: resolved,
             transport: CurlTransport(options: .init(proxy: .never)),
-            configuration: .init(connectTimeout: min(.seconds(1), total), totalTimeout: total),
+            configuration: .init(
+                tokenTTLSeconds: tokenTTLSeconds,
+                connectTimeout: min(imdsConnectTimeout, imdsTimeout),
+                totalTimeout: imdsTimeout
+            ),
             clock: ContinuousClock()
         )
     }
