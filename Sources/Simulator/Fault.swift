@@ -41,31 +41,58 @@ public struct Fault: Sendable, Codable, Equatable {
     }
 
     /// A fault answering `status` on `path`.
+    /// - Parameters:
+    ///   - status: The status code to answer.
+    ///   - path: The path or prefix, relative to `/latest/`.
+    ///   - count: How many matching requests it applies to (`nil`: always).
+    /// - Returns: The fault.
     public static func status(_ status: Int, on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .status(status), count: count)
     }
 
     /// A fault delaying answers on `path` by `seconds`.
+    /// - Parameters:
+    ///   - seconds: How long to wait before answering.
+    ///   - path: The path or prefix, relative to `/latest/`.
+    ///   - count: How many matching requests it applies to (`nil`: always).
+    /// - Returns: The fault.
     public static func delay(_ seconds: Double, on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .delay(seconds: seconds), count: count)
     }
 
     /// A fault leaving requests on `path` unanswered.
+    /// - Parameters:
+    ///   - path: The path or prefix, relative to `/latest/`.
+    ///   - count: How many matching requests it applies to (`nil`: always).
+    /// - Returns: The fault.
     public static func hang(on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .hang, count: count)
     }
 
     /// A fault resetting connections of requests on `path`.
+    /// - Parameters:
+    ///   - path: The path or prefix, relative to `/latest/`.
+    ///   - count: How many matching requests it applies to (`nil`: always).
+    /// - Returns: The fault.
     public static func reset(on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .reset, count: count)
     }
 
     /// A fault answering garbage with status 200 on `path`.
+    /// - Parameters:
+    ///   - path: The path or prefix, relative to `/latest/`.
+    ///   - count: How many matching requests it applies to (`nil`: always).
+    /// - Returns: The fault.
     public static func malformed(on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .malformed, count: count)
     }
 
     /// A fault answering `bytes` bytes with status 200 on `path`.
+    /// - Parameters:
+    ///   - bytes: The body size.
+    ///   - path: The path or prefix, relative to `/latest/`.
+    ///   - count: How many matching requests it applies to (`nil`: always).
+    /// - Returns: The fault.
     public static func oversized(_ bytes: Int, on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .oversized(bytes: bytes), count: count)
     }

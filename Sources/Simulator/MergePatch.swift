@@ -2,12 +2,19 @@ import Foundation
 
 /// A JSON value, kept as parsed, for merge patches of ``SimulatorState`` (RFC 7396 semantics).
 public enum PatchValue: Sendable, Equatable, Codable {
+    /// `null`: in a patch, removes the field (an optional field becomes absent).
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number without a fraction.
     case int(Int)
+    /// A number with a fraction.
     case double(Double)
+    /// A string.
     case string(String)
+    /// An array: in a patch, replaces the whole array.
     case array([PatchValue])
+    /// An object: in a patch, merges member by member.
     case object([String: PatchValue])
 
     /// Decodes any JSON value.

@@ -34,7 +34,7 @@ public struct SimulatorState: Sendable, Codable, Equatable {
     /// Whether instance tags are exposed; `false` makes `meta-data/tags/instance` answer 404.
     public var tagsEnabled: Bool
     /// Instance tags, in the order they are listed.
-    public var tags: [Tag]
+    public var tags: [InstanceTag]
 
     // MARK: Lifecycle notices
 
@@ -73,7 +73,7 @@ public struct SimulatorState: Sendable, Codable, Equatable {
         architecture: String = "x86_64",
         pendingTime: Date = Date(timeIntervalSince1970: 1_790_000_000),
         tagsEnabled: Bool = true,
-        tags: [Tag] = [Tag("Name", "imdswatch-simulator")],
+        tags: [InstanceTag] = [InstanceTag("Name", "imdswatch-simulator")],
         spot: SpotNotice? = nil,
         rebalance: Date? = nil,
         scheduledEvents: [MaintenanceEvent] = [],
@@ -129,7 +129,7 @@ public struct SimulatorState: Sendable, Codable, Equatable {
         if let index = tags.firstIndex(where: { $0.key == key }) {
             if let value { tags[index].value = value } else { tags.remove(at: index) }
         } else if let value {
-            tags.append(Tag(key, value))
+            tags.append(InstanceTag(key, value))
         }
     }
 
@@ -140,7 +140,7 @@ public struct SimulatorState: Sendable, Codable, Equatable {
 }
 
 /// One instance tag.
-public struct Tag: Sendable, Codable, Equatable {
+public struct InstanceTag: Sendable, Codable, Equatable {
     /// The key (`[A-Za-z0-9+-=.,_:@]` on EC2; the simulator serves whatever it is given).
     public var key: String
     /// The value: arbitrary UTF-8.
@@ -160,7 +160,12 @@ public struct Tag: Sendable, Codable, Equatable {
 public struct SpotNotice: Sendable, Codable, Equatable {
     /// What happens to the instance.
     public enum Action: String, Sendable, Codable, Equatable, CaseIterable {
-        case terminate, stop, hibernate
+        /// The instance is terminated.
+        case terminate
+        /// The instance is stopped.
+        case stop
+        /// The instance is hibernated.
+        case hibernate
     }
 
     /// What happens to the instance.

@@ -20,7 +20,7 @@ struct ControlAPITests {
             #expect(put.status == 200)
             #expect(simulator.state.asgState == "Standby")
             #expect(simulator.state.spot?.action == .stop)
-            #expect(simulator.state.tags == [Tag("a", "b")])
+            #expect(simulator.state.tags == [InstanceTag("a", "b")])
             #expect(simulator.state.instanceId == "i-0123456789abcdef0")
             let after = try object(try await client.control(.get, "/_sim/state"))
             #expect((after["spot"] as? [String: Any])?["time"] as? String == "2030-01-01T00:00:00Z")

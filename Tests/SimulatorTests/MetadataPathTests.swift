@@ -142,7 +142,7 @@ struct MetadataPathTests {
     }
 
     @Test func tagKeysAreListedInOrderAndValuesAreRawUTF8() async throws {
-        let tags = [Tag("Name", "web-1"), Tag("team:owner", "Zoë ✓ «ops»"), Tag("Env", "line one\nline two")]
+        let tags = [InstanceTag("Name", "web-1"), InstanceTag("team:owner", "Zoë ✓ «ops»"), InstanceTag("Env", "line one\nline two")]
         let paths = ["meta-data/tags/instance", "meta-data/tags/instance/team:owner", "meta-data/tags/instance/Env",
                      "meta-data/tags/instance/Missing"]
         let responses = try await fetch(SimulatorState(tags: tags), paths)
