@@ -65,6 +65,22 @@ struct FaultTests {
         }
     }
 
+    @Test func stopReleasesHungRequests() async throws {
+        let simulator = try await IMDSSimulator.start()
+        simulator.inject(.hang(on: ""))
+        let client = SimulatorClient(simulator)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let request = Task { () async throws(HTTPError) -> HTTPResponse in
+            try await client.get(spotPath, token: "any", totalTimeout: .seconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try await simulator.stop()
+        let result = await request.result
+        #expect(throws: HTTPError.self) { try result.get() }
+        #expect(clock.now - start < .seconds(5))
+    }
+
     @Test func resetFaultGivesConnectionReset() async throws {
         try await withSimulator { simulator async throws in
             simulator.inject(.reset(on: spotPath))
