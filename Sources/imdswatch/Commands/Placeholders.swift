@@ -17,11 +17,6 @@ struct HooksCommand: AsyncParsableCommand {
     func run() async throws { throw ValidationError("imdswatch hooks is not implemented yet") }
 }
 
-struct SimulateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Run the IMDS simulator (not yet implemented).")
-    func run() async throws { throw ValidationError("imdswatch simulate is not implemented yet") }
-}
-
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run the demo (not yet implemented).")
     func run() async throws { throw ValidationError("imdswatch demo is not implemented yet") }

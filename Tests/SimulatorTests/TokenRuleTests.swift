@@ -1,0 +1,123 @@
+import HTTP
+import IMDSWatchTestKit
+import Simulator
+import Testing
+
+@Suite("IMDSv2 token rules")
+struct TokenRuleTests {
+    @Test func issuesTokenWithoutTrailingNewlineAndEchoesTTL() async throws {
+        try await withSimulator { simulator async throws in
+            let client = SimulatorClient(simulator)
+            let response = try await client.putToken(ttl: "300")
+            #expect(response.status == 200)
+            #expect(response.header("X-aws-ec2-metadata-token-ttl-seconds") == "300")
+            #expect(!response.bodyText.isEmpty)
+            #expect(!response.bodyText.hasSuffix("\n"))
+            let other = try await client.putToken(ttl: "300")
+            #expect(other.bodyText != response.bodyText)
+            #expect(simulator.statistics.tokenRequests == 2)
+        }
+    }
+
+    @Test(arguments: [nil, "0", "21601", "abc", "-5", ""])
+    func rejectsMissingOrOutOfRangeTTL(ttl: String?) async throws {
+        try await withSimulator { simulator async throws in
+            let response = try await SimulatorClient(simulator).putToken(ttl: ttl)
+            #expect(response.status == 400)
+        }
+    }
+
+    @Test func acceptsTTLBounds() async throws {
+        try await withSimulator { simulator async throws in
+            let client = SimulatorClient(simulator)
+            #expect(try await client.putToken(ttl: "1").status == 200)
+            #expect(try await client.putToken(ttl: "21600").status == 200)
+        }
+    }
+
+    @Test func rejectsTokenPutCarryingXForwardedFor() async throws {
+        try await withSimulator { simulator async throws in
+            let response = try await SimulatorClient(simulator).putToken(headers: [HTTPHeader("X-Forwarded-For", "10.0.0.9")])
+            #expect(response.status == 403)
+        }
+    }
+
+    @Test func rejectsTokenPutOnVersionedPath() async throws {
+        try await withSimulator { simulator async throws in
+            let response = try await SimulatorClient(simulator).putToken(path: "/2021-01-03/api/token")
+            #expect(response.status == 403)
+        }
+    }
+
+    @Test func getOnTokenPathIs405() async throws {
+        try await withSimulator { simulator async throws in
+            let client = SimulatorClient(simulator)
+            let token = try await client.token()
+            #expect(try await client.get("api/token", token: token).status == 405)
+            #expect(try await client.get("api/token", token: nil).status == 405)
+        }
+    }
+
+    @Test func getWithoutOrWithUnknownTokenIs401() async throws {
+        try await withSimulator { simulator async throws in
+            let client = SimulatorClient(simulator)
+            let missing = try await client.get("meta-data/instance-id", token: nil)
+            #expect(missing.status == 401)
+            #expect(missing.bodyText.contains("401 - Unauthorized"))
+            #expect(try await client.get("meta-data/instance-id", token: "AQAEAnot-a-real-token").status == 401)
+        }
+    }
+
+    @Test func getEchoesRemainingTTL() async throws {
+        try await withSimulator { simulator async throws in
+            let client = SimulatorClient(simulator)
+            let token = try await client.token(ttl: 600)
+            let response = try await client.get("meta-data/instance-id", token: token)
+            #expect(response.status == 200)
+            let remaining = try #require(response.header("X-aws-ec2-metadata-token-ttl-seconds").flatMap(Int.init))
+            #expect((598...600).contains(remaining))
+        }
+    }
+
+    @Test func tokenExpiresAfterItsTTL() async throws {
+        try await withSimulator { simulator async throws in
+            let client = SimulatorClient(simulator)
+            let token = try await client.token(ttl: 1)
+            #expect(try await client.get("meta-data/instance-id", token: token).status == 200)
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await client.get("meta-data/instance-id", token: token).status == 401)
+        }
+    }
+
+    @Test func maxTokenTTLCapsTheGrantedTTL() async throws {
+        try await withSimulator(state: SimulatorState(maxTokenTTL: 5)) { simulator async throws in
+            let client = SimulatorClient(simulator)
+            let response = try await client.putToken(ttl: "21600")
+            #expect(response.status == 200)
+            #expect(response.header("X-aws-ec2-metadata-token-ttl-seconds") == "5")
+            let get = try await client.get("meta-data/instance-id", token: response.bodyText)
+            #expect(get.header("X-aws-ec2-metadata-token-ttl-seconds").flatMap(Int.init).map { $0 <= 5 } == true)
+        }
+    }
+
+    @Test func invalidatedTokensAnswer401() async throws {
+        try await withSimulator { simulator async throws in
+            let client = SimulatorClient(simulator)
+            let token = try await client.token()
+            #expect(try await client.get("meta-data/instance-id", token: token).status == 200)
+            simulator.invalidateTokens()
+            #expect(try await client.get("meta-data/instance-id", token: token).status == 401)
+            let fresh = try await client.token()
+            #expect(try await client.get("meta-data/instance-id", token: fresh).status == 200)
+        }
+    }
+
+    @Test func disabledIMDSAnswers403Everywhere() async throws {
+        try await withSimulator(state: SimulatorState(imdsDisabled: true)) { simulator async throws in
+            let client = SimulatorClient(simulator)
+            #expect(try await client.putToken().status == 403)
+            #expect(try await client.get("meta-data/instance-id", token: "x").status == 403)
+            #expect(try await client.get("meta-data/instance-id", token: nil).status == 403)
+        }
+    }
+}
