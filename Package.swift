@@ -124,7 +124,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IMDSWatchTestKit"], swiftSettings: strictSettings),
-        .testTarget(name: "IMDSTests", dependencies: ["IMDS", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "EventsTests", dependencies: ["Events"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(name: "WatchTests", dependencies: ["Watch", "IMDSWatchTestKit"], swiftSettings: strictSettings),
@@ -133,6 +133,6 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         // Tests that drive the built `imdswatch` binary as a user would.
-        .testTarget(name: "EndToEndTests", dependencies: ["IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["IMDSWatchTestKit", "Simulator", "Events"], swiftSettings: strictSettings),
     ]
 )

@@ -175,15 +175,17 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     private func error(for code: CURLcode, detail: String, request: HTTPRequest, accumulator: ResponseAccumulator) -> HTTPError {
         var osErrno = 0
         imdswatch_curl_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno)
-        var connectTime = 0.0
-        imdswatch_curl_getinfo_double(handle, CURLINFO_CONNECT_TIME, &connectTime)
+        // Pre-transfer time is set once the request is about to be sent, on a new or a reused connection; 0 means
+        // the connection was never established. (Connect time is 0 on reused connections, so it cannot tell.)
+        var pretransferTime = 0.0
+        imdswatch_curl_getinfo_double(handle, CURLINFO_PRETRANSFER_TIME, &pretransferTime)
         let kind: HTTPError.Code
         switch code {
         case CURLE_COULDNT_CONNECT:
             // 111 is ECONNREFUSED; 101/113 are ENETUNREACH/EHOSTUNREACH.
             kind = osErrno == 111 ? .connectionRefused : (osErrno == 101 || osErrno == 113 ? .unreachable : .connectionRefused)
         case CURLE_OPERATION_TIMEDOUT:
-            kind = connectTime == 0 ? .connectTimedOut : .timedOut
+            kind = pretransferTime == 0 ? .connectTimedOut : .timedOut
         case CURLE_FILESIZE_EXCEEDED:
             kind = .responseTooLarge
         case CURLE_WRITE_ERROR where accumulator.exceededLimit:
