@@ -35,7 +35,8 @@ def read_with_botocore(base):
         raise SystemExit("botocore: no IMDSv2 token")
 
     def get(path):
-        return fetcher._get_request(url_path=path, retry_func=fetcher._default_retry, token=token).text
+        # IMDS sends text/plain without a charset; botocore's .text would assume ISO-8859-1, so decode the bytes.
+        return fetcher._get_request(url_path=path, retry_func=fetcher._default_retry, token=token).content.decode("utf-8")
 
     keys = get("/latest/meta-data/tags/instance").splitlines()
     region = botocore.utils.InstanceMetadataRegionFetcher(base_url=f"{base}/", timeout=2, num_attempts=2).retrieve_region()
