@@ -2,6 +2,7 @@ import Events
 import IMDS
 import IMDSWatchTestKit
 import Logging
+import ServiceLifecycle
 import Testing
 import Watch
 
@@ -225,5 +226,26 @@ struct PollerTests {
         #expect(harness.sink.events.map(\.type) == [.maintenanceScheduled])
         let status = harness.logLines(.warning, containing: "unparsable body")
         #expect(status.count == 2)
+    }
+}
+
+@Suite("Poller as a service", .timeLimit(.minutes(1)))
+struct PollerServiceTests {
+    @Test func gracefulShutdownStopsThePoller() async throws {
+        let harness = PollerHarness(sources: [.spot])
+        let poller = Poller(
+            configuration: harness.configuration, reader: harness.reader, sink: harness.sink, store: harness.store,
+            clock: harness.clock, logger: Logger(label: "test")
+        )
+        let group = ServiceGroup(services: [poller], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        await harness.settle()
+        harness.reader.spot("terminate")
+        harness.clock.advance(by: .seconds(2))
+        await harness.settle()
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(harness.sink.events.map(\.type) == [.spotInterruption])
+        #expect(await poller.status().completedRounds == 2)
     }
 }
