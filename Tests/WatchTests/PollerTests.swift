@@ -249,3 +249,61 @@ struct PollerServiceTests {
         #expect(await poller.status().completedRounds == 2)
     }
 }
+
+/// A sink that, at each delivery, reads the state file as a restarted process would.
+final class StateCheckingSink: EventSink {
+    let store: StateStore
+    let recorder = RecordingSink()
+    let persistedAtDelivery = RecordingSink()
+
+    init(store: StateStore) {
+        self.store = store
+    }
+
+    func deliver(_ event: Event) async {
+        var restarted = WatchStateMachine(state: store.load(logger: Logger(label: "test"), nowMilliseconds: 0))
+        let again = restarted.observe(
+            .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))),
+            instance: event.instance, detectedAtMilliseconds: 0
+        )
+        if again.events.isEmpty { await persistedAtDelivery.deliver(event) }
+        await recorder.deliver(event)
+    }
+}
+
+@Suite("Poller persistence and identity", .timeLimit(.minutes(1)))
+struct PollerPersistenceTests {
+    @Test func stateIsSavedBeforeTheEventIsDispatched() async {
+        let harness = PollerHarness(sources: [.spot])
+        let sink = StateCheckingSink(store: harness.store)
+        harness.reader.spot("terminate")
+        let poller = Poller(
+            configuration: harness.configuration, reader: harness.reader, sink: sink, store: harness.store,
+            clock: harness.clock, logger: Logger(label: "test")
+        )
+        let running = Task { try await poller.run() }
+        await harness.settle()
+        running.cancel()
+        _ = try? await running.value
+        #expect(sink.recorder.events.count == 1)
+        #expect(sink.persistedAtDelivery.events.count == 1)
+    }
+
+    @Test func eventsCarryTheInstanceOnceTheIdentityDocumentIsReadable() async {
+        let harness = PollerHarness(sources: [.spot, .asg])
+        harness.reader.fail(InstanceIdentityDocument.path, .timedOut)
+        harness.reader.asg("InService")
+        await harness.start()
+        #expect(harness.sink.events.first?.instance == .unknown)
+        #expect(harness.logLines(.warning, containing: "cannot read the instance identity document").count == 1)
+        harness.reader.set(InstanceIdentityDocument.path, FakeMetadataReader.identityBody)
+        await harness.advance(by: .seconds(30), step: .seconds(2))
+        harness.reader.asg("Standby")
+        harness.reader.spot("terminate")
+        await harness.rounds(1)
+        await harness.stop()
+        #expect(harness.sink.events.count == 3)
+        #expect(harness.sink.events.dropFirst().allSatisfy { $0.instance.instanceID == "i-0123456789abcdef0" })
+        #expect(harness.reader.reads(of: InstanceIdentityDocument.path) == [.zero, .seconds(30)])
+    }
+}
