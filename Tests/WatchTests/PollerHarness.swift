@@ -21,7 +21,7 @@ final class PollerHarness: Sendable {
     let logs = InMemoryLogHandler()
     let directory: String
     let configuration: PollerConfiguration
-    private let wall = Mutex<Int64>(1_795_000_000_000)
+    private let wall = WallClock()
     private let task = Mutex<Task<Void, any Error>?>(nil)
     private let currentPoller = Mutex<Poller<ManualClock>?>(nil)
 
@@ -37,6 +37,10 @@ final class PollerHarness: Sendable {
             configuration[source] = .init(enabled: false)
         }
         self.configuration = configuration
+    }
+
+    deinit {
+        removeTree(directory)
     }
 
     static func makeTemporaryDirectory() -> String {
@@ -59,7 +63,7 @@ final class PollerHarness: Sendable {
         let logger = Logger(label: "test") { [logs] _ in logs }
         let poller = Poller(
             configuration: configuration, reader: reader, sink: sink, store: store, clock: clock, logger: logger,
-            wallClock: { [self] in self.wall.withLock { $0 } }
+            wallClock: { [wall] in wall.milliseconds.withLock { $0 } }
         )
         currentPoller.withLock { $0 = poller }
         task.withLock { $0 = Task { try await poller.run() } }
@@ -88,7 +92,7 @@ final class PollerHarness: Sendable {
         var left = duration
         while left > .zero {
             let move = min(step, left)
-            wall.withLock { $0 += Int64(move.components.seconds * 1000 + move.components.attoseconds / 1_000_000_000_000_000) }
+            wall.milliseconds.withLock { $0 += Int64(move.components.seconds * 1000 + move.components.attoseconds / 1_000_000_000_000_000) }
             clock.advance(by: move)
             left -= move
             await settle()
@@ -103,4 +107,9 @@ final class PollerHarness: Sendable {
     func logLines(_ level: Logger.Level? = nil, containing text: String) -> [String] {
         logs.entries.filter { (level == nil || $0.level == level) && "\($0.message)".contains(text) }.map { "\($0.message)" }
     }
+}
+
+/// The harness's wall clock, shared with the poller without a reference cycle.
+final class WallClock: Sendable {
+    let milliseconds = Mutex<Int64>(1_795_000_000_000)
 }

@@ -16,6 +16,7 @@ import Darwin
 struct StateStoreTests {
     @Test func savesAndLoadsState() throws {
         let store = StateStore(directory: PollerHarness.makeTemporaryDirectory() + "/")
+        defer { removeTree(store.directory) }
         var state = WatchState()
         state.asg = LifecycleStateRecord(state: "InService", generation: 3)
         state.tags = TagsRecord(tags: ["k": "v"], generation: 1)
@@ -28,6 +29,7 @@ struct StateStoreTests {
     @Test func missingFileIsAFirstRun() {
         let handler = InMemoryLogHandler()
         let store = StateStore(directory: PollerHarness.makeTemporaryDirectory())
+        defer { removeTree(store.directory) }
         #expect(store.load(logger: Logger(label: "test") { _ in handler }, nowMilliseconds: 0) == WatchState())
         #expect(handler.entries.allSatisfy { $0.level < .warning })
     }
@@ -36,6 +38,7 @@ struct StateStoreTests {
     func unreadableFileIsMovedAsideWithAWarning(content: String) throws {
         let handler = InMemoryLogHandler()
         let store = StateStore(directory: PollerHarness.makeTemporaryDirectory())
+        defer { removeTree(store.directory) }
         try writeFile(store.path, content)
         let state = store.load(logger: Logger(label: "test") { _ in handler }, nowMilliseconds: 1_795_000_000_000)
         #expect(state == WatchState())
@@ -48,7 +51,9 @@ struct StateStoreTests {
     }
 
     @Test func saveCreatesTheDirectoryAndReplacesAtomically() throws {
-        let store = StateStore(directory: PollerHarness.makeTemporaryDirectory() + "/state")
+        let parent = PollerHarness.makeTemporaryDirectory()
+        defer { removeTree(parent) }
+        let store = StateStore(directory: parent + "/state")
         try store.save(WatchState())
         var state = WatchState()
         state.asg.state = "Standby"
@@ -83,6 +88,15 @@ func listDirectory(_ path: String) throws -> [String] {
         if name != "." && name != ".." { names.append(name) }
     }
     return names.sorted()
+}
+
+/// Removes a temporary test directory and what is in it (two levels deep at most).
+func removeTree(_ path: String, depth: Int = 0) {
+    for name in (try? listDirectory(path)) ?? [] {
+        let child = path + "/" + name
+        if unlink(child) != 0, depth < 2 { removeTree(child, depth: depth + 1) }
+    }
+    rmdir(path)
 }
 
 struct POSIXFailure: Error {
