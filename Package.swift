@@ -41,7 +41,7 @@ let package = Package(
         // IMDSv2: endpoint, tokens, retries, typed decoding of every lifecycle path.
         .target(
             name: "IMDS",
-            dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTP", "Events", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // The event model: types, the v1 payload, the dispatch interface.
@@ -59,6 +59,7 @@ let package = Package(
                 "IMDS", "Events",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -127,7 +128,11 @@ let package = Package(
         .testTarget(name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "EventsTests", dependencies: ["Events"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
-        .testTarget(name: "WatchTests", dependencies: ["Watch", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "WatchTests",
+            dependencies: ["Watch", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),

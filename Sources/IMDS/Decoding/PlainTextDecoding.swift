@@ -1,0 +1,125 @@
+/// The Auto Scaling target lifecycle state, from `meta-data/autoscaling/target-lifecycle-state`.
+public enum LifecycleState {
+    /// The path this is read from, relative to `/latest/`.
+    public static let path = "meta-data/autoscaling/target-lifecycle-state"
+
+    /// Decodes one bare word such as `InService` or `Warmed:Running`, surrounding whitespace trimmed.
+    /// - Parameter body: The response body of a present (200) state.
+    /// - Returns: The state as sent (case kept).
+    /// - Throws: ``IMDSDecodingError`` when the body is empty, longer than 64 bytes, or not one word of
+    ///   letters, digits, `:`, `-`, `_` and `.` (an HTML page, for example).
+    public static func decode(_ body: String) throws(IMDSDecodingError) -> String {
+        let word = body.trimmingWhitespace()
+        guard !word.isEmpty else { throw IMDSDecodingError("lifecycle state is empty") }
+        guard word.utf8.count <= 64, word.utf8.allSatisfy(isStateByte) else {
+            throw IMDSDecodingError("lifecycle state is not one word: \(IMDSDate.preview(word))")
+        }
+        return word
+    }
+
+    private static func isStateByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            true
+        default:
+            false
+        }
+    }
+}
+
+/// Instance tags, from `meta-data/tags/instance` (the keys) and `meta-data/tags/instance/KEY` (each value).
+public enum InstanceTags {
+    /// The directory of tag keys, relative to `/latest/`.
+    public static let path = "meta-data/tags/instance"
+    /// At most this many keys are accepted (EC2 allows 50 tags).
+    public static let maxKeys = 128
+
+    /// The path of one tag's value, relative to `/latest/`.
+    /// - Parameter key: A key returned by ``decodeKeys(_:)`` (those never need escaping).
+    public static func valuePath(_ key: String) -> String {
+        path + "/" + key
+    }
+
+    /// Decodes the key list: one key per line (LF or CRLF), blank lines ignored, duplicates dropped.
+    /// - Parameter body: The response body of the key directory (an empty body is no tags).
+    /// - Returns: The keys, sorted by their UTF-8 bytes.
+    /// - Throws: ``IMDSDecodingError`` when a line is not a key IMDS can serve (`[A-Za-z0-9+-=.,_:@]`, at most
+    ///   128 bytes) or there are more than ``maxKeys`` keys.
+    public static func decodeKeys(_ body: String) throws(IMDSDecodingError) -> [String] {
+        var keys: Set<String> = []
+        for line in body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            var bytes = line[...]
+            while let last = bytes.last, last == UInt8(ascii: "\r") || last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
+            while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
+            if bytes.isEmpty { continue }
+            guard bytes.count <= 128, bytes.allSatisfy(isKeyByte) else {
+                throw IMDSDecodingError("tag key list has a line that is not a tag key: \(IMDSDate.preview(String(decoding: bytes, as: UTF8.self)))")
+            }
+            keys.insert(String(decoding: bytes, as: UTF8.self))
+            guard keys.count <= maxKeys else { throw IMDSDecodingError("tag key list has more than \(maxKeys) keys") }
+        }
+        return keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Decodes one tag's value: the raw body, unchanged (values are arbitrary UTF-8).
+    /// - Parameter body: The response body of `tags/instance/KEY`.
+    /// - Throws: ``IMDSDecodingError`` when the value is longer than 4096 bytes (EC2 allows 256 characters).
+    public static func decodeValue(_ body: String) throws(IMDSDecodingError) -> String {
+        guard body.utf8.count <= 4096 else { throw IMDSDecodingError("tag value is longer than 4096 bytes") }
+        return body
+    }
+
+    private static func isKeyByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "="), UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: "_"),
+             UInt8(ascii: ":"), UInt8(ascii: "@"):
+            true
+        default:
+            false
+        }
+    }
+}
+
+/// The instance identity document, from `dynamic/instance-identity/document`: the fields every event carries.
+public struct InstanceIdentityDocument: Sendable, Equatable, Hashable {
+    /// The path this is read from, relative to `/latest/`.
+    public static let path = "dynamic/instance-identity/document"
+
+    /// The AWS account id; empty when IMDS gave `null`.
+    public var accountID: String
+    /// E.g. `eu-west-1b`; empty when IMDS gave `null`.
+    public var availabilityZone: String
+    /// E.g. `i-0123456789abcdef0`; empty when IMDS gave `null`.
+    public var instanceID: String
+    /// E.g. `m5.large`; empty when IMDS gave `null`.
+    public var instanceType: String
+    /// E.g. `eu-west-1`; empty when IMDS gave `null`.
+    public var region: String
+
+    /// Creates a document.
+    public init(accountID: String, availabilityZone: String, instanceID: String, instanceType: String, region: String) {
+        self.accountID = accountID
+        self.availabilityZone = availabilityZone
+        self.instanceID = instanceID
+        self.instanceType = instanceType
+        self.region = region
+    }
+
+    /// Decodes the document (compact or pretty-printed JSON); missing or `null` fields become empty strings and
+    /// other fields are ignored.
+    /// - Parameter body: The response body.
+    /// - Throws: ``IMDSDecodingError`` when the body is not a JSON object or one of the five fields is not a string.
+    public static func decode(_ body: String) throws(IMDSDecodingError) -> InstanceIdentityDocument {
+        let what = "instance identity document"
+        let members = try JSONFields.object(try JSONFields.parse(body, what: what), what: what)
+        return InstanceIdentityDocument(
+            accountID: try JSONFields.optionalString(members, "accountId", what: what) ?? "",
+            availabilityZone: try JSONFields.optionalString(members, "availabilityZone", what: what) ?? "",
+            instanceID: try JSONFields.optionalString(members, "instanceId", what: what) ?? "",
+            instanceType: try JSONFields.optionalString(members, "instanceType", what: what) ?? "",
+            region: try JSONFields.optionalString(members, "region", what: what) ?? ""
+        )
+    }
+}

@@ -1,0 +1,23 @@
+public import IMDS
+
+/// Reads IMDS paths; the watch engine reads through this so that tests can inject a fake.
+public protocol MetadataReader: Sendable {
+    /// Reads a path as text.
+    /// - Parameter path: Relative to `/latest/`, e.g. `meta-data/spot/instance-action`.
+    /// - Returns: The body, or `nil` when the path is absent (404).
+    /// - Throws: ``IMDSError`` for every other outcome; never for a 404.
+    func text(_ path: String) async throws(IMDSError) -> String?
+
+    /// The endpoint base URL for error messages; empty when there is none.
+    var endpointDescription: String { get }
+}
+
+extension MetadataReader {
+    /// No endpoint to name.
+    public var endpointDescription: String { "" }
+}
+
+extension IMDSClient: MetadataReader {
+    /// The endpoint base URL.
+    public nonisolated var endpointDescription: String { endpoint.baseURL }
+}

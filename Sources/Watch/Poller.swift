@@ -1,0 +1,239 @@
+public import Events
+import IMDS
+public import Logging
+public import ServiceLifecycle
+
+/// The poll loop: polls every enabled source on its own schedule, detects changes, persists the state and hands
+/// events to the sink. Runs until cancelled or a graceful shutdown; never exits because IMDS failed.
+///
+/// Each source has its own task, so a slow source never delays another (spot above all). Polls are scheduled
+/// start to start with no drift (next due = previous due + interval); missed slots are skipped, never burst.
+public actor Poller<ClockType: Clock<Duration>>: Service {
+    nonisolated let configuration: PollerConfiguration
+    nonisolated let reader: any MetadataReader
+    let sink: any EventSink
+    let store: StateStore
+    nonisolated let clock: ClockType
+    let logger: Logger
+    nonisolated let wallClock: @Sendable () -> Int64
+
+    var machine = WatchStateMachine()
+    var stateDirty = false
+    var trackers: [WatchSource: SourceTracker<ClockType.Instant>] = [:]
+    var polledThisRound: Set<WatchSource> = []
+    var completedRounds = 0
+    var instance = InstanceInfo.unknown
+    var identityError: IMDSError?
+    var identityKnown = false
+    let roundContinuation: AsyncStream<PollerStatus>.Continuation
+
+    /// A status snapshot after every completed round (the first one is the moment for systemd's `READY=1`).
+    /// A round completes when every enabled source has been polled once since the previous round (sources that are
+    /// absent by design, polled every 60 s, are not waited for), so rounds follow the slowest active source.
+    /// Keeps only the newest snapshot when nobody reads; finishes when ``run()`` returns.
+    public nonisolated let rounds: AsyncStream<PollerStatus>
+
+    /// Creates a poll loop; starts nothing until ``run()``.
+    /// - Parameters:
+    ///   - configuration: Intervals and enabled sources.
+    ///   - reader: Where to read IMDS (an ``IMDSClient`` in production).
+    ///   - sink: Receives every detected event, after the state recording it is saved.
+    ///   - store: The persisted state, loaded when ``run()`` starts.
+    ///   - clock: Paces the polls (`ContinuousClock()` in production).
+    ///   - logger: Receives detections, absent sources, rate-limited errors and recoveries.
+    ///   - wallClock: Milliseconds since the Unix epoch, for `detected_at` (the system clock by default).
+    public init(
+        configuration: PollerConfiguration,
+        reader: any MetadataReader,
+        sink: any EventSink,
+        store: StateStore,
+        clock: ClockType,
+        logger: Logger,
+        wallClock: (@Sendable () -> Int64)? = nil
+    ) {
+        self.configuration = configuration
+        self.reader = reader
+        self.sink = sink
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.wallClock = wallClock ?? { StateFileSystem.wallClockMilliseconds() }
+        (rounds, roundContinuation) = AsyncStream.makeStream(of: PollerStatus.self, bufferingPolicy: .bufferingNewest(1))
+        for source in WatchSource.allCases { trackers[source] = SourceTracker() }
+    }
+
+    /// Loads the state, reads the identity document, then polls until cancelled or gracefully shut down.
+    /// - Throws: Never in practice (IMDS errors are logged, not thrown); the signature is `Service`'s.
+    public func run() async throws {
+        machine = WatchStateMachine(state: store.load(logger: logger, nowMilliseconds: wallClock()))
+        await refreshIdentity()
+        let sources = configuration.enabledSources
+        if sources.isEmpty {
+            logger.warning("no IMDS source is enabled: nothing to watch")
+            completeRoundIfDone()
+        }
+        await cancelWhenGracefulShutdown { [self] in
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.identityLoop() }
+                for source in sources {
+                    group.addTask { await self.sourceLoop(source) }
+                }
+            }
+        }
+        roundContinuation.finish()
+    }
+
+    /// A snapshot: last poll time and outcome per source, failing sources, the instance.
+    public func status() -> PollerStatus {
+        PollerStatus(
+            completedRounds: completedRounds,
+            sources: WatchSource.allCases.map { source in
+                let tracker = trackers[source] ?? SourceTracker()
+                return SourceStatus(
+                    source: source, enabled: configuration[source].enabled,
+                    lastPollMilliseconds: tracker.lastPollMilliseconds, lastObservation: tracker.lastObservation,
+                    consecutiveFailures: tracker.consecutiveFailures, notConfigured: tracker.notConfigured
+                )
+            },
+            instance: instance, identityError: identityError
+        )
+    }
+
+    /// Reads the identity document and every enabled source once, without firing events or saving state
+    /// (`imdswatch status`).
+    /// - Returns: The per-source report.
+    public nonisolated func pollOnce() async -> PollReport {
+        await PollReport.collect(sources: configuration.enabledSources, from: reader)
+    }
+
+    /// The state the machine holds now (for tests and diagnostics).
+    public func currentState() -> WatchState {
+        machine.state
+    }
+
+    // MARK: Loops
+
+    private nonisolated func sourceLoop(_ source: WatchSource) async {
+        let interval = configuration[source].interval
+        var due = clock.now
+        while !Task.isCancelled {
+            let observation = await source.read(from: reader)
+            let slow = await handle(source, observation)
+            due = Self.nextDue(after: due, interval: slow ? configuration.notConfiguredInterval : interval, now: clock.now)
+            do {
+                try await clock.sleep(until: due, tolerance: nil)
+            } catch {
+                return
+            }
+        }
+    }
+
+    private nonisolated func identityLoop() async {
+        while !Task.isCancelled {
+            let known = await identityKnown
+            do {
+                try await clock.sleep(for: known ? configuration.identityRefreshInterval : configuration.identityRetryInterval)
+            } catch {
+                return
+            }
+            await refreshIdentity()
+        }
+    }
+
+    /// The next start time: `due + interval`, or the first slot of that grid after `now` when polls ran late.
+    /// - Parameters:
+    ///   - due: When the poll that just finished was due.
+    ///   - interval: The interval (positive).
+    ///   - now: The clock's time now.
+    public static func nextDue(after due: ClockType.Instant, interval: Duration, now: ClockType.Instant) -> ClockType.Instant {
+        let next = due.advanced(by: interval)
+        guard next <= now, interval > .zero else { return next }
+        let behind = due.duration(to: now)
+        let skipped = Int((behind / interval).rounded(.down))
+        var candidate = due.advanced(by: interval * skipped)
+        while candidate <= now { candidate = candidate.advanced(by: interval) }
+        return candidate
+    }
+
+    // MARK: Handling observations
+
+    /// Records one poll, applies it to the state machine, saves and dispatches.
+    /// - Returns: True when the source should be polled at the slow not-configured interval.
+    private func handle(_ source: WatchSource, _ observation: Observation) async -> Bool {
+        let now = wallClock()
+        let slow = track(source, observation, at: now)
+        let outcome = machine.observe(source, observation, instance: instance, detectedAtMilliseconds: now)
+        if outcome.persist || stateDirty || !outcome.events.isEmpty {
+            saveState()
+        }
+        for event in outcome.events {
+            logDetection(event)
+            await sink.deliver(event)
+        }
+        polledThisRound.insert(source)
+        completeRoundIfDone()
+        return slow
+    }
+
+    private func saveState() {
+        do throws(StateStoreError) {
+            try store.save(machine.state)
+            if stateDirty {
+                logger.notice("state saved again", metadata: ["path": "\(store.path)"])
+            }
+            stateDirty = false
+        } catch {
+            if !stateDirty {
+                logger.error("\(error.message): events still fire, but may fire again after a restart",
+                             metadata: ["path": "\(store.path)"])
+            }
+            stateDirty = true
+        }
+    }
+
+    private func logDetection(_ event: Event) {
+        let metadata: Logger.Metadata = [
+            LogField.eventType: "\(event.type.rawValue)",
+            LogField.eventID: "\(event.id)",
+            "source": "\(event.source)",
+        ]
+        let message: Logger.Message = "detected \(event.type.rawValue): \(event.data.serialized())"
+        if event.type == .spotInterruption {
+            logger.warning(message, metadata: metadata)
+        } else {
+            logger.notice(message, metadata: metadata)
+        }
+    }
+
+    /// A round completes when every enabled source has been polled since the last round, not counting sources that
+    /// are absent by design (polled slowly) once they have been polled at all.
+    private func completeRoundIfDone() {
+        let waitingFor = configuration.enabledSources.filter { source in
+            !polledThisRound.contains(source) && !(trackers[source]?.notConfigured ?? false)
+        }
+        guard waitingFor.isEmpty else { return }
+        polledThisRound.removeAll()
+        completedRounds += 1
+        roundContinuation.yield(status())
+    }
+
+    private func refreshIdentity() async {
+        do throws(IMDSError) {
+            let document = try await InstanceIdentityDocument.read(from: reader)
+            instance = InstanceInfo(document)
+            if identityError != nil {
+                logger.info("instance identity document readable again", metadata: ["instance_id": "\(document.instanceID)"])
+            }
+            identityError = nil
+            identityKnown = true
+        } catch {
+            if identityError == nil {
+                logger.warning(
+                    "cannot read the instance identity document: \(error.message); events carry \(identityKnown ? "the last known" : "empty") instance fields until it is readable",
+                    metadata: ["path": "\(InstanceIdentityDocument.path)", "error_code": "\(error.code.rawValue)"]
+                )
+            }
+            identityError = error
+        }
+    }
+}

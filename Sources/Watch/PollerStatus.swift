@@ -1,0 +1,62 @@
+public import Events
+public import IMDS
+
+/// One source's health, for `STATUS=` and logs.
+public struct SourceStatus: Sendable, Equatable {
+    /// The source.
+    public var source: WatchSource
+    /// Whether it is polled.
+    public var enabled: Bool
+    /// When the last poll finished, in milliseconds since the Unix epoch; `nil` before the first.
+    public var lastPollMilliseconds: Int64?
+    /// What the last poll found; `nil` before the first.
+    public var lastObservation: Observation?
+    /// Consecutive failed polls (0 when the last poll answered).
+    public var consecutiveFailures: Int
+    /// True while the path is absent by design (not in an Auto Scaling group, tags not enabled) and polled slowly.
+    public var notConfigured: Bool
+
+    /// True when the last poll failed.
+    public var isFailing: Bool { consecutiveFailures > 0 }
+}
+
+/// A snapshot of the poll loop.
+public struct PollerStatus: Sendable, Equatable {
+    /// Rounds completed: a round completes when every enabled source has been polled once since the last one.
+    public var completedRounds: Int
+    /// Every source, spot first.
+    public var sources: [SourceStatus]
+    /// The instance events are attributed to (``InstanceInfo/unknown`` until the identity document is read).
+    public var instance: InstanceInfo
+    /// The identity document's last read error, when its last read failed.
+    public var identityError: IMDSError?
+
+    /// The enabled sources whose last poll failed.
+    public var failingSources: [WatchSource] {
+        sources.filter { $0.enabled && $0.isFailing }.map(\.source)
+    }
+
+    /// True when at least one enabled source answered (a value or a 404) at its last poll.
+    public var imdsAnswered: Bool {
+        sources.contains { status in
+            switch status.lastObservation {
+            case .value?, .absent?: true
+            default: false
+            }
+        }
+    }
+
+    /// One line for systemd's `STATUS=`, e.g. `5 sources OK, round 12` or `IMDS failing: spot (…), asg (…)`.
+    public var summary: String {
+        let enabled = sources.filter(\.enabled)
+        let failing = enabled.filter(\.isFailing)
+        if enabled.isEmpty { return "no source enabled" }
+        if failing.isEmpty {
+            return "\(enabled.count) source\(enabled.count == 1 ? "" : "s") OK, round \(completedRounds)"
+        }
+        let reasons = failing.map { status in
+            "\(status.source) (\(status.lastObservation?.error?.message ?? "failing"))"
+        }
+        return "IMDS failing for \(failing.count) of \(enabled.count) sources: " + reasons.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,105 @@
+import Events
+public import Logging
+
+/// The persisted watch state: `state.json` in the state directory, written atomically.
+///
+/// A file that cannot be read or parsed is moved aside as `state.json.corrupt-<UTC time>` with a warning, and the
+/// run continues as a first run (an occurrence may then fire twice: better twice than never).
+public struct StateStore: Sendable {
+    /// State files larger than this are treated as corrupt.
+    public static let maxFileBytes = 4 << 20
+
+    /// The state directory (`--state-dir`).
+    public let directory: String
+    /// The file name inside ``directory``.
+    public let fileName: String
+
+    /// Creates a store; touches nothing until ``load(logger:nowMilliseconds:)`` or ``save(_:)``.
+    /// - Parameters:
+    ///   - directory: The state directory; created (mode 0700) on the first save when its parent exists.
+    ///   - fileName: The file name, `state.json` by default.
+    public init(directory: String, fileName: String = "state.json") {
+        var trimmed = directory
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        self.directory = trimmed.isEmpty ? "." : trimmed
+        self.fileName = fileName
+    }
+
+    /// The state file's path.
+    public var path: String { directory == "/" ? "/" + fileName : directory + "/" + fileName }
+
+    /// Reads the persisted state.
+    /// - Parameters:
+    ///   - logger: Receives an info line on a first run and a warning when the file is moved aside.
+    ///   - nowMilliseconds: The wall-clock time, for the moved-aside file's name.
+    /// - Returns: The persisted state, or an empty state (a first run) when there is no usable file. Never throws.
+    public func load(logger: Logger, nowMilliseconds: Int64) -> WatchState {
+        let bytes: [UInt8]
+        do throws(StateFileSystem.Failure) {
+            bytes = try StateFileSystem.readFile(path, limit: Self.maxFileBytes)
+        } catch let failure where failure.isNotFound {
+            logger.info("no state file yet: first run", metadata: ["path": "\(path)"])
+            return WatchState()
+        } catch {
+            moveAside(reason: "cannot be read (\(error))", logger: logger, nowMilliseconds: nowMilliseconds)
+            return WatchState()
+        }
+        do {
+            let json = try JSONDocument.parse(String(decoding: bytes, as: UTF8.self))
+            let state = try WatchState(json: json)
+            logger.debug("loaded state", metadata: ["path": "\(path)"])
+            return state
+        } catch let error as JSONDocument.SyntaxError {
+            moveAside(reason: "is not valid JSON (\(error))", logger: logger, nowMilliseconds: nowMilliseconds)
+        } catch let error as StateFormatError {
+            moveAside(reason: "is not a valid state (\(error))", logger: logger, nowMilliseconds: nowMilliseconds)
+        } catch {
+            moveAside(reason: "cannot be parsed (\(error))", logger: logger, nowMilliseconds: nowMilliseconds)
+        }
+        return WatchState()
+    }
+
+    /// Writes the state atomically (temporary file in the same directory, fsync, rename, fsync of the directory).
+    /// - Parameter state: The state to persist.
+    /// - Throws: ``StateStoreError`` naming the failed operation; the previous file is then left intact.
+    public func save(_ state: WatchState) throws(StateStoreError) {
+        var bytes = Array(state.json.serialized().utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        do {
+            if !StateFileSystem.exists(directory) { try StateFileSystem.makeDirectory(directory) }
+            try StateFileSystem.writeAtomically(bytes, to: path, directory: directory)
+        } catch {
+            throw StateStoreError(message: "cannot save state to \(path): \(error)")
+        }
+    }
+
+    private func moveAside(reason: String, logger: Logger, nowMilliseconds: Int64) {
+        let stamp = Timestamp.rfc3339(seconds: nowMilliseconds / 1000).filter { $0 != ":" }
+        var target = "\(path).corrupt-\(stamp)"
+        var counter = 1
+        while StateFileSystem.exists(target) {
+            counter += 1
+            target = "\(path).corrupt-\(stamp)-\(counter)"
+        }
+        do {
+            try StateFileSystem.moveFile(path, to: target)
+            logger.warning(
+                "state file \(reason): moved it aside and starting as a first run (an event may fire again)",
+                metadata: ["path": "\(path)", "moved_to": "\(target)"]
+            )
+        } catch {
+            logger.warning(
+                "state file \(reason) and could not be moved aside (\(error)): starting as a first run (an event may fire again)",
+                metadata: ["path": "\(path)"]
+            )
+        }
+    }
+}
+
+/// A state file could not be written.
+public struct StateStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What failed, with the path and the system's reason.
+    public var message: String
+
+    public var description: String { message }
+}

@@ -1,0 +1,115 @@
+import Events
+import IMDS
+import IMDSWatchTestKit
+import InMemoryLogging
+import Logging
+import Synchronization
+import Testing
+import Watch
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A poller wired to a fake IMDS, a manual clock, a recording sink, an in-memory log and a temporary state dir.
+final class PollerHarness: Sendable {
+    let clock = ManualClock()
+    let reader: FakeMetadataReader
+    let sink = RecordingSink()
+    let logs = InMemoryLogHandler()
+    let directory: String
+    let configuration: PollerConfiguration
+    private let wall = WallClock()
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let currentPoller = Mutex<Poller<ManualClock>?>(nil)
+
+    /// - Parameters:
+    ///   - directory: The state dir to use (a fresh temporary one when nil).
+    ///   - sources: The enabled sources.
+    ///   - reader: The fake IMDS (a fresh one with the identity document when nil).
+    init(directory: String? = nil, sources: [WatchSource] = WatchSource.allCases, reader: FakeMetadataReader? = nil) {
+        self.directory = directory ?? PollerHarness.makeTemporaryDirectory()
+        self.reader = reader ?? FakeMetadataReader(clock: clock)
+        var configuration = PollerConfiguration()
+        for source in WatchSource.allCases where !sources.contains(source) {
+            configuration[source] = .init(enabled: false)
+        }
+        self.configuration = configuration
+    }
+
+    deinit {
+        removeTree(directory)
+    }
+
+    static func makeTemporaryDirectory() -> String {
+        var template = Array("/tmp/imdswatch-watch-test-XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        return path.map { String(cString: $0) } ?? "/tmp"
+    }
+
+    var store: StateStore { StateStore(directory: directory) }
+    var statePath: String { store.path }
+
+    var poller: Poller<ManualClock>? { currentPoller.withLock { $0 } }
+
+    /// Loops that park on the clock when idle: one per enabled source plus the identity refresh.
+    var loopCount: Int { configuration.enabledSources.count + 1 }
+
+    /// Starts a new poller (a "process") and waits until its first round has run and every loop is parked.
+    @discardableResult
+    func start() async -> Poller<ManualClock> {
+        let logger = Logger(label: "test") { [logs] _ in logs }
+        let poller = Poller(
+            configuration: configuration, reader: reader, sink: sink, store: store, clock: clock, logger: logger,
+            wallClock: { [wall] in wall.milliseconds.withLock { $0 } }
+        )
+        currentPoller.withLock { $0 = poller }
+        task.withLock { $0 = Task { try await poller.run() } }
+        await settle()
+        return poller
+    }
+
+    /// Stops the running poller, like a SIGKILL after the last completed poll.
+    func stop() async {
+        let running = task.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        running?.cancel()
+        _ = try? await running?.value
+    }
+
+    /// Waits until every loop is parked on the clock.
+    func settle() async {
+        let parked = await clock.waitForSleepers(loopCount)
+        #expect(parked, "poller loops did not park on the clock")
+    }
+
+    /// Moves time forward in steps, letting every loop finish its work at each step.
+    func advance(by duration: Duration, step: Duration = .milliseconds(100)) async {
+        var left = duration
+        while left > .zero {
+            let move = min(step, left)
+            wall.milliseconds.withLock { $0 += Int64(move.components.seconds * 1000 + move.components.attoseconds / 1_000_000_000_000_000) }
+            clock.advance(by: move)
+            left -= move
+            await settle()
+        }
+    }
+
+    /// Runs `count` polling rounds at the default 2 s interval.
+    func rounds(_ count: Int) async {
+        await advance(by: .seconds(2) * count, step: .seconds(2))
+    }
+
+    func logLines(_ level: Logger.Level? = nil, containing text: String) -> [String] {
+        logs.entries.filter { (level == nil || $0.level == level) && "\($0.message)".contains(text) }.map { "\($0.message)" }
+    }
+}
+
+/// The harness's wall clock, shared with the poller without a reference cycle.
+final class WallClock: Sendable {
+    let milliseconds = Mutex<Int64>(1_795_000_000_000)
+}
