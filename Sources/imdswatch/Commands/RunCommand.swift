@@ -1,0 +1,21 @@
+import ArgumentParser
+import Journal
+import Logging
+
+/// `imdswatch run`: the daemon.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Poll IMDS, detect changes, run hooks, log, send webhooks, until SIGTERM/SIGINT."
+    )
+
+    @OptionGroup var imds: IMDSOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let settings = try common.loadSettings(imds: imds)
+        LoggingBootstrap.bootstrap(target: settings.journalLogTarget, level: settings.loggerLevel)
+        let logger = Logger(label: "imdswatch")
+        try await Daemon(settings: settings, logger: logger).run()
+    }
+}

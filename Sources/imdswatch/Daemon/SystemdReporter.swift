@@ -1,0 +1,50 @@
+import Journal
+import Logging
+import ServiceLifecycle
+import Watch
+
+/// Tells systemd how the daemon is doing: READY=1 after the first completed round of polls (whether IMDS answered or
+/// not), STATUS= after every round, a heartbeat for the watchdog, and STOPPING=1 on shutdown.
+struct SystemdReporter: Service {
+    let notifier: SystemdNotifier
+    let heartbeat: Heartbeat
+    let rounds: AsyncStream<PollerStatus>
+    /// Extra parts of the STATUS= line (hooks running, webhooks pending), asked for after each round.
+    let extraStatus: @Sendable () async -> String
+    let logger: Logger
+
+    func run() async throws {
+        var ready = false
+        await withGracefulShutdownHandler {
+            for await status in rounds.cancelOnGracefulShutdown() {
+                heartbeat.beat()
+                let extra = await extraStatus()
+                let line = extra.isEmpty ? status.summary : "\(status.summary); \(extra)"
+                do {
+                    if !ready {
+                        ready = true
+                        try notifier.ready(status: line)
+                        logger.info("first round of polls finished: \(line)")
+                    } else {
+                        try notifier.status(line)
+                    }
+                } catch {
+                    logger.warning("could not notify systemd: \(error)")
+                }
+            }
+        } onGracefulShutdown: {
+            _ = try? notifier.stopping()
+        }
+    }
+}
+
+/// Runs the watchdog pinger (WATCHDOG=1 at half of WatchdogSec, only while the poll loop's heartbeat advances).
+struct WatchdogService: Service {
+    let pinger: WatchdogPinger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await pinger.run(clock: ContinuousClock())
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Config
+import Journal
+import Logging
+import Watch
+
+extension Settings {
+    /// The poll loop's configuration: every source's interval and whether it is enabled.
+    var pollerConfiguration: PollerConfiguration {
+        var configuration = PollerConfiguration(interval: interval)
+        for source in Settings.Source.allCases {
+            guard let watchSource = WatchSource(rawValue: source.rawValue) else { continue }
+            let resolved = settings(for: source)
+            configuration[watchSource] = .init(enabled: resolved.enabled, interval: resolved.interval)
+        }
+        return configuration
+    }
+
+    /// The sources `status` polls.
+    var enabledWatchSources: [WatchSource] {
+        enabledSources.compactMap { WatchSource(rawValue: $0.rawValue) }
+    }
+
+    /// The journal module's log target for these settings.
+    var journalLogTarget: Journal.LogTarget {
+        Journal.LogTarget(rawValue: log.target.rawValue) ?? .auto
+    }
+
+    /// swift-log's level for these settings.
+    var loggerLevel: Logger.Level {
+        Logger.Level(rawValue: log.level.rawValue) ?? .info
+    }
+}
