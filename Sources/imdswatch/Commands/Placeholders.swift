@@ -12,11 +12,6 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws { throw ValidationError("imdswatch status is not implemented yet") }
 }
 
-struct HooksCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hooks", abstract: "List or test hooks (not yet implemented).")
-    func run() async throws { throw ValidationError("imdswatch hooks is not implemented yet") }
-}
-
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "simulate", abstract: "Run the IMDS simulator (not yet implemented).")
     func run() async throws { throw ValidationError("imdswatch simulate is not implemented yet") }
