@@ -26,17 +26,20 @@ public struct HookResult: Sendable, Equatable {
     public var duration: Duration
     /// Whether it ran past its timeout and was sent SIGTERM (then SIGKILL).
     public var timedOut: Bool
+    /// Whether it was ended because the run was cancelled (daemon shutdown), not by its timeout.
+    public var stoppedAtShutdown: Bool
 
     /// Creates a result.
-    public init(hook: String, termination: Termination, duration: Duration, timedOut: Bool) {
+    public init(hook: String, termination: Termination, duration: Duration, timedOut: Bool, stoppedAtShutdown: Bool = false) {
         self.hook = hook
         self.termination = termination
         self.duration = duration
         self.timedOut = timedOut
+        self.stoppedAtShutdown = stoppedAtShutdown
     }
 
     /// It exited with status 0 within its timeout.
-    public var succeeded: Bool { termination == .exited(0) && !timedOut }
+    public var succeeded: Bool { termination == .exited(0) && !timedOut && !stoppedAtShutdown }
 
     /// The exit status as a shell reports it: the status, 128 + the signal number when killed, 127 when it could
     /// not start. The value of `IMDSWATCH_HOOK_EXIT_STATUS`.
@@ -52,6 +55,7 @@ public struct HookResult: Sendable, Equatable {
     public var summary: String {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         let rounded = (seconds * 100).rounded() / 100
-        return "\(termination)\(timedOut ? " after timing out" : "") in \(rounded) s"
+        let cause = timedOut ? " after timing out" : stoppedAtShutdown ? " at shutdown" : ""
+        return "\(termination)\(cause) in \(rounded) s"
     }
 }

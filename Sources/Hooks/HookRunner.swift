@@ -115,7 +115,8 @@ public struct HookRunner: Sendable {
         }
 
         let result = HookResult(
-            hook: hook.name, termination: outcome, duration: clock.now - start, timedOut: control.timedOut
+            hook: hook.name, termination: outcome, duration: clock.now - start,
+            timedOut: control.ending == .timeout, stoppedAtShutdown: control.ending == .shutdown
         )
         logResult(result, logger: logger)
         return result
@@ -123,14 +124,22 @@ public struct HookRunner: Sendable {
 
     /// Waits for the timeout (or for cancellation of the run), then SIGTERM, the grace period, SIGKILL.
     private func watchdog(_ control: ProcessControl) async {
-        try? await Task.sleep(for: configuration.timeout)
-        guard let group = control.expire() else { return }
+        let shutdown: Bool
+        do {
+            try await Task.sleep(for: configuration.timeout)
+            shutdown = false
+        } catch {
+            shutdown = true
+        }
+        guard let group = control.expire(shutdown: shutdown) else { return }
         HookFileSystem.signalProcessGroup(group, HookFileSystem.terminateSignal)
-        // Wait out the grace period, or less when the whole group has gone already.
+        // Wait out the grace period (at shutdown too: the sleeps run in a task that is not cancelled), or less
+        // when the whole group has gone already.
         let clock = ContinuousClock()
         let killAt = clock.now + configuration.killGrace
         while clock.now < killAt, HookFileSystem.processGroupExists(group) {
-            do { try await Task.sleep(for: min(.milliseconds(100), killAt - clock.now)) } catch { break }
+            let step = min(.milliseconds(50), killAt - clock.now)
+            await Task { try? await Task.sleep(for: step) }.value
         }
         HookFileSystem.signalProcessGroup(group, HookFileSystem.killSignal)
     }
@@ -168,10 +177,12 @@ public struct HookRunner: Sendable {
 
 /// Shared between a run and its watchdog: the process group once known, whether the run finished or timed out.
 private final class ProcessControl: Sendable {
+    enum Ending { case none, timeout, shutdown }
+
     private struct State {
         var processGroup: Int32?
         var finished = false
-        var timedOut = false
+        var ending = Ending.none
     }
 
     private let state = Mutex(State())
@@ -184,18 +195,19 @@ private final class ProcessControl: Sendable {
     func finish() -> Bool {
         state.withLock { state in
             state.finished = true
-            return !state.timedOut
+            return state.ending == .none
         }
     }
 
-    /// Marks the run timed out and returns the group to signal, or `nil` when the run already finished.
-    func expire() -> Int32? {
+    /// Marks the run as ended by its timeout or by shutdown and returns the group to signal, or `nil` when the
+    /// run already finished.
+    func expire(shutdown: Bool) -> Int32? {
         state.withLock { state in
             guard !state.finished else { return nil }
-            state.timedOut = true
+            state.ending = shutdown ? .shutdown : .timeout
             return state.processGroup
         }
     }
 
-    var timedOut: Bool { state.withLock { $0.timedOut } }
+    var ending: Ending { state.withLock { $0.ending } }
 }

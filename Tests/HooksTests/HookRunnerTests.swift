@@ -204,5 +204,8 @@ struct HookRunnerTests {
 
         #expect(clock.now - start < .seconds(10))
         #expect(!result.succeeded)
+        #expect(result.termination == .signaled(15))
+        #expect(result.stoppedAtShutdown)
+        #expect(!result.timedOut)
     }
 }
