@@ -135,6 +135,14 @@ enum HookFileSystem {
         }
     }
 
+    /// The index of the first `\n` in `bytes` (`memchr`: output of any size is scanned at memory speed).
+    static func firstNewline(in bytes: ArraySlice<UInt8>) -> Int? {
+        bytes.withUnsafeBytes { buffer -> Int? in
+            guard let base = buffer.baseAddress, let found = memchr(base, 0x0A, buffer.count) else { return nil }
+            return bytes.startIndex + (UnsafeRawPointer(found) - base)
+        }
+    }
+
     /// The `strerror` text of an errno value.
     static func describe(errno value: Int32) -> String {
         String(cString: strerror(value))

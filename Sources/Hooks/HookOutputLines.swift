@@ -23,20 +23,22 @@ struct HookOutputLines: Sendable {
     }
 
     /// Takes the next chunk of output; returns the complete lines it ends.
-    mutating func append(_ bytes: some Sequence<UInt8>) -> [Line] {
+    mutating func append(_ bytes: [UInt8]) -> [Line] {
         var lines: [Line] = []
-        for byte in bytes {
+        var rest = bytes[...]
+        while !rest.isEmpty {
             if emittedBytes >= maxTotalBytes {
-                suppressedBytes += 1
-                continue
+                suppressedBytes += rest.count
+                break
             }
-            if byte == UInt8(ascii: "\n") {
-                lines.append(takeLine())
-            } else if current.count < maxLineBytes {
-                current.append(byte)
-            } else {
-                droppedInLine += 1
-            }
+            let newline = HookFileSystem.firstNewline(in: rest)
+            let piece = rest[..<(newline ?? rest.endIndex)]
+            let room = maxLineBytes - current.count
+            current.append(contentsOf: piece.prefix(room))
+            droppedInLine += max(0, piece.count - room)
+            guard let newline else { break }
+            lines.append(takeLine())
+            rest = rest[(newline + 1)...]
         }
         return lines
     }
