@@ -107,6 +107,8 @@ public struct HookCatalog: Sendable {
         var plan = HookPlan(eventType: type, hooks: [], skipped: [], directoryError: nil)
         // (name bytes, rank) sorts hooks.d/ before TYPE.d/ on equal names.
         var ordered: [(key: [UInt8], rank: Int, hook: Hook)] = []
+        // Whoever can write hooks.d can replace TYPE.d too: an unsafe hooks.d makes every hook unsafe.
+        let topProblem = Self.unsafety(of: directory, owner: owner)
 
         for (rank, subdirectory) in [nil, "\(type.rawValue).d"].enumerated() {
             let path = subdirectory.map { "\(directory)/\($0)" } ?? directory
@@ -119,7 +121,7 @@ public struct HookCatalog: Sendable {
                 if error.errno != 2, subdirectory == nil || error.errno != 20 { plan.directoryError = error.description }
                 continue
             }
-            let directoryProblem = Self.unsafety(of: path, owner: owner)
+            let directoryProblem = topProblem ?? Self.unsafety(of: path, owner: owner)
             for name in names.sorted(by: Self.byteOrder) {
                 let relative = prefix + name
                 let filePath = "\(path)/\(name)"

@@ -110,6 +110,19 @@ struct HookCatalogTests {
         #expect(plan.skipped.first?.reason.isUnsafe == true)
     }
 
+    @Test func unsafeHooksDirectorySkipsEveryHook() throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-all", "true")
+        try dir.script("spot-interruption.d/10-a", "true")
+        chmod(dir.path, 0o770)
+
+        let plan = dir.catalog.plan(for: .spotInterruption)
+        #expect(plan.hooks.isEmpty)
+        #expect(plan.skipped.map(\.name).sorted() == ["10-a", "10-all"])
+        #expect(plan.skipped.allSatisfy { $0.reason.isUnsafe })
+    }
+
     @Test func missingDirectoryMeansNoHooks() {
         let plan = HookCatalog(directory: "/nonexistent/imdswatch/hooks.d").plan(for: .spotInterruption)
         #expect(plan.hooks.isEmpty)
