@@ -146,6 +146,9 @@ public struct HookCatalog: Sendable {
         return plan
     }
 
+    /// Whether the hooks directory exists (a missing one means no hooks, which `hooks list` points out).
+    public var directoryExists: Bool { Self.isDirectory(directory) }
+
     /// The plans of every event type, in `EventType.allCases` order.
     public func plans() -> [HookPlan] {
         EventType.allCases.map(plan(for:))

@@ -47,7 +47,13 @@ struct HooksListCommand: AsyncParsableCommand {
     @OptionGroup var options: HooksOptions
 
     func run() async throws {
-        print(HookReport.list(options.catalog.plans(), directory: options.hooksDir))
+        let catalog = options.catalog
+        let plans = catalog.plans()
+        print(HookReport.list(plans, directory: options.hooksDir))
+        if !catalog.directoryExists {
+            print("(the directory does not exist: no hook runs)")
+        }
+        if plans.contains(where: { $0.directoryError != nil }) { throw ExitCode.failure }
     }
 }
 
