@@ -1,0 +1,197 @@
+import Events
+import Logging
+
+/// Runs the hooks of every delivered event: one sequence per event (its hooks in order, one at a time),
+/// sequences of different events in parallel up to a bound. A `spot-interruption` never waits: its sequence
+/// starts at once and does not count against the bound.
+///
+/// Plug it into the watcher as an ``EventSink``; at shutdown call ``shutdown(gracePeriod:)``.
+public actor HookDispatcher: EventSink {
+    /// How events are dispatched.
+    public struct Configuration: Sendable, Equatable {
+        /// How many event sequences (other than `spot-interruption`) may run at once; more wait in order.
+        public var maxConcurrentEvents: Int
+        /// Run nothing; log which hooks would have run.
+        public var dryRun: Bool
+        /// Where event files go (`nil`: `$RUNTIME_DIRECTORY`, `$TMPDIR` or `/tmp`).
+        public var eventFileDirectory: String?
+
+        /// Creates a configuration.
+        public init(maxConcurrentEvents: Int = 4, dryRun: Bool = false, eventFileDirectory: String? = nil) {
+            self.maxConcurrentEvents = max(1, maxConcurrentEvents)
+            self.dryRun = dryRun
+            self.eventFileDirectory = eventFileDirectory
+        }
+    }
+
+    private let catalog: HookCatalog
+    private let runner: HookRunner
+    private let configuration: Configuration
+    private let logger: Logger
+
+    private var waiting: [Event] = []
+    private var boundedActive = 0
+    private var sequences: [Int: Task<Void, Never>] = [:]
+    private var nextSequenceID = 0
+    private var runningHooks = 0
+    private var accepting = true
+
+    /// Creates a dispatcher. Starts nothing until the first event.
+    /// - Parameters:
+    ///   - catalog: Where hooks are found (read afresh for each event).
+    ///   - runner: Runs each hook (timeouts, output logging).
+    ///   - configuration: Concurrency bound, dry run, event file directory.
+    ///   - logger: For dispatch decisions and skipped files.
+    public init(catalog: HookCatalog, runner: HookRunner, configuration: Configuration = .init(), logger: Logger) {
+        self.catalog = catalog
+        self.runner = runner
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Hands an event over: starts its hook sequence, or queues it when the bound is reached (never a
+    /// `spot-interruption`). Returns at once, without waiting for any hook.
+    public func deliver(_ event: Event) async {
+        var logger = logger
+        logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
+        logger[metadataKey: LogField.eventID] = .string(event.id)
+        guard accepting else {
+            logger.error("shutting down: hooks not run for this event")
+            return
+        }
+        if event.type == .spotInterruption {
+            start(event, bounded: false)
+        } else if boundedActive < configuration.maxConcurrentEvents {
+            start(event, bounded: true)
+        } else {
+            waiting.append(event)
+            logger.notice("\(boundedActive) events already running hooks: this one waits (\(waiting.count) waiting)")
+        }
+    }
+
+    /// How many hooks are running right now (for systemd `STATUS=`).
+    public var runningHookCount: Int { runningHooks }
+
+    /// How many events have hook sequences running or waiting to start.
+    public var pendingEventCount: Int { sequences.count + waiting.count }
+
+    /// Waits until no sequence runs and none waits. Returns early when the calling task is cancelled.
+    public func waitUntilIdle() async {
+        while !sequences.isEmpty || !waiting.isEmpty {
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
+        }
+    }
+
+    /// Stops taking events and waits up to `gracePeriod` for running sequences; then ends the hooks still
+    /// running (SIGTERM, SIGKILL after the runner's kill grace) and waits for them to go.
+    /// Events still waiting for a slot are not run (logged at error level).
+    /// - Returns: `true` when every sequence finished within the grace period.
+    @discardableResult
+    public func shutdown(gracePeriod: Duration) async -> Bool {
+        accepting = false
+        for event in waiting {
+            logger.error(
+                "shutting down: hooks not run for this event",
+                metadata: [LogField.eventType: .string(event.type.rawValue), LogField.eventID: .string(event.id)]
+            )
+        }
+        waiting.removeAll()
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.waitUntilIdle(); return !Task.isCancelled }
+            group.addTask { try? await Task.sleep(for: gracePeriod); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !finished {
+            logger.error("hooks still running after \(gracePeriod): ending them (\(runningHooks) running)")
+            let remaining = Array(sequences.values)
+            for task in remaining { task.cancel() }
+            for task in remaining { await task.value }
+        }
+        return finished
+    }
+
+    private func start(_ event: Event, bounded: Bool) {
+        let id = nextSequenceID
+        nextSequenceID += 1
+        if bounded { boundedActive += 1 }
+        let (catalog, runner, configuration, logger) = (catalog, runner, configuration, logger)
+        sequences[id] = Task {
+            await Self.process(event, catalog: catalog, runner: runner, configuration: configuration, logger: logger) {
+                await self.adjustRunningHooks(by: $0)
+            }
+            self.finish(id, bounded: bounded)
+        }
+    }
+
+    private func finish(_ id: Int, bounded: Bool) {
+        sequences[id] = nil
+        guard bounded else { return }
+        boundedActive -= 1
+        while boundedActive < configuration.maxConcurrentEvents, !waiting.isEmpty, accepting {
+            start(waiting.removeFirst(), bounded: true)
+        }
+    }
+
+    private func adjustRunningHooks(by delta: Int) {
+        runningHooks += delta
+    }
+
+    /// One event's sequence: find the hooks, log the skipped files, run (or in dry run, list) the hooks.
+    private static func process(
+        _ event: Event,
+        catalog: HookCatalog,
+        runner: HookRunner,
+        configuration: Configuration,
+        logger: Logger,
+        adjustRunning: @escaping @Sendable (Int) async -> Void
+    ) async {
+        var logger = logger
+        logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
+        logger[metadataKey: LogField.eventID] = .string(event.id)
+        let plan = catalog.plan(for: event.type)
+        plan.log(to: logger)
+        if plan.hooks.isEmpty {
+            logger.debug("no hooks for \(event.type.rawValue) in \(catalog.directory)")
+            return
+        }
+        if configuration.dryRun {
+            for hook in plan.hooks {
+                logger.notice("dry run: would run hook \(hook.relativePath)", metadata: [LogField.hook: .string(hook.name)])
+            }
+            return
+        }
+        _ = await runner.runSequence(
+            plan.hooks,
+            for: event,
+            dryRun: false,
+            eventFileDirectory: configuration.eventFileDirectory,
+            willRun: { _ in await adjustRunning(1) },
+            didRun: { _ in await adjustRunning(-1) }
+        )
+    }
+}
+
+extension HookPlan {
+    /// Logs every skipped file with its reason: unsafe ones at error level, non-executable files and mistyped
+    /// `TYPE.d` directories at notice, the rest (examples, backups, hidden files) at debug; and a directory that
+    /// cannot be read at error level.
+    public func log(to logger: Logger) {
+        if let directoryError {
+            logger.error("cannot read the hooks directory: \(directoryError)")
+        }
+        for file in skipped {
+            let level: Logger.Level = switch file.reason {
+            case _ where file.reason.isUnsafe: .error
+            case .notExecutable, .unknownTypeDirectory, .notRegularFile, .unreadable: .notice
+            default: .debug
+            }
+            logger.log(
+                level: level,
+                "skipping hook \(file.relativePath): \(file.reason)",
+                metadata: [LogField.hook: .string(file.name)]
+            )
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Events
+import Foundation
+import Hooks
+import InMemoryLogging
+import Logging
+import Testing
+
+@Suite("Hook dispatch", .serialized, .timeLimit(.minutes(1)))
+struct HookDispatcherTests {
+    @Test func spotInterruptionDoesNotWaitBehindAHangingTagsChangedHook() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("tags-changed.d/10-hang", "touch \(dir.path)/hang-started-$$; exec sleep 300")
+        try dir.script("spot-interruption.d/10-first", "touch \(dir.path)/spot-ran")
+        let (logger, _) = memoryLogger()
+        let runner = testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300))
+        let dispatcher = HookDispatcher(
+            catalog: dir.catalog, runner: runner, configuration: .init(maxConcurrentEvents: 1), logger: logger
+        )
+
+        await dispatcher.deliver(syntheticEvent(.tagsChanged))
+        #expect(await eventually { (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.contains { $0.hasPrefix("hang-started") } == true })
+        // The bound (1) is reached by the hanging sequence; a second tags-changed waits, the spot one must not.
+        await dispatcher.deliver(syntheticEvent(.tagsChanged))
+        await dispatcher.deliver(syntheticEvent(.spotInterruption))
+
+        #expect(await eventually(within: .seconds(5)) { dir.exists("spot-ran") })
+        #expect(await eventuallyAsync { await dispatcher.runningHookCount == 1 })
+        #expect(await eventuallyAsync { await dispatcher.pendingEventCount == 2 })
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let finished = await dispatcher.shutdown(gracePeriod: .milliseconds(200))
+        #expect(!finished)
+        #expect(clock.now - start < .seconds(5))
+        #expect(await dispatcher.pendingEventCount == 0)
+        #expect(await dispatcher.runningHookCount == 0)
+    }
+
+    @Test func eventsRunInParallelUpToTheBoundAndHooksOfOneEventInOrder() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        let log = "\(dir.path)/log"
+        // Each first hook waits (up to 10 s) until the other event's first hook has started too: both can only
+        // finish in time when the two sequences run at once.
+        try dir.script("10-a", """
+            echo "start a $IMDSWATCH_EVENT_ID" >> \(log)
+            touch \(dir.path)/started-$IMDSWATCH_EVENT_ID
+            i=0
+            until [ -e \(dir.path)/started-one ] && [ -e \(dir.path)/started-two ]; do
+                sleep 0.05; i=$((i + 1)); [ $i -gt 200 ] && exit 9
+            done
+            echo "end a $IMDSWATCH_EVENT_ID" >> \(log)
+            """)
+        try dir.script("20-b", "echo \"b $IMDSWATCH_EVENT_ID\" >> \(log)")
+        let (logger, handler) = memoryLogger()
+        let dispatcher = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(maxConcurrentEvents: 2), logger: logger
+        )
+        var first = syntheticEvent(.maintenanceScheduled)
+        first.id = "one"
+        var second = syntheticEvent(.maintenanceScheduled)
+        second.id = "two"
+
+        await dispatcher.deliver(first)
+        await dispatcher.deliver(second)
+        await dispatcher.waitUntilIdle()
+
+        #expect(!handler.entries.contains { $0.level == .error }, "both first hooks saw each other running")
+        let lines = try #require(dir.read("log")).split(separator: "\n").map(String.init)
+        for id in ["one", "two"] {
+            let mine = lines.filter { $0.hasSuffix(id) }
+            #expect(mine == ["start a \(id)", "end a \(id)", "b \(id)"])
+        }
+    }
+
+    @Test func eventsBeyondTheBoundWaitTheirTurn() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-record", "echo \"$IMDSWATCH_EVENT_ID\" >> \(dir.path)/log; sleep 0.2")
+        let (logger, _) = memoryLogger()
+        let dispatcher = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(maxConcurrentEvents: 1), logger: logger
+        )
+
+        for id in ["e1", "e2", "e3"] {
+            var event = syntheticEvent(.rebalanceRecommendation)
+            event.id = id
+            await dispatcher.deliver(event)
+        }
+        #expect(await dispatcher.pendingEventCount == 3)
+        await dispatcher.waitUntilIdle()
+
+        #expect(dir.read("log") == "e1\ne2\ne3\n")
+    }
+
+    @Test func dryRunRunsNothingAndLogsWhatWouldRun() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-mark", "touch \(dir.path)/ran")
+        let (logger, handler) = memoryLogger()
+        let dispatcher = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(dryRun: true), logger: logger
+        )
+
+        await dispatcher.deliver(syntheticEvent(.spotInterruption))
+        await dispatcher.waitUntilIdle()
+
+        #expect(!dir.exists("ran"))
+        #expect(handler.entries.contains { $0.text.contains("dry run: would run hook 10-mark") && $0.field(LogField.hook) == "10-mark" })
+    }
+
+    @Test func deliverReturnsBeforeTheHooksFinish() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-slow", "sleep 2")
+        let (logger, _) = memoryLogger()
+        let dispatcher = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger)
+        let clock = ContinuousClock()
+        let start = clock.now
+
+        await dispatcher.deliver(syntheticEvent(.rebalanceRecommendation))
+
+        #expect(clock.now - start < .milliseconds(500))
+        #expect(await dispatcher.shutdown(gracePeriod: .seconds(10)))
+    }
+
+    @Test func eventsAfterShutdownAreNotRun() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-mark", "touch \(dir.path)/ran")
+        let (logger, handler) = memoryLogger()
+        let dispatcher = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger)
+
+        #expect(await dispatcher.shutdown(gracePeriod: .seconds(1)))
+        await dispatcher.deliver(syntheticEvent(.spotInterruption))
+
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!dir.exists("ran"))
+        #expect(handler.entries.contains { $0.level == .error && $0.text.contains("shutting down") })
+    }
+}
+
+@Suite("Synthetic events")
+struct SyntheticEventTests {
+    @Test func everyTypeHasARealisticSyntheticEvent() throws {
+        let now: Int64 = 1_795_000_000_000
+        for event in SyntheticEvents.all(nowMilliseconds: now) {
+            #expect(event.synthetic)
+            #expect(event.payload["synthetic"] == .bool(true))
+            #expect(event.instance.instanceID.hasPrefix("i-"))
+            #expect(event.source == event.type.sourcePath)
+        }
+        let spot = SyntheticEvents.event(.spotInterruption, nowMilliseconds: now)
+        #expect(spot.deadline == Timestamp.rfc3339(seconds: now / 1000 + 120))
+        let changed = SyntheticEvents.event(.maintenanceChanged, nowMilliseconds: now)
+        #expect(changed.previous["not_before"] != nil)
+        #expect(changed.previous["not_before"] != changed.data["not_before"])
+        #expect(changed.deadline != nil)
+        let asg = SyntheticEvents.event(.asgLifecycleState, nowMilliseconds: now)
+        #expect(asg.data["state"] == "Terminated")
+        #expect(asg.previous["state"] == "InService")
+        let tags = SyntheticEvents.event(.tagsChanged, nowMilliseconds: now)
+        for key in ["added", "removed", "changed", "tags"] { #expect(tags.data[key] != nil) }
+        #expect(tags.deadline == nil)
+    }
+}
+
+/// Polls an async `condition` until it holds or 5 s pass.
+func eventuallyAsync(_ condition: () async -> Bool) async -> Bool {
+    for _ in 0..<250 {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return await condition()
+}

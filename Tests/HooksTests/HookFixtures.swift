@@ -1,0 +1,106 @@
+import Events
+import Foundation
+import Hooks
+import InMemoryLogging
+import Logging
+
+/// A temporary hooks directory with helpers to write scripts into it; removed by ``remove()``.
+struct HooksDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("\(NSTemporaryDirectory())/imdswatch-hooks-test-XXXXXX".utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard let created else { throw CocoaError(.fileWriteUnknown) }
+        path = String(cString: created)
+        // mkdtemp makes it 0700, which is safe for the catalog.
+    }
+
+    /// Writes a file relative to the hooks directory (creating `TYPE.d`), with `mode`.
+    @discardableResult
+    func write(_ relativePath: String, _ text: String, mode: Int = 0o755) throws -> String {
+        let full = "\(path)/\(relativePath)"
+        let parent = (full as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try text.write(toFile: full, atomically: false, encoding: .utf8)
+        chmod(full, mode_t(mode))
+        return full
+    }
+
+    /// A `/bin/sh` script with `body`.
+    @discardableResult
+    func script(_ relativePath: String, _ body: String, mode: Int = 0o755) throws -> String {
+        try write(relativePath, "#!/bin/sh\n\(body)\n", mode: mode)
+    }
+
+    func read(_ relativePath: String) -> String? {
+        try? String(contentsOfFile: "\(path)/\(relativePath)", encoding: .utf8)
+    }
+
+    func exists(_ relativePath: String) -> Bool {
+        FileManager.default.fileExists(atPath: "\(path)/\(relativePath)")
+    }
+
+    var catalog: HookCatalog { HookCatalog(directory: path) }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// A logger writing to memory at debug level, and its handler to read the entries.
+func memoryLogger() -> (Logger, InMemoryLogHandler) {
+    let handler = InMemoryLogHandler()
+    var logger = Logger(label: "test") { _ in handler }
+    logger.logLevel = .trace
+    return (logger, handler)
+}
+
+extension InMemoryLogHandler.Entry {
+    var text: String { message.description }
+    func field(_ key: String) -> String? { metadata[key].map { "\($0)" } }
+}
+
+/// A synthetic event of `type`, detected now.
+func syntheticEvent(_ type: EventType) -> Event {
+    SyntheticEvents.event(type, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+}
+
+/// A runner with short limits for tests.
+func testRunner(
+    logger: Logger,
+    timeout: Duration = .seconds(30),
+    killGrace: Duration = .seconds(1),
+    maxLoggedBytes: Int = 1 << 20
+) -> HookRunner {
+    HookRunner(
+        configuration: .init(timeout: timeout, killGrace: killGrace, maxLineBytes: 4096, maxLoggedBytes: maxLoggedBytes),
+        logger: logger
+    )
+}
+
+/// Whether process `pid` is alive (a zombie counts as dead: it runs nothing).
+func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+    guard let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(within timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+    let clock = ContinuousClock()
+    let end = clock.now + timeout
+    while clock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+/// The repository's `hooks.d/` with the shipped example hooks.
+let shippedHooksDirectory: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("hooks.d").path
+}()
