@@ -3,9 +3,13 @@ import Logging
 
 extension HookRunner {
     /// The variables a hook gets on top of the daemon's environment; `IMDSWATCH_DEADLINE` is `nil` (removed)
-    /// when the event has no deadline.
+    /// when the event has no deadline. systemd's notify variables are removed too: a hook must never be able to
+    /// send READY=1 or WATCHDOG=1 on the daemon's behalf.
     public static func environment(for event: Event, eventFile: String, dryRun: Bool) -> [String: String?] {
         [
+            "NOTIFY_SOCKET": nil,
+            "WATCHDOG_USEC": nil,
+            "WATCHDOG_PID": nil,
             "IMDSWATCH_EVENT_TYPE": event.type.rawValue,
             "IMDSWATCH_EVENT_ID": event.id,
             "IMDSWATCH_EVENT_FILE": eventFile,

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Config
 import Events
 import Hooks
+import Journal
 import Logging
 
 #if canImport(Glibc)
@@ -16,25 +18,12 @@ struct HooksCommand: AsyncParsableCommand {
     )
 }
 
-/// The options of the `hooks` subcommands. Kept in one struct so that the shared config loader can replace it.
-struct HooksOptions: ParsableArguments {
-    @Option(name: .long, help: "The hooks directory.")
-    var hooksDir = "/etc/imdswatch/hooks.d"
+extension Settings {
+    /// The hooks directory as a catalog.
+    var hookCatalog: HookCatalog { HookCatalog(directory: hooksDir) }
 
-    @Option(name: .long, help: "Seconds a hook may run before SIGTERM to its process group (SIGKILL 5 s later).")
-    var hookTimeout: Double = 90
-
-    func validate() throws {
-        guard hookTimeout > 0, hookTimeout <= 86_400 else {
-            throw ValidationError("--hook-timeout must be between 0 and 86400 seconds, got \(hookTimeout)")
-        }
-    }
-
-    var catalog: HookCatalog { HookCatalog(directory: hooksDir) }
-
-    var runnerConfiguration: HookRunner.Configuration {
-        HookRunner.Configuration(timeout: .milliseconds(Int64(hookTimeout * 1000)))
-    }
+    /// The runner's settings (per-hook timeout).
+    var hookRunnerConfiguration: HookRunner.Configuration { HookRunner.Configuration(timeout: hookTimeout) }
 }
 
 /// `imdswatch hooks list [--hooks-dir DIR]`.
@@ -44,12 +33,13 @@ struct HooksListCommand: AsyncParsableCommand {
         abstract: "For each event type, the hooks that would run in order, and every skipped file with its reason."
     )
 
-    @OptionGroup var options: HooksOptions
+    @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let catalog = options.catalog
+        let settings = try common.loadSettings(imds: nil)
+        let catalog = settings.hookCatalog
         let plans = catalog.plans()
-        print(HookReport.list(plans, directory: options.hooksDir))
+        print(HookReport.list(plans, directory: settings.hooksDir))
         if !catalog.directoryExists {
             print("(the directory does not exist: no hook runs)")
         }
@@ -57,7 +47,7 @@ struct HooksListCommand: AsyncParsableCommand {
     }
 }
 
-/// `imdswatch hooks test TYPE [--hooks-dir DIR] [--hook-timeout S] [--dry-run] [--webhooks]`.
+/// `imdswatch hooks test TYPE [--webhooks]` (with the common options: `--hooks-dir`, `--hook-timeout`, `--dry-run`…).
 struct HooksTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
@@ -65,10 +55,7 @@ struct HooksTestCommand: AsyncParsableCommand {
         discussion: "Exits 1 when any hook failed. Hook output goes to standard error."
     )
 
-    @OptionGroup var options: HooksOptions
-
-    @Flag(name: .long, help: "Run the hooks with IMDSWATCH_DRY_RUN=1 (hooks that honour it only say what they would do).")
-    var dryRun = false
+    @OptionGroup var common: CommonOptions
 
     @Flag(name: .long, help: "Also send the synthetic event to the configured webhooks.")
     var webhooks = false
@@ -81,13 +68,16 @@ struct HooksTestCommand: AsyncParsableCommand {
             printError("imdswatch: \(HookReport.unknownType(type))")
             throw ExitCode(2)
         }
-        let logger = Logger(label: "imdswatch") { StreamLogHandler.standardError(label: $0) }
+        let settings = try common.loadSettings(imds: nil)
+        LoggingBootstrap.bootstrap(target: .stderr, level: settings.loggerLevel)
+        let logger = Logger(label: "imdswatch")
         let event = SyntheticEvents.event(eventType, nowMilliseconds: Self.nowMilliseconds())
-        let plan = options.catalog.plan(for: eventType)
+        let plan = settings.hookCatalog.plan(for: eventType)
         plan.log(to: logger)
         if webhooks { print("webhooks not configured") }
-        let runner = HookRunner(configuration: options.runnerConfiguration, logger: logger)
-        let results = await runner.runSequence(plan.hooks, for: event, dryRun: dryRun)
+        let runner = HookRunner(configuration: settings.hookRunnerConfiguration, logger: logger)
+        // With --dry-run the hooks still run, with IMDSWATCH_DRY_RUN=1, so that hooks honouring it say what they would do.
+        let results = await runner.runSequence(plan.hooks, for: event, dryRun: settings.dryRun)
         print(HookReport.results(results, plan: plan))
         if results.contains(where: { !$0.succeeded }) { throw ExitCode.failure }
     }

@@ -1,5 +1,6 @@
 import Config
 import Events
+import Hooks
 import Logging
 import ServiceLifecycle
 
@@ -11,10 +12,19 @@ struct EventSinks: Sendable {
     private let finishers: [@Sendable () async -> Void]
 
     init(settings: Settings, logger: Logger) throws {
-        self.fanOut = EventFanOut([])
+        let hooks = HookDispatcher(
+            catalog: HookCatalog(directory: settings.hooksDir),
+            runner: HookRunner(configuration: .init(timeout: settings.hookTimeout), logger: logger),
+            configuration: .init(maxConcurrentEvents: settings.maxConcurrentEvents, dryRun: settings.dryRun),
+            logger: logger
+        )
+        // Hooks still running at shutdown get this long to finish (within the unit's TimeoutStopSec=120), then
+        // SIGTERM and, 5 s later, SIGKILL to their process groups.
+        let hookGrace = min(settings.hookTimeout, .seconds(100))
+        self.fanOut = EventFanOut([hooks])
         self.services = []
-        self.statusParts = []
-        self.finishers = []
+        self.statusParts = [{ "hooks running: \(await hooks.runningHookCount)" }]
+        self.finishers = [{ await hooks.shutdown(gracePeriod: hookGrace) }]
     }
 
     /// Parts of systemd's STATUS= line: hooks running, webhooks pending.
