@@ -32,6 +32,12 @@ static inline CURLcode imdswatch_curl_setopt_header_function(CURL *_Nonnull hand
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+typedef int (*imdswatch_curl_xferinfo_callback)(void *_Nullable context, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+
+static inline CURLcode imdswatch_curl_setopt_xferinfo_function(CURL *_Nonnull handle, imdswatch_curl_xferinfo_callback _Nullable callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
 static inline CURLcode imdswatch_curl_getinfo_long(CURL *_Nonnull handle, CURLINFO info, long *_Nonnull value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -1,11 +1,13 @@
 internal import CCurl
 import Dispatch
+import Synchronization
 
-/// An ``HTTPTransport`` over one libcurl easy handle.
+/// An ``HTTPTransport`` over libcurl easy handles.
 ///
-/// The handle is reused for every request, so connections stay alive where the server allows. Requests are
-/// performed one at a time on a private serial queue (blocking `curl_easy_perform` never runs on the
-/// cooperative pool); concurrent callers queue up in order.
+/// Handles are pooled and reused most-recently-used first, so that sequential requests share one kept-alive
+/// connection; concurrent requests each get a handle of their own, so that one slow request never delays another.
+/// Blocking `curl_easy_perform` runs on Dispatch threads, never on the cooperative pool, and a cancelled task
+/// aborts its transfer (libcurl checks at least once a second).
 public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// How requests reach the network.
     public struct Options: Sendable {
@@ -25,64 +27,64 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         public var caBundlePath: String?
         /// The `User-Agent` header; `nil` sends none.
         public var userAgent: String?
+        /// Idle handles (each with its kept-alive connection) kept for reuse.
+        public var maxIdleHandles: Int
 
         /// Creates options.
-        public init(proxy: Proxy = .never, caBundlePath: String? = nil, userAgent: String? = nil) {
+        public init(proxy: Proxy = .never, caBundlePath: String? = nil, userAgent: String? = nil, maxIdleHandles: Int = 4) {
             self.proxy = proxy
             self.caBundlePath = caBundlePath
             self.userAgent = userAgent
+            self.maxIdleHandles = maxIdleHandles
         }
     }
 
     private let options: Options
-    private let queue: DispatchQueue
-    // Touched only on `queue`.
-    private let handle: UnsafeMutableRawPointer
+    private let idle = Mutex<[EasyHandle]>([])
 
-    /// Creates a transport with its own easy handle.
+    /// Creates a transport.
     /// - Parameter options: Proxy, TLS and user-agent settings.
     public init(options: Options = Options()) {
         CurlGlobal.ensureInitialized()
-        guard let handle = curl_easy_init() else {
-            // curl_easy_init fails only when memory is exhausted; there is nothing sensible left to do.
-            fatalError("curl_easy_init failed: out of memory")
-        }
-        self.handle = handle
         self.options = options
-        self.queue = DispatchQueue(label: "imdswatch.curl")
-    }
-
-    deinit {
-        curl_easy_cleanup(handle)
     }
 
     public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let result: Result<HTTPResponse, HTTPError> = await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: self.perform(request))
+        let handle = idle.withLock { $0.popLast() } ?? EasyHandle()
+        let cancellation = CancellationFlag()
+        let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(returning: self.perform(request, on: handle.pointer, cancellation: cancellation))
+                }
             }
+        } onCancel: {
+            cancellation.cancel()
+        }
+        idle.withLock { handles in
+            if handles.count < options.maxIdleHandles { handles.append(handle) }
         }
         return try result.get()
     }
 
-    /// Runs one exchange on the handle. Called only on `queue`.
-    private func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPError> {
+    /// Runs one exchange on `handle`, which no other thread uses meanwhile.
+    private func perform(_ request: HTTPRequest, on handle: UnsafeMutableRawPointer, cancellation: CancellationFlag) -> Result<HTTPResponse, HTTPError> {
         curl_easy_reset(handle)
-        let accumulator = ResponseAccumulator(limit: request.maxResponseBytes)
+        let accumulator = ResponseAccumulator(limit: request.maxResponseBytes, cancellation: cancellation)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
             withExtendedLifetime(accumulator) {
-                configure(request, accumulator: accumulator, headerList: &headerList, errorBuffer: errorPointer.baseAddress)
+                configure(request, on: handle, accumulator: accumulator, headerList: &headerList, errorBuffer: errorPointer.baseAddress)
                 return curl_easy_perform(handle)
             }
         }
 
         if code != CURLE_OK {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            return .failure(error(for: code, detail: detail, request: request, accumulator: accumulator))
+            return .failure(error(for: code, on: handle, detail: detail, request: request, accumulator: accumulator))
         }
         var status = 0
         imdswatch_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -98,6 +100,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
 
     private func configure(
         _ request: HTTPRequest,
+        on handle: UnsafeMutableRawPointer,
         accumulator: ResponseAccumulator,
         headerList: inout UnsafeMutablePointer<curl_slist>?,
         errorBuffer: UnsafeMutablePointer<CChar>?
@@ -163,6 +166,13 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context).takeUnretainedValue()
             return accumulator.appendBody(UnsafeRawBufferPointer(start: data, count: size * count))
         }
+        imdswatch_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context)
+        imdswatch_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+        imdswatch_curl_setopt_xferinfo_function(handle) { context, _, _, _, _ in
+            guard let context else { return 0 }
+            let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context).takeUnretainedValue()
+            return accumulator.cancellation.isCancelled ? 1 : 0
+        }
         imdswatch_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
         imdswatch_curl_setopt_header_function(handle) { data, size, count, context in
             guard let context else { return 0 }
@@ -172,7 +182,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
-    private func error(for code: CURLcode, detail: String, request: HTTPRequest, accumulator: ResponseAccumulator) -> HTTPError {
+    private func error(for code: CURLcode, on handle: UnsafeMutableRawPointer, detail: String, request: HTTPRequest, accumulator: ResponseAccumulator) -> HTTPError {
         var osErrno = 0
         imdswatch_curl_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno)
         // Pre-transfer time is set once the request is about to be sent, on a new or a reused connection; 0 means
@@ -194,6 +204,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             kind = .connectionReset
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             kind = .couldNotResolve
+        case CURLE_ABORTED_BY_CALLBACK:
+            kind = .cancelled
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
             kind = .invalidURL
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
@@ -214,12 +226,14 @@ nonisolated(unsafe) private let emptyBody = UnsafeMutablePointer<CChar>.allocate
 /// Collects one response's headers and body inside libcurl's callbacks.
 private final class ResponseAccumulator {
     let limit: Int
+    let cancellation: CancellationFlag
     var body: [UInt8] = []
     var headers: [HTTPHeader] = []
     var exceededLimit = false
 
-    init(limit: Int) {
+    init(limit: Int, cancellation: CancellationFlag) {
         self.limit = limit
+        self.cancellation = cancellation
     }
 
     /// Appends body bytes; returns the count consumed, or 0 to make libcurl abort when over the cap.
@@ -244,6 +258,32 @@ private final class ResponseAccumulator {
         let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t\r\n")
         headers.append(HTTPHeader(name, value))
     }
+}
+
+/// One libcurl easy handle, used by one request at a time (the pool hands it out exclusively).
+private final class EasyHandle: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+
+    init() {
+        guard let pointer = curl_easy_init() else {
+            // curl_easy_init fails only when memory is exhausted; there is nothing sensible left to do.
+            fatalError("curl_easy_init failed: out of memory")
+        }
+        self.pointer = pointer
+    }
+
+    deinit {
+        curl_easy_cleanup(pointer)
+    }
+}
+
+/// Set when the task waiting for a transfer is cancelled; read by libcurl's progress callback.
+private final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    func cancel() { flag.store(true, ordering: .relaxed) }
+
+    var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
 /// `curl_global_init` must run once, before any other thread uses libcurl.

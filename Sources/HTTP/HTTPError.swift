@@ -20,6 +20,8 @@ public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         case tls
         /// The URL is malformed or uses an unsupported scheme.
         case invalidURL
+        /// The waiting task was cancelled (shutdown); the transfer was aborted.
+        case cancelled
         /// Anything else libcurl reported.
         case other
     }

@@ -299,6 +299,9 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         case .invalidURL:
             code = .invalidConfiguration
             message = "invalid IMDS endpoint \(base): \(error.detail)"
+        case .cancelled:
+            code = .cancelled
+            message = "IMDS request for \(path) to \(base) was cancelled (shutting down)"
         case .tls, .other:
             code = .transport
             message = "IMDS request for \(path) to \(base) failed: \(error.detail)"

@@ -30,6 +30,8 @@ public struct IMDSError: Error, Sendable, Equatable, CustomStringConvertible {
         case malformedResponse
         /// The endpoint URL or the environment is invalid.
         case invalidConfiguration
+        /// The read was cancelled (the daemon is shutting down).
+        case cancelled
         /// Any other transport failure.
         case transport
     }

@@ -31,6 +31,8 @@ extension Poller {
         tracker.lastObservation = observation
         let metadata: Logger.Metadata = ["source": "\(source.rawValue)", "path": "\(source.path)"]
         if case .failed(let error) = observation {
+            // A read cancelled by shutdown says nothing about IMDS: no failure counted, no line logged.
+            if error.code == .cancelled { return tracker.notConfigured }
             tracker.consecutiveFailures += 1
             let now = clock.now
             let count = tracker.consecutiveFailures

@@ -14,10 +14,20 @@ public final class DaemonHarness: Sendable {
     public let recordsDir: String
     private let extraArguments: [String]
     private let environment: [String: String]
+    private let logTarget: String
+    private let imdsTimeout: String
     private let current = LockedProcess()
 
     /// Creates the directories and the recording hook; the daemon starts with ``start()``.
-    public init(simulator: IMDSSimulator, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// - Parameters:
+    ///   - arguments: Extra `run` arguments.
+    ///   - environment: Extra environment (systemd's variables are removed unless given here).
+    ///   - logTarget: `--log-target` (stderr by default, so that tests can read the lines).
+    ///   - imdsTimeout: `--imds-timeout` in seconds.
+    public init(simulator: IMDSSimulator, arguments: [String] = [], environment: [String: String] = [:],
+                logTarget: String = "stderr", imdsTimeout: String = "0.5") throws {
+        self.logTarget = logTarget
+        self.imdsTimeout = imdsTimeout
         self.simulator = simulator
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-e2e-\(UUID().uuidString)").path
         self.directory = base
@@ -49,7 +59,7 @@ public final class DaemonHarness: Sendable {
     /// The arguments the daemon runs with.
     public var arguments: [String] {
         ["run", "--endpoint", simulator.baseURL, "--state-dir", stateDir, "--hooks-dir", hooksDir,
-         "--interval", "0.1", "--log-target", "stderr", "--imds-timeout", "0.5"] + extraArguments
+         "--interval", "0.1", "--log-target", logTarget, "--imds-timeout", imdsTimeout] + extraArguments
     }
 
     /// Starts (or restarts) the daemon and waits for its first completed round.

@@ -13,6 +13,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
+        ProcessSignals.unblockTerminationSignals()
         let settings = try common.loadSettings(imds: imds)
         LoggingBootstrap.bootstrap(target: settings.journalLogTarget, level: settings.loggerLevel)
         let logger = Logger(label: "imdswatch")
