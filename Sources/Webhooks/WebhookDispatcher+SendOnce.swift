@@ -57,8 +57,10 @@ extension WebhookDispatcher {
             log.info("dry run: would POST \(body.bytes.count) bytes of \(body.contentType) to webhook \(url)")
             return WebhookSendResult(url: url, outcome: .dryRun)
         }
-        let result = await send(body: body.bytes, contentType: body.contentType, eventType: event.type.rawValue,
-                                eventID: event.id, lane: lane, log: log)
+        guard let result = await send(body: body.bytes, contentType: body.contentType, eventType: event.type.rawValue,
+                                      eventID: event.id, lane: lane, log: log) else {
+            return WebhookSendResult(url: url, outcome: .failed("cancelled"))
+        }
         switch result {
         case .success(let response):
             log[metadataKey: LogField.webhookStatus] = "\(response.status)"

@@ -35,8 +35,11 @@ extension WebhookDispatcher {
     private func attempt(_ entry: OutboxEntry, lane: Lane, log: Logger, deadline: Int64) async {
         var entry = entry
         entry.attempts += 1
-        let result = await send(body: entry.body, contentType: entry.contentType, eventType: entry.eventType,
-                                eventID: entry.eventID, lane: lane, log: log)
+        guard let result = await send(body: entry.body, contentType: entry.contentType, eventType: entry.eventType,
+                                      eventID: entry.eventID, lane: lane, log: log) else {
+            log.info("webhook attempt abandoned at shutdown; the delivery stays in the outbox")
+            return
+        }
         let now = clock.now()
         var log = log
         let verdict: WebhookAttemptVerdict
@@ -72,21 +75,18 @@ extension WebhookDispatcher {
     }
 
     /// POSTs a body to the lane's endpoint, following redirects when the endpoint allows it.
+    /// - Returns: The final result, or `nil` when the task was cancelled before it came.
     func send(
         body: [UInt8], contentType: String, eventType: String, eventID: String, lane: Lane, log: Logger
-    ) async -> Result<HTTPResponse, HTTPError> {
+    ) async -> Result<HTTPResponse, HTTPError>? {
         let endpoint = lane.endpoint
         var url = endpoint.url
         var hops = 0
         while true {
             let request = makeRequest(url: url, body: body, contentType: contentType, eventType: eventType,
                                       eventID: eventID, endpoint: endpoint)
-            let response: HTTPResponse
-            do {
-                response = try await lane.transport.send(request)
-            } catch {
-                return .failure(error)
-            }
+            guard let result = await CancellableSend.send(request, over: lane.transport) else { return nil }
+            guard case .success(let response) = result else { return result }
             guard endpoint.followRedirects, [301, 302, 303, 307, 308].contains(response.status),
                   let location = response.header("Location"), hops < 5,
                   let target = WebhookDispatcher.resolve(location, against: url) else {

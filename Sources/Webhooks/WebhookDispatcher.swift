@@ -161,8 +161,9 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
         }
     }
 
-    /// Stops ``run()``: workers stop after their current attempt (at most the endpoint's timeout); pending
-    /// deliveries stay in the outbox. Safe to call more than once, before or during ``run()``.
+    /// Stops ``run()`` at once: workers stop, an attempt in flight is abandoned (its transfer ends in the background
+    /// within the endpoint's timeout, its result unused), and every pending delivery stays in the outbox for the next
+    /// start. Safe to call more than once, before or during ``run()``; a stopped dispatcher does not run again.
     public func shutdown() {
         stop.finish()
     }

@@ -1,5 +1,9 @@
 import Foundation
 import HTTP
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A real webhook receiver on 127.0.0.1 for tests: `Tests/support/webhook_receiver.py` run by python3, with
 /// scripted responses per path and a record of every request. Signatures are checked by Python's `hmac`.
@@ -51,6 +55,7 @@ public final class WebhookReceiver: @unchecked Sendable {
     public let port: Int
     private let process: Process
     private let control: CurlTransport
+    private let stopped = Mutex(false)
 
     /// `http://127.0.0.1:PORT` followed by `path`.
     public func url(_ path: String = "/hook") -> String {
@@ -80,7 +85,7 @@ public final class WebhookReceiver: @unchecked Sendable {
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix("PORT "), let actual = Int(text.dropFirst(5)) else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw ReceiverError(message: "webhook receiver did not start: \(text)")
         }
         return WebhookReceiver(port: actual, process: process)
@@ -97,7 +102,7 @@ public final class WebhookReceiver: @unchecked Sendable {
     }
 
     /// Queues responses for `path`; requests beyond them get 200.
-    public func script(_ path: String = "/hook", _ responses: [Response]) async throws {
+    public func script(_ responses: [Response], path: String = "/hook") async throws {
         let items: [[String: Any]] = responses.map {
             ["status": $0.status, "delay": $0.delaySeconds, "headers": $0.headers, "body": $0.body]
         }
@@ -128,11 +133,17 @@ public final class WebhookReceiver: @unchecked Sendable {
         }
     }
 
-    /// Stops the receiver process.
+    /// Stops the receiver process with SIGKILL (the child may inherit a mask that blocks SIGTERM) and waits up to
+    /// 2 s for it to be gone, so that its port is free.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        guard !stopped.withLock({ let was = $0; $0 = true; return was }) else { return }
+        let pid = process.processIdentifier
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        for _ in 0..<200 {
+            // Foundation may reap the child first: then waitpid fails with ECHILD and the process is gone too.
+            if waitpid(pid, nil, WNOHANG) != 0 { return }
+            usleep(10_000)
         }
     }
 
