@@ -15,8 +15,14 @@ import Testing
     func dispatcher(
         _ endpoints: [WebhookEndpoint], stateDirectory: String = temporaryDirectory(), logger: Logger
     ) throws -> WebhookDispatcher {
-        try WebhookDispatcher(
-            endpoints: endpoints, stateDirectory: stateDirectory, version: "1.2.3", retryPolicy: fastRetries, logger: logger
+        // Loopback only: never through a proxy the environment may name.
+        let direct = endpoints.map { endpoint in
+            var endpoint = endpoint
+            endpoint.proxy = .never
+            return endpoint
+        }
+        return try WebhookDispatcher(
+            endpoints: direct, stateDirectory: stateDirectory, version: "1.2.3", retryPolicy: fastRetries, logger: logger
         )
     }
 
