@@ -129,14 +129,15 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     }
 
     /// Loads the outbox, then runs one worker per endpoint until graceful shutdown, ``shutdown()`` or cancellation.
-    /// Pending deliveries of endpoints no longer configured are dropped (error log). With `dryRun`, no worker runs.
+    /// Pending deliveries of endpoints no longer configured are dropped (error log). With `dryRun`, no worker runs
+    /// and the outbox is left as it is.
     public func run() async throws {
         let pending = await outbox.load()
         if pending > 0 {
             logger.info("webhook outbox: \(pending) pending deliveries from an earlier run")
         }
         let known = Set(lanes.map(\.endpoint.id))
-        for entry in await outbox.all() where !known.contains(entry.endpointID) {
+        for entry in await outbox.all() where !dryRun && !known.contains(entry.endpointID) {
             logger.error(
                 "webhook delivery dropped: its endpoint is no longer configured",
                 metadata: [LogField.eventID: "\(entry.eventID)", LogField.eventType: "\(entry.eventType)"]

@@ -159,6 +159,21 @@ import Testing
         #expect(headers.contains(HTTPHeader("User-Agent", "imdswatch/1.2.3")))
     }
 
+    @Test func dropsPendingDeliveriesOfEndpointsNoLongerConfigured() async throws {
+        let state = temporaryDirectory()
+        let (logger, handler) = capturingLogger()
+        let outbox = WebhookOutbox(directory: state + "/outbox", logger: logger)
+        await outbox.add(OutboxEntry(sequence: 0, endpointID: "0123456789abcdef", eventID: "old", eventType: "spot-interruption",
+                                     body: [], contentType: "application/json", createdAtMilliseconds: clock.now()))
+        let transport = FakeTransport(clock: clock, answers: [])
+        let dispatcher = try dispatcher(transport, logger: logger, stateDirectory: state)
+        try await withRunning(dispatcher) {
+            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+        }
+        #expect(transport.requests.isEmpty)
+        #expect(handler.entries.contains { $0.level == .error && "\($0.message)".contains("no longer configured") })
+    }
+
     @Test func rejectsInvalidURLs() {
         let (logger, _) = capturingLogger()
         #expect(throws: WebhookError.self) {
