@@ -1,0 +1,82 @@
+import Events
+
+/// A rendered webhook body and its content type.
+public struct WebhookBody: Sendable, Equatable {
+    /// The exact bytes sent (and signed).
+    public var bytes: [UInt8]
+    /// The `Content-Type` value.
+    public var contentType: String
+
+    /// Creates a body.
+    public init(bytes: [UInt8], contentType: String) {
+        self.bytes = bytes
+        self.contentType = contentType
+    }
+}
+
+/// Builds webhook bodies in every ``WebhookFormat``.
+public struct WebhookBodyRenderer: Sendable {
+    private let templates: [String: WebhookTemplate]
+
+    /// Creates a renderer, loading the template file of every endpoint that uses one.
+    /// - Parameter endpoints: The endpoints whose formats will be rendered.
+    /// - Throws: ``WebhookError`` when a template file is missing or does not parse.
+    public init(endpoints: [WebhookEndpoint]) throws(WebhookError) {
+        var templates: [String: WebhookTemplate] = [:]
+        for endpoint in endpoints {
+            if case .template(let path) = endpoint.format, templates[path] == nil {
+                templates[path] = try WebhookTemplate.load(path: path)
+            }
+        }
+        self.templates = templates
+    }
+
+    /// Renders `event` for `endpoint`.
+    /// - Returns: The body; a template that was not loaded at init renders an error note in JSON instead.
+    public func body(for event: Event, endpoint: WebhookEndpoint) -> WebhookBody {
+        let bytes: [UInt8]
+        switch endpoint.format {
+        case .json:
+            bytes = event.payloadBytes()
+        case .cloudevents:
+            bytes = Array(WebhookBodyRenderer.cloudEvent(event).serialized().utf8)
+        case .slack:
+            bytes = Array(WebhookBodyRenderer.slackMessage(event).serialized().utf8)
+        case .template(let path):
+            if let template = templates[path] {
+                bytes = Array(template.render(event).utf8)
+            } else {
+                bytes = Array(JSONValue.object([("error", .string("template \(path) not loaded"))]).serialized().utf8)
+            }
+        }
+        return WebhookBody(bytes: bytes, contentType: endpoint.effectiveContentType)
+    }
+
+    /// The CloudEvents 1.0 structured-mode envelope of `event`.
+    public static func cloudEvent(_ event: Event) -> JSONValue {
+        let instance = event.instance.instanceID.isEmpty ? "unknown" : event.instance.instanceID
+        return [
+            "specversion": "1.0",
+            "id": .string(event.id),
+            "source": .string("imdswatch/\(instance)"),
+            "type": .string("imdswatch.\(event.type.rawValue)"),
+            "time": .string(event.detectedAt),
+            "datacontenttype": "application/json",
+            "data": event.payload,
+        ]
+    }
+
+    /// The Slack message of `event`: `{"text": ":warning: spot-interruption on i-… (m5.large, eu-west-1b): …"}`.
+    public static func slackMessage(_ event: Event) -> JSONValue {
+        let line = WebhookSummary.emoji(for: event.type) + " " + WebhookSummary.line(for: event)
+        let escaped = line.replacingOccurrences("&", "&amp;").replacingOccurrences("<", "&lt;")
+            .replacingOccurrences(">", "&gt;")
+        return ["text": .string(escaped)]
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,159 @@
+import Crypto
+import Events
+import HTTP
+
+/// How a webhook body is built from an event.
+public enum WebhookFormat: Sendable, Equatable, CustomStringConvertible {
+    /// The `imdswatch.event/v1` payload, as hooks read it (`application/json`).
+    case json
+    /// CloudEvents 1.0 structured mode (`application/cloudevents+json`) with the payload as `data`.
+    case cloudevents
+    /// A Slack incoming-webhook message: `{"text": "…"}` with one readable line.
+    case slack
+    /// A Mustache template file rendered with the payload as its context (`application/json` unless overridden).
+    case template(path: String)
+
+    /// The `Content-Type` sent when the endpoint does not override it.
+    public var defaultContentType: String {
+        switch self {
+        case .cloudevents: "application/cloudevents+json"
+        case .json, .slack, .template: "application/json"
+        }
+    }
+
+    /// `json`, `cloudevents`, `slack` or `template:PATH`.
+    public var description: String {
+        switch self {
+        case .json: "json"
+        case .cloudevents: "cloudevents"
+        case .slack: "slack"
+        case .template(let path): "template:\(path)"
+        }
+    }
+}
+
+/// One webhook receiver and how to talk to it.
+public struct WebhookEndpoint: Sendable, Equatable {
+    /// The absolute `http` or `https` URL; it may carry credentials (they are never logged).
+    public var url: String
+    /// The body format.
+    public var format: WebhookFormat
+    /// A `Content-Type` replacing the format's default.
+    public var contentType: String?
+    /// Extra header fields sent on every request. Names imdswatch sets itself (`Content-Type`, `User-Agent`,
+    /// `X-Imdswatch-*`) are ignored here.
+    public var headers: [HTTPHeader]
+    /// The HMAC key for `X-Imdswatch-Signature-256`; `nil` sends no signature.
+    public var secret: WebhookSecret?
+    /// The event types sent to this endpoint; empty means every type.
+    public var events: Set<EventType>
+    /// Time allowed to connect (default 3 s).
+    public var connectTimeout: Duration
+    /// Time allowed for a whole attempt (default 10 s).
+    public var timeout: Duration
+    /// The proxy policy; the default, `.environment`, follows libcurl's `https_proxy`, `no_proxy`, … variables.
+    public var proxy: CurlTransport.Options.Proxy
+    /// A CA bundle file for TLS verification; `nil` uses the system's.
+    public var caBundlePath: String?
+    /// Whether a 3xx with a `Location` is followed by POSTing the same body there (at most 5 hops, never from
+    /// `https` to `http`). Off by default: a redirect is then logged and the delivery dropped.
+    public var followRedirects: Bool
+    /// How long a delivery is retried before it is dropped (default 1 h).
+    public var maxAge: Duration
+
+    /// Creates an endpoint.
+    /// - Parameters:
+    ///   - url: The receiver's URL.
+    ///   - format: The body format (default `json`).
+    ///   - contentType: Overrides the format's content type.
+    ///   - headers: Extra header fields.
+    ///   - secret: The signing key, usually from ``WebhookSecret/load(fromFile:logger:)``.
+    ///   - events: The types to send; empty sends all.
+    ///   - connectTimeout: Connect timeout (3 s).
+    ///   - timeout: Total timeout per attempt (10 s).
+    ///   - proxy: Proxy policy (libcurl's environment variables).
+    ///   - caBundlePath: CA bundle file.
+    ///   - followRedirects: Follow redirects (off).
+    ///   - maxAge: Give up on a delivery this long after the event (1 h).
+    public init(
+        url: String,
+        format: WebhookFormat = .json,
+        contentType: String? = nil,
+        headers: [HTTPHeader] = [],
+        secret: WebhookSecret? = nil,
+        events: Set<EventType> = [],
+        connectTimeout: Duration = .seconds(3),
+        timeout: Duration = .seconds(10),
+        proxy: CurlTransport.Options.Proxy = .environment,
+        caBundlePath: String? = nil,
+        followRedirects: Bool = false,
+        maxAge: Duration = .seconds(3600)
+    ) {
+        self.url = url
+        self.format = format
+        self.contentType = contentType
+        self.headers = headers
+        self.secret = secret
+        self.events = events
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        self.proxy = proxy
+        self.caBundlePath = caBundlePath
+        self.followRedirects = followRedirects
+        self.maxAge = maxAge
+    }
+
+    /// A stable identifier derived from the URL alone (16 hex digits of its SHA-256), naming the endpoint's
+    /// deliveries in the outbox: editing other settings keeps pending deliveries attached.
+    public var id: String {
+        let digest = SHA256.hash(data: Array(url.utf8))
+        return String(digest.hexString.prefix(16))
+    }
+
+    /// The URL with credentials and known path secrets masked, for logs.
+    public var redactedURL: String {
+        WebhookURLRedaction.redact(url)
+    }
+
+    /// The content type actually sent.
+    public var effectiveContentType: String {
+        contentType ?? format.defaultContentType
+    }
+
+    /// Whether `type` is sent to this endpoint.
+    public func accepts(_ type: EventType) -> Bool {
+        events.isEmpty || events.contains(type)
+    }
+
+    /// Checks that the URL is an absolute `http` or `https` URL with a host.
+    /// - Throws: ``WebhookError`` with code ``WebhookError/Code/invalidURL``.
+    public func validate() throws(WebhookError) {
+        let lower = url.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("https://") {
+            rest = url.dropFirst(8)
+        } else if lower.hasPrefix("http://") {
+            rest = url.dropFirst(7)
+        } else {
+            throw WebhookError(code: .invalidURL, message: "webhook URL \(redactedURL) is not an http or https URL")
+        }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@").last ?? ""
+        if host.isEmpty || url.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) {
+            throw WebhookError(code: .invalidURL, message: "webhook URL \(redactedURL) has no host or contains white space")
+        }
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lowercase hexadecimal digits.
+    var hexString: String {
+        let digits: [Character] = Array("0123456789abcdef")
+        var text = ""
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return text
+    }
+}

@@ -1,0 +1,51 @@
+/// Why a webhook could not be configured, rendered or persisted.
+///
+/// Delivery failures (a refused connection, a 503) are not errors of this type: they are outcomes, logged and
+/// retried by ``WebhookDispatcher``.
+public struct WebhookError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, Sendable {
+            case invalidURL, secretFile, templateFile, template, outbox
+        }
+
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The URL is not an absolute `http` or `https` URL.
+        public static let invalidURL = Code(.invalidURL)
+        /// The secret file is missing, unreadable or empty.
+        public static let secretFile = Code(.secretFile)
+        /// A template file is missing or unreadable.
+        public static let templateFile = Code(.templateFile)
+        /// A template does not parse.
+        public static let template = Code(.template)
+        /// The outbox directory or one of its files could not be written.
+        public static let outbox = Code(.outbox)
+
+        public var description: String { value.rawValue }
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What failed, for a person: names the file or the (redacted) URL, never a secret.
+    public var message: String
+    /// The underlying error, when there is one.
+    public var underlying: (any Error)?
+
+    /// Creates an error.
+    public init(code: Code, message: String, underlying: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+    }
+
+    public var description: String {
+        if let underlying { return "\(message): \(underlying)" }
+        return message
+    }
+
+    public static func == (lhs: WebhookError, rhs: WebhookError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message
+    }
+}

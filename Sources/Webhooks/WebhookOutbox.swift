@@ -1,0 +1,148 @@
+import Events
+import Foundation
+import Logging
+
+/// The durable queue of pending deliveries in `<state dir>/outbox/`, one file per delivery.
+///
+/// Every change is on disk (fsynced, directory included) before the call returns, so a delivery survives a crash
+/// or SIGKILL from the moment ``add(_:)`` returns. When the directory cannot be written, deliveries are kept in
+/// memory only and an error is logged: webhooks still go out, but would not survive a restart.
+public actor WebhookOutbox {
+    /// The outbox directory.
+    public nonisolated let directory: String
+    /// The most deliveries kept; adding one more drops the oldest (logged at error).
+    public nonisolated let capacity: Int
+    private let logger: Logger
+    private var entries: [OutboxEntry] = []
+    private var nextSequence: UInt64 = 1
+    private var loaded = false
+    private var writable = true
+
+    /// Creates an outbox; nothing is read until first use.
+    /// - Parameters:
+    ///   - directory: Usually `<state dir>/outbox`; created (mode 0700) when missing.
+    ///   - capacity: The bound (default 1000).
+    ///   - logger: Where corrupt files, drops and write failures are reported.
+    public init(directory: String, capacity: Int = 1000, logger: Logger) {
+        self.directory = directory
+        self.capacity = max(1, capacity)
+        self.logger = logger
+    }
+
+    /// Reads the directory once: loads every delivery, moves unreadable files aside (`NAME.corrupt`, warning) and
+    /// removes temporary files left by a crash. Later calls do nothing.
+    /// - Returns: How many deliveries are pending.
+    @discardableResult
+    public func load() -> Int {
+        guard !loaded else { return entries.count }
+        loaded = true
+        do {
+            try DurableFile.makeDirectory(directory)
+        } catch {
+            writable = false
+            logger.error("webhook outbox unusable, deliveries will not survive a restart: \(error)")
+            return 0
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        let decoder = JSONDecoder()
+        for name in names {
+            if name.hasPrefix("."), name.hasSuffix(".tmp") {
+                try? DurableFile.remove(directory: directory, name: name)
+                continue
+            }
+            guard name.hasSuffix(".json") else { continue }
+            let path = directory + "/" + name
+            if let data = FileManager.default.contents(atPath: path),
+               let entry = try? decoder.decode(OutboxEntry.self, from: data), entry.fileName == name {
+                entries.append(entry)
+            } else {
+                logger.warning("webhook outbox file \(path) is unreadable; moved aside to \(name).corrupt")
+                try? DurableFile.move(directory: directory, from: name, to: name + ".corrupt")
+            }
+        }
+        entries.sort { $0.sequence < $1.sequence }
+        nextSequence = (entries.last?.sequence ?? 0) + 1
+        while entries.count > capacity {
+            dropOldest(reason: "outbox holds more than \(capacity) deliveries")
+        }
+        return entries.count
+    }
+
+    /// Stores a new delivery durably, giving it the next sequence number (its ``OutboxEntry/sequence`` is ignored),
+    /// and drops the oldest delivery when the outbox is full.
+    /// - Returns: The stored entry, or `nil` when one for the same endpoint and event is already pending.
+    @discardableResult
+    public func add(_ entry: OutboxEntry) -> OutboxEntry? {
+        load()
+        if entries.contains(where: { $0.endpointID == entry.endpointID && $0.eventID == entry.eventID }) {
+            return nil
+        }
+        while entries.count >= capacity {
+            dropOldest(reason: "outbox full (\(capacity) deliveries)")
+        }
+        var stored = entry
+        stored.sequence = nextSequence
+        nextSequence += 1
+        entries.append(stored)
+        persist(stored)
+        return stored
+    }
+
+    /// Rewrites a pending delivery after an attempt (attempt count, next attempt time). Ignored when it was dropped.
+    public func update(_ entry: OutboxEntry) {
+        guard let index = entries.firstIndex(where: { $0.sequence == entry.sequence }) else { return }
+        entries[index] = entry
+        persist(entry)
+    }
+
+    /// Removes a delivery (delivered or dropped). A missing one is fine.
+    public func remove(_ entry: OutboxEntry) {
+        entries.removeAll { $0.sequence == entry.sequence }
+        guard writable else { return }
+        do {
+            try DurableFile.remove(directory: directory, name: entry.fileName)
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+
+    /// The oldest pending delivery for an endpoint.
+    public func head(endpointID: String) -> OutboxEntry? {
+        load()
+        return entries.first { $0.endpointID == endpointID }
+    }
+
+    /// Every pending delivery, oldest first.
+    public func all() -> [OutboxEntry] {
+        load()
+        return entries
+    }
+
+    /// How many deliveries are pending.
+    public var count: Int {
+        load()
+        return entries.count
+    }
+
+    private func persist(_ entry: OutboxEntry) {
+        guard writable else { return }
+        do {
+            let data = try JSONEncoder().encode(entry)
+            try DurableFile.write([UInt8](data), directory: directory, name: entry.fileName)
+        } catch {
+            logger.error(
+                "webhook delivery kept in memory only, it will not survive a restart: \(error)",
+                metadata: [LogField.eventID: "\(entry.eventID)", LogField.eventType: "\(entry.eventType)"]
+            )
+        }
+    }
+
+    private func dropOldest(reason: String) {
+        guard let oldest = entries.first else { return }
+        logger.error(
+            "webhook delivery dropped: \(reason); the oldest pending one goes",
+            metadata: [LogField.eventID: "\(oldest.eventID)", LogField.eventType: "\(oldest.eventType)"]
+        )
+        remove(oldest)
+    }
+}

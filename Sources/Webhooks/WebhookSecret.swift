@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+import Logging
+
+/// An HMAC key. Its description never shows the bytes, so it can sit in configuration values that get logged.
+public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The key bytes.
+    public let bytes: [UInt8]
+
+    /// Creates a secret from its bytes.
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    public var description: String { "<secret, \(bytes.count) bytes>" }
+    public var debugDescription: String { description }
+
+    /// Reads a secret file: its bytes, without one trailing line break (`\n` or `\r\n`).
+    ///
+    /// Logs a warning (naming the file, never its content) when the file can be read by its group or by others.
+    /// - Parameters:
+    ///   - path: The file.
+    ///   - logger: Where the permission warning goes.
+    /// - Returns: The secret.
+    /// - Throws: ``WebhookError`` with code ``WebhookError/Code/secretFile`` when the file cannot be read or is empty.
+    public static func load(fromFile path: String, logger: Logger) throws(WebhookError) -> WebhookSecret {
+        let attributes: [FileAttributeKey: Any]
+        do {
+            attributes = try FileManager.default.attributesOfItem(atPath: path)
+        } catch {
+            throw WebhookError(code: .secretFile, message: "cannot read webhook secret file \(path)", underlying: error)
+        }
+        if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o044 != 0 {
+            logger.warning(
+                "webhook secret file \(path) is readable by group or others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it"
+            )
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw WebhookError(code: .secretFile, message: "cannot read webhook secret file \(path)")
+        }
+        var bytes = [UInt8](data)
+        if bytes.last == 0x0A { bytes.removeLast() }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        guard !bytes.isEmpty else {
+            throw WebhookError(code: .secretFile, message: "webhook secret file \(path) is empty")
+        }
+        return WebhookSecret(bytes: bytes)
+    }
+
+    /// `sha256=` and the lowercase hex HMAC-SHA256 of `body` under this key: the `X-Imdswatch-Signature-256` value.
+    public func signature(for body: [UInt8]) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: bytes))
+        return "sha256=" + Array(code).hexString
+    }
+}

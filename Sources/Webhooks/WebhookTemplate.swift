@@ -1,0 +1,89 @@
+import Events
+import Foundation
+import Mustache
+
+/// A Mustache template (swift-mustache) that renders an event into a webhook body.
+///
+/// Values are escaped for the inside of a JSON string by default, because webhook bodies are JSON: write
+/// `"summary": "{{summary}}"`. A template that starts with `{{% CONTENT_TYPE: TEXT}}` or `HTML` gets that escaping
+/// instead. Triple mustaches (`{{{payload_json}}}`) insert text unescaped.
+///
+/// The context is the payload (`type`, `id`, `detected_at`, `instance.instance_id`, `data.time`, …) plus:
+/// `summary` (one readable line), `severity` (`critical` for spot interruptions, `warning` otherwise, `info` for
+/// cleared maintenance), `payload_json` and `data_json` (compact JSON text).
+public struct WebhookTemplate: Sendable {
+    /// The file it came from.
+    public let path: String
+    private let template: MustacheTemplate
+
+    /// Parses template text.
+    /// - Parameters:
+    ///   - text: The template.
+    ///   - path: A name for messages.
+    /// - Throws: ``WebhookError`` with code ``WebhookError/Code/template`` when it does not parse.
+    public init(text: String, path: String = "<inline>") throws(WebhookError) {
+        WebhookTemplate.registerJSONEscaping
+        do {
+            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: JSON}}" + text)
+        } catch {
+            throw WebhookError(code: .template, message: "webhook template \(path) does not parse", underlying: error)
+        }
+        self.path = path
+    }
+
+    /// Reads and parses a template file.
+    /// - Parameter path: The file.
+    /// - Throws: ``WebhookError`` with code ``WebhookError/Code/templateFile`` or ``WebhookError/Code/template``.
+    public static func load(path: String) throws(WebhookError) -> WebhookTemplate {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw WebhookError(code: .templateFile, message: "cannot read webhook template \(path)")
+        }
+        return try WebhookTemplate(text: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// Renders `event`.
+    public func render(_ event: Event) -> String {
+        template.render(WebhookTemplate.context(for: event))
+    }
+
+    /// The rendering context: the payload as dictionaries, arrays, strings, numbers and booleans (nulls omitted,
+    /// so that `{{#previous}}` is false when there is none) plus the extra keys listed on the type.
+    static func context(for event: Event) -> [String: Any] {
+        var context = (mustacheValue(event.payload) as? [String: Any]) ?? [:]
+        context["summary"] = WebhookSummary.line(for: event)
+        context["severity"] = WebhookSummary.severity(for: event.type)
+        context["payload_json"] = event.payload.serialized()
+        context["data_json"] = event.data.serialized()
+        return context
+    }
+
+    static func mustacheValue(_ value: JSONValue) -> Any? {
+        switch value {
+        case .null: return nil
+        case .bool(let bool): return bool
+        case .number(let number):
+            if number == number.rounded(), abs(number) < 1e15 { return Int64(number) }
+            return number
+        case .string(let string): return string
+        case .array(let values): return values.compactMap(mustacheValue)
+        case .object(let members):
+            var dictionary: [String: Any] = [:]
+            for (key, member) in members {
+                if let converted = mustacheValue(member) { dictionary[key] = converted }
+            }
+            return dictionary
+        }
+    }
+
+    /// Registers the `JSON` content type with swift-mustache once per process.
+    private static let registerJSONEscaping: Void = {
+        MustacheContentTypes.register(JSONStringContentType(), named: "JSON")
+    }()
+}
+
+/// Escapes text for the inside of a JSON string.
+struct JSONStringContentType: MustacheContentType {
+    func escapeText(_ text: String) -> String {
+        String(JSONValue.string(text).serialized().dropFirst().dropLast())
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import HTTP
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real webhook receiver on 127.0.0.1 for tests: `Tests/support/webhook_receiver.py` run by python3, with
+/// scripted responses per path and a record of every request. Signatures are checked by Python's `hmac`.
+public final class WebhookReceiver: @unchecked Sendable {
+    /// One response to play back.
+    public struct Response: Sendable {
+        public var status: Int
+        public var delaySeconds: Double
+        public var headers: [String: String]
+        public var body: String
+
+        /// Creates a response.
+        public init(status: Int, delaySeconds: Double = 0, headers: [String: String] = [:], body: String = "") {
+            self.status = status
+            self.delaySeconds = delaySeconds
+            self.headers = headers
+            self.body = body
+        }
+    }
+
+    /// One request the receiver got.
+    public struct Request: Sendable, Decodable {
+        public var path: String
+        public var headers: [[String]]
+        public var bodyBase64: String
+        /// Arrival, in seconds since the Unix epoch.
+        public var time: Double
+        /// Python's verdict on `X-Imdswatch-Signature-256`; `nil` without a secret or a header.
+        public var signatureValid: Bool?
+        /// The status it was answered with.
+        public var status: Int
+
+        enum CodingKeys: String, CodingKey {
+            case path, headers, bodyBase64 = "body_b64", time, signatureValid = "signature_valid", status
+        }
+
+        /// The body bytes.
+        public var body: [UInt8] { [UInt8](Data(base64Encoded: bodyBase64) ?? Data()) }
+        /// The body as text.
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
+        /// The first header named `name`, compared without regard to case.
+        public func header(_ name: String) -> String? {
+            headers.first { $0.first?.lowercased() == name.lowercased() }.flatMap { $0.count > 1 ? $0[1] : nil }
+        }
+    }
+
+    /// The port it listens on.
+    public let port: Int
+    private let process: Process
+    private let control: CurlTransport
+    private let stopped = Mutex(false)
+
+    /// `http://127.0.0.1:PORT` followed by `path`.
+    public func url(_ path: String = "/hook") -> String {
+        "http://127.0.0.1:\(port)\(path)"
+    }
+
+    /// Starts a receiver.
+    /// - Parameters:
+    ///   - port: A port to listen on; 0 picks a free one.
+    ///   - secretFile: The HMAC key file to verify signatures with.
+    public static func start(port: Int = 0, secretFile: String? = nil) throws -> WebhookReceiver {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("support/webhook_receiver.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var arguments = ["python3", script, "--port", String(port)]
+        if let secretFile { arguments += ["--secret-file", secretFile] }
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("PORT "), let actual = Int(text.dropFirst(5)) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw ReceiverError(message: "webhook receiver did not start: \(text)")
+        }
+        return WebhookReceiver(port: actual, process: process)
+    }
+
+    private init(port: Int, process: Process) {
+        self.port = port
+        self.process = process
+        self.control = CurlTransport(options: CurlTransport.Options(proxy: .never))
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Queues responses for `path`; requests beyond them get 200.
+    public func script(_ responses: [Response], path: String = "/hook") async throws {
+        let items: [[String: Any]] = responses.map {
+            ["status": $0.status, "delay": $0.delaySeconds, "headers": $0.headers, "body": $0.body]
+        }
+        let body = try JSONSerialization.data(withJSONObject: ["path": path, "responses": items])
+        let response = try await control.send(HTTPRequest(method: .post, url: url("/_control/script"), body: [UInt8](body)))
+        guard response.status == 200 else { throw ReceiverError(message: "script failed: \(response.status)") }
+    }
+
+    /// Every request received so far, in arrival order of their completion.
+    public func requests(path: String? = nil) async throws -> [Request] {
+        let response = try await control.send(HTTPRequest(method: .get, url: url("/_control/requests")))
+        let all = try JSONDecoder().decode([Request].self, from: Data(response.body))
+        return path.map { wanted in all.filter { $0.path == wanted } } ?? all
+    }
+
+    /// Waits until at least `count` requests reached `path`, polling every 50 ms.
+    /// - Throws: ``ReceiverError`` after `timeout`.
+    public func waitForRequests(_ count: Int, path: String = "/hook", timeout: Duration = .seconds(10)) async throws -> [Request] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let received = try await requests(path: path)
+            if received.count >= count { return received }
+            if clock.now >= deadline {
+                throw ReceiverError(message: "expected \(count) requests on \(path), got \(received.count)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Stops the receiver process with SIGKILL (the child may inherit a mask that blocks SIGTERM) and waits up to
+    /// 2 s for it to be gone, so that its port is free.
+    public func stop() {
+        guard !stopped.withLock({ let was = $0; $0 = true; return was }) else { return }
+        let pid = process.processIdentifier
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        for _ in 0..<200 {
+            // Foundation may reap the child first: then waitpid fails with ECHILD and the process is gone too.
+            if waitpid(pid, nil, WNOHANG) != 0 { return }
+            usleep(10_000)
+        }
+    }
+
+    /// A receiver failure.
+    public struct ReceiverError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+}

@@ -1,0 +1,183 @@
+import Events
+import Foundation
+import HTTP
+import InMemoryLogging
+import Logging
+import Testing
+@testable import Webhooks
+
+/// The retry schedule, with a fake transport and virtual time.
+@Suite struct DispatcherScheduleTests {
+    let clock = VirtualClock()
+
+    func dispatcher(
+        _ transport: FakeTransport, endpoint: WebhookEndpoint = WebhookEndpoint(url: "http://127.0.0.1:9/hook"),
+        jitter: Double = 1, logger: Logger, stateDirectory: String = temporaryDirectory()
+    ) throws -> WebhookDispatcher {
+        try WebhookDispatcher(
+            endpoints: [endpoint], stateDirectory: stateDirectory, version: "1.2.3",
+            transportFactory: { _ in transport }, clock: clock, jitter: { jitter }, logger: logger
+        )
+    }
+
+    @Test func backsOffExponentiallyThenDelivers() async throws {
+        let transport = FakeTransport(clock: clock, answers: [.status(503), .error(.connectionRefused), .status(500), .status(204)])
+        let (logger, handler) = capturingLogger()
+        let dispatcher = try dispatcher(transport, logger: logger)
+        let start = clock.now()
+        try await withRunning(dispatcher) {
+            await dispatcher.deliver(sampleEvent())
+            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+        }
+        let times = transport.requests.map { $0.at - start }
+        #expect(times == [0, 1000, 3000, 7000])
+        let warnings = handler.entries.filter { $0.level == .warning }
+        #expect(warnings.count == 3)
+        #expect(warnings.allSatisfy { "\($0.message)".contains("next attempt at") })
+        #expect(warnings.first?.metadata[LogField.webhookStatus] == "503")
+        let success = try #require(handler.entries.first { $0.level == .info && "\($0.message)".contains("delivered") })
+        #expect(success.metadata[LogField.webhookStatus] == "204")
+        #expect(success.metadata[LogField.eventType] == "spot-interruption")
+        #expect(success.metadata[LogField.eventID] == .string(sampleEvent().id))
+        #expect(success.metadata[LogField.webhookURL] == "http://127.0.0.1:9/hook")
+    }
+
+    @Test func honoursRetryAfter() async throws {
+        let transport = FakeTransport(clock: clock, answers: [.status(429, [HTTPHeader("Retry-After", "3")]), .status(200)])
+        let (logger, _) = capturingLogger()
+        let dispatcher = try dispatcher(transport, jitter: 0, logger: logger)
+        try await withRunning(dispatcher) {
+            await dispatcher.deliver(sampleEvent())
+            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+        }
+        let times = transport.requests.map(\.at)
+        #expect(times.count == 2)
+        #expect(times[1] - times[0] >= 3000)
+    }
+
+    @Test func dropsOn400WithoutRetrying() async throws {
+        let transport = FakeTransport(clock: clock, answers: [.status(400)])
+        let (logger, handler) = capturingLogger()
+        let dispatcher = try dispatcher(transport, logger: logger)
+        try await withRunning(dispatcher) {
+            await dispatcher.deliver(sampleEvent())
+            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(transport.requests.count == 1)
+        let drop = try #require(handler.entries.first { $0.level == .error })
+        #expect("\(drop.message)".contains("not retried"))
+        #expect(drop.metadata[LogField.webhookStatus] == "400")
+    }
+
+    @Test func givesUpAtTheMaximumAge() async throws {
+        let transport = FakeTransport(clock: clock, answers: Array(repeating: .status(503), count: 1000))
+        let (logger, handler) = capturingLogger()
+        let dispatcher = try dispatcher(transport, logger: logger)
+        let start = clock.now()
+        try await withRunning(dispatcher) {
+            await dispatcher.deliver(sampleEvent())
+            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+        }
+        let last = try #require(transport.requests.last?.at)
+        #expect(last - start < 3_600_000)
+        #expect(last - start > 3_500_000)
+        // 1+2+…+32 s, then every 60 s until the hour is up.
+        let expected = 6 + (3_600_000 - 63_000) / 60_000 + 1
+        #expect(transport.requests.count == expected)
+        #expect(handler.entries.contains { $0.level == .error && "\($0.message)".contains("maximum age") })
+    }
+
+    @Test func keepsOrderPerEndpoint() async throws {
+        let transport = FakeTransport(clock: clock, answers: [.status(503), .status(503)])
+        let (logger, _) = capturingLogger()
+        let dispatcher = try dispatcher(transport, logger: logger)
+        try await withRunning(dispatcher) {
+            for index in 1...4 { await dispatcher.deliver(sampleEvent(id: "event-\(index)")) }
+            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+        }
+        let order = transport.requests.compactMap { $0.request.headers.first { $0.name == "X-Imdswatch-Delivery" }?.value }
+        #expect(order == ["event-1", "event-1", "event-1", "event-2", "event-3", "event-4"])
+    }
+
+    @Test func filtersByEventType() async throws {
+        let transport = FakeTransport(clock: clock, answers: [])
+        let (logger, _) = capturingLogger()
+        let endpoint = WebhookEndpoint(url: "http://127.0.0.1:9/hook", events: [.maintenanceScheduled])
+        let dispatcher = try dispatcher(transport, endpoint: endpoint, logger: logger)
+        await dispatcher.deliver(sampleEvent())
+        #expect(await dispatcher.pendingCount() == 0)
+        await dispatcher.deliver(sampleEvent(type: .maintenanceScheduled))
+        #expect(await dispatcher.pendingCount() == 1)
+    }
+
+    @Test func dryRunSendsAndStoresNothing() async throws {
+        let transport = FakeTransport(clock: clock, answers: [])
+        let (logger, handler) = capturingLogger()
+        let directory = temporaryDirectory()
+        let dispatcher = try WebhookDispatcher(
+            endpoints: [WebhookEndpoint(url: "http://127.0.0.1:9/hook")], stateDirectory: directory, version: "1",
+            dryRun: true, transportFactory: { _ in transport }, clock: clock, logger: logger
+        )
+        try await withRunning(dispatcher) {
+            await dispatcher.deliver(sampleEvent())
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(transport.requests.isEmpty)
+        #expect(await dispatcher.pendingCount() == 0)
+        #expect(await dispatcher.sendOnce(sampleEvent()).map(\.outcome) == [.dryRun])
+        #expect(transport.requests.isEmpty)
+        #expect(handler.entries.contains { "\($0.message)".contains("dry run: would POST") })
+    }
+
+    @Test func followsRedirectsOnlyWhenAllowed() async throws {
+        let redirect = FakeTransport.Answer.status(307, [HTTPHeader("Location", "/moved")])
+        let (logger, _) = capturingLogger()
+        let refusing = FakeTransport(clock: clock, answers: [redirect])
+        let off = try dispatcher(refusing, logger: logger)
+        #expect(await off.sendOnce(sampleEvent()).map(\.outcome) == [.rejected(status: 307)])
+
+        let following = FakeTransport(clock: clock, answers: [redirect, .status(200)])
+        let on = try dispatcher(following, endpoint: WebhookEndpoint(url: "http://127.0.0.1:9/hook", followRedirects: true), logger: logger)
+        #expect(await on.sendOnce(sampleEvent()).map(\.outcome) == [.delivered(status: 200)])
+        #expect(following.requests.map(\.request.url) == ["http://127.0.0.1:9/hook", "http://127.0.0.1:9/moved"])
+        #expect(following.requests[1].request.body == following.requests[0].request.body)
+    }
+
+    @Test func reservedHeadersCannotBeOverridden() async throws {
+        let transport = FakeTransport(clock: clock, answers: [])
+        let (logger, _) = capturingLogger()
+        let endpoint = WebhookEndpoint(
+            url: "http://127.0.0.1:9/hook",
+            headers: [HTTPHeader("Authorization", "Bearer x"), HTTPHeader("X-Imdswatch-Event", "forged")]
+        )
+        let dispatcher = try dispatcher(transport, endpoint: endpoint, logger: logger)
+        _ = await dispatcher.sendOnce(sampleEvent())
+        let headers = try #require(transport.requests.first?.request.headers)
+        #expect(headers.filter { $0.name == "X-Imdswatch-Event" }.map(\.value) == ["spot-interruption"])
+        #expect(headers.contains(HTTPHeader("Authorization", "Bearer x")))
+        #expect(headers.contains(HTTPHeader("User-Agent", "imdswatch/1.2.3")))
+    }
+
+    @Test func dropsPendingDeliveriesOfEndpointsNoLongerConfigured() async throws {
+        let state = temporaryDirectory()
+        let (logger, handler) = capturingLogger()
+        let outbox = WebhookOutbox(directory: state + "/outbox", logger: logger)
+        await outbox.add(OutboxEntry(sequence: 0, endpointID: "0123456789abcdef", eventID: "old", eventType: "spot-interruption",
+                                     body: [], contentType: "application/json", createdAtMilliseconds: clock.now()))
+        let transport = FakeTransport(clock: clock, answers: [])
+        let dispatcher = try dispatcher(transport, logger: logger, stateDirectory: state)
+        try await withRunning(dispatcher) {
+            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+        }
+        #expect(transport.requests.isEmpty)
+        #expect(handler.entries.contains { $0.level == .error && "\($0.message)".contains("no longer configured") })
+    }
+
+    @Test func rejectsInvalidURLs() {
+        let (logger, _) = capturingLogger()
+        #expect(throws: WebhookError.self) {
+            try WebhookDispatcher(endpoints: [WebhookEndpoint(url: "ftp://x/")], stateDirectory: temporaryDirectory(), version: "1", logger: logger)
+        }
+    }
+}
