@@ -22,7 +22,13 @@ struct DemoCommand: AsyncParsableCommand {
     var fast = false
 
     func run() async throws {
-        let outcome = try await Demo(keep: keep, pace: fast ? .zero : .milliseconds(800)).run()
+        let outcome: Demo.Outcome
+        do {
+            outcome = try await Demo(keep: keep, pace: fast ? .zero : .milliseconds(800)).run()
+        } catch let interruption as DemoInterruption {
+            printError("imdswatch demo: \(interruption)")
+            throw ExitCode(130)
+        }
         if !outcome.succeeded { throw ExitCode(1) }
     }
 }

@@ -4,6 +4,7 @@ import HTTP
 import IMDS
 import Logging
 import Simulator
+import UnixSignals
 import Watch
 
 /// `imdswatch demo`: the whole product on a machine with no EC2. A simulator on 127.0.0.1, the watcher polling it
@@ -38,15 +39,31 @@ struct Demo: Sendable {
         let scenario = try DemoScenario.standard()
         let workspace = try DemoWorkspace.create(hooks: ExampleHooks.files, realBinary: try Self.executablePath())
         let timeline = DemoTimeline(callsFile: workspace.callsFile)
-        let outcome: Outcome
-        do {
-            outcome = try await run(scenario, in: workspace, timeline: timeline)
-        } catch {
-            finish(workspace, timeline: timeline)
-            throw error
-        }
+        let result = await runUntilSignalled { try await run(scenario, in: workspace, timeline: timeline) }
         finish(workspace, timeline: timeline)
-        return outcome
+        return try result.get()
+    }
+
+    /// Runs `demo` until it returns or SIGINT/SIGTERM arrives; then it is cancelled and its clean-up (simulator,
+    /// watcher, hooks) awaited, so that the caller can still remove the temp dir.
+    private func runUntilSignalled(_ demo: @escaping @Sendable () async throws -> Outcome) async -> Result<Outcome, any Error> {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        return await withTaskGroup(of: Result<Outcome, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await demo()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                for await signal in signals { return .failure(DemoInterruption(signal: "\(signal)")) }
+                return nil
+            }
+            var first: Result<Outcome, any Error>?
+            while first == nil, let next = await group.next() {
+                first = next
+            }
+            group.cancelAll()
+            await group.waitForAll()
+            return first ?? .failure(CancellationError())
+        }
     }
 
     private func finish(_ workspace: DemoWorkspace, timeline: DemoTimeline) {
@@ -102,11 +119,18 @@ struct Demo: Sendable {
         timeline.log(.demo, "watcher started: first round of polls done (every \(DemoReport.seconds(interval)))")
 
         var missing = await awaitEvents(scenario.initial.expects, sink: sink, timeline: timeline)
-        for step in scenario.steps {
-            try await Task.sleep(for: pace)
-            try await simulator.play(Scenario(steps: [step.step]))
-            timeline.log(.imds, step.step.note ?? "")
-            missing += await awaitEvents(step.expects, sink: sink, timeline: timeline)
+        do {
+            for step in scenario.steps {
+                try await Task.sleep(for: pace)
+                try await simulator.play(Scenario(steps: [step.step]))
+                timeline.log(.imds, step.step.note ?? "")
+                missing += await awaitEvents(step.expects, sink: sink, timeline: timeline)
+            }
+        } catch {
+            polling.cancel()
+            try? await polling.value
+            await sink.allHooksFinished()
+            throw error
         }
         polling.cancel()
         try? await polling.value
@@ -175,4 +199,12 @@ struct Demo: Sendable {
         if let path = Bundle.main.executablePath, path.hasPrefix("/") { return path }
         throw DemoError("cannot find the path of the imdswatch binary")
     }
+}
+
+/// The demo was stopped by a signal (it cleaned up first).
+struct DemoInterruption: Error, CustomStringConvertible {
+    /// The signal's name.
+    var signal: String
+
+    var description: String { "interrupted by \(signal)" }
 }
