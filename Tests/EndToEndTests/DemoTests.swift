@@ -47,6 +47,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: sandbox.sentinelLog.path), "a real command was called")
     }
 
+    @Test func interruptedDemoCleansUpAndExits130() async throws {
+        let sandbox = try DemoSandbox()
+        defer { sandbox.remove() }
+        let demo = try BackgroundProcess(ProcessRunner.imdswatchPath, ["demo"], environment: ["TMPDIR": sandbox.tmp.path])
+        let event = await demo.waitForLine(timeout: .seconds(15)) { $0.contains("  event  ") }
+        #expect(event != nil, "\(demo.lines)")
+        demo.signal(SIGINT)
+        #expect(await demo.wait(timeout: .seconds(15)) == 130)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.tmp.path).isEmpty)
+    }
+
     @Test func keepLeavesExactCopiesOfTheShippedExampleHooks() throws {
         let sandbox = try DemoSandbox()
         defer { sandbox.remove() }
