@@ -202,7 +202,7 @@ struct Demo: Sendable {
 }
 
 /// The demo was stopped by a signal (it cleaned up first).
-struct DemoInterruption: Error, CustomStringConvertible {
+struct DemoInterruption: Error, Sendable, CustomStringConvertible {
     /// The signal's name.
     var signal: String
 

@@ -4,7 +4,7 @@ import Foundation
 /// does nothing else (`docker ps` lists two made-up containers; the `imdswatch` fake hands `get` to the real binary
 /// with `--endpoint $IMDSWATCH_DEMO_ENDPOINT`, the simulator). So the example hooks run for real,
 /// while no service, container, Auto Scaling group, terminal or journal of this machine is touched.
-enum DemoFakes {
+enum DemoFakes: Sendable {
     /// A fake command: its name on PATH and its `sh` script.
     struct Fake: Sendable, Equatable {
         /// The command name (`systemctl`).

@@ -30,7 +30,7 @@ final class DemoLogFile: Sendable {
 
 /// A swift-log handler for the demo: writes every entry to the log file in the temp dir (in the format
 /// `imdswatch run` uses on stderr) instead of the terminal, and shows what hooks write on the timeline.
-struct DemoLogHandler: LogHandler {
+struct DemoLogHandler: LogHandler, Sendable {
     private var format: StderrLogHandler
     private let file: DemoLogFile
     private let timeline: DemoTimeline

@@ -3,7 +3,7 @@ import Foundation
 import Simulator
 
 /// The demo's header and summary: the parts of the output around the timeline.
-enum DemoReport {
+enum DemoReport: Sendable {
     /// What runs where, and the legend of the timeline.
     static func header(simulator: IMDSSimulator, workspace: DemoWorkspace, keep: Bool, timeline: DemoTimeline) {
         let hooks = ExampleHooks.files.map(\.enabledPath).joined(separator: ", ")

@@ -101,7 +101,7 @@ struct DemoWorkspace: Sendable {
 }
 
 /// Why the demo could not run, in one line.
-struct DemoError: Error, CustomStringConvertible {
+struct DemoError: Error, Sendable, CustomStringConvertible {
     /// The message.
     var description: String
 
