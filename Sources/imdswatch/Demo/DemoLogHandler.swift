@@ -1,0 +1,72 @@
+import Events
+import Foundation
+import Journal
+import Logging
+
+/// The demo's log file: every log line of the watcher and the hooks, appended with one `write(2)` each.
+final class DemoLogFile: Sendable {
+    private let descriptor: Int32
+
+    /// Opens `path` for appending (it must exist).
+    /// - Throws: ``DemoError`` when it cannot be opened.
+    init(path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw DemoError("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Appends one line.
+    func append(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    }
+}
+
+/// A swift-log handler for the demo: writes every entry to the log file in the temp dir (in the format
+/// `imdswatch run` uses on stderr) instead of the terminal, and shows what hooks write on the timeline.
+struct DemoLogHandler: LogHandler, Sendable {
+    private var format: StderrLogHandler
+    private let file: DemoLogFile
+    private let timeline: DemoTimeline
+
+    /// Creates a handler.
+    /// - Parameters:
+    ///   - label: The logger's label.
+    ///   - file: Where every entry goes.
+    ///   - timeline: Where hooks' output lines also go.
+    init(label: String, file: DemoLogFile, timeline: DemoTimeline) {
+        self.format = StderrLogHandler(
+            label: label, logLevel: .debug, format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false)
+        )
+        self.file = file
+        self.timeline = timeline
+    }
+
+    var logLevel: Logger.Level {
+        get { format.logLevel }
+        set { format.logLevel = newValue }
+    }
+
+    var metadata: Logger.Metadata {
+        get { format.metadata }
+        set { format.metadata = newValue }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { format.metadata[key] }
+        set { format.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        file.append(format.line(for: event, date: Date()))
+        guard case .string(let stream) = event.metadata?["imdswatch_hook_stream"] else { return }
+        let hook = format.metadata[LogField.hook].map { "\($0)" } ?? "hook"
+        timeline.hookOutput(hook, stream: stream == "stderr" ? .stderr : .stdout, "\(event.message)")
+    }
+}
