@@ -4,6 +4,7 @@ import Events
 import Hooks
 import Journal
 import Logging
+import Webhooks
 
 #if canImport(Glibc)
 import Glibc
@@ -74,12 +75,34 @@ struct HooksTestCommand: AsyncParsableCommand {
         let event = SyntheticEvents.event(eventType, nowMilliseconds: Self.nowMilliseconds())
         let plan = settings.hookCatalog.plan(for: eventType)
         plan.log(to: logger)
-        if webhooks { print("webhooks not configured") }
+        if webhooks {
+            try await sendToWebhooks(event, settings: settings, logger: logger)
+        }
         let runner = HookRunner(configuration: settings.hookRunnerConfiguration, logger: logger)
         // With --dry-run the hooks still run, with IMDSWATCH_DRY_RUN=1, so that hooks honouring it say what they would do.
         let results = await runner.runSequence(plan.hooks, for: event, dryRun: settings.dryRun)
         print(HookReport.results(results, plan: plan))
         if results.contains(where: { !$0.succeeded }) { throw ExitCode.failure }
+    }
+
+    /// Sends the synthetic event once to every configured webhook (no outbox, no retries) and prints each outcome.
+    private func sendToWebhooks(_ event: Event, settings: Settings, logger: Logger) async throws {
+        guard !settings.webhooks.isEmpty else {
+            print("webhooks: none configured (use --webhook URL or [[webhook]] in the config file)")
+            return
+        }
+        let dispatcher: WebhookDispatcher
+        do {
+            dispatcher = try settings.webhookDispatcher(logger: logger)
+        } catch {
+            printError("imdswatch: \(error)")
+            throw ExitCode(2)
+        }
+        let results = await dispatcher.sendOnce(event)
+        for result in results {
+            print("webhook \(result.url): \(result.outcome)")
+        }
+        if results.contains(where: { !$0.isSuccess }) { throw ExitCode.failure }
     }
 
     static func nowMilliseconds() -> Int64 {

@@ -3,6 +3,7 @@ import Events
 import Hooks
 import Logging
 import ServiceLifecycle
+import Webhooks
 
 /// Where detected events go: the hooks runner and the webhooks (the poll loop itself logs each detection).
 struct EventSinks: Sendable {
@@ -21,9 +22,20 @@ struct EventSinks: Sendable {
         // Hooks still running at shutdown get this long to finish (within the unit's TimeoutStopSec=120), then
         // SIGTERM and, 5 s later, SIGKILL to their process groups.
         let hookGrace = min(settings.hookTimeout, .seconds(100))
-        self.fanOut = EventFanOut([hooks])
-        self.services = []
-        self.statusParts = [{ "hooks running: \(await hooks.runningHookCount)" }]
+        var sinks: [any EventSink] = [hooks]
+        var services: [any Service] = []
+        var statusParts: [@Sendable () async -> String] = [{ "hooks running: \(await hooks.runningHookCount)" }]
+        if !settings.webhooks.isEmpty {
+            // After the hooks in the fan-out: handing an event to the hooks returns at once, so spot hooks start
+            // first and the webhook POSTs (written to the outbox, then sent) go out in parallel with them.
+            let webhooks = try settings.webhookDispatcher(logger: logger)
+            sinks.append(webhooks)
+            services.append(webhooks)
+            statusParts.append { "webhooks pending: \(await webhooks.pendingCount())" }
+        }
+        self.fanOut = EventFanOut(sinks)
+        self.services = services
+        self.statusParts = statusParts
         self.finishers = [{ await hooks.shutdown(gracePeriod: hookGrace) }]
     }
 

@@ -1,0 +1,110 @@
+import Events
+import Foundation
+import IMDSWatchTestKit
+import Simulator
+import Testing
+
+/// Webhooks through the real daemon: sent at detection time, signed, never delaying hooks, surviving SIGKILL.
+@Suite(.serialized) struct DaemonWebhookTests {
+    static let t0 = Date(timeIntervalSince1970: 1_795_953_600)
+
+    private func secretFile() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-secret-\(UUID().uuidString)").path
+        try "s3cret-key\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return path
+    }
+
+    @Test func spotEventIsPostedSignedWithEveryHeader() async throws {
+        let secret = try secretFile()
+        defer { try? FileManager.default.removeItem(atPath: secret) }
+        let receiver = try WebhookReceiver.start(secretFile: secret)
+        try await withSimulator { simulator in
+            let daemon = try DaemonHarness(simulator: simulator, arguments: [
+                "--webhook", receiver.url(), "--webhook-secret-file", secret, "--webhook-format", "cloudevents",
+            ])
+            do {
+                try await daemon.start()
+                simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
+                let records = await daemon.waitForRecords(of: .spotInterruption)
+                let id = try #require(records.first?["id"]?.stringValue)
+                var requests: [WebhookReceiver.Request] = []
+                let deadline = ContinuousClock.now + .seconds(10)
+                while requests.isEmpty, ContinuousClock.now < deadline {
+                    requests = try await receiver.requests(path: "/hook")
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let request = try #require(requests.first)
+                #expect(request.header("Content-Type") == "application/cloudevents+json")
+                #expect(request.header("User-Agent")?.hasPrefix("imdswatch/") == true)
+                #expect(request.header("X-Imdswatch-Event") == "spot-interruption")
+                #expect(request.header("X-Imdswatch-Delivery") == id)
+                #expect(request.signatureValid == true, "verified with Python's hmac")
+                let body = try JSONDocument.parse(request.bodyText)
+                #expect(body["specversion"] == "1.0")
+                #expect(body["type"] == "imdswatch.spot-interruption")
+                #expect(body["source"] == "imdswatch/i-0123456789abcdef0")
+                #expect(body["data"]?["id"] == .string(id))
+                await daemon.tearDown()
+            } catch {
+                await daemon.tearDown()
+                throw error
+            }
+        }
+    }
+
+    @Test func slowReceiverDoesNotDelayTheSpotHook() async throws {
+        let receiver = try WebhookReceiver.start()
+        try await receiver.script([.init(status: 200, delaySeconds: 20)])
+        try await withSimulator { simulator in
+            let daemon = try DaemonHarness(simulator: simulator, arguments: ["--webhook", receiver.url()])
+            do {
+                try await daemon.start()
+                let changed = ContinuousClock.now
+                simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
+                let records = await daemon.waitForRecords(of: .spotInterruption, timeout: .seconds(5))
+                #expect(records.count == 1)
+                #expect(ContinuousClock.now - changed < .seconds(2), "the hook ran while the receiver was still answering")
+                await daemon.tearDown()
+            } catch {
+                await daemon.tearDown()
+                throw error
+            }
+        }
+    }
+
+    @Test func pendingDeliverySurvivesSigkill() async throws {
+        let receiver = try WebhookReceiver.start()
+        // The receiver is down (503) while the daemon detects the event; the daemon is then killed.
+        try await receiver.script(Array(repeating: .init(status: 503), count: 2))
+        try await withSimulator { simulator in
+            let daemon = try DaemonHarness(simulator: simulator, arguments: ["--webhook", receiver.url()])
+            do {
+                try await daemon.start()
+                simulator.update { $0.rebalance = Self.t0 }
+                await daemon.waitForRecords(of: .rebalanceRecommendation)
+                var requests: [WebhookReceiver.Request] = []
+                while requests.isEmpty { requests = try await receiver.requests(path: "/hook"); try await Task.sleep(for: .milliseconds(50)) }
+                daemon.process?.signal(SIGKILL)
+                await daemon.process?.wait()
+                let outbox = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/outbox")
+                #expect(!outbox.filter { !$0.hasPrefix(".") }.isEmpty, "the delivery waits in the outbox: \(outbox)")
+
+                try await daemon.start()
+                let deadline = ContinuousClock.now + .seconds(15)
+                var delivered: [WebhookReceiver.Request] = []
+                while delivered.isEmpty, ContinuousClock.now < deadline {
+                    delivered = try await receiver.requests(path: "/hook").filter { $0.status == 200 }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(delivered.count == 1, "delivered after the restart")
+                #expect(delivered.first?.header("X-Imdswatch-Event") == "rebalance-recommendation")
+                #expect(daemon.records(of: .rebalanceRecommendation).count == 1, "the event itself did not fire again")
+                await daemon.tearDown()
+            } catch {
+                await daemon.tearDown()
+                throw error
+            }
+        }
+    }
+}
