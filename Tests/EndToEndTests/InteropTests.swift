@@ -6,9 +6,9 @@ import Testing
 
 /// Independent IMDSv2 clients (Python's ec2-metadata and botocore) read the simulator and agree with it.
 @Suite struct InteropTests {
-    /// The Python with ec2-metadata and botocore installed: `$IMDSWATCH_TEST_PYTHON` (scripts/test sets it up).
+    /// The Python with ec2-metadata and botocore installed: `$TEST_PYTHON_IMDS_CLIENTS` (scripts/test sets it up).
     static var python: String {
-        ProcessInfo.processInfo.environment["IMDSWATCH_TEST_PYTHON"] ?? "/usr/bin/python3"
+        ProcessInfo.processInfo.environment["TEST_PYTHON_IMDS_CLIENTS"] ?? "/usr/bin/python3"
     }
 
     static var script: String {

@@ -10,9 +10,9 @@ public enum ProcessRunner {
         public var elapsed: Duration
     }
 
-    /// The path of the `imdswatch` binary under test: `$IMDSWATCH_BIN`, else next to the test bundle.
+    /// The path of the `imdswatch` binary under test: `$TEST_IMDSWATCH_BINARY`, else next to the test bundle.
     public static var imdswatchPath: String {
-        if let path = ProcessInfo.processInfo.environment["IMDSWATCH_BIN"], !path.isEmpty {
+        if let path = ProcessInfo.processInfo.environment["TEST_IMDSWATCH_BINARY"], !path.isEmpty {
             return path
         }
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

@@ -54,7 +54,8 @@ struct ControlAPITests {
             let response = try await SimulatorClient(simulator).control(.put, "/_sim/state", json: #"{"rebalance": 60}"#)
             #expect(response.status == 200)
             let rebalance = try #require(simulator.state.rebalance)
-            #expect(abs(rebalance.timeIntervalSinceNow - 60) < 2)
+            // Whole seconds (up to 1 s of rounding) plus the time the request took on a loaded machine.
+            #expect(abs(rebalance.timeIntervalSinceNow - 60) < 3)
         }
     }
 

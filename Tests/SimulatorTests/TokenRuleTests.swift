@@ -82,9 +82,10 @@ struct TokenRuleTests {
     @Test func tokenExpiresAfterItsTTL() async throws {
         try await withSimulator { simulator async throws in
             let client = SimulatorClient(simulator)
-            let token = try await client.token(ttl: 1)
+            // 2 s rather than 1 s: a loaded machine must not expire the token before the first GET.
+            let token = try await client.token(ttl: 2)
             #expect(try await client.get("meta-data/instance-id", token: token).status == 200)
-            try await Task.sleep(for: .milliseconds(1200))
+            try await Task.sleep(for: .milliseconds(2200))
             #expect(try await client.get("meta-data/instance-id", token: token).status == 401)
         }
     }
