@@ -1,0 +1,93 @@
+import Events
+import Foundation
+import IMDSWatchTestKit
+import Simulator
+import Testing
+
+/// The other commands as a user runs them: status, config check, hooks list and hooks test.
+@Suite struct CommandLineTests {
+    private func tempDir() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func statusPrintsEverySourceAndExitsZero() async throws {
+        var state = SimulatorState()
+        state.asgState = "InService"
+        state.spot = SpotNotice(action: .terminate, time: Date(timeIntervalSince1970: 1_795_953_600))
+        try await withSimulator(state: state) { simulator in
+            let text = try ProcessRunner.imdswatch(["status", "--endpoint", simulator.baseURL])
+            #expect(text.status == 0, "\(text.stderr)")
+            for source in ["spot", "rebalance", "maintenance", "asg", "tags"] {
+                #expect(text.stdout.contains(source), "\(text.stdout)")
+            }
+            #expect(text.stdout.contains("InService"))
+
+            let json = try ProcessRunner.imdswatch(["status", "--json", "--endpoint", simulator.baseURL])
+            #expect(json.status == 0)
+            let parsed = try JSONDocument.parse(json.stdout)
+            guard case .object = parsed else {
+                Issue.record("status --json printed no object: \(json.stdout)")
+                return
+            }
+        }
+    }
+
+    @Test func statusWithoutIMDSExitsOneWithADiagnosis() throws {
+        let outcome = try ProcessRunner.imdswatch(["status", "--endpoint", "http://127.0.0.1:9"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("http://127.0.0.1:9"))
+    }
+
+    @Test func configCheckNamesKeyAndLine() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/imdswatch.toml"
+        try "interval = 1\n\n[[webhook]]\nurl = \"https://example.invalid/hook\"\nformat = \"xml\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let outcome = try ProcessRunner.imdswatch(["config", "check", file])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains(":5:"), "line 5: \(outcome.stderr)")
+        #expect(outcome.stderr.contains("format"))
+
+        let good = dir + "/good.toml"
+        try "interval = 0.5\n[sources.tags]\nenabled = false\n".write(toFile: good, atomically: true, encoding: .utf8)
+        let ok = try ProcessRunner.imdswatch(["config", "check", good])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("OK"))
+    }
+
+    @Test func hooksListAndTestShowOrderSkipsAndExitStatus() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let hooks = dir + "/hooks.d"
+        try FileManager.default.createDirectory(atPath: hooks + "/spot-interruption.d", withIntermediateDirectories: true)
+        func write(_ name: String, _ script: String, mode: mode_t) throws {
+            try script.write(toFile: hooks + "/" + name, atomically: true, encoding: .utf8)
+            chmod(hooks + "/" + name, mode)
+        }
+        try write("10-all", "#!/bin/sh\nexit 0\n", mode: 0o755)
+        try write("spot-interruption.d/05-drain", "#!/bin/sh\ncat > /dev/null; echo drained\n", mode: 0o755)
+        try write("spot-interruption.d/20-fails", "#!/bin/sh\nexit 3\n", mode: 0o755)
+        try write("30-unsafe", "#!/bin/sh\nexit 0\n", mode: 0o775)
+        try write("40-backup~", "#!/bin/sh\nexit 0\n", mode: 0o755)
+
+        let list = try ProcessRunner.imdswatch(["hooks", "list", "--hooks-dir", hooks])
+        #expect(list.status == 0, "\(list.stderr)")
+        let drain = try #require(list.stdout.range(of: "05-drain"))
+        let all = try #require(list.stdout.range(of: "10-all"))
+        #expect(drain.lowerBound < all.lowerBound, "byte order across hooks.d and TYPE.d")
+        #expect(list.stdout.contains("30-unsafe"))
+        #expect(list.stdout.contains("writable"), "the unsafe hook's reason: \(list.stdout)")
+
+        let test = try ProcessRunner.imdswatch(["hooks", "test", "spot-interruption", "--hooks-dir", hooks])
+        #expect(test.status == 1, "a failing hook makes hooks test fail")
+        #expect(test.stdout.contains("05-drain"))
+        #expect(test.stdout.contains("3"), "the failing hook's exit status: \(test.stdout)")
+
+        let unknown = try ProcessRunner.imdswatch(["hooks", "test", "spot-interuption", "--hooks-dir", hooks])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("spot-interruption"), "lists the valid types")
+    }
+}
