@@ -1,4 +1,7 @@
+import Events
+import Foundation
 import IMDSWatchTestKit
+import Simulator
 import Testing
 
 @Suite struct GetCommandTests {
@@ -25,5 +28,34 @@ import Testing
         let outcome = try ProcessRunner.imdswatch(["get", "meta-data/instance-id", "--endpoint", "ftp//nowhere"])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("ftp//nowhere"))
+    }
+
+    @Test func printsValuesListsDirectoriesAndEmbedsJSON() async throws {
+        var state = SimulatorState()
+        state.spot = SpotNotice(action: .terminate, time: Date(timeIntervalSince1970: 1_795_953_600))
+        try await withSimulator(state: state) { simulator in
+            let plain = try ProcessRunner.imdswatch(["get", "meta-data/instance-id", "meta-data/placement/region", "--endpoint", simulator.baseURL])
+            #expect(plain.status == 0, "\(plain.stderr)")
+            #expect(plain.stdout == "i-0123456789abcdef0\neu-west-1\n")
+
+            let listing = try ProcessRunner.imdswatch(["get", "meta-data/", "--endpoint", simulator.baseURL])
+            #expect(listing.stdout.split(separator: "\n").contains("spot/"))
+
+            let json = try ProcessRunner.imdswatch(["get", "--json", "meta-data/instance-id", "meta-data/spot/instance-action", "--endpoint", simulator.baseURL])
+            #expect(json.status == 0)
+            let parsed = try JSONDocument.parse(json.stdout)
+            #expect(parsed["meta-data/instance-id"] == "i-0123456789abcdef0")
+            #expect(parsed["meta-data/spot/instance-action"]?["action"] == "terminate", "a JSON document is embedded as JSON")
+            #expect(simulator.statistics.tokenRequests == 3, "one token per command")
+        }
+    }
+
+    @Test func missingPathExitsOneNamingIt() async throws {
+        try await withSimulator { simulator in
+            let outcome = try ProcessRunner.imdswatch(["get", "meta-data/instance-id", "meta-data/nope", "--endpoint", simulator.baseURL])
+            #expect(outcome.status == 1)
+            #expect(outcome.stderr.contains("meta-data/nope"))
+            #expect(outcome.stdout == "i-0123456789abcdef0\n", "the paths that exist are still printed")
+        }
     }
 }
