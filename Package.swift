@@ -95,6 +95,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
+                "Events",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -27,7 +27,18 @@ public enum Timestamp {
         return days * 86_400 + Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)
     }
 
-    private static func civil(seconds: Int64) -> (String, String) {
+    /// A UTC calendar date and time of day.
+    public struct CivilTime: Sendable, Equatable {
+        public var year: Int
+        public var month: Int
+        public var day: Int
+        public var hour: Int
+        public var minute: Int
+        public var second: Int
+    }
+
+    /// The UTC calendar date and time of `seconds` since the Unix epoch (proleptic Gregorian calendar).
+    public static func civilTime(seconds: Int64) -> CivilTime {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         // Howard Hinnant's civil_from_days.
@@ -40,8 +51,14 @@ public enum Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        let date = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
-        let time = "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):\(pad(secondOfDay % 60, 2))"
+        return CivilTime(year: Int(year), month: Int(month), day: Int(day), hour: Int(secondOfDay / 3600),
+                         minute: Int(secondOfDay % 3600 / 60), second: Int(secondOfDay % 60))
+    }
+
+    private static func civil(seconds: Int64) -> (String, String) {
+        let c = civilTime(seconds: seconds)
+        let date = "\(pad(Int64(c.year), 4))-\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2))"
+        let time = "\(pad(Int64(c.hour), 2)):\(pad(Int64(c.minute), 2)):\(pad(Int64(c.second), 2))"
         return (date, time)
     }
 

@@ -1,3 +1,4 @@
+import Events
 import Foundation
 
 /// JSON encoding and decoding of the simulator's control types, with the date rules they share.
@@ -81,27 +82,12 @@ enum IMDSDate {
         else { return nil }
         let time = parts[3].split(separator: ":").compactMap { Int($0) }
         guard time.count == 3 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
-        let wanted = DateComponents(year: year, month: monthIndex + 1, day: day, hour: time[0], minute: time[1], second: time[2])
-        return calendar.date(from: wanted)
+        let seconds = Timestamp.epochSeconds(year: year, month: monthIndex + 1, day: day, hour: time[0], minute: time[1], second: time[2])
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 
-    private static func components(_ date: Date) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        // Civil-from-days (Howard Hinnant), exact for the proleptic Gregorian calendar in UTC.
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
-        let secondsOfDay = total - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day, secondsOfDay / 3600, secondsOfDay % 3600 / 60, secondsOfDay % 60)
+    private static func components(_ date: Date) -> Timestamp.CivilTime {
+        Timestamp.civilTime(seconds: Int64(date.timeIntervalSince1970.rounded(.down)))
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
