@@ -107,4 +107,19 @@ import Testing
             }
         }
     }
+
+    @Test func hooksTestSendsASyntheticEventToTheWebhooks() async throws {
+        let receiver = try WebhookReceiver.start()
+        let hooks = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-hooks-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: hooks) }
+        let outcome = try ProcessRunner.imdswatch(["hooks", "test", "rebalance-recommendation", "--webhooks",
+                                                   "--hooks-dir", hooks, "--webhook", receiver.url()])
+        #expect(outcome.status == 0, "\(outcome.stdout) \(outcome.stderr)")
+        let request = try #require(try await receiver.requests(path: "/hook").first)
+        #expect(request.header("X-Imdswatch-Event") == "rebalance-recommendation")
+        let body = try JSONDocument.parse(request.bodyText)
+        #expect(body["synthetic"] == .bool(true))
+        #expect(outcome.stdout.contains("127.0.0.1"), "each webhook's outcome is reported: \(outcome.stdout)")
+    }
 }
