@@ -5,13 +5,13 @@ import PackageDescription
 
 /// One executable per fuzz target; libFuzzer provides `main`, the target provides `LLVMFuzzerTestOneInput`.
 let targets: [(name: String, dependencies: [Target.Dependency])] = [
-    ("fuzz-spot", [.product(name: "IMDS", package: "imdswatch")]),
-    ("fuzz-rebalance", [.product(name: "IMDS", package: "imdswatch")]),
-    ("fuzz-scheduled", [.product(name: "IMDS", package: "imdswatch")]),
-    ("fuzz-asg-state", [.product(name: "IMDS", package: "imdswatch")]),
-    ("fuzz-tags", [.product(name: "IMDS", package: "imdswatch")]),
-    ("fuzz-identity", [.product(name: "IMDS", package: "imdswatch")]),
-    ("fuzz-date", [.product(name: "IMDS", package: "imdswatch")]),
+    ("fuzz-spot", [.product(name: "IMDS", package: "imdswatch"), .product(name: "Events", package: "imdswatch")]),
+    ("fuzz-rebalance", [.product(name: "IMDS", package: "imdswatch"), .product(name: "Events", package: "imdswatch")]),
+    ("fuzz-scheduled", [.product(name: "IMDS", package: "imdswatch"), .product(name: "Events", package: "imdswatch")]),
+    ("fuzz-asg-state", [.product(name: "IMDS", package: "imdswatch"), .product(name: "Events", package: "imdswatch")]),
+    ("fuzz-tags", [.product(name: "IMDS", package: "imdswatch"), .product(name: "Events", package: "imdswatch")]),
+    ("fuzz-identity", [.product(name: "IMDS", package: "imdswatch"), .product(name: "Events", package: "imdswatch")]),
+    ("fuzz-date", [.product(name: "IMDS", package: "imdswatch"), .product(name: "Events", package: "imdswatch")]),
     ("fuzz-json", [.product(name: "Events", package: "imdswatch")]),
     ("fuzz-config", [.product(name: "Config", package: "imdswatch")]),
 ]

@@ -30,3 +30,12 @@ public func isNormalizedDate(_ text: String) -> Bool {
     }
     return true
 }
+
+/// The value of a decode that must succeed (re-decoding a decoder's own output); stops the run when it throws.
+public func mustDecode<T>(_ what: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line, _ body: () throws -> T) -> T {
+    do {
+        return try body()
+    } catch {
+        fatalError("invariant violated: \(what()) does not decode again: \(error)", file: file, line: line)
+    }
+}

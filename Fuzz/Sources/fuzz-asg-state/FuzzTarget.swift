@@ -9,7 +9,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         let state = try LifecycleState.decode(body)
         invariant(!state.isEmpty && state.utf8.count <= 64, "state \(state)")
-        let again = try LifecycleState.decode(state)
+        let again = mustDecode("state \(state)") { try LifecycleState.decode(state) }
         invariant(again == state, "state does not round-trip: \(state)")
     } catch {
         _ = error.description

@@ -9,9 +9,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let seconds = try IMDSDate.epochSeconds(text)
         let normalized = try IMDSDate.normalize(text)
         invariant(isNormalizedDate(normalized), "not normalized: \(normalized) from \(text.debugDescription)")
-        let renormalized = try IMDSDate.normalize(normalized)
+        let renormalized = mustDecode("normalized date \(normalized)") { try IMDSDate.normalize(normalized) }
         invariant(renormalized == normalized, "normalize is not idempotent: \(normalized) -> \(renormalized)")
-        let again = try IMDSDate.epochSeconds(normalized)
+        let again = mustDecode("normalized date \(normalized)") { try IMDSDate.epochSeconds(normalized) }
         invariant(again == seconds, "instant changed: \(seconds) -> \(again) via \(normalized)")
     } catch {
         _ = error.description

@@ -8,7 +8,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         let notice = try RebalanceRecommendation.decode(body)
         invariant(isNormalizedDate(notice.noticeTime), "noticeTime not normalized: \(notice.noticeTime)")
-        let again = try RebalanceRecommendation.decode(#"{"noticeTime": "\#(notice.noticeTime)"}"#)
+        let again = mustDecode("notice \(notice)") { try RebalanceRecommendation.decode(#"{"noticeTime": "\#(notice.noticeTime)"}"#) }
         invariant(again == notice, "noticeTime does not round-trip: \(notice.noticeTime)")
     } catch {
         _ = error.description

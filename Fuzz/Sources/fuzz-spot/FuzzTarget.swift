@@ -1,3 +1,4 @@
+import Events
 import FuzzSupport
 import IMDS
 
@@ -10,8 +11,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         invariant(!notice.action.isEmpty && notice.action.utf8.count <= 64, "action \(notice.action)")
         invariant(notice.action == notice.action.lowercased(), "action not lower-cased: \(notice.action)")
         invariant(isNormalizedDate(notice.time), "time not normalized: \(notice.time)")
-        let again = try SpotInstanceAction.decode(#"{"action": "\#(notice.action)", "time": "\#(notice.time)"}"#)
-        invariant(again.time == notice.time, "time does not round-trip: \(notice.time) -> \(again.time)")
+        let json = JSONValue.object([("action", .string(notice.action)), ("time", .string(notice.time))]).serialized()
+        let again = mustDecode("notice \(json)") { try SpotInstanceAction.decode(json) }
+        invariant(again == notice, "notice does not round-trip: \(json) -> \(again)")
     } catch {
         _ = error.description
     }

@@ -15,7 +15,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             invariant(!key.isEmpty && key.utf8.count <= 128, "key \(key)")
             invariant(!key.utf8.contains(UInt8(ascii: "/")), "key with a slash: \(key)")
         }
-        let again = try InstanceTags.decodeKeys(keys.joined(separator: "\n"))
+        let again = mustDecode("keys \(keys)") { try InstanceTags.decodeKeys(keys.joined(separator: "\n")) }
         invariant(again == keys, "keys do not round-trip")
     } catch {
         _ = error.description
