@@ -27,11 +27,15 @@ public enum IMDSDate {
         } else {
             parsed = scanner.httpStyle()
         }
-        guard let parsed, scanner.atEndIgnoringSpaces, text.utf8.count <= 128 else {
+        guard let parsed, scanner.atEndIgnoringSpaces, text.utf8.count <= 128, representable.contains(parsed) else {
             throw IMDSDecodingError("not a date: \(preview(text))")
         }
         return parsed
     }
+
+    /// The instants RFC 3339 writes with a four-digit year, `0001-01-01T00:00:00Z` through `9999-12-31T23:59:59Z`
+    /// (an offset can push a valid local date outside: `0001-01-01T00:00:00+01:00`).
+    static let representable: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
 
     static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 

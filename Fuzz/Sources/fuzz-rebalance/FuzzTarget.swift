@@ -1,0 +1,17 @@
+import FuzzSupport
+import IMDS
+
+/// `meta-data/events/recommendations/rebalance` bodies: never crash; a decoded notice time is normalized.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let body = fuzzString(data, size)
+    do {
+        let notice = try RebalanceRecommendation.decode(body)
+        invariant(isNormalizedDate(notice.noticeTime), "noticeTime not normalized: \(notice.noticeTime)")
+        let again = mustDecode("notice \(notice)") { try RebalanceRecommendation.decode(#"{"noticeTime": "\#(notice.noticeTime)"}"#) }
+        invariant(again == notice, "noticeTime does not round-trip: \(notice.noticeTime)")
+    } catch {
+        _ = error.description
+    }
+    return 0
+}

@@ -1,0 +1,53 @@
+/// Input that would crash TOMLKit's parser (toml++ 3.4.0), refused before it gets there.
+///
+/// toml++ asserts, instead of reporting a syntax error, when a table header's first key does not start with a bare
+/// key character or a quote: `[é]`, `[=]`, `[#]`, `[ .a]`, `[[é]]`, a `[` alone on a line abort the process (SwiftPM builds C++ without
+/// `NDEBUG`, so the assertion is live; with `NDEBUG` it would be undefined behaviour). Found by `Fuzz/` (fuzz-config).
+enum TOMLGuard {
+    /// The first line that opens a table header with something other than a key, as a syntax error toml++ would
+    /// have reported: line and column (1-based, in Unicode scalars) and the character.
+    ///
+    /// Lines inside multi-line arrays or strings are scanned too, so a nested array starting with `[+1` or `[{` on its
+    /// own line is refused as well; no key of the imdswatch config takes such a value.
+    static func badTableHeader(in text: String) -> (line: Int, column: Int, message: String)? {
+        var lineNumber = 0
+        for line in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var index = line.startIndex
+            func skipBlanks() {
+                while index < line.endIndex, line[index] == " " || line[index] == "\t" || line[index] == "\u{FEFF}" {
+                    index = line.index(after: index)
+                }
+            }
+            skipBlanks()
+            guard index < line.endIndex, line[index] == "[" else { continue }
+            index = line.index(after: index)
+            skipBlanks()
+            if index < line.endIndex, line[index] == "[" {
+                index = line.index(after: index)
+                skipBlanks()
+            }
+            let column = line.distance(from: line.startIndex, to: index) + 1
+            let shown: String
+            if index == line.endIndex || line[index] == "\r" {
+                shown = "end of line"  // `[` alone on a line crashes toml++ too
+            } else {
+                let scalar = line[index]
+                if isKeyStart(scalar) || scalar == "]" { continue }
+                shown = scalar.value < 0x20 || scalar.value == 0x7F
+                    ? "\\u{\(String(scalar.value, radix: 16))}" : "'" + String(Character(scalar)) + "'"
+            }
+            return (lineNumber, column,
+                    "Error while parsing table header: expected a bare key starting character or string delimiter, saw \(shown)")
+        }
+        return nil
+    }
+
+    /// `A-Z a-z 0-9 _ -` (bare keys) and the string delimiters `"` and `'`.
+    private static func isKeyStart(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "A"..."Z", "a"..."z", "0"..."9", "_", "-", "\"", "'": true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,53 @@
+@testable import Config
+import Testing
+
+/// Inputs found by the fuzz targets in `Fuzz/` (see docs/fuzzing.md); each once crashed the process.
+@Suite("Fuzz regressions: config file")
+struct ConfigFuzzRegressionTests {
+    /// fuzz-config: toml++ 3.4.0 (under TOMLKit) asserts, aborting the process, when a table header does not start
+    /// with a key. The first input is the minimized crash (`[` then the byte 0xF5, read as U+FFFD).
+    @Test(arguments: [
+        ("[\u{FFFD}", 1, 2),
+        ("[é]\n", 1, 2),
+        ("[=]\n", 1, 2),
+        ("[#]\n", 1, 2),
+        ("[ .a]\n", 1, 3),
+        ("[\t=]\n", 1, 3),
+        ("[[é]]\n", 1, 3),
+        ("[[ #]]\n", 1, 4),
+        ("\u{FEFF}[=]\n", 1, 3),
+        ("interval = 2\n[\n", 2, 2),
+        ("interval = 2\n  [\r\n", 2, 4),
+        ("[log]\nlevel = \"info\"\n[\u{1}ces.maintenance]\n", 3, 2),
+    ])
+    func tableHeadersWithoutAKeyAreSyntaxErrors(text: String, line: Int, column: Int) throws {
+        let issue = try onlyIssue(text)
+        #expect(issue.line == line)
+        #expect(issue.column == column)
+        #expect(issue.key == "")
+        #expect(issue.message.hasPrefix("TOML syntax error: "))
+    }
+
+    /// The guard lets every ordinary header through to toml++.
+    @Test func ordinaryHeadersStillParse() throws {
+        let file = try ConfigFile.parse("""
+            [log]
+            level = "debug"
+              [ sources.spot ]
+            enabled = false
+            ["sources".'asg']
+            enabled = true
+            [[webhook]]
+            url = "https://hooks.example.com/x"
+            [[ webhook ]]
+            url = "https://hooks.example.com/y"
+            """, path: "imdswatch.toml")
+        #expect(file.sources[.spot]?.enabled == false)
+        #expect(file.sources[.asg]?.enabled == true)
+        #expect(file.webhooks.count == 2)
+    }
+
+    @Test func theShippedExampleStillParses() throws {
+        _ = try ConfigFile.load(path: repositoryRoot + "/docs/imdswatch.toml.example")
+    }
+}
