@@ -73,7 +73,7 @@ extension FaultInjection {
             let after = try K.sample(daemon)
             #expect(K.counts(daemon) == Self.firstRun, "an error is never read as a change")
             expectOneLinePerSource(daemon, from: logStart, paths: [K.spotPath, "meta-data/events/recommendations/rebalance"])
-            K.expectFlat(during, after, "under hanging connections")
+            K.expectFlat(during, after, inFlight: 6, "under hanging connections")
 
             simulator.clearFaults()
             await daemon.waitForRecords(of: .rebalanceRecommendation)

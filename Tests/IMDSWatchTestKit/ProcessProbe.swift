@@ -10,23 +10,31 @@ public enum ProcessProbe {
         public var hwmKiB: Int
         /// Entries in `/proc/PID/fd`.
         public var openFDs: Int
+        /// Of those, sockets (`socket:[…]`).
+        public var sockets: Int
 
         /// Creates a sample.
-        public init(rssKiB: Int, hwmKiB: Int, openFDs: Int) {
+        public init(rssKiB: Int, hwmKiB: Int, openFDs: Int, sockets: Int = 0) {
             self.rssKiB = rssKiB
             self.hwmKiB = hwmKiB
             self.openFDs = openFDs
+            self.sockets = sockets
         }
 
-        public var description: String { "VmRSS \(rssKiB) KiB, VmHWM \(hwmKiB) KiB, \(openFDs) fds" }
+        public var description: String {
+            "VmRSS \(rssKiB) KiB, VmHWM \(hwmKiB) KiB, \(openFDs) fds (\(sockets) sockets)"
+        }
     }
 
-    /// Reads `VmRSS`, `VmHWM` and the fd count of `pid`.
+    /// Reads `VmRSS`, `VmHWM`, the fd count and the socket count of `pid`.
     /// - Returns: `nil` when the process is gone (or `/proc` is not readable).
     public static func sample(_ pid: Int32) -> Sample? {
         guard let status = statusFields(pid), let rss = status["VmRSS"], let hwm = status["VmHWM"],
-              let fds = openFDs(pid) else { return nil }
-        return Sample(rssKiB: rss, hwmKiB: hwm, openFDs: fds)
+              let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return nil }
+        let sockets = entries.filter { entry in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)"))?.hasPrefix("socket:") == true
+        }.count
+        return Sample(rssKiB: rss, hwmKiB: hwm, openFDs: entries.count, sockets: sockets)
     }
 
     /// The number of open file descriptors of `pid` (entries of `/proc/PID/fd`), or `nil` when it is gone.
