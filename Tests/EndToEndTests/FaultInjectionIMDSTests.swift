@@ -98,7 +98,7 @@ extension FaultInjection {
             let after = try K.sample(daemon)
             #expect(K.counts(daemon) == Self.firstRun, "an error is never read as a change")
             expectOneLinePerSource(daemon, from: logStart, paths: [K.spotPath, "meta-data/events/maintenance/scheduled"])
-            K.expectFlat(during, after, "under resets")
+            K.expectFlat(during, after, inFlight: 6, "under resets")
 
             simulator.clearFaults()
             await daemon.waitForRecords(of: .spotInterruption)
@@ -140,7 +140,7 @@ extension FaultInjection {
             expectOneLinePerSource(daemon, from: logStart, paths: [K.spotPath, "meta-data/events/recommendations/rebalance",
                                                                    "meta-data/autoscaling/target-lifecycle-state",
                                                                    "meta-data/tags/instance"])
-            K.expectFlat(during, after, rssKiB: 8192, "under oversized bodies")
+            K.expectFlat(during, after, inFlight: 6, rssKiB: 8192, "under oversized bodies")
 
             simulator.clearFaults()
             await daemon.waitForRecords(of: .spotInterruption)
