@@ -114,6 +114,14 @@ public struct HookRunner: Sendable {
             return termination
         }
 
+        // Processes the hook left behind in its group (a `cmd &` that outlived it) get what the hook would have got
+        // at its timeout; the run itself does not wait for them.
+        if control.ending == .none, let group = control.processGroup, HookFileSystem.processGroupExists(group) {
+            let remaining = configuration.timeout - (clock.now - start)
+            let grace = configuration.killGrace
+            Task.detached { await Self.endLeftovers(of: group, after: remaining, grace: grace, logger: logger) }
+        }
+
         let result = HookResult(
             hook: hook.name, termination: outcome, duration: clock.now - start,
             timedOut: control.ending == .timeout, stoppedAtShutdown: control.ending == .shutdown
@@ -140,6 +148,21 @@ public struct HookRunner: Sendable {
         while clock.now < killAt, HookFileSystem.processGroupExists(group) {
             let step = min(.milliseconds(50), killAt - clock.now)
             await Task { try? await Task.sleep(for: step) }.value
+        }
+        HookFileSystem.signalProcessGroup(group, HookFileSystem.killSignal)
+    }
+
+    /// Waits `delay`, then ends what is left of a finished hook's process group: SIGTERM, then SIGKILL after
+    /// `grace` (or as soon as the group is gone).
+    private static func endLeftovers(of group: Int32, after delay: Duration, grace: Duration, logger: Logger) async {
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        guard HookFileSystem.processGroupExists(group) else { return }
+        logger.warning("the hook's timeout is up and processes it started still run in its process group \(group): ending them")
+        HookFileSystem.signalProcessGroup(group, HookFileSystem.terminateSignal)
+        let clock = ContinuousClock()
+        let killAt = clock.now + grace
+        while clock.now < killAt, HookFileSystem.processGroupExists(group) {
+            try? await Task.sleep(for: min(.milliseconds(50), killAt - clock.now))
         }
         HookFileSystem.signalProcessGroup(group, HookFileSystem.killSignal)
     }
@@ -210,4 +233,7 @@ private final class ProcessControl: Sendable {
     }
 
     var ending: Ending { state.withLock { $0.ending } }
+
+    /// The hook's process group, once started.
+    var processGroup: Int32? { state.withLock { $0.processGroup } }
 }
