@@ -1,3 +1,4 @@
+import Events
 import TOMLKit
 
 /// Turns the text of a config file into a ``ConfigFile``, collecting every problem with its key and line.

@@ -1,3 +1,4 @@
+import Events
 extension Settings {
     /// Resolves every setting: flags override the environment, which overrides the config file, which
     /// overrides the defaults.

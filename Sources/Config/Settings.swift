@@ -1,3 +1,4 @@
+public import Events
 /// Every setting the daemon needs, fully resolved from defaults, the config file, the environment and flags.
 ///
 /// Build one with ``resolve(file:environment:overrides:)``; `Settings()` holds the defaults.

@@ -1,3 +1,4 @@
+public import Events
 /// How the poll loop polls: per-source intervals and switches, and the slower paces of absent sources.
 public struct PollerConfiguration: Sendable, Equatable {
     /// One source's settings.

@@ -1,19 +1,10 @@
 public import Events
 import IMDS
 
-/// One thing the watcher polls.
-public enum WatchSource: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
-    /// `meta-data/spot/instance-action`: spot interruption notices.
-    case spot
-    /// `meta-data/events/recommendations/rebalance`: rebalance recommendations.
-    case rebalance
-    /// `meta-data/events/maintenance/scheduled`: scheduled maintenance events.
-    case maintenance
-    /// `meta-data/autoscaling/target-lifecycle-state`: the Auto Scaling lifecycle state.
-    case asg
-    /// `meta-data/tags/instance`: instance tags (the keys, then each value).
-    case tags
+/// One thing the watcher polls: the shared ``MetadataSource``, with what polling it needs to know.
+public typealias WatchSource = MetadataSource
 
+extension MetadataSource {
     /// The metadata path, relative to `/latest/`.
     public var path: String {
         switch self {
@@ -38,22 +29,5 @@ public enum WatchSource: String, Sendable, CaseIterable, Comparable, CustomStrin
         case .tags: "instance tags are not enabled in instance metadata"
         default: "nothing is pending"
         }
-    }
-
-    /// The event types this source can fire.
-    public var eventTypes: [EventType] {
-        switch self {
-        case .spot: [.spotInterruption]
-        case .rebalance: [.rebalanceRecommendation]
-        case .maintenance: [.maintenanceScheduled, .maintenanceChanged, .maintenanceCleared]
-        case .asg: [.asgLifecycleState]
-        case .tags: [.tagsChanged]
-        }
-    }
-
-    public var description: String { rawValue }
-
-    public static func < (lhs: WatchSource, rhs: WatchSource) -> Bool {
-        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
     }
 }

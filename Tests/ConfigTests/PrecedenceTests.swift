@@ -1,3 +1,4 @@
+import Events
 @testable import Config
 import Testing
 

@@ -1,3 +1,4 @@
+import Events
 import IMDSWatchTestKit
 import Testing
 import Watch

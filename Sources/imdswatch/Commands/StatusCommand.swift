@@ -1,5 +1,6 @@
 import ArgumentParser
 import Events
+import Config
 import IMDS
 import Watch
 
@@ -20,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try common.loadSettings(imds: imds)
         let client = try settings.makeIMDSClient()
-        let report = await PollReport.collect(sources: settings.enabledWatchSources, from: client)
+        let report = await PollReport.collect(sources: settings.enabledSources, from: client)
         if json {
             print(report.json.serialized())
         } else {

@@ -40,7 +40,7 @@ struct Daemon {
         logger.info(
             "imdswatch \(IMDSWatchVersion.current) watching \(client.endpoint)",
             metadata: [
-                "sources": "\(settings.enabledWatchSources.map(\.rawValue).joined(separator: ","))",
+                "sources": "\(settings.enabledSources.map(\.rawValue).joined(separator: ","))",
                 "state_dir": "\(settings.stateDir)",
                 "dry_run": "\(settings.dryRun)",
             ]

@@ -1,3 +1,4 @@
+import Events
 import Config
 import Journal
 import Logging
@@ -8,16 +9,10 @@ extension Settings {
     var pollerConfiguration: PollerConfiguration {
         var configuration = PollerConfiguration(interval: interval)
         for source in Settings.Source.allCases {
-            guard let watchSource = WatchSource(rawValue: source.rawValue) else { continue }
             let resolved = settings(for: source)
-            configuration[watchSource] = .init(enabled: resolved.enabled, interval: resolved.interval)
+            configuration[source] = .init(enabled: resolved.enabled, interval: resolved.interval)
         }
         return configuration
-    }
-
-    /// The sources `status` polls.
-    var enabledWatchSources: [WatchSource] {
-        enabledSources.compactMap { WatchSource(rawValue: $0.rawValue) }
     }
 
     /// The journal module's log target for these settings.
