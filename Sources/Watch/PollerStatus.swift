@@ -54,9 +54,17 @@ public struct PollerStatus: Sendable, Equatable {
         if failing.isEmpty {
             return "\(enabled.count) source\(enabled.count == 1 ? "" : "s") OK, round \(completedRounds)"
         }
-        let reasons = failing.map { status in
-            "\(status.source) (\(status.lastObservation?.error?.message ?? "failing"))"
+        // Sources failing for the same reason share one mention of it (usually all of them: IMDS is unreachable).
+        var reasons: [(message: String, sources: [String])] = []
+        for status in failing {
+            let message = status.lastObservation?.error?.message ?? "failing"
+            if let index = reasons.firstIndex(where: { $0.message == message }) {
+                reasons[index].sources.append(status.source.rawValue)
+            } else {
+                reasons.append((message, [status.source.rawValue]))
+            }
         }
-        return "IMDS failing for \(failing.count) of \(enabled.count) sources: " + reasons.joined(separator: "; ")
+        let text = reasons.map { "\($0.sources.joined(separator: ", ")): \($0.message)" }.joined(separator: "; ")
+        return "IMDS failing for \(failing.count) of \(enabled.count) sources: " + text
     }
 }
