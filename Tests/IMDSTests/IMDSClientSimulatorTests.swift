@@ -53,11 +53,12 @@ import Testing
 
     @Test func expiringTokenIsRefreshedBeforeTheServiceRejectsIt() async throws {
         var state = SimulatorState()
-        state.maxTokenTTL = 1
+        // 2 s granted: the client uses it for 1.5 s (a quarter is kept as margin), then fetches a new one.
+        state.maxTokenTTL = 2
         try await withSimulator(state: state) { simulator in
             let client = client(simulator)
             _ = try await client.text("meta-data/instance-id")
-            try await Task.sleep(for: .milliseconds(1_100))
+            try await Task.sleep(for: .milliseconds(2_100))
             _ = try await client.text("meta-data/instance-id")
             #expect(simulator.statistics.tokenRequests == 2)
             #expect(simulator.statistics.responsesByStatus["401"] == nil, "refreshed before expiry, not after a 401")
