@@ -133,6 +133,10 @@ public enum JSONDocument {
                             let low = try parseHex4()
                             if (0xDC00..<0xE000).contains(low) {
                                 code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                // A lone high surrogate: U+FFFD for it, and the next escape keeps its own character.
+                                scalars.append("\u{FFFD}")
+                                code = low
                             }
                         }
                         scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
@@ -167,16 +171,33 @@ public enum JSONDocument {
             }
         }
 
+        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, as RFC 8259 has it: no `+1`, `01` or `.5`.
         mutating func parseNumber() throws(SyntaxError) -> JSONValue {
             let start = index
-            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index])
-                || [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[index]) {
-                index += 1
+            func isDigit(_ at: Int) -> Bool { at < bytes.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) }
+            func digits() -> Bool {
+                let first = index
+                while isDigit(index) { index += 1 }
+                return index > first
             }
-            guard index > start, let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "0") {
+                index += 1
+            } else if !digits() {
                 index = start
                 throw error("unexpected character")
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard digits() else { throw error("expected a digit after the decimal point") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard digits() else { throw error("expected a digit in the exponent") }
+            }
+            guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {
+                throw error("invalid number")
             }
             return .number(value)
         }

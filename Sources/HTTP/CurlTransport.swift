@@ -107,6 +107,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     ) {
         imdswatch_curl_setopt_string(handle, CURLOPT_URL, request.url)
         imdswatch_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        // The path is sent as given: a tag key such as `..` must not be folded into its parent directory.
+        imdswatch_curl_setopt_long(handle, CURLOPT_PATH_AS_IS, 1)
         imdswatch_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds)
         imdswatch_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.totalTimeout.milliseconds)
         imdswatch_curl_setopt_long(handle, CURLOPT_MAXFILESIZE, request.maxResponseBytes)

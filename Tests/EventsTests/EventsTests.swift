@@ -46,6 +46,17 @@ import Testing
         #expect(throws: JSONDocument.SyntaxError.self) { try JSONDocument.parse(String(repeating: "[", count: 1000)) }
     }
 
+    @Test func numbersFollowRFC8259() throws {
+        #expect(try JSONDocument.parse("[0, -0, 12, -3.25, 1e3, 2E-2, 0.5]") == [0, 0, 12, .number(-3.25), 1000, .number(0.02), .number(0.5)])
+        for bad in ["+1", "01", ".5", "1.", "-", "1e", "1e+", "--1", "0x10"] {
+            #expect(throws: JSONDocument.SyntaxError.self, "\(bad)") { try JSONDocument.parse(bad) }
+        }
+    }
+
+    @Test func loneHighSurrogateKeepsTheNextCharacter() throws {
+        #expect(try JSONDocument.parse(#""\ud800\u0041""#) == .string("\u{FFFD}A"))
+    }
+
     @Test func decodesSurrogatePairs() throws {
         #expect(try JSONDocument.parse(#""\ud83d\ude00""#) == .string("\u{1F600}"))
     }
