@@ -1,3 +1,4 @@
+import Events
 /// A JSON document with ordered object members, rendered the way each service lays it out.
 indirect enum JSONBody: Sendable, Equatable {
     case null
@@ -72,23 +73,8 @@ indirect enum JSONBody: Sendable, Equatable {
         layout == .compact ? "" : "\n" + indent(layout, depth)
     }
 
-    /// `text` as a JSON string literal (non-ASCII characters kept as they are).
+    /// `text` as a JSON string literal (non-ASCII characters kept as they are), escaped as every payload is.
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSONValue.string(text).serialized()
     }
 }
