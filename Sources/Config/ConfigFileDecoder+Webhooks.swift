@@ -96,7 +96,10 @@ extension ConfigFileDecoder {
         if let timeout = duration(table, "connect_timeout", at: path, maximum: .seconds(3600)) { settings.connectTimeout = timeout }
         if let timeout = duration(table, "timeout", at: path, maximum: .seconds(3600)) { settings.timeout = timeout }
         if let proxy = string(table, "proxy", at: path) {
-            if let problem = Validation.urlProblem(proxy, schemes: Self.proxySchemes) {
+            // "" is a URL of its own kind: no proxy at all, whatever the environment says.
+            if proxy.isEmpty {
+                settings.proxy = ""
+            } else if let problem = Validation.urlProblem(proxy, schemes: Self.proxySchemes) {
                 fail(path + ".proxy", problem)
             } else {
                 settings.proxy = proxy

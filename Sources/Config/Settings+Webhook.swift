@@ -31,7 +31,7 @@ extension Settings {
         public var connectTimeout: Duration
         /// Time allowed per attempt.
         public var timeout: Duration
-        /// Proxy URL; `nil` means none (proxy environment variables are not read).
+        /// Proxy URL; `nil` follows libcurl's proxy environment variables, `""` means no proxy at all.
         public var proxy: String?
         /// CA bundle (PEM) to verify the server with, instead of the system's.
         public var caBundle: String?
@@ -78,7 +78,7 @@ extension Settings {
         public var connectTimeout: Duration
         /// Time allowed per attempt.
         public var timeout: Duration
-        /// Proxy URL, or `nil` for a direct connection.
+        /// Proxy URL; `nil` follows libcurl's proxy environment variables, `""` means no proxy at all.
         public var proxy: String?
         /// CA bundle (PEM) to verify the server with, instead of the system's.
         public var caBundle: String?

@@ -90,6 +90,7 @@ struct ConfigFileParsingTests {
         #expect(second.events.isEmpty)
         #expect(second.connectTimeout == .seconds(1))
         #expect(second.proxy == "socks5h://proxy:1080")
+        #expect(settings.webhooks.first?.proxy == nil, "no proxy key: libcurl's environment variables apply")
         #expect(second.caBundle == "/etc/ssl/ca.pem")
         #expect(second.maxAge == .seconds(7200))
         #expect(second.followRedirects)
@@ -141,5 +142,11 @@ struct ConfigFileParsingTests {
         let systemd = ["CONFIGURATION_DIRECTORY": "/run/conf:/etc/other"]
         #expect(ConfigFile.locate(explicit: nil, environment: systemd, exists: { _ in true }) == "/run/conf/imdswatch.toml")
         #expect(ConfigFile.locate(explicit: nil, environment: systemd, exists: { $0 == etc }) == etc)
+    }
+
+    @Test func emptyProxyMeansNoProxy() throws {
+        let file = try ConfigFile.parse("[[webhook]]\nurl = \"https://hooks.example.com/x\"\nproxy = \"\"\n", path: "/etc/imdswatch/imdswatch.toml")
+        let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
+        #expect(settings.webhooks.first?.proxy == "")
     }
 }

@@ -23,6 +23,7 @@ extension Settings {
                 events: endpoint.events,
                 connectTimeout: endpoint.connectTimeout,
                 timeout: endpoint.timeout,
+                // nil: libcurl's environment variables; "": an empty CURLOPT_PROXY, which libcurl reads as "no proxy".
                 proxy: endpoint.proxy.map { .url($0) } ?? .environment,
                 caBundlePath: endpoint.caBundle,
                 followRedirects: endpoint.followRedirects,
