@@ -78,7 +78,10 @@ struct FaultTests {
         try await simulator.stop()
         let result = await request.result
         #expect(throws: HTTPError.self) { try result.get() }
-        #expect(clock.now - start < .seconds(5))
+        // Released by stop(), not by the client's own 10 s timeout. The bound sits below that timeout rather than
+        // near the ~0.3 s it takes on an idle machine: in the full parallel suite, tests that wait for child processes
+        // synchronously can hold both cooperative threads for seconds (seen: 5.5 s).
+        #expect(clock.now - start < .seconds(9))
     }
 
     @Test func resetFaultGivesConnectionReset() async throws {
