@@ -46,4 +46,21 @@ static inline CURLcode imdswatch_curl_getinfo_double(CURL *_Nonnull handle, CURL
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode imdswatch_curl_setopt_private(CURL *_Nonnull handle, void *_Nullable value) {
+    return curl_easy_setopt(handle, CURLOPT_PRIVATE, value);
+}
+
+static inline CURLcode imdswatch_curl_getinfo_private(CURL *_Nonnull handle, void *_Nullable *_Nonnull value) {
+    return curl_easy_getinfo(handle, CURLINFO_PRIVATE, value);
+}
+
+// The result of a finished transfer: CURLMsg keeps it in a union.
+static inline CURLcode imdswatch_curl_msg_result(const CURLMsg *_Nonnull message) {
+    return message->data.result;
+}
+
+static inline int imdswatch_curl_msg_is_done(const CURLMsg *_Nonnull message) {
+    return message->msg == CURLMSG_DONE;
+}
+
 #endif

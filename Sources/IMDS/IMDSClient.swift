@@ -54,7 +54,8 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     public nonisolated let endpoint: IMDSEndpoint
     private let transport: any HTTPTransport
     private let configuration: Configuration
-    private let clock: ClockType
+    /// Measures token lifetime and paces retries.
+    public nonisolated let clock: ClockType
     private let logger: Logger
     private var token: Token?
     private var tokenFetch: Task<Token, any Error>?

@@ -16,18 +16,23 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     nonisolated let clock: ClockType
     let logger: Logger
     nonisolated let wallClock: @Sendable () -> Int64
+    nonisolated let executor: (any TaskExecutor)?
+    nonisolated let roundReportInterval: Duration?
+    nonisolated let onRound: @Sendable () -> Void
 
     var machine = WatchStateMachine()
     var stateDirty = false
     var trackers: [WatchSource: SourceTracker<ClockType.Instant>] = [:]
     var polledThisRound: Set<WatchSource> = []
     var completedRounds = 0
+    var lastReportedRound: (at: ClockType.Instant, failing: UInt32)?
     var instance = InstanceInfo.unknown
     var identityError: IMDSError?
     var identityKnown = false
     let roundContinuation: AsyncStream<PollerStatus>.Continuation
 
-    /// A status snapshot after every completed round (the first one is the moment for systemd's `READY=1`).
+    /// A status snapshot after every completed round (the first one is the moment for systemd's `READY=1`), or
+    /// fewer with a `roundReportInterval`.
     /// A round completes when every enabled source has been polled once since the previous round (sources that are
     /// absent by design, polled every 60 s, are not waited for), so rounds follow the slowest active source.
     /// Keeps only the newest snapshot when nobody reads; finishes when ``run()`` returns.
@@ -42,6 +47,11 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     ///   - clock: Paces the polls (`ContinuousClock()` in production).
     ///   - logger: Receives detections, absent sources, rate-limited errors and recoveries.
     ///   - wallClock: Milliseconds since the Unix epoch, for `detected_at` (the system clock by default).
+    ///   - executor: Where the poll loops run (the IMDS transport's event loop in production, so that a poll needs
+    ///     no thread hop); `nil` runs them on the global executor.
+    ///   - roundReportInterval: `nil` puts every round on ``rounds``; otherwise only the first round, rounds that
+    ///     change the set of failing sources, and at most one other per this interval.
+    ///   - onRound: Called after every completed round, on the poll loop (a watchdog heartbeat); must be quick.
     public init(
         configuration: PollerConfiguration,
         reader: any MetadataReader,
@@ -49,7 +59,10 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         store: StateStore,
         clock: ClockType,
         logger: Logger,
-        wallClock: (@Sendable () -> Int64)? = nil
+        wallClock: (@Sendable () -> Int64)? = nil,
+        executor: (any TaskExecutor)? = nil,
+        roundReportInterval: Duration? = nil,
+        onRound: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.reader = reader
@@ -58,6 +71,9 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         self.clock = clock
         self.logger = logger
         self.wallClock = wallClock ?? { StateFileSystem.wallClockMilliseconds() }
+        self.executor = executor
+        self.roundReportInterval = roundReportInterval
+        self.onRound = onRound
         (rounds, roundContinuation) = AsyncStream.makeStream(of: PollerStatus.self, bufferingPolicy: .bufferingNewest(1))
         for source in WatchSource.allCases { trackers[source] = SourceTracker() }
     }
@@ -72,11 +88,16 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
             logger.warning("no IMDS source is enabled: nothing to watch")
             completeRoundIfDone()
         }
-        await cancelWhenGracefulShutdown { [self] in
-            await withDiscardingTaskGroup { group in
-                group.addTask { await self.identityLoop() }
-                for source in sources {
-                    group.addTask { await self.sourceLoop(source) }
+        // One start for every source: sources with the same interval fall due at the same instants, so that one
+        // timer wake-up serves them all.
+        let start = clock.now
+        await withTaskExecutorPreference(executor) {
+            await cancelWhenGracefulShutdown { [self] in
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.identityLoop() }
+                    for source in sources {
+                        group.addTask { await self.sourceLoop(source, start: start) }
+                    }
                 }
             }
         }
@@ -113,9 +134,9 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
 
     // MARK: Loops
 
-    private nonisolated func sourceLoop(_ source: WatchSource) async {
+    private nonisolated func sourceLoop(_ source: WatchSource, start: ClockType.Instant) async {
         let interval = configuration[source].interval
-        var due = clock.now
+        var due = start
         while !Task.isCancelled {
             let observation = await source.read(from: reader)
             let slow = await handle(source, observation)
@@ -214,6 +235,17 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         guard waitingFor.isEmpty else { return }
         polledThisRound.removeAll()
         completedRounds += 1
+        onRound()
+        var failing: UInt32 = 0
+        for (bit, source) in WatchSource.allCases.enumerated() where (trackers[source]?.consecutiveFailures ?? 0) > 0 {
+            failing |= 1 << bit
+        }
+        let now = clock.now
+        if let roundReportInterval, let last = lastReportedRound,
+           last.failing == failing, last.at.duration(to: now) < roundReportInterval {
+            return
+        }
+        lastReportedRound = (now, failing)
         roundContinuation.yield(status())
     }
 

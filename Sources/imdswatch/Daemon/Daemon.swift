@@ -1,5 +1,6 @@
 import Config
 import Events
+import HTTP
 import IMDS
 import Journal
 import Logging
@@ -23,12 +24,14 @@ struct Daemon {
             reader: client,
             sink: sinks.fanOut,
             store: StateStore(directory: settings.stateDir),
-            clock: ContinuousClock(),
-            logger: logger
+            clock: client.clock,
+            logger: logger,
+            executor: client.clock.loop,
+            roundReportInterval: SystemdReporter.statusRefresh,
+            onRound: { heartbeat.beat() }
         )
         let reporter = SystemdReporter(
             notifier: notifier,
-            heartbeat: heartbeat,
             rounds: poller.rounds,
             extraStatus: { await sinks.statusLine() },
             logger: logger

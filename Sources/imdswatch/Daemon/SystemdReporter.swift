@@ -4,10 +4,10 @@ import ServiceLifecycle
 import Watch
 
 /// Tells systemd how the daemon is doing: READY=1 after the first completed round of polls (whether IMDS answered or
-/// not), STATUS= after every round, a heartbeat for the watchdog, and STOPPING=1 on shutdown.
+/// not), STATUS= when the set of failing sources changes or at most once a second, and STOPPING=1 on shutdown.
+/// (The poll loop beats the watchdog's heartbeat itself; this service reads only the rounds it is shown.)
 struct SystemdReporter: Service {
     let notifier: SystemdNotifier
-    let heartbeat: Heartbeat
     let rounds: AsyncStream<PollerStatus>
     /// Extra parts of the STATUS= line (hooks running, webhooks pending), asked for after each round.
     let extraStatus: @Sendable () async -> String
@@ -22,7 +22,6 @@ struct SystemdReporter: Service {
         var lastSent = ContinuousClock.now
         await withGracefulShutdownHandler {
             for await status in rounds.cancelOnGracefulShutdown() {
-                heartbeat.beat()
                 let now = ContinuousClock.now
                 if ready {
                     // At short intervals rounds come many times a second: STATUS= goes out at once when the set of

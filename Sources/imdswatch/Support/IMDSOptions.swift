@@ -24,12 +24,13 @@ struct IMDSOptions: ParsableArguments {
 }
 
 extension Settings {
-    /// An IMDSv2 client over libcurl for these settings (endpoint, timeouts, token TTL).
+    /// An IMDSv2 client over libcurl for these settings (endpoint, timeouts, token TTL). Its requests and its retry
+    /// sleeps run on the transport's event loop (`client.clock.loop`).
     ///
     /// `endpoint` already holds the flag, `AWS_EC2_METADATA_SERVICE_ENDPOINT` or the file's value; without one,
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE` picks the IPv4 or IPv6 default.
     /// - Throws: ``ExitCode`` 2 after printing a one-line error when IMDS is disabled or the endpoint is invalid.
-    func makeIMDSClient() throws -> IMDSClient<ContinuousClock> {
+    func makeIMDSClient() throws -> IMDSClient<EventLoopClock> {
         let resolved: IMDSEndpoint
         do {
             resolved = try IMDSEndpoint.resolve(flag: endpoint, environment: ProcessEnvironment.current)
@@ -37,15 +38,16 @@ extension Settings {
             printError("imdswatch: \(error.message)")
             throw ExitCode(2)
         }
+        let transport = CurlTransport(options: .init(proxy: .never), name: "imdswatch-imds")
         return IMDSClient(
             endpoint: resolved,
-            transport: CurlTransport(options: .init(proxy: .never)),
+            transport: transport,
             configuration: .init(
                 tokenTTLSeconds: tokenTTLSeconds,
                 connectTimeout: min(imdsConnectTimeout, imdsTimeout),
                 totalTimeout: imdsTimeout
             ),
-            clock: ContinuousClock()
+            clock: transport.eventLoop.clock
         )
     }
 }
