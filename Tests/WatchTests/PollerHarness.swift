@@ -21,6 +21,9 @@ final class PollerHarness: Sendable {
     let logs = InMemoryLogHandler()
     let directory: String
     let configuration: PollerConfiguration
+    let roundReportInterval: Duration?
+    /// How often the poller called `onRound` (the watchdog heartbeat in the daemon).
+    let roundCallbacks = Locked(0)
     private let wall = WallClock()
     private let task = Mutex<Task<Void, any Error>?>(nil)
     private let currentPoller = Mutex<Poller<ManualClock>?>(nil)
@@ -29,7 +32,10 @@ final class PollerHarness: Sendable {
     ///   - directory: The state dir to use (a fresh temporary one when nil).
     ///   - sources: The enabled sources.
     ///   - reader: The fake IMDS (a fresh one with the identity document when nil).
-    init(directory: String? = nil, sources: [WatchSource] = WatchSource.allCases, reader: FakeMetadataReader? = nil) {
+    ///   - roundReportInterval: Passed to the poller (`nil`: every round is reported).
+    init(directory: String? = nil, sources: [WatchSource] = WatchSource.allCases, reader: FakeMetadataReader? = nil,
+         roundReportInterval: Duration? = nil) {
+        self.roundReportInterval = roundReportInterval
         self.directory = directory ?? PollerHarness.makeTemporaryDirectory()
         self.reader = reader ?? FakeMetadataReader(clock: clock)
         var configuration = PollerConfiguration()
@@ -63,7 +69,9 @@ final class PollerHarness: Sendable {
         let logger = Logger(label: "test") { [logs] _ in logs }
         let poller = Poller(
             configuration: configuration, reader: reader, sink: sink, store: store, clock: clock, logger: logger,
-            wallClock: { [wall] in wall.milliseconds.withLock { $0 } }
+            wallClock: { [wall] in wall.milliseconds.withLock { $0 } },
+            roundReportInterval: roundReportInterval,
+            onRound: { [roundCallbacks] in roundCallbacks.update { $0 += 1 } }
         )
         currentPoller.withLock { $0 = poller }
         task.withLock { $0 = Task { try await poller.run() } }

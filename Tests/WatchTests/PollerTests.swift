@@ -154,6 +154,28 @@ struct PollerTests {
         #expect(harness.logLines(.warning, containing: "cannot read").count == 3)
     }
 
+    @Test func throttledRoundsReportTheFirstChangesAndOneEveryInterval() async throws {
+        let harness = PollerHarness(roundReportInterval: .seconds(5))
+        let poller = await harness.start()
+        let reported = Locked<[Int]>([])
+        let consumer = Task { for await round in poller.rounds { reported.update { $0.append(round.completedRounds) } } }
+        func reports() async throws -> [Int] {
+            try await Task.sleep(for: .milliseconds(50))  // lets the consumer take what was yielded
+            return reported.value
+        }
+        #expect(try await reports() == [1], "the first round is always reported (READY=1)")
+        harness.reader.fail(WatchSource.rebalance.path, .timedOut)
+        await harness.rounds(1)
+        #expect(try await reports() == [1, 2], "a source starting to fail is reported at once")
+        await harness.rounds(2)
+        #expect(try await reports() == [1, 2], "4 s after the last report, with nothing changed: not yet")
+        await harness.rounds(1)
+        #expect(try await reports() == [1, 2, 5], "6 s after the last report: reported")
+        #expect(harness.roundCallbacks.value == 5, "onRound runs after every round")
+        await harness.stop()
+        await consumer.value
+    }
+
     @Test func roundsStreamAndStatusReportEachSource() async {
         let harness = PollerHarness()
         harness.reader.fail(WatchSource.rebalance.path, .timedOut)

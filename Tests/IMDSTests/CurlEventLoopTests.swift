@@ -1,0 +1,132 @@
+import Foundation
+import HTTP
+import IMDS
+import IMDSWatchTestKit
+import Simulator
+import Testing
+
+/// The transport's event loop against the simulator: one thread, concurrent transfers, cancellation, its clock, and
+/// the poll path staying on that thread when the loop is the task's executor.
+@Suite struct CurlEventLoopTests {
+    private func client(_ simulator: IMDSSimulator, transport: CurlTransport, timeout: Duration = .seconds(10)) -> IMDSClient<EventLoopClock> {
+        IMDSClient(
+            endpoint: try! IMDSEndpoint(url: simulator.baseURL),
+            transport: transport,
+            configuration: .init(connectTimeout: .seconds(1), totalTimeout: timeout,
+                                 retry: RetryPolicy(maxAttempts: 1)),
+            clock: transport.eventLoop.clock
+        )
+    }
+
+    @Test func pollsOnTheLoopNeverLeaveItsThread() async throws {
+        try await withSimulator { simulator in
+            let transport = CurlTransport(name: "loop-test-a")
+            let client = client(simulator, transport: transport)
+            let threads = try await withTaskExecutorPreference(transport.eventLoop) {
+                var seen: [String] = [currentThreadName()]
+                for _ in 0..<3 {
+                    #expect(try await client.text("meta-data/instance-id") == "i-0123456789abcdef0")
+                    seen.append(currentThreadName())
+                    try await client.clock.sleep(for: .milliseconds(5))
+                    seen.append(currentThreadName())
+                }
+                return seen
+            }
+            #expect(threads == Array(repeating: "loop-test-a", count: 7), "every step ran on the loop's own thread")
+        }
+    }
+
+    @Test func aHangingTransferDoesNotDelayAnother() async throws {
+        try await withSimulator { simulator in
+            let transport = CurlTransport()
+            let client = client(simulator, transport: transport, timeout: .seconds(3))
+            _ = try await client.text("meta-data/instance-id")  // the token, so both reads below are plain GETs
+            simulator.inject(.hang(on: "/latest/meta-data/events/maintenance/scheduled"))
+            let clock = ContinuousClock()
+            let started = clock.now
+            async let hung: IMDSError? = {
+                do throws(IMDSError) {
+                    _ = try await client.text("meta-data/events/maintenance/scheduled")
+                    return nil
+                } catch {
+                    return error
+                }
+            }()
+            try await Task.sleep(for: .milliseconds(100))
+            let spot = try await client.text("meta-data/spot/instance-action")
+            let spotTook = started.duration(to: clock.now)
+            #expect(spot == nil)
+            #expect(spotTook < .seconds(1), "spot answered after \(spotTook), behind the hung request")
+            let error = await hung
+            #expect(error?.code == .timedOut, "\(String(describing: error))")
+        }
+    }
+
+    @Test func cancellingTheTaskAbortsItsTransferAtOnce() async throws {
+        try await withSimulator { simulator in
+            let transport = CurlTransport()
+            simulator.inject(.hang(on: "/latest/api/token"))
+            let request = HTTPRequest(method: .put, url: simulator.baseURL + "/latest/api/token",
+                                      headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")],
+                                      totalTimeout: .seconds(30))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let task = Task { try await transport.send(request) }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            let result = await task.result
+            let took = started.duration(to: clock.now)
+            guard case .failure(let error) = result else {
+                Issue.record("a hung request returned a response")
+                return
+            }
+            #expect((error as? HTTPError)?.code == .cancelled, "\(error)")
+            #expect(took < .seconds(2), "cancellation took \(took) against a 30 s timeout")
+        }
+    }
+
+    @Test func clockSleepsUntilTheDeadlineAndStopsWhenCancelled() async throws {
+        let transport = CurlTransport()
+        let loopClock = transport.eventLoop.clock
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await loopClock.sleep(for: .milliseconds(50))
+        #expect(started.duration(to: clock.now) >= .milliseconds(50))
+
+        let sleeper = Task { try await loopClock.sleep(for: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(50))
+        sleeper.cancel()
+        let result = await sleeper.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(started.duration(to: clock.now) < .seconds(5))
+    }
+
+    @Test func theThreadEndsWhenTheTransportIsReleased() async throws {
+        try await withSimulator { simulator in
+            var transport: CurlTransport? = CurlTransport(name: "loop-test-gone")
+            let response = try await transport!.send(HTTPRequest(method: .get, url: simulator.baseURL + "/latest/"))
+            #expect(response.status == 401 || response.status == 200)
+            #expect(threadNames().contains("loop-test-gone"))
+            transport = nil
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: .seconds(5))
+            while threadNames().contains("loop-test-gone"), clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(!threadNames().contains("loop-test-gone"), "the loop's thread outlived its transport")
+        }
+    }
+}
+
+private func currentThreadName() -> String {
+    ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?")
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+private func threadNames() -> [String] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.compactMap { task in
+        (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
