@@ -33,7 +33,7 @@ final class CurlEasyHandle {
     /// Prepares the handle for `request`.
     func prepare(_ request: HTTPRequest) {
         self.request = request
-        response.reset(limit: request.maxResponseBytes)
+        response.reset(limit: request.maxResponseBytes, keeping: request.responseHeaders)
         errorBuffer[0] = 0
         imdswatch_curl_setopt_string(pointer, CURLOPT_URL, request.url)
         imdswatch_curl_setopt_long(pointer, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds)
@@ -190,13 +190,30 @@ final class ResponseAccumulator {
     private(set) var body: [UInt8] = []
     private(set) var headers: [HTTPHeader] = []
     private(set) var exceededLimit = false
+    /// Lower-cased ASCII names of the header fields to keep; `nil` keeps all.
+    private var kept: [[UInt8]]?
+    private var keptNames: [String]?
 
     /// Forgets the previous response.
-    func reset(limit: Int) {
+    /// - Parameters:
+    ///   - limit: The body size cap.
+    ///   - names: The header fields to keep (`nil`: all).
+    func reset(limit: Int, keeping names: [String]?) {
         self.limit = limit
         body = []
         headers = []
         exceededLimit = false
+        if names != keptNames {
+            keptNames = names
+            kept = names.map { $0.map { Array($0.lowercased().utf8) } }
+        }
+    }
+
+    private func isKept(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard let kept else { return true }
+        return kept.contains { wanted in
+            wanted.count == name.count && zip(wanted, name).allSatisfy { $0 == ($1 | (($1 >= 0x41 && $1 <= 0x5A) ? 0x20 : 0)) }
+        }
     }
 
     /// Appends body bytes; returns the count consumed, or 0 to make libcurl abort when over the cap.
@@ -215,7 +232,8 @@ final class ResponseAccumulator {
             headers.removeAll(keepingCapacity: true)
             return
         }
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")),
+              isKept(UnsafeRawBufferPointer(rebasing: bytes[..<colon])) else { return }
         // Header values are trimmed of ASCII white space byte-wise: no per-line allocations beyond the two strings.
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
         var start = colon + 1

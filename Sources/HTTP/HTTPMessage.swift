@@ -21,6 +21,9 @@ public struct HTTPRequest: Sendable, Equatable {
     public var totalTimeout: Duration
     /// The largest response body accepted; a larger one fails with ``HTTPError/Code/responseTooLarge``.
     public var maxResponseBytes: Int
+    /// The response header fields to keep, by name (compared without regard to case); `nil` keeps them all.
+    /// A poller that reads one header saves turning every other one into strings on every response.
+    public var responseHeaders: [String]?
 
     /// Creates a request.
     /// - Parameters:
@@ -31,6 +34,7 @@ public struct HTTPRequest: Sendable, Equatable {
     ///   - connectTimeout: Time allowed to connect (default 1 s).
     ///   - totalTimeout: Time allowed for the whole exchange (default 2 s).
     ///   - maxResponseBytes: Response size cap (default 1 MiB).
+    ///   - responseHeaders: Response header fields to keep (default: all).
     public init(
         method: Method,
         url: String,
@@ -38,7 +42,8 @@ public struct HTTPRequest: Sendable, Equatable {
         body: [UInt8]? = nil,
         connectTimeout: Duration = .seconds(1),
         totalTimeout: Duration = .seconds(2),
-        maxResponseBytes: Int = 1 << 20
+        maxResponseBytes: Int = 1 << 20,
+        responseHeaders: [String]? = nil
     ) {
         self.method = method
         self.url = url
@@ -47,6 +52,7 @@ public struct HTTPRequest: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
         self.maxResponseBytes = maxResponseBytes
+        self.responseHeaders = responseHeaders
     }
 }
 

@@ -150,7 +150,8 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
             headers: [HTTPHeader("X-aws-ec2-metadata-token", token)],
             connectTimeout: configuration.connectTimeout,
             totalTimeout: configuration.totalTimeout,
-            maxResponseBytes: configuration.maxResponseBytes
+            maxResponseBytes: configuration.maxResponseBytes,
+            responseHeaders: keptResponseHeaders
         )
         statistics.getRequests += 1
         let response: HTTPResponse
@@ -229,7 +230,8 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
             headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", String(ttl))],
             connectTimeout: configuration.connectTimeout,
             totalTimeout: configuration.totalTimeout,
-            maxResponseBytes: 64 * 1024
+            maxResponseBytes: 64 * 1024,
+            responseHeaders: keptResponseHeaders
         )
         statistics.tokenRequests += 1
         let started = clock.now
@@ -335,3 +337,6 @@ public struct RetryPolicy: Sendable {
         return .nanoseconds(Int64.random(in: 0...nanos))
     }
 }
+
+/// The one response header the client reads (the token's remaining lifetime).
+private let keptResponseHeaders = ["X-aws-ec2-metadata-token-ttl-seconds"]

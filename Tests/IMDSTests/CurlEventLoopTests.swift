@@ -101,6 +101,24 @@ import Testing
         #expect(started.duration(to: clock.now) < .seconds(5))
     }
 
+    @Test func onlyTheResponseHeadersAskedForAreKept() async throws {
+        try await withSimulator { simulator in
+            let transport = CurlTransport()
+            func put(keeping names: [String]?) async throws -> [HTTPHeader] {
+                try await transport.send(HTTPRequest(
+                    method: .put, url: simulator.baseURL + "/latest/api/token",
+                    headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")], responseHeaders: names
+                )).headers
+            }
+            let all = try await put(keeping: nil)
+            #expect(all.count > 2, "\(all)")
+            let kept = try await put(keeping: ["x-AWS-ec2-metadata-token-TTL-seconds"])
+            #expect(kept == [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")])
+            #expect(try await put(keeping: []).isEmpty)
+            #expect(try await put(keeping: nil).count == all.count, "the same handle keeps all headers again")
+        }
+    }
+
     @Test func theThreadEndsWhenTheTransportIsReleased() async throws {
         try await withSimulator { simulator in
             var transport: CurlTransport? = CurlTransport(name: "loop-test-gone")
