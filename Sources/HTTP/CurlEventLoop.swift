@@ -97,6 +97,9 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
 
     // MARK: Transfers and timers
 
+    // Both continuations below are resumed exactly once: by the completion or the cancellation of their command,
+    // which the loop removes when it runs either (unsafe continuations: no checking box allocated per request).
+
     /// Runs one exchange on the loop.
     /// - Returns: The response or why there is none; ``HTTPError/Code/cancelled`` when the task was cancelled.
     func perform(_ request: HTTPRequest) async -> Result<HTTPResponse, HTTPError> {
@@ -105,7 +108,7 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
             return .failure(HTTPError(code: .cancelled, detail: "cancelled", url: request.url))
         }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+            await withUnsafeContinuation { continuation in
                 submit(.startTransfer(id: id, request: request) { continuation.resume(returning: $0) })
             }
         } onCancel: {
@@ -119,7 +122,7 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         try Task.checkCancellation()
         let fired = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+            await withUnsafeContinuation { continuation in
                 submit(.startTimer(id: id, deadline: deadline) { continuation.resume(returning: $0) })
             }
         } onCancel: {

@@ -10,6 +10,7 @@ public import ServiceLifecycle
 /// start to start with no drift (next due = previous due + interval); missed slots are skipped, never burst.
 public actor Poller<ClockType: Clock<Duration>>: Service {
     nonisolated let configuration: PollerConfiguration
+    nonisolated let enabledSources: [WatchSource]
     nonisolated let reader: any MetadataReader
     let sink: any EventSink
     let store: StateStore
@@ -65,6 +66,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         onRound: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
+        self.enabledSources = configuration.enabledSources
         self.reader = reader
         self.sink = sink
         self.store = store
@@ -229,10 +231,10 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// A round completes when every enabled source has been polled since the last round, not counting sources that
     /// are absent by design (polled slowly) once they have been polled at all.
     private func completeRoundIfDone() {
-        let waitingFor = configuration.enabledSources.filter { source in
+        let waiting = enabledSources.contains { source in
             !polledThisRound.contains(source) && !(trackers[source]?.notConfigured ?? false)
         }
-        guard waitingFor.isEmpty else { return }
+        guard !waiting else { return }
         polledThisRound.removeAll()
         completedRounds += 1
         onRound()

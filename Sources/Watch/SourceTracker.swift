@@ -30,7 +30,8 @@ extension Poller {
         defer { trackers[source] = tracker }
         tracker.lastPollMilliseconds = milliseconds
         tracker.lastObservation = observation
-        let metadata: Logger.Metadata = ["source": "\(source.rawValue)", "path": "\(source.path)"]
+        // Built only when a line is logged: most polls log nothing.
+        var metadata: Logger.Metadata { ["source": "\(source.rawValue)", "path": "\(source.path)"] }
         if case .failed(let error) = observation {
             // A read cancelled by shutdown says nothing about IMDS: no failure counted, no line logged.
             if error.code == .cancelled { return tracker.notConfigured }
