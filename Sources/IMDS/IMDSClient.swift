@@ -38,6 +38,8 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     private struct Token {
         let value: String
         let refreshAt: ClockType.Instant
+        /// The remaining TTL the service last echoed for it (it repeats on every read within a second).
+        var lastEchoedSeconds: Int?
     }
 
     /// Counters for benchmarks and status output.
@@ -180,18 +182,10 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     }
 
     private func noteRemainingTTL(seconds: Int, of value: String) {
-        guard let current = token, current.value == value else { return }
-        let refreshAt = clock.now.advanced(by: Self.usableLifetime(ttlSeconds: seconds))
-        if refreshAt < current.refreshAt {
-            token = Token(value: value, refreshAt: refreshAt)
-        }
-    }
-
-    /// How long a token with `ttlSeconds` left is used before a new one is fetched.
-    static func usableLifetime(ttlSeconds: Int) -> Duration {
-        let ttl = Duration.seconds(max(0, ttlSeconds))
-        let margin = min(Duration.seconds(60), ttl / 4)
-        return ttl - margin
+        guard var current = token, current.value == value, current.lastEchoedSeconds != seconds else { return }
+        current.lastEchoedSeconds = seconds
+        let refreshAt = clock.now.advanced(by: usableTokenLifetime(ttlSeconds: seconds))
+        token = refreshAt < current.refreshAt ? Token(value: value, refreshAt: refreshAt, lastEchoedSeconds: seconds) : current
     }
 
     private func currentToken() async throws -> Token {
@@ -252,7 +246,7 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         }
         let granted = response.header("X-aws-ec2-metadata-token-ttl-seconds").flatMap(Int.init).map { min($0, ttl) } ?? ttl
         logger.debug("fetched IMDS token", metadata: ["ttl_seconds": "\(granted)"])
-        return Token(value: value, refreshAt: started.advanced(by: Self.usableLifetime(ttlSeconds: granted)))
+        return Token(value: value, refreshAt: started.advanced(by: usableTokenLifetime(ttlSeconds: granted)))
     }
 
     private func statusError(_ status: Int, path: String, detail: String?) -> IMDSError {
@@ -340,3 +334,10 @@ public struct RetryPolicy: Sendable {
 
 /// The one response header the client reads (the token's remaining lifetime).
 private let keptResponseHeaders = ["X-aws-ec2-metadata-token-ttl-seconds"]
+
+/// How long a token with `ttlSeconds` left is used before a new one is fetched: the TTL less a quarter of it, at most
+/// 60 s. (Integer arithmetic: this runs on every response that echoes a new remaining TTL.)
+func usableTokenLifetime(ttlSeconds: Int) -> Duration {
+    let milliseconds = max(0, ttlSeconds) * 1000
+    return .milliseconds(milliseconds - min(60_000, milliseconds / 4))
+}
