@@ -70,8 +70,22 @@ extension WebhookDispatcher {
             }
             entry.nextAttemptMilliseconds = next
             await outbox.update(entry)
-            log.warning("webhook delivery failed (\(outcome), attempt \(entry.attempts)); next attempt at \(Timestamp.rfc3339Milliseconds(next))")
+            // An endpoint down for an hour would otherwise log a line a minute: the 1st, 10th, 100th … failed
+            // attempt of a delivery is a warning, the others are debug lines; delivery or the final drop says the rest.
+            let message: Logger.Message = "webhook delivery failed (\(outcome), attempt \(entry.attempts)); next attempt at \(Timestamp.rfc3339Milliseconds(next))"
+            if Self.isReportedFailure(attempt: entry.attempts) {
+                log.warning(entry.attempts == 1 ? message : "\(message) (further failures of this delivery are logged at the 10th, 100th … attempt)")
+            } else {
+                log.debug(message)
+            }
         }
+    }
+
+    /// Whether the `attempt`-th failed attempt of one delivery is a warning: the 1st, 10th, 100th, …
+    static func isReportedFailure(attempt: Int) -> Bool {
+        var power = 1
+        while power < attempt, power <= Int.max / 10 { power *= 10 }
+        return power == attempt
     }
 
     /// POSTs a body to the lane's endpoint, following redirects when the endpoint allows it.

@@ -32,9 +32,11 @@ import Testing
         let times = transport.requests.map { $0.at - start }
         #expect(times == [0, 1000, 3000, 7000])
         let warnings = handler.entries.filter { $0.level == .warning }
-        #expect(warnings.count == 3)
-        #expect(warnings.allSatisfy { "\($0.message)".contains("next attempt at") })
+        #expect(warnings.count == 1, "the first failure is a warning, the next ones debug lines")
         #expect(warnings.first?.metadata[LogField.webhookStatus] == "503")
+        let failures = handler.entries.filter { "\($0.message)".contains("webhook delivery failed") }
+        #expect(failures.map(\.level) == [.warning, .debug, .debug])
+        #expect(failures.allSatisfy { "\($0.message)".contains("next attempt at") })
         let success = try #require(handler.entries.first { $0.level == .info && "\($0.message)".contains("delivered") })
         #expect(success.metadata[LogField.webhookStatus] == "204")
         #expect(success.metadata[LogField.eventType] == "spot-interruption")
@@ -86,6 +88,14 @@ import Testing
         let expected = 6 + (3_600_000 - 63_000) / 60_000 + 1
         #expect(transport.requests.count == expected)
         #expect(handler.entries.contains { $0.level == .error && "\($0.message)".contains("maximum age") })
+        let warnings = handler.entries.filter { $0.level == .warning }.map { "\($0.message)" }
+        #expect(warnings.count == 2, "the 1st and the 10th of \(expected) failed attempts: \(warnings)")
+        #expect(warnings.last?.contains("attempt 10") == true)
+    }
+
+    @Test func reportedFailuresAreTheFirstAndEveryPowerOfTen() {
+        let reported = (1...1000).filter { WebhookDispatcher.isReportedFailure(attempt: $0) }
+        #expect(reported == [1, 10, 100, 1000])
     }
 
     @Test func keepsOrderPerEndpoint() async throws {
