@@ -58,6 +58,35 @@ import Testing
         #expect(ok.stdout.contains("OK"))
     }
 
+    @Test func configCheckReadsWebhookSecretAndTemplateFiles() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/imdswatch.toml"
+        try """
+        [[webhook]]
+        url = "https://example.invalid/a"
+        secret_file = "\(dir)/missing-secret"
+
+        [[webhook]]
+        url = "https://example.invalid/b"
+        format = "template"
+        template_file = "\(dir)/missing.mustache"
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let missing = try ProcessRunner.imdswatch(["config", "check", file])
+        #expect(missing.status == 1, "\(missing.stdout)")
+        let lines = missing.stderr.split(separator: "\n")
+        #expect(lines.count == 2, "one line per problem: \(missing.stderr)")
+        #expect(lines.first?.contains("secret_file") == true && lines.first?.contains("missing-secret") == true, "\(missing.stderr)")
+        #expect(lines.last?.contains("template_file") == true && lines.last?.contains("missing.mustache") == true, "\(missing.stderr)")
+
+        try "s3cret\n".write(toFile: dir + "/missing-secret", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dir + "/missing-secret")
+        try "{{type}} {{id}}".write(toFile: dir + "/missing.mustache", atomically: true, encoding: .utf8)
+        let ok = try ProcessRunner.imdswatch(["config", "check", file])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(!ok.stdout.contains("s3cret") && !ok.stderr.contains("s3cret"), "the secret is never printed")
+    }
+
     @Test func hooksListAndTestShowOrderSkipsAndExitStatus() throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Config
 import Events
 import HTTP
+import Logging
+import Webhooks
 
 /// `imdswatch config`: configuration tools.
 struct ConfigCommand: AsyncParsableCommand {
@@ -20,7 +22,8 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         discussion: """
             Without FILE, checks $CONFIGURATION_DIRECTORY/imdswatch.toml, else /etc/imdswatch/imdswatch.toml.
             Prints "FILE: OK" and a summary of the resolved settings (environment included), or each problem \
-            on its own line on stderr and exits 1.
+            on its own line on stderr and exits 1. Webhook secret and template files are read as the daemon \
+            would read them at start.
             """
     )
 
@@ -30,21 +33,52 @@ struct ConfigCheckCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessEnvironment.current
         let path = ConfigFile.locate(explicit: file, environment: environment)
+        let settings: Settings
         do {
-            let settings = try Settings.resolve(
+            settings = try Settings.resolve(
                 file: try path.map { path throws(ConfigError) in try ConfigFile.load(path: path) },
                 environment: environment, overrides: Overrides()
             )
-            if let path {
-                print("\(path): OK")
-            } else {
-                print("no config file at \(ConfigFile.defaultPath): the defaults apply")
-            }
-            printSummary(settings)
         } catch {
             for issue in error.issues { printError(issue.description) }
             throw ExitCode.failure
         }
+        let fileProblems = webhookFileProblems(settings)
+        guard fileProblems.isEmpty else {
+            for problem in fileProblems { printError(problem) }
+            throw ExitCode.failure
+        }
+        if let path {
+            print("\(path): OK")
+        } else {
+            print("no config file at \(ConfigFile.defaultPath): the defaults apply")
+        }
+        printSummary(settings)
+    }
+
+    /// Secret and template files that the daemon could not load at start, one line each.
+    private func webhookFileProblems(_ settings: Settings) -> [String] {
+        var logger = Logger(label: "imdswatch") { _ in StreamLogHandler.standardError(label: "imdswatch") }
+        logger.logLevel = .warning
+        var problems: [String] = []
+        for endpoint in settings.webhooks {
+            let url = RedactedURL.redact(endpoint.url)
+            if let secretFile = endpoint.secretFile {
+                do throws(WebhookError) {
+                    _ = try WebhookSecret.load(fromFile: secretFile, logger: logger)
+                } catch {
+                    problems.append("webhook \(url): secret_file: \(error.message)")
+                }
+            }
+            if endpoint.format == .template {
+                do throws(WebhookError) {
+                    _ = try WebhookTemplate.load(path: endpoint.templateFile ?? "")
+                } catch {
+                    problems.append("webhook \(url): template_file: \(error.message)")
+                }
+            }
+        }
+        return problems
     }
 
     /// A few lines of what the daemon would do with these settings.
