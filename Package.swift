@@ -131,7 +131,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IMDSWatchTestKit"], swiftSettings: strictSettings),
-        .testTarget(name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Events", "Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "EventsTests", dependencies: ["Events"], swiftSettings: strictSettings),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
         .testTarget(

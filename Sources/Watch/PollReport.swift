@@ -74,7 +74,7 @@ public struct PollReport: Sendable, Equatable {
     public var json: JSONValue {
         var root: [(String, JSONValue)] = [("imds_answered", .bool(imdsAnswered))]
         switch identity {
-        case .success(let document): root.append(("instance", InstanceInfo(document).json))
+        case .success(let document): root.append(("instance", document.json))
         case .failure(let error): root.append(("instance_error", .string(error.message)))
         }
         var sources: [(String, JSONValue)] = []

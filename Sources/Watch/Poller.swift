@@ -254,7 +254,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     private func refreshIdentity() async {
         do throws(IMDSError) {
             let document = try await InstanceIdentityDocument.read(from: reader)
-            instance = InstanceInfo(document)
+            instance = document
             if identityError != nil {
                 logger.info("instance identity document readable again", metadata: ["instance_id": "\(document.instanceID)"])
             }

@@ -1,3 +1,4 @@
+import Events
 import IMDS
 import Testing
 

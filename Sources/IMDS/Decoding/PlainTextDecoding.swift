@@ -1,3 +1,5 @@
+public import Events
+
 /// The Auto Scaling target lifecycle state, from `meta-data/autoscaling/target-lifecycle-state`.
 public enum LifecycleState {
     /// The path this is read from, relative to `/latest/`.
@@ -82,29 +84,17 @@ public enum InstanceTags {
     }
 }
 
-/// The instance identity document, from `dynamic/instance-identity/document`: the fields every event carries.
-public struct InstanceIdentityDocument: Sendable, Equatable, Hashable {
-    /// The path this is read from, relative to `/latest/`.
+/// The instance identity document: the instance fields of every event's payload (``InstanceInfo``), read from IMDS.
+public typealias InstanceIdentityDocument = InstanceInfo
+
+extension InstanceInfo {
+    /// The path the identity document is read from, relative to `/latest/`.
     public static let path = "dynamic/instance-identity/document"
 
-    /// The AWS account id; empty when IMDS gave `null`.
-    public var accountID: String
-    /// E.g. `eu-west-1b`; empty when IMDS gave `null`.
-    public var availabilityZone: String
-    /// E.g. `i-0123456789abcdef0`; empty when IMDS gave `null`.
-    public var instanceID: String
-    /// E.g. `m5.large`; empty when IMDS gave `null`.
-    public var instanceType: String
-    /// E.g. `eu-west-1`; empty when IMDS gave `null`.
-    public var region: String
-
-    /// Creates a document.
+    /// Creates the fields in the order the identity document lists them.
     public init(accountID: String, availabilityZone: String, instanceID: String, instanceType: String, region: String) {
-        self.accountID = accountID
-        self.availabilityZone = availabilityZone
-        self.instanceID = instanceID
-        self.instanceType = instanceType
-        self.region = region
+        self.init(instanceID: instanceID, instanceType: instanceType, region: region,
+                  availabilityZone: availabilityZone, accountID: accountID)
     }
 
     /// Decodes the document (compact or pretty-printed JSON); missing or `null` fields become empty strings and
