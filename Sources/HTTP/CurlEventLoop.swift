@@ -19,10 +19,24 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
     /// Work handed to the loop's thread.
     private enum Command: Sendable {
         case job(UnownedJob)
-        case startTransfer(id: UInt64, request: HTTPRequest, completion: @Sendable (Result<HTTPResponse, HTTPError>) -> Void)
+        case startTransfer(Ticket, request: HTTPRequest, completion: @Sendable (Result<HTTPResponse, HTTPError>) -> Void)
         case cancelTransfer(id: UInt64)
-        case startTimer(id: UInt64, deadline: ContinuousClock.Instant, completion: @Sendable (Bool) -> Void)
+        case startTimer(Ticket, deadline: ContinuousClock.Instant, completion: @Sendable (Bool) -> Void)
         case cancelTimer(id: UInt64)
+    }
+
+    /// A transfer's or timer's identity and cancellation flag. The flag is set before the cancel command is sent,
+    /// so a start command that the loop runs after its cancellation sees it; a cancel command for something
+    /// unknown (finished, or not started yet) is then simply ignored.
+    private final class Ticket: Sendable {
+        let id: UInt64
+        private let flag = Atomic<Bool>(false)
+
+        init(id: UInt64) { self.id = id }
+
+        var isCancelled: Bool { flag.load(ordering: .acquiring) }
+
+        func cancel() { flag.store(true, ordering: .releasing) }
     }
 
     private struct Inbox {
@@ -56,7 +70,6 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
     private var transferHandles: [UInt64: UnsafeMutableRawPointer] = [:]
     private var idleHandles: [CurlEasyHandle] = []
     private var timers: [PendingTimer] = []
-    private var cancelledBeforeStart: Set<UInt64> = []
 
     /// Creates a loop; its thread starts with the first piece of work.
     /// - Parameters:
@@ -103,30 +116,32 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
     /// Runs one exchange on the loop.
     /// - Returns: The response or why there is none; ``HTTPError/Code/cancelled`` when the task was cancelled.
     func perform(_ request: HTTPRequest) async -> Result<HTTPResponse, HTTPError> {
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let ticket = Ticket(id: nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
         if Task.isCancelled {
             return .failure(HTTPError(code: .cancelled, detail: "cancelled", url: request.url))
         }
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                submit(.startTransfer(id: id, request: request) { continuation.resume(returning: $0) })
+                submit(.startTransfer(ticket, request: request) { continuation.resume(returning: $0) })
             }
         } onCancel: {
-            submit(.cancelTransfer(id: id))
+            ticket.cancel()
+            submit(.cancelTransfer(id: ticket.id))
         }
     }
 
     /// Suspends until `deadline` on the loop's timer.
     /// - Throws: `CancellationError` when the task is cancelled first.
     func sleep(until deadline: ContinuousClock.Instant) async throws {
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let ticket = Ticket(id: nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
         try Task.checkCancellation()
         let fired = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                submit(.startTimer(id: id, deadline: deadline) { continuation.resume(returning: $0) })
+                submit(.startTimer(ticket, deadline: deadline) { continuation.resume(returning: $0) })
             }
         } onCancel: {
-            submit(.cancelTimer(id: id))
+            ticket.cancel()
+            submit(.cancelTimer(id: ticket.id))
         }
         if !fired { throw CancellationError() }
     }
@@ -212,39 +227,35 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
         switch command {
         case .job(let job):
             job.runSynchronously(on: asUnownedTaskExecutor())
-        case .startTransfer(let id, let request, let completion):
-            if cancelledBeforeStart.remove(id) != nil {
+        case .startTransfer(let ticket, let request, let completion):
+            if ticket.isCancelled {
                 completion(.failure(HTTPError(code: .cancelled, detail: "cancelled", url: request.url)))
                 return
             }
             let handle = idleHandles.popLast() ?? CurlEasyHandle(options: options)
             handle.prepare(request)
-            transfers[handle.pointer] = ActiveTransfer(id: id, handle: handle, completion: completion)
-            transferHandles[id] = handle.pointer
+            transfers[handle.pointer] = ActiveTransfer(id: ticket.id, handle: handle, completion: completion)
+            transferHandles[ticket.id] = handle.pointer
             curl_multi_add_handle(multi, handle.pointer)
         case .cancelTransfer(let id):
+            // Unknown: finished already, or not started yet (its start sees the ticket's flag).
             guard let pointer = transferHandles.removeValue(forKey: id),
-                  let transfer = transfers.removeValue(forKey: pointer) else {
-                cancelledBeforeStart.insert(id)
-                return
-            }
+                  let transfer = transfers.removeValue(forKey: pointer) else { return }
             curl_multi_remove_handle(multi, pointer)
             let error = transfer.handle.cancelled()
             recycle(transfer.handle)
             transfer.completion(.failure(error))
-        case .startTimer(let id, let deadline, let completion):
-            if cancelledBeforeStart.remove(id) != nil {
+        case .startTimer(let ticket, let deadline, let completion):
+            if ticket.isCancelled {
                 completion(false)
                 return
             }
-            let timer = PendingTimer(id: id, deadline: deadline, completion: completion)
+            let timer = PendingTimer(id: ticket.id, deadline: deadline, completion: completion)
             let index = timers.firstIndex { $0.deadline > deadline } ?? timers.endIndex
             timers.insert(timer, at: index)
         case .cancelTimer(let id):
-            guard let index = timers.firstIndex(where: { $0.id == id }) else {
-                cancelledBeforeStart.insert(id)
-                return
-            }
+            // Unknown: fired already, or not started yet (its start sees the ticket's flag).
+            guard let index = timers.firstIndex(where: { $0.id == id }) else { return }
             timers.remove(at: index).completion(false)
         }
     }

@@ -85,6 +85,54 @@ import Testing
         }
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func everyRequestAndSleepEndsOnceWhateverTheCancellationTiming() async throws {
+        try await withSimulator { simulator in
+            simulator.inject(.delay(0.02, on: "/latest/api/token"))
+            let transport = CurlTransport()
+            let clock = transport.eventLoop.clock
+            let request = HTTPRequest(method: .put, url: simulator.baseURL + "/latest/api/token",
+                                      headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")])
+            // Cancellation lands before the start, during the transfer or the sleep, or after the end.
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for index in 0..<200 {
+                    let task = Task { () -> String in
+                        if index % 2 == 0 {
+                            do throws(HTTPError) {
+                                let response = try await transport.send(request)
+                                return response.status == 200 ? "response" : "status \(response.status)"
+                            } catch {
+                                return error.code == .cancelled ? "cancelled" : "error \(error)"
+                            }
+                        }
+                        do {
+                            try await clock.sleep(for: .milliseconds(20))
+                            return "slept"
+                        } catch {
+                            return "cancelled"
+                        }
+                    }
+                    group.addTask {
+                        try? await Task.sleep(for: .microseconds((index * 397) % 40_000))
+                        task.cancel()
+                        return await task.value
+                    }
+                }
+                var outcomes: [String] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            #expect(outcomes.count == 200)
+            let unexpected = outcomes.filter { !["response", "cancelled", "slept"].contains($0) }
+            #expect(unexpected.isEmpty, "\(unexpected)")
+            #expect(outcomes.contains("cancelled"))
+            #expect(outcomes.contains("response") || outcomes.contains("slept"))
+            // The loop is still sound afterwards.
+            let after = try await transport.send(request)
+            #expect(after.status == 200)
+        }
+    }
+
     @Test func clockSleepsUntilTheDeadlineAndStopsWhenCancelled() async throws {
         let transport = CurlTransport()
         let loopClock = transport.eventLoop.clock
