@@ -22,7 +22,6 @@ static inline CURLcode imdswatch_curl_setopt_slist(CURL *_Nonnull handle, CURLop
 }
 
 typedef size_t (*imdswatch_curl_data_callback)(char *_Nonnull data, size_t size, size_t count, void *_Nullable context);
-typedef int (*imdswatch_curl_sockopt_callback)(void *_Nullable context, curl_socket_t socket, curlsocktype purpose);
 
 static inline CURLcode imdswatch_curl_setopt_write_function(CURL *_Nonnull handle, imdswatch_curl_data_callback _Nullable callback) {
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
@@ -30,12 +29,6 @@ static inline CURLcode imdswatch_curl_setopt_write_function(CURL *_Nonnull handl
 
 static inline CURLcode imdswatch_curl_setopt_header_function(CURL *_Nonnull handle, imdswatch_curl_data_callback _Nullable callback) {
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
-}
-
-typedef int (*imdswatch_curl_xferinfo_callback)(void *_Nullable context, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
-
-static inline CURLcode imdswatch_curl_setopt_xferinfo_function(CURL *_Nonnull handle, imdswatch_curl_xferinfo_callback _Nullable callback) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
 }
 
 static inline CURLcode imdswatch_curl_getinfo_long(CURL *_Nonnull handle, CURLINFO info, long *_Nonnull value) {

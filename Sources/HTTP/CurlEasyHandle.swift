@@ -86,7 +86,7 @@ final class CurlEasyHandle {
     func cancelled() -> HTTPError {
         let url = request?.url ?? ""
         request = nil
-        return HTTPError(code: .cancelled, curlCode: Int32(CURLE_ABORTED_BY_CALLBACK.rawValue), detail: "cancelled", url: url)
+        return HTTPError(code: .cancelled, detail: "cancelled", url: url)
     }
 
     private func setInvariantOptions(_ options: CurlTransport.Options) {

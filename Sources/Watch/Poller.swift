@@ -45,7 +45,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     ///   - reader: Where to read IMDS (an ``IMDSClient`` in production).
     ///   - sink: Receives every detected event, after the state recording it is saved.
     ///   - store: The persisted state, loaded when ``run()`` starts.
-    ///   - clock: Paces the polls (`ContinuousClock()` in production).
+    ///   - clock: Paces the polls (in production the IMDS transport's `EventLoopClock`, whose timers wake the loop
+    ///     that runs the polls).
     ///   - logger: Receives detections, absent sources, rate-limited errors and recoveries.
     ///   - wallClock: Milliseconds since the Unix epoch, for `detected_at` (the system clock by default).
     ///   - executor: Where the poll loops run (the IMDS transport's event loop in production, so that a poll needs
@@ -85,7 +86,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     public func run() async throws {
         machine = WatchStateMachine(state: store.load(logger: logger, nowMilliseconds: wallClock()))
         await refreshIdentity()
-        let sources = configuration.enabledSources
+        let sources = enabledSources
         if sources.isEmpty {
             logger.warning("no IMDS source is enabled: nothing to watch")
             completeRoundIfDone()
@@ -126,7 +127,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// (`imdswatch status`).
     /// - Returns: The per-source report.
     public nonisolated func pollOnce() async -> PollReport {
-        await PollReport.collect(sources: configuration.enabledSources, from: reader)
+        await PollReport.collect(sources: enabledSources, from: reader)
     }
 
     /// The state the machine holds now (for tests and diagnostics).

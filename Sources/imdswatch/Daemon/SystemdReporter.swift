@@ -13,24 +13,17 @@ struct SystemdReporter: Service {
     let extraStatus: @Sendable () async -> String
     let logger: Logger
 
-    /// The longest a STATUS= line may stay stale while nothing but the round counter changes.
+    /// The longest a STATUS= line may stay stale while nothing but the round counter changes (the poller's
+    /// `roundReportInterval`).
     static let statusRefresh = Duration.seconds(1)
 
     func run() async throws {
         var ready = false
-        var lastFailing: [WatchSource] = []
-        var lastSent = ContinuousClock.now
         await withGracefulShutdownHandler {
+            // The poller shows only the first round, rounds that change which sources fail, and at most one other
+            // per `statusRefresh` (its `roundReportInterval`), so every round seen here is worth a STATUS= line.
             for await status in rounds.cancelOnGracefulShutdown() {
-                let now = ContinuousClock.now
-                if ready {
-                    // At short intervals rounds come many times a second: STATUS= goes out at once when the set of
-                    // failing sources changes, otherwise at most once a second, and is not built at all without systemd.
-                    guard notifier.isEnabled else { continue }
-                    guard status.failingSources != lastFailing || now - lastSent >= Self.statusRefresh else { continue }
-                }
-                lastFailing = status.failingSources
-                lastSent = now
+                if ready, !notifier.isEnabled { continue }
                 let extra = await extraStatus()
                 let line = extra.isEmpty ? status.summary : "\(status.summary); \(extra)"
                 do {
