@@ -17,14 +17,14 @@ import Testing
         state.asgState = "InService"
         state.spot = SpotNotice(action: .terminate, time: Date(timeIntervalSince1970: 1_795_953_600))
         try await withSimulator(state: state) { simulator in
-            let text = try ProcessRunner.imdswatch(["status", "--endpoint", simulator.baseURL])
+            let text = try await ProcessRunner.imdswatch(["status", "--endpoint", simulator.baseURL])
             #expect(text.status == 0, "\(text.stderr)")
             for source in ["spot", "rebalance", "maintenance", "asg", "tags"] {
                 #expect(text.stdout.contains(source), "\(text.stdout)")
             }
             #expect(text.stdout.contains("InService"))
 
-            let json = try ProcessRunner.imdswatch(["status", "--json", "--endpoint", simulator.baseURL])
+            let json = try await ProcessRunner.imdswatch(["status", "--json", "--endpoint", simulator.baseURL])
             #expect(json.status == 0)
             let parsed = try JSONDocument.parse(json.stdout)
             guard case .object = parsed else {
@@ -34,31 +34,31 @@ import Testing
         }
     }
 
-    @Test func statusWithoutIMDSExitsOneWithADiagnosis() throws {
-        let outcome = try ProcessRunner.imdswatch(["status", "--endpoint", "http://127.0.0.1:9"])
+    @Test func statusWithoutIMDSExitsOneWithADiagnosis() async throws {
+        let outcome = try await ProcessRunner.imdswatch(["status", "--endpoint", "http://127.0.0.1:9"])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
         #expect(outcome.stderr.contains("http://127.0.0.1:9"))
     }
 
-    @Test func configCheckNamesKeyAndLine() throws {
+    @Test func configCheckNamesKeyAndLine() async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/imdswatch.toml"
         try "interval = 1\n\n[[webhook]]\nurl = \"https://example.invalid/hook\"\nformat = \"xml\"\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let outcome = try ProcessRunner.imdswatch(["config", "check", file])
+        let outcome = try await ProcessRunner.imdswatch(["config", "check", file])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains(":5:"), "line 5: \(outcome.stderr)")
         #expect(outcome.stderr.contains("format"))
 
         let good = dir + "/good.toml"
         try "interval = 0.5\n[sources.tags]\nenabled = false\n".write(toFile: good, atomically: true, encoding: .utf8)
-        let ok = try ProcessRunner.imdswatch(["config", "check", good])
+        let ok = try await ProcessRunner.imdswatch(["config", "check", good])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("OK"))
     }
 
-    @Test func configCheckReadsWebhookSecretAndTemplateFiles() throws {
+    @Test func configCheckReadsWebhookSecretAndTemplateFiles() async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/imdswatch.toml"
@@ -72,7 +72,7 @@ import Testing
         format = "template"
         template_file = "\(dir)/missing.mustache"
         """.write(toFile: file, atomically: true, encoding: .utf8)
-        let missing = try ProcessRunner.imdswatch(["config", "check", file])
+        let missing = try await ProcessRunner.imdswatch(["config", "check", file])
         #expect(missing.status == 1, "\(missing.stdout)")
         let lines = missing.stderr.split(separator: "\n")
         #expect(lines.count == 2, "one line per problem: \(missing.stderr)")
@@ -82,12 +82,12 @@ import Testing
         try "s3cret\n".write(toFile: dir + "/missing-secret", atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dir + "/missing-secret")
         try "{{type}} {{id}}".write(toFile: dir + "/missing.mustache", atomically: true, encoding: .utf8)
-        let ok = try ProcessRunner.imdswatch(["config", "check", file])
+        let ok = try await ProcessRunner.imdswatch(["config", "check", file])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(!ok.stdout.contains("s3cret") && !ok.stderr.contains("s3cret"), "the secret is never printed")
     }
 
-    @Test func hooksListAndTestShowOrderSkipsAndExitStatus() throws {
+    @Test func hooksListAndTestShowOrderSkipsAndExitStatus() async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hooks = dir + "/hooks.d"
@@ -102,7 +102,7 @@ import Testing
         try write("30-unsafe", "#!/bin/sh\nexit 0\n", mode: 0o775)
         try write("40-backup~", "#!/bin/sh\nexit 0\n", mode: 0o755)
 
-        let list = try ProcessRunner.imdswatch(["hooks", "list", "--hooks-dir", hooks])
+        let list = try await ProcessRunner.imdswatch(["hooks", "list", "--hooks-dir", hooks])
         #expect(list.status == 0, "\(list.stderr)")
         let drain = try #require(list.stdout.range(of: "05-drain"))
         let all = try #require(list.stdout.range(of: "10-all"))
@@ -110,12 +110,12 @@ import Testing
         #expect(list.stdout.contains("30-unsafe"))
         #expect(list.stdout.contains("writable"), "the unsafe hook's reason: \(list.stdout)")
 
-        let test = try ProcessRunner.imdswatch(["hooks", "test", "spot-interruption", "--hooks-dir", hooks])
+        let test = try await ProcessRunner.imdswatch(["hooks", "test", "spot-interruption", "--hooks-dir", hooks])
         #expect(test.status == 1, "a failing hook makes hooks test fail")
         #expect(test.stdout.contains("05-drain"))
         #expect(test.stdout.contains("3"), "the failing hook's exit status: \(test.stdout)")
 
-        let unknown = try ProcessRunner.imdswatch(["hooks", "test", "spot-interuption", "--hooks-dir", hooks])
+        let unknown = try await ProcessRunner.imdswatch(["hooks", "test", "spot-interuption", "--hooks-dir", hooks])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("spot-interruption"), "lists the valid types")
     }

@@ -113,7 +113,7 @@ import Testing
         let hooks = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-hooks-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: hooks) }
-        let outcome = try ProcessRunner.imdswatch(["hooks", "test", "rebalance-recommendation", "--webhooks",
+        let outcome = try await ProcessRunner.imdswatch(["hooks", "test", "rebalance-recommendation", "--webhooks",
                                                    "--hooks-dir", hooks, "--webhook", receiver.url()])
         #expect(outcome.status == 0, "\(outcome.stdout) \(outcome.stderr)")
         let request = try #require(try await receiver.requests(path: "/hook").first)

@@ -5,10 +5,10 @@ import Testing
 
 /// `imdswatch demo`, run as a user would: the built binary, from `/`, with its own `TMPDIR`.
 @Suite struct DemoTests {
-    @Test func runsFromAnyDirectoryFiresEveryEventAndCleansUp() throws {
+    @Test func runsFromAnyDirectoryFiresEveryEventAndCleansUp() async throws {
         let sandbox = try DemoSandbox()
         defer { sandbox.remove() }
-        let outcome = try sandbox.runDemo(["--fast"])
+        let outcome = try await sandbox.runDemo(["--fast"])
 
         #expect(outcome.status == 0, "stdout:\n\(outcome.stdout)\nstderr:\n\(outcome.stderr)")
         #expect(outcome.elapsed < .seconds(30))
@@ -58,10 +58,10 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.tmp.path).isEmpty)
     }
 
-    @Test func keepLeavesExactCopiesOfTheShippedExampleHooks() throws {
+    @Test func keepLeavesExactCopiesOfTheShippedExampleHooks() async throws {
         let sandbox = try DemoSandbox()
         defer { sandbox.remove() }
-        let outcome = try sandbox.runDemo(["--fast", "--keep"])
+        let outcome = try await sandbox.runDemo(["--fast", "--keep"])
         #expect(outcome.status == 0, "stdout:\n\(outcome.stdout)\nstderr:\n\(outcome.stderr)")
 
         let kept = try #require(DemoSandbox.value(after: "kept ", in: outcome.stdout)?.split(separator: " ").first)
@@ -83,7 +83,7 @@ import Testing
 
     /// The hook scripts compiled into the binary (`Sources/imdswatch/Demo/ExampleHooks.swift`) are generated from
     /// `hooks.d/`. With `IMDSWATCH_REGENERATE_DEMO_HOOKS=1` this test rewrites that file instead of failing.
-    @Test func embeddedHooksAreGeneratedFromTheHooksDirectory() throws {
+    @Test func embeddedHooksAreGeneratedFromTheHooksDirectory() async throws {
         let expected = ExampleHooksSource.generate(try DemoSandbox.exampleHooks())
         let file = DemoSandbox.repository.appendingPathComponent("Sources/imdswatch/Demo/ExampleHooks.swift")
         if ProcessInfo.processInfo.environment["IMDSWATCH_REGENERATE_DEMO_HOOKS"] == "1" {
@@ -126,9 +126,9 @@ private struct DemoSandbox {
     }
 
     /// Runs `imdswatch demo ARGS` from `/` with this sandbox's TMPDIR and the sentinels first on PATH.
-    func runDemo(_ arguments: [String]) throws -> ProcessRunner.Outcome {
+    func runDemo(_ arguments: [String]) async throws -> ProcessRunner.Outcome {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return try ProcessRunner.run(
+        return try await ProcessRunner.run(
             "/bin/sh", ["-c", #"cd / && exec "$0" demo "$@""#, ProcessRunner.imdswatchPath] + arguments,
             environment: ["TMPDIR": tmp.path, "PATH": sentinels.path + ":" + path],
             timeout: .seconds(40)

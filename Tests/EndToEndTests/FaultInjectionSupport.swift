@@ -126,7 +126,7 @@ enum FaultKit {
     /// Runs a command to completion (mount, dd, …) and fails the test when it exits non-zero and `check` is set.
     @discardableResult
     static func shell(_ command: String, check: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessRunner.Outcome {
-        let outcome = try ProcessRunner.run("/bin/sh", ["-c", command], timeout: .seconds(20))
+        let outcome = try ProcessRunner.runBlocking("/bin/sh", ["-c", command], timeout: .seconds(20))
         if check {
             #expect(outcome.status == 0, "\(command): \(outcome.stderr)", sourceLocation: sourceLocation)
         }

@@ -5,8 +5,8 @@ import Simulator
 import Testing
 
 @Suite struct GetCommandTests {
-    @Test func closedPortFailsFastNamingTheEndpoint() throws {
-        let outcome = try ProcessRunner.imdswatch(["get", "meta-data/instance-id", "--endpoint", "http://127.0.0.1:9"])
+    @Test func closedPortFailsFastNamingTheEndpoint() async throws {
+        let outcome = try await ProcessRunner.imdswatch(["get", "meta-data/instance-id", "--endpoint", "http://127.0.0.1:9"])
         #expect(outcome.status != 0)
         #expect(outcome.elapsed < .seconds(3))
         let lines = outcome.stderr.split(separator: "\n")
@@ -15,8 +15,8 @@ import Testing
         #expect(outcome.stdout.isEmpty)
     }
 
-    @Test func disabledByEnvironmentIsOneLine() throws {
-        let outcome = try ProcessRunner.imdswatch(
+    @Test func disabledByEnvironmentIsOneLine() async throws {
+        let outcome = try await ProcessRunner.imdswatch(
             ["get", "meta-data/instance-id", "--endpoint", "http://127.0.0.1:9"],
             environment: ["AWS_EC2_METADATA_DISABLED": "true"]
         )
@@ -24,8 +24,8 @@ import Testing
         #expect(outcome.stderr.contains("AWS_EC2_METADATA_DISABLED"))
     }
 
-    @Test func invalidEndpointIsNamed() throws {
-        let outcome = try ProcessRunner.imdswatch(["get", "meta-data/instance-id", "--endpoint", "ftp//nowhere"])
+    @Test func invalidEndpointIsNamed() async throws {
+        let outcome = try await ProcessRunner.imdswatch(["get", "meta-data/instance-id", "--endpoint", "ftp//nowhere"])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("ftp//nowhere"))
     }
@@ -34,14 +34,14 @@ import Testing
         var state = SimulatorState()
         state.spot = SpotNotice(action: .terminate, time: Date(timeIntervalSince1970: 1_795_953_600))
         try await withSimulator(state: state) { simulator in
-            let plain = try ProcessRunner.imdswatch(["get", "meta-data/instance-id", "meta-data/placement/region", "--endpoint", simulator.baseURL])
+            let plain = try await ProcessRunner.imdswatch(["get", "meta-data/instance-id", "meta-data/placement/region", "--endpoint", simulator.baseURL])
             #expect(plain.status == 0, "\(plain.stderr)")
             #expect(plain.stdout == "i-0123456789abcdef0\neu-west-1\n")
 
-            let listing = try ProcessRunner.imdswatch(["get", "meta-data/", "--endpoint", simulator.baseURL])
+            let listing = try await ProcessRunner.imdswatch(["get", "meta-data/", "--endpoint", simulator.baseURL])
             #expect(listing.stdout.split(separator: "\n").contains("spot/"))
 
-            let json = try ProcessRunner.imdswatch(["get", "--json", "meta-data/instance-id", "meta-data/spot/instance-action", "--endpoint", simulator.baseURL])
+            let json = try await ProcessRunner.imdswatch(["get", "--json", "meta-data/instance-id", "meta-data/spot/instance-action", "--endpoint", simulator.baseURL])
             #expect(json.status == 0)
             let parsed = try JSONDocument.parse(json.stdout)
             #expect(parsed["meta-data/instance-id"] == "i-0123456789abcdef0")
@@ -52,7 +52,7 @@ import Testing
 
     @Test func missingPathExitsOneNamingIt() async throws {
         try await withSimulator { simulator in
-            let outcome = try ProcessRunner.imdswatch(["get", "meta-data/instance-id", "meta-data/nope", "--endpoint", simulator.baseURL])
+            let outcome = try await ProcessRunner.imdswatch(["get", "meta-data/instance-id", "meta-data/nope", "--endpoint", simulator.baseURL])
             #expect(outcome.status == 1)
             #expect(outcome.stderr.contains("meta-data/nope"))
             #expect(outcome.stdout == "i-0123456789abcdef0\n", "the paths that exist are still printed")

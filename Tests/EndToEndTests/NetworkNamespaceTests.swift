@@ -15,9 +15,9 @@ import Testing
             ["-n", name, "-6", "addr", "add", "fd00:ec2::254/128", "dev", "lo", "nodad"],
         ]
         for step in steps {
-            let outcome = try ProcessRunner.run("/usr/sbin/ip", step)
+            let outcome = try ProcessRunner.runBlocking("/usr/sbin/ip", step)
             guard outcome.status == 0 else {
-                _ = try? ProcessRunner.run("/usr/sbin/ip", ["netns", "del", name])
+                _ = try? ProcessRunner.runBlocking("/usr/sbin/ip", ["netns", "del", name])
                 throw NamespaceError(message: "ip \(step.joined(separator: " ")) failed: \(outcome.stderr)")
             }
         }
@@ -37,7 +37,7 @@ import Testing
 
     @Test func zeroConfigurationReadsTheIPv4AndIPv6DefaultEndpoints() async throws {
         let namespace = try makeNamespace()
-        defer { _ = try? ProcessRunner.run("/usr/sbin/ip", ["netns", "del", namespace]) }
+        defer { _ = try? ProcessRunner.runBlocking("/usr/sbin/ip", ["netns", "del", namespace]) }
 
         let ipv4 = try BackgroundProcess("/usr/sbin/ip", inNamespace(namespace, ["simulate", "--listen", "169.254.169.254:80"]))
         let ipv6 = try BackgroundProcess("/usr/sbin/ip", inNamespace(namespace, ["simulate", "--listen", "[fd00:ec2::254]:80"]))
@@ -48,12 +48,12 @@ import Testing
         #expect(await ipv4.waitForLine { $0.contains("listening on http://169.254.169.254:80") } != nil, "\(ipv4.lines)")
         #expect(await ipv6.waitForLine { $0.contains("listening on http://[fd00:ec2::254]:80") } != nil, "\(ipv6.lines)")
 
-        let plain = try ProcessRunner.run("/usr/sbin/ip", inNamespace(namespace, ["get", "meta-data/instance-id"]),
+        let plain = try await ProcessRunner.run("/usr/sbin/ip", inNamespace(namespace, ["get", "meta-data/instance-id"]),
                                           removing: Self.awsVariables + ["IMDSWATCH_CONFIG"])
         #expect(plain.status == 0, "\(plain.stderr)")
         #expect(plain.stdout == "i-0123456789abcdef0\n")
 
-        let six = try ProcessRunner.run("/usr/sbin/ip", inNamespace(namespace, ["get", "meta-data/instance-id"]),
+        let six = try await ProcessRunner.run("/usr/sbin/ip", inNamespace(namespace, ["get", "meta-data/instance-id"]),
                                         environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"],
                                         removing: ["AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED"])
         #expect(six.status == 0, "\(six.stderr)")

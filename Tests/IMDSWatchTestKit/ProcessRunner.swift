@@ -26,7 +26,9 @@ public enum ProcessRunner {
         return bundle.appendingPathComponent("imdswatch").path
     }
 
-    /// Runs a program to completion (or kills it after `timeout`) and captures its output.
+    /// Runs a program to completion (or kills it after `timeout`) and captures its output, waiting with
+    /// `Task.sleep`: parallel tests share the few threads of the cooperative pool, and a test waiting for its process
+    /// must not hold one of them.
     /// - Parameters:
     ///   - executable: Absolute path of the program.
     ///   - arguments: Its arguments.
@@ -41,35 +43,69 @@ public enum ProcessRunner {
         removing: [String] = [],
         stdin: String? = nil,
         timeout: Duration = .seconds(30)
+    ) async throws -> Outcome {
+        let running = try Running(executable, arguments, environment: environment, removing: removing, stdin: stdin)
+        while running.process.isRunning, ContinuousClock.now < running.started + timeout {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        if running.process.isRunning {
+            running.process.terminate()
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return running.finish()
+    }
+
+    /// ``run(_:_:environment:removing:stdin:timeout:)`` for places that cannot await (`defer` cleanups, synchronous
+    /// helpers): the same, but it blocks the calling thread while it waits. Keep it to short commands.
+    public static func runBlocking(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        removing: [String] = [],
+        stdin: String? = nil,
+        timeout: Duration = .seconds(30)
     ) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for key in removing { env.removeValue(forKey: key) }
-        env.merge(environment) { _, new in new }
-        process.environment = env
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        let started = ContinuousClock.now
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let collector = OutputCollector(out: out, err: err)
-        let deadline = started + timeout
-        while process.isRunning, ContinuousClock.now < deadline {
+        let running = try Running(executable, arguments, environment: environment, removing: removing, stdin: stdin)
+        while running.process.isRunning, ContinuousClock.now < running.started + timeout {
             Thread.sleep(forTimeInterval: 0.01)
         }
-        if process.isRunning {
-            process.terminate()
+        if running.process.isRunning {
+            running.process.terminate()
             Thread.sleep(forTimeInterval: 0.2)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
-        process.waitUntilExit()
-        let (stdout, stderr) = collector.finish()
-        return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr, elapsed: ContinuousClock.now - started)
+        return running.finish()
+    }
+
+    /// A started process with its output being drained.
+    private struct Running {
+        let process = Process()
+        let collector: OutputCollector
+        let started = ContinuousClock.now
+
+        init(_ executable: String, _ arguments: [String], environment: [String: String], removing: [String], stdin: String?) throws {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            var env = ProcessInfo.processInfo.environment
+            for key in removing { env.removeValue(forKey: key) }
+            env.merge(environment) { _, new in new }
+            process.environment = env
+            let out = Pipe(), err = Pipe(), input = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = input
+            try process.run()
+            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+            try? input.fileHandleForWriting.close()
+            collector = OutputCollector(out: out, err: err)
+        }
+
+        /// Kills what a polite terminate left running, reaps it and returns its output.
+        func finish() -> Outcome {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            let (stdout, stderr) = collector.finish()
+            return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr, elapsed: ContinuousClock.now - started)
+        }
     }
 
     /// Runs the `imdswatch` binary under test.
@@ -78,8 +114,8 @@ public enum ProcessRunner {
         environment: [String: String] = [:],
         removing: [String] = [],
         timeout: Duration = .seconds(30)
-    ) throws -> Outcome {
-        try run(imdswatchPath, arguments, environment: environment, removing: removing, timeout: timeout)
+    ) async throws -> Outcome {
+        try await run(imdswatchPath, arguments, environment: environment, removing: removing, timeout: timeout)
     }
 }
 
