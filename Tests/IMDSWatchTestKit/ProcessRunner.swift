@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs the built `imdswatch` binary (or any program) the way a user would, for end-to-end tests.
 public enum ProcessRunner {
@@ -81,6 +82,9 @@ public enum ProcessRunner {
         let process = Process()
         let collector: OutputCollector
         let started = ContinuousClock.now
+        /// When the process ended, noted by Foundation's termination handler: the waits above notice the exit a
+        /// little later, and later still when the machine is loaded.
+        private let ended = EndTime()
 
         init(_ executable: String, _ arguments: [String], environment: [String: String], removing: [String], stdin: String?) throws {
             process.executableURL = URL(fileURLWithPath: executable)
@@ -93,6 +97,7 @@ public enum ProcessRunner {
             process.standardOutput = out
             process.standardError = err
             process.standardInput = input
+            process.terminationHandler = { [ended] _ in ended.mark() }
             try process.run()
             if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
             try? input.fileHandleForWriting.close()
@@ -104,8 +109,18 @@ public enum ProcessRunner {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             let (stdout, stderr) = collector.finish()
-            return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr, elapsed: ContinuousClock.now - started)
+            let end = ended.instant ?? ContinuousClock.now
+            return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr, elapsed: end - started)
         }
+    }
+
+    /// The instant a process ended, set once from Foundation's termination handler.
+    private final class EndTime: Sendable {
+        private let value = Mutex<ContinuousClock.Instant?>(nil)
+
+        func mark() { value.withLock { $0 = $0 ?? ContinuousClock.now } }
+
+        var instant: ContinuousClock.Instant? { value.withLock { $0 } }
     }
 
     /// Runs the `imdswatch` binary under test.
