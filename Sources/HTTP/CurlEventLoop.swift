@@ -198,9 +198,11 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
                 curl_multi_perform(multi, &running)
                 completeFinishedTransfers()
             }
-            fireDueTimers()
+            // One clock read serves both: firing only removes timers, it never adds one.
+            let now = timers.isEmpty ? nil : ContinuousClock.now
+            if let now { fireDueTimers(now: now) }
 
-            let timeout = pollTimeoutMilliseconds()
+            let timeout = pollTimeoutMilliseconds(now: now)
             let wait = inbox.withLock { inbox in
                 guard inbox.commands.isEmpty, !(inbox.stopRequested && transfers.isEmpty && timers.isEmpty) else { return false }
                 inbox.sleeping = true
@@ -274,9 +276,7 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    private func fireDueTimers() {
-        guard !timers.isEmpty else { return }
-        let now = ContinuousClock.now
+    private func fireDueTimers(now: ContinuousClock.Instant) {
         var due = 0
         while due < timers.count, timers[due].deadline <= now { due += 1 }
         guard due > 0 else { return }
@@ -286,10 +286,11 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     /// Until the next timer (rounded up to whole milliseconds); libcurl shortens it for its own timeouts.
-    private func pollTimeoutMilliseconds() -> Int32 {
+    /// - Parameter now: The time read this iteration; `nil` when there was no timer.
+    private func pollTimeoutMilliseconds(now: ContinuousClock.Instant?) -> Int32 {
         let idle: Int32 = 60_000
-        guard let next = timers.first else { return idle }
-        let remaining = ContinuousClock.now.duration(to: next.deadline)
+        guard let now, let next = timers.first else { return idle }
+        let remaining = now.duration(to: next.deadline)
         if remaining <= .zero { return 0 }
         let (seconds, attoseconds) = remaining.components
         let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
