@@ -12,12 +12,7 @@ public final class BackgroundProcess: Sendable {
     ///   - removing: Variables to remove from the environment.
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], removing: [String] = []) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for key in removing { env.removeValue(forKey: key) }
-        env.merge(environment) { _, new in new }
-        process.environment = env
+        process.setCommand(executable, arguments, environment: environment, removing: removing)
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -87,12 +87,7 @@ public enum ProcessRunner {
         private let ended = EndTime()
 
         init(_ executable: String, _ arguments: [String], environment: [String: String], removing: [String], stdin: String?) throws {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            var env = ProcessInfo.processInfo.environment
-            for key in removing { env.removeValue(forKey: key) }
-            env.merge(environment) { _, new in new }
-            process.environment = env
+            process.setCommand(executable, arguments, environment: environment, removing: removing)
             let out = Pipe(), err = Pipe(), input = Pipe()
             process.standardOutput = out
             process.standardError = err
