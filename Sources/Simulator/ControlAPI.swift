@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Every answer is JSON; bad input gets 400 with `{"error": "one line"}`. No token is needed.
 final class ControlAPI: Sendable {
-    private let core: SimulatorCore
+    let core: SimulatorCore
     private let initialState: SimulatorState
     private let background = Mutex<Task<Void, Never>?>(nil)
 
@@ -35,12 +35,17 @@ final class ControlAPI: Sendable {
         case ("state", .PUT), ("state", .PATCH):
             do {
                 let patch = try SimulatorCoding.decoder().decode(PatchValue.self, from: Data(body))
-                return .json(.ok, try core.apply(patch: patch).jsonText())
+                return .json(.ok, try core.apply(patch: patch, checked: !ControlAPI.isUnchecked(uri)).jsonText())
             } catch let error as SimulatorInputError {
                 return .controlError(.badRequest, error.message)
             } catch {
                 return .controlError(.badRequest, "invalid JSON: \(SimulatorCoding.describe(error))")
             }
+        case ("user-data", .PUT):
+            return setUserData(body, checked: !ControlAPI.isUnchecked(uri))
+        case ("user-data", .DELETE):
+            core.update { $0.userData = nil }
+            return .json(.ok, "{\"userData\": null}")
         case ("state", .DELETE), ("state/reset", .POST):
             core.update { $0 = initialState }
             return .json(.ok, core.state.jsonText())
@@ -76,7 +81,7 @@ final class ControlAPI: Sendable {
         case ("scenario", .DELETE), ("scenario/cancel", .POST):
             cancelBackgroundScenario()
             return .json(.ok, "{\"cancelled\": true}")
-        case ("", _), ("state", _), ("faults", _), ("tokens/invalidate", _), ("stats", _), ("scenario", _),
+        case ("", _), ("state", _), ("user-data", _), ("faults", _), ("tokens/invalidate", _), ("stats", _), ("scenario", _),
              ("state/reset", _), ("faults/clear", _), ("stats/reset", _), ("scenario/cancel", _):
             return .controlError(.methodNotAllowed, "\(method.rawValue) is not allowed on \(path)")
         default:
@@ -105,7 +110,7 @@ final class ControlAPI: Sendable {
     }
 
     private static let index = """
-        {"endpoints": ["GET /_sim/state", "PUT /_sim/state", "DELETE /_sim/state", "GET /_sim/faults", \
+        {"endpoints": ["GET /_sim/state", "PUT /_sim/state", "DELETE /_sim/state", "PUT /_sim/user-data", "DELETE /_sim/user-data", "GET /_sim/faults", \
         "POST /_sim/faults", "DELETE /_sim/faults", "POST /_sim/tokens/invalidate", "GET /_sim/stats", \
         "DELETE /_sim/stats", "POST /_sim/scenario", "DELETE /_sim/scenario"], \
         "postAliases": ["POST /_sim/state/reset", "POST /_sim/faults/clear", "POST /_sim/stats/reset", \

@@ -97,7 +97,7 @@ enum IMDSRouter {
         }
         let ttl = [(ttlHeader, String(remaining))]
         guard path.isKnownVersion else { return .errorPage(.notFound, headers: ttl) }
-        guard path.version != nil else { return .text(.ok, "latest", headers: ttl) }
+        guard path.version != nil else { return .text(.ok, MetadataNode.versions.joined(separator: "\n"), headers: ttl) }
 
         let tree = MetadataNode.latest(state, now: Date())
         guard let node = tree.child(at: path.components) else {
@@ -107,10 +107,14 @@ enum IMDSRouter {
         case .directory(let children):
             let topLevel = path.components.isEmpty
             let entries = children.map { name, child in
-                if case .directory = child, state.style == .real, !topLevel { return name + "/" }
+                if child.isDirectory, state.style == .real, !topLevel { return name + "/" }
                 return name
             }
             return .text(.ok, entries.joined(separator: "\n"), headers: ttl)
+        case .listed(let listing, _):
+            return .text(.ok, listing, headers: ttl)
+        case .bytes(let bytes):
+            return SimulatorResponse(status: .ok, headers: [("Content-Type", "application/octet-stream")] + ttl, body: ByteBuffer(bytes: bytes))
         case .text(let text):
             return .text(.ok, text, headers: ttl)
         case .json(let document, let realLayout):

@@ -87,11 +87,14 @@ public struct SimulatorInputError: Error, Sendable, Equatable, CustomStringConve
 
 extension SimulatorState {
     /// This state with a JSON merge patch applied.
-    /// - Parameter patch: A JSON object whose members replace fields (`null` clears an optional field; objects merge).
+    /// - Parameters:
+    ///   - patch: A JSON object whose members replace fields (`null` clears an optional field; objects merge).
+    ///   - checked: Whether to refuse a state real EC2 cannot have (see ``impossibility()``); `false` serves it
+    ///     anyway, as a fault.
     /// - Returns: The new state.
-    /// - Throws: ``SimulatorInputError`` naming the field when the patch is not an object, names an unknown field, or
-    ///   gives a field the wrong type; the state is then unchanged.
-    public func applying(_ patch: PatchValue) throws(SimulatorInputError) -> SimulatorState {
+    /// - Throws: ``SimulatorInputError`` naming the field when the patch is not an object, names an unknown field,
+    ///   gives a field the wrong type, or (when `checked`) makes an impossible state; the state is then unchanged.
+    public func applying(_ patch: PatchValue, checked: Bool = true) throws(SimulatorInputError) -> SimulatorState {
         guard case .object(let members) = patch else {
             throw SimulatorInputError("the state patch must be a JSON object")
         }
@@ -99,13 +102,18 @@ extension SimulatorState {
         if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
             throw SimulatorInputError("unknown state field \"\(unknown)\"")
         }
+        let next: SimulatorState
         do {
             let current = try SimulatorCoding.decoder().decode(PatchValue.self, from: SimulatorCoding.encoder().encode(self))
             let merged = current.merged(with: patch)
-            return try SimulatorCoding.decoder().decode(SimulatorState.self, from: SimulatorCoding.encoder().encode(merged))
+            next = try SimulatorCoding.decoder().decode(SimulatorState.self, from: SimulatorCoding.encoder().encode(merged))
         } catch {
             throw SimulatorInputError(SimulatorCoding.describe(error))
         }
+        if checked, let problem = next.impossibility() {
+            throw SimulatorInputError("\(problem) (add ?unchecked=true to serve it anyway, as a fault)")
+        }
+        return next
     }
 
     /// This state with a JSON merge patch applied, the patch given as JSON text.

@@ -8,21 +8,30 @@ indirect enum MetadataNode: Sendable {
     case text(String)
     /// A JSON document and the layout the real service uses for it.
     case json(JSONBody, realLayout: JSONBody.Layout)
+    /// A binary document (user data).
+    case bytes([UInt8])
+    /// A directory whose listing is not its child names (`public-keys/` lists `0=name`, its child is `0/`).
+    case listed(String, [(String, MetadataNode)])
 
     /// The tree under `/latest/` for `state` at `now`.
     static func latest(_ state: SimulatorState, now: Date) -> MetadataNode {
-        .directory([
+        var categories: [(String, MetadataNode)] = [
             ("dynamic", dynamic(state)),
             ("meta-data", metaData(state, now: now)),
-        ])
+        ]
+        if let userData = state.userData { categories.append(("user-data", .bytes(Array(userData)))) }
+        return .directory(categories)
     }
 
     /// The node at `components` (path segments below `/latest/`), or `nil` when nothing is there.
     func child(at components: some Collection<String>) -> MetadataNode? {
         guard let first = components.first else { return self }
-        guard case .directory(let children) = self,
-              let next = children.first(where: { $0.0 == first })?.1
-        else { return nil }
+        let children: [(String, MetadataNode)]
+        switch self {
+        case .directory(let entries), .listed(_, let entries): children = entries
+        default: return nil
+        }
+        guard let next = children.first(where: { $0.0 == first })?.1 else { return nil }
         return next.child(at: components.dropFirst())
     }
 
@@ -37,9 +46,12 @@ indirect enum MetadataNode: Sendable {
             ("local-ipv4", .text(state.privateIp)),
             ("placement", .directory([
                 ("availability-zone", .text(state.availabilityZone)),
+                ("availability-zone-id", .text(state.availabilityZoneId)),
                 ("region", .text(state.region)),
             ])),
         ]
+        children += instanceDetails(state)
+        children += credentials(state, now: now)
         if let asgState = state.asgState {
             children.append(("autoscaling", .directory([("target-lifecycle-state", .text(asgState))])))
         }
@@ -114,6 +126,8 @@ indirect enum MetadataNode: Sendable {
             ("region", .string(state.region)),
             ("version", .string("2017-09-30")),
         ])
-        return .directory([("instance-identity", .directory([("document", .json(document, realLayout: .realPretty))]))])
+        return .directory([("instance-identity", .directory(
+            [("document", .json(document, realLayout: .realPretty))] + identitySignatures(state)
+        ))])
     }
 }

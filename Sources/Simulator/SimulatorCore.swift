@@ -26,11 +26,11 @@ final class SimulatorCore: Sendable {
         shared.withLock { change(&$0.state) }
     }
 
-    /// Applies a merge patch atomically.
-    func apply(patch: PatchValue) throws(SimulatorInputError) -> SimulatorState {
+    /// Applies a merge patch atomically; `checked: false` lets it make a state real EC2 cannot have.
+    func apply(patch: PatchValue, checked: Bool = true) throws(SimulatorInputError) -> SimulatorState {
         let result: Result<SimulatorState, SimulatorInputError> = shared.withLock { shared in
             do throws(SimulatorInputError) {
-                shared.state = try shared.state.applying(patch)
+                shared.state = try shared.state.applying(patch, checked: checked)
                 return .success(shared.state)
             } catch {
                 return .failure(error)

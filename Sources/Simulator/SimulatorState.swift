@@ -60,6 +60,29 @@ public struct SimulatorState: Sendable, Codable, Equatable {
     /// The largest TTL a token gets, in seconds, whatever was asked; `nil` grants what was asked.
     public var maxTokenTTL: Int?
 
+    // MARK: Instance details (the categories every real instance has; see SimulatorState+Instance.swift)
+
+    /// `meta-data/placement/availability-zone-id`.
+    public var availabilityZoneId = "euw1-az3"
+    /// `meta-data/ami-launch-index`.
+    public var amiLaunchIndex = 0
+    /// `meta-data/reservation-id`.
+    public var reservationId = "r-0fedcba9876543210"
+    /// `meta-data/instance-life-cycle`: `on-demand`, `spot` or `scheduled`.
+    public var instanceLifeCycle = "on-demand"
+    /// The primary network interface: `meta-data/mac` and `meta-data/network/interfaces/macs/MAC/`.
+    public var network = NetworkInterface()
+    /// `meta-data/security-groups` and the interface's `security-groups` / `security-group-ids`.
+    public var securityGroups = [SecurityGroup("imdswatch-web", "sg-0a1b2c3d4e5f60718")]
+    /// The public IPv4 address, or `nil` for a private instance (then `public-ipv4` and `public-hostname` are 404).
+    public var publicIp: String?
+    /// `meta-data/public-keys/`: the launch key pairs (empty: 404).
+    public var publicKeys = [PublicKey("imdswatch-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkq3b5mJ0uZ7V0n1aB2cD3eF4gH5iJ6kL7mN8oP9qR0 imdswatch-key")]
+    /// The instance profile's role (`iam/info`, `iam/security-credentials/ROLE`), or `nil` for none (404).
+    public var iamRole: String? = "imdswatch-instance-role"
+    /// `user-data`: any bytes (JSON: base64), or `nil` (404). `PUT /_sim/user-data` sets it from a raw body.
+    public var userData: Data? = Data("#!/bin/bash\n# imdswatch simulator user data\necho hello from user data\n".utf8)
+
     /// Creates a state; every parameter has a realistic default.
     public init(
         instanceId: String = "i-0123456789abcdef0",
@@ -112,6 +135,8 @@ public struct SimulatorState: Sendable, Codable, Equatable {
         case instanceId, instanceType, region, availabilityZone, accountId, imageId, privateIp, hostname
         case architecture, pendingTime, tagsEnabled, tags, spot, rebalance, scheduledEvents, maintenanceHistory
         case noEvents, asgState, imdsDisabled, style, maxTokenTTL
+        case availabilityZoneId, amiLaunchIndex, reservationId, instanceLifeCycle, network, securityGroups, publicIp
+        case publicKeys, iamRole, userData
     }
 
     /// The value of tag `key`, or `nil`.

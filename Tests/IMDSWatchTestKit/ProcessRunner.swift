@@ -9,6 +9,8 @@ public enum ProcessRunner {
         public var stdout: String
         public var stderr: String
         public var elapsed: Duration
+        /// Stdout exactly as written (``stdout`` decodes it as UTF-8, replacing invalid bytes).
+        public var stdoutBytes: [UInt8] = []
     }
 
     /// The path of the `imdswatch` binary under test: `$TEST_IMDSWATCH_BINARY`, else next to the test bundle.
@@ -105,7 +107,8 @@ public enum ProcessRunner {
             process.waitUntilExit()
             let (stdout, stderr) = collector.finish()
             let end = ended.instant ?? ContinuousClock.now
-            return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr, elapsed: end - started)
+            return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                           stderr: stderr, elapsed: end - started, stdoutBytes: Array(stdout))
         }
     }
 
@@ -148,8 +151,8 @@ private final class OutputCollector: @unchecked Sendable {
         }
     }
 
-    func finish() -> (String, String) {
+    func finish() -> (Data, String) {
         group.wait()
-        return (String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (stdout, String(decoding: stderr, as: UTF8.self))
     }
 }

@@ -34,10 +34,10 @@ struct DirectoryListingTests {
             #expect(try await client.get("meta-data/events/", token: token).bodyText == "maintenance/\nrecommendations/")
             #expect(try await client.get("meta-data/events/maintenance/", token: token).bodyText == "history\nscheduled")
             #expect(try await client.get("meta-data/spot/", token: token).bodyText == "instance-action\ntermination-time")
-            #expect(try await client.get("meta-data/placement/", token: token).bodyText == "availability-zone\nregion")
+            #expect(try await client.get("meta-data/placement/", token: token).bodyText == "availability-zone\navailability-zone-id\nregion")
             #expect(try await client.get("dynamic/", token: token).bodyText == "instance-identity/")
-            #expect(try await client.get("dynamic/instance-identity/", token: token).bodyText == "document")
-            #expect(try await client.get("/latest/", token: token).bodyText == "dynamic\nmeta-data")
+            #expect(try await client.get("dynamic/instance-identity/", token: token).bodyText == "document\npkcs7\nrsa2048\nsignature")
+            #expect(try await client.get("/latest/", token: token).bodyText == "dynamic\nmeta-data\nuser-data")
         }
     }
 

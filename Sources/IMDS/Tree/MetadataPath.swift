@@ -1,0 +1,37 @@
+/// Paths relative to `/latest/` that `imdswatch get` reads, each defined once.
+///
+/// The lifecycle paths live next to their decoders (``SpotInstanceAction/path``, ``LifecycleState/path``,
+/// ``InstanceTags/path``); the rest are here.
+public enum MetadataPath {
+    /// The top-level categories under `/latest/`: a name that is one of these is a path, not an attribute.
+    public static let categories = [metaData, dynamic, userData]
+    /// `meta-data`: the instance metadata tree.
+    public static let metaData = "meta-data"
+    /// `dynamic`: the identity document and its signatures.
+    public static let dynamic = "dynamic"
+    /// `user-data`: the bytes given at launch (binary, possibly large or secret).
+    public static let userData = "user-data"
+
+    /// The instance identity document (JSON).
+    public static let identityDocument = "dynamic/instance-identity/document"
+    /// The role credentials directory: its listing names the role; each entry is a credential document.
+    public static let iamSecurityCredentials = "meta-data/iam/security-credentials/"
+    /// The instance identity credentials directory.
+    public static let identityCredentials = "meta-data/identity-credentials/"
+    /// The public keys directory, whose listing reads `0=key-name`.
+    public static let publicKeys = "meta-data/public-keys/"
+
+    /// Directories whose leaves hold credentials: a tree walk lists their names but never reads them.
+    public static let credentialDirectories = [iamSecurityCredentials, identityCredentials]
+
+    /// Whether the leaf at `path` holds a credential (keys, tokens) and must not appear in a whole-tree document.
+    /// - Parameter path: A leaf path relative to `/latest/`.
+    public static func holdsCredentials(_ path: String) -> Bool {
+        credentialDirectories.contains { path.hasPrefix($0) }
+    }
+
+    /// `path` under `meta-data/`.
+    static func underMetaData(_ path: String) -> String {
+        metaData + "/" + path
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+// Static role and identity credentials for the default instance. Kept apart on purpose: rotating credentials
+// (issue 13) replace `roleCredentials` and `identityCredentials` at merge; the tree shape stays.
+
+extension MetadataNode {
+    /// `iam/` (when the instance has a role) and `identity-credentials/`.
+    static func credentials(_ state: SimulatorState, now: Date) -> [(String, MetadataNode)] {
+        // Issued at the last whole hour, valid six hours, as the real service rotates them.
+        let issued = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        var children: [(String, MetadataNode)] = [
+            ("identity-credentials", .directory([("ec2", .directory([
+                ("info", .json(.object([
+                    ("Code", .string("Success")),
+                    ("LastUpdated", .string(IMDSDate.rfc3339(state.pendingTime))),
+                    ("AccountId", .string(state.accountId)),
+                ]), realLayout: .realPretty)),
+                ("security-credentials", .directory([("ec2-instance", credentialDocument(
+                    accessKeyId: "ASIAIMDSWATCHIDENT01", secret: "identitySecretKey/imdswatch/simulator00", issued: issued, state: state
+                ))])),
+            ]))])),
+        ]
+        if let role = state.iamRole {
+            children.append(("iam", .directory([
+                ("info", .json(.object([
+                    ("Code", .string("Success")),
+                    ("LastUpdated", .string(IMDSDate.rfc3339(state.pendingTime))),
+                    ("InstanceProfileArn", .string("arn:\(state.partition):iam::\(state.accountId):instance-profile/\(role)")),
+                    ("InstanceProfileId", .string("AIPAIMDSWATCHPROFILE1")),
+                ]), realLayout: .realPretty)),
+                ("security-credentials", .directory([(role, credentialDocument(
+                    accessKeyId: "ASIAIMDSWATCHROLE001", secret: "roleSecretAccessKey/imdswatch/simulator0", issued: issued, state: state
+                ))])),
+            ])))
+        }
+        return children
+    }
+
+    /// A credential document shaped like the real one, with fake values.
+    private static func credentialDocument(accessKeyId: String, secret: String, issued: Date, state: SimulatorState) -> MetadataNode {
+        let token = "IQoJb3JpZ2luX2VjEIMDSWATCHSIMULATORTOKEN" + Data("\(state.instanceId)/\(accessKeyId)".utf8).base64EncodedString()
+        return .json(.object([
+            ("Code", .string("Success")),
+            ("LastUpdated", .string(IMDSDate.rfc3339(issued))),
+            ("Type", .string("AWS-HMAC")),
+            ("AccessKeyId", .string(accessKeyId)),
+            ("SecretAccessKey", .string(secret)),
+            ("Token", .string(token)),
+            ("Expiration", .string(IMDSDate.rfc3339(issued.addingTimeInterval(6 * 3600)))),
+        ]), realLayout: .realPretty)
+    }
+}
