@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 
 extension ControlAPI {
     /// Whether a control URI asks to serve a state real EC2 cannot have (`?unchecked=true`), as a fault.

@@ -43,7 +43,7 @@ final class ControlAPI: Sendable {
             }
         case ("user-data", .PUT):
             return setUserData(body, checked: !ControlAPI.isUnchecked(uri))
-        case ("user-data", .DELETE):
+        case ("user-data", .DELETE), ("user-data/clear", .POST):
             core.update { $0.userData = nil }
             return .json(.ok, "{\"userData\": null}")
         case ("state", .DELETE), ("state/reset", .POST):
@@ -82,7 +82,7 @@ final class ControlAPI: Sendable {
             cancelBackgroundScenario()
             return .json(.ok, "{\"cancelled\": true}")
         case ("", _), ("state", _), ("user-data", _), ("faults", _), ("tokens/invalidate", _), ("stats", _), ("scenario", _),
-             ("state/reset", _), ("faults/clear", _), ("stats/reset", _), ("scenario/cancel", _):
+             ("state/reset", _), ("user-data/clear", _), ("faults/clear", _), ("stats/reset", _), ("scenario/cancel", _):
             return .controlError(.methodNotAllowed, "\(method.rawValue) is not allowed on \(path)")
         default:
             return .controlError(.notFound, "no control endpoint \(path); GET /_sim/ lists them")
@@ -113,7 +113,7 @@ final class ControlAPI: Sendable {
         {"endpoints": ["GET /_sim/state", "PUT /_sim/state", "DELETE /_sim/state", "PUT /_sim/user-data", "DELETE /_sim/user-data", "GET /_sim/faults", \
         "POST /_sim/faults", "DELETE /_sim/faults", "POST /_sim/tokens/invalidate", "GET /_sim/stats", \
         "DELETE /_sim/stats", "POST /_sim/scenario", "DELETE /_sim/scenario"], \
-        "postAliases": ["POST /_sim/state/reset", "POST /_sim/faults/clear", "POST /_sim/stats/reset", \
+        "postAliases": ["POST /_sim/state/reset", "POST /_sim/user-data/clear", "POST /_sim/faults/clear", "POST /_sim/stats/reset", \
         "POST /_sim/scenario/cancel"]}
         """
 }

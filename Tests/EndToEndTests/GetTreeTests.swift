@@ -1,5 +1,6 @@
 import Events
 import Foundation
+import HTTP
 import IMDSWatchTestKit
 import Simulator
 import Testing

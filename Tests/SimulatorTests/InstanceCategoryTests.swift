@@ -88,7 +88,7 @@ struct InstanceCategoryTests {
             #expect(simulator.state.userData == Data(bytes))
             let served = try await client.get("user-data", token: client.token())
             #expect(served.body == bytes)
-            let cleared = try await client.control(.delete, "/_sim/user-data")
+            let cleared = try await client.control(.post, "/_sim/user-data/clear")
             #expect(cleared.status == 200)
             #expect(try await client.get("user-data", token: client.token()).status == 404)
         }
