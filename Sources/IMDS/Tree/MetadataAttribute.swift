@@ -17,7 +17,7 @@ public struct MetadataAttribute: Sendable {
 
     /// The name, e.g. `availability-zone-id`.
     public let name: String
-    /// A few words for `get --help`.
+    /// A few words for `get --help` (at most 40 characters, so that a line fits 80 columns).
     public let summary: String
     let source: Source
 
@@ -28,7 +28,7 @@ public struct MetadataAttribute: Sendable {
         .init("availability-zone", "e.g. eu-west-1b", .path(MetadataPath.underMetaData("placement/availability-zone"))),
         .init("availability-zone-id", "e.g. euw1-az3", .path(MetadataPath.underMetaData("placement/availability-zone-id"))),
         .init("domain", "e.g. amazonaws.com", .path(MetadataPath.underMetaData("services/domain"))),
-        .init("iam-role", "the role whose credentials the instance gets", .firstListed(MetadataPath.iamSecurityCredentials)),
+        .init("iam-role", "the instance profile's role", .firstListed(MetadataPath.iamSecurityCredentials)),
         .init("instance-id", "e.g. i-0123456789abcdef0", .path(MetadataPath.underMetaData("instance-id"))),
         .init("instance-life-cycle", "on-demand, spot or scheduled", .path(MetadataPath.underMetaData("instance-life-cycle"))),
         .init("instance-type", "e.g. m5.large", .path(MetadataPath.underMetaData("instance-type"))),
@@ -36,14 +36,14 @@ public struct MetadataAttribute: Sendable {
         .init("partition", "e.g. aws", .path(MetadataPath.underMetaData("services/partition"))),
         .init("private-hostname", "the private DNS name", .path(MetadataPath.underMetaData("local-hostname"))),
         .init("private-ipv4", "the primary private IPv4 address", .path(MetadataPath.underMetaData("local-ipv4"))),
-        .init("public-hostname", "the public DNS name (missing on a private instance)", .path(MetadataPath.underMetaData("public-hostname"))),
-        .init("public-ipv4", "the public IPv4 address (missing on a private instance)", .path(MetadataPath.underMetaData("public-ipv4"))),
+        .init("public-hostname", "public DNS name (none on a private one)", .path(MetadataPath.underMetaData("public-hostname"))),
+        .init("public-ipv4", "public IPv4 (none on a private instance)", .path(MetadataPath.underMetaData("public-ipv4"))),
         .init("region", "e.g. eu-west-1", .path(MetadataPath.underMetaData("placement/region"))),
-        .init("reservation-id", "the reservation the instance was launched in", .path(MetadataPath.underMetaData("reservation-id"))),
+        .init("reservation-id", "the launch reservation", .path(MetadataPath.underMetaData("reservation-id"))),
         .init("security-groups", "security group names, one per line", .path(MetadataPath.underMetaData("security-groups"))),
-        .init("tags", "instance tags as a JSON object (missing when tags are not exposed)", .tags),
-        .init("spot-instance-action", "the spot interruption notice (missing when none)", .path(SpotInstanceAction.path)),
-        .init("autoscaling-target-lifecycle-state", "e.g. InService (missing outside Auto Scaling)", .path(LifecycleState.path)),
+        .init("tags", "instance tags as a JSON object", .tags),
+        .init("spot-instance-action", "the spot interruption notice (JSON)", .path(SpotInstanceAction.path)),
+        .init("autoscaling-target-lifecycle-state", "e.g. InService (none outside an ASG)", .path(LifecycleState.path)),
     ]
 
     private init(_ name: String, _ summary: String, _ source: Source) {
