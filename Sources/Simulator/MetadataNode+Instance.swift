@@ -21,9 +21,8 @@ extension MetadataNode {
     static func instanceDetails(_ state: SimulatorState) -> [(String, MetadataNode)] {
         var children: [(String, MetadataNode)] = [
             ("ami-launch-index", .text(String(state.amiLaunchIndex))),
-            ("ami-manifest-path", .text("(unknown)")),
-            ("block-device-mapping", .directory([("ami", .text("/dev/xvda")), ("root", .text("/dev/xvda"))])),
-            ("instance-action", .text("none")),
+            ("ami-manifest-path", .text(state.amiManifestPath)),
+            ("instance-action", .text(state.instanceAction)),
             ("instance-life-cycle", .text(state.instanceLifeCycle)),
             ("mac", .text(state.network.mac)),
             ("network", .directory([("interfaces", .directory([("macs", .directory([
@@ -35,6 +34,10 @@ extension MetadataNode {
             ("services", .directory([("domain", .text(state.domain)), ("partition", .text(state.partition))])),
             ("system", .text("nitro")),
         ]
+        if !state.blockDeviceMapping.isEmpty {
+            let devices = state.blockDeviceMapping.sorted { $0.key < $1.key }
+            children.append(("block-device-mapping", .directory(devices.map { ($0.key, .text($0.value)) })))
+        }
         if let publicIp = state.publicIp, let publicHostname = state.publicHostname {
             children.append(("public-hostname", .text(publicHostname)))
             children.append(("public-ipv4", .text(publicIp)))

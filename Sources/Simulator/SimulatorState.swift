@@ -70,6 +70,12 @@ public struct SimulatorState: Sendable, Codable, Equatable {
     public var reservationId = "r-0fedcba9876543210"
     /// `meta-data/instance-life-cycle`: `on-demand`, `spot` or `scheduled`.
     public var instanceLifeCycle = "on-demand"
+    /// `meta-data/instance-action`: `none` unless a bundle, reboot or similar action is pending.
+    public var instanceAction = "none"
+    /// `meta-data/ami-manifest-path`: `(unknown)` for EBS-backed AMIs.
+    public var amiManifestPath = "(unknown)"
+    /// `meta-data/block-device-mapping/NAME`: the device of each mapping (`ami`, `root`, `ebs1`, ...), listed by name.
+    public var blockDeviceMapping = ["ami": "/dev/xvda", "root": "/dev/xvda"]
     /// The primary network interface: `meta-data/mac` and `meta-data/network/interfaces/macs/MAC/`.
     public var network = NetworkInterface()
     /// `meta-data/security-groups` and the interface's `security-groups` / `security-group-ids`.
@@ -135,7 +141,8 @@ public struct SimulatorState: Sendable, Codable, Equatable {
         case instanceId, instanceType, region, availabilityZone, accountId, imageId, privateIp, hostname
         case architecture, pendingTime, tagsEnabled, tags, spot, rebalance, scheduledEvents, maintenanceHistory
         case noEvents, asgState, imdsDisabled, style, maxTokenTTL
-        case availabilityZoneId, amiLaunchIndex, reservationId, instanceLifeCycle, network, securityGroups, publicIp
+        case availabilityZoneId, amiLaunchIndex, reservationId, instanceLifeCycle, instanceAction, amiManifestPath
+        case blockDeviceMapping, network, securityGroups, publicIp
         case publicKeys, iamRole, userData
     }
 
