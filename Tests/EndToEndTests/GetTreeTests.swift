@@ -67,6 +67,18 @@ import Testing
         }
     }
 
+    @Test func anIMDSErrorDuringTheWalkFailsTheCommandInsteadOfDroppingThePath() async throws {
+        try await withSimulator { simulator in
+            simulator.inject(Fault(path: "meta-data/placement/", kind: .status(403)))
+            for arguments in [["--all"], ["--list"], ["--match", "region"]] {
+                let outcome = try await ProcessRunner.imdswatch(["get"] + arguments + ["--endpoint", simulator.baseURL])
+                #expect(outcome.status == 2, "\(arguments): an error is never read as absent")
+                #expect(outcome.stdout.isEmpty, "\(arguments): no partial document")
+                #expect(outcome.stderr.contains("meta-data/placement/") && outcome.stderr.contains("403"), "\(outcome.stderr)")
+            }
+        }
+    }
+
     @Test func matchKeepsOnlyMatchingLeavesInTheSameShape() async throws {
         try await withSimulator { simulator in
             let outcome = try await ProcessRunner.imdswatch(["get", "--match", "placement/|^dynamic/.*document$", "--endpoint", simulator.baseURL])
