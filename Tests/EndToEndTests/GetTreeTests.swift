@@ -79,6 +79,19 @@ import Testing
         }
     }
 
+    @Test func tagValuesStayStringsEvenWhenTheyLookLikeJSON() async throws {
+        var state = SimulatorState()
+        state.tags = [InstanceTag("Name", "web-1"), InstanceTag("config", #"{"a": 1}"#), InstanceTag("list", "[1, 2]")]
+        try await withSimulator(state: state) { simulator in
+            let outcome = try await ProcessRunner.imdswatch(["get", "--all", "--json", "--endpoint", simulator.baseURL])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            let tags = try JSONDocument.parse(outcome.stdout)["meta-data"]?["tags"]?["instance"]
+            #expect(tags == .object([("Name", "web-1"), ("config", .string(#"{"a": 1}"#)), ("list", "[1, 2]")]))
+            let attribute = try await ProcessRunner.imdswatch(["get", "--json", "tags", "--endpoint", simulator.baseURL])
+            #expect(try JSONDocument.parse(attribute.stdout)["tags"]?["config"] == .string(#"{"a": 1}"#))
+        }
+    }
+
     @Test func matchKeepsOnlyMatchingLeavesInTheSameShape() async throws {
         try await withSimulator { simulator in
             let outcome = try await ProcessRunner.imdswatch(["get", "--match", "placement/|^dynamic/.*document$", "--endpoint", simulator.baseURL])

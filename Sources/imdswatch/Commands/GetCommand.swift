@@ -26,7 +26,7 @@ struct GetCommand: AsyncParsableCommand {
     @OptionGroup var imds: IMDSOptions
     @OptionGroup var common: CommonOptions
 
-    @Flag(name: .long, help: "Print {\"ARG\": value} in argument order, JSON documents embedded, null for a missing one.")
+    @Flag(name: .long, help: "Print {\"ARG\": value} in argument order, JSON documents embedded, null for a missing one (--all and --match always print JSON).")
     var json = false
 
     @Flag(name: .long, help: "Print the whole tree as one JSON document.")
@@ -45,7 +45,7 @@ struct GetCommand: AsyncParsableCommand {
         let modes = [all, match != nil, list, !names.isEmpty].filter { $0 }.count
         if modes == 0 { throw ValidationError("give a path or attribute (e.g. meta-data/instance-id, region), or --all, --match or --list") }
         if modes > 1 { throw ValidationError("give paths/attributes, --all, --match or --list, not several of them") }
-        if json, names.isEmpty { throw ValidationError("--json applies to paths and attributes (--all and --match already print JSON)") }
+        if json, list { throw ValidationError("--list prints paths, one per line; --json does not apply to it") }
         if let match {
             do { _ = try Regex(match) } catch { throw ValidationError("invalid --match regex \(match): \(error)") }
         }
