@@ -168,7 +168,7 @@ struct SyntheticEventTests {
 
 /// Polls an async `condition` until it holds or 5 s pass.
 func eventuallyAsync(_ condition: () async -> Bool) async -> Bool {
-    for _ in 0..<250 {
+    for _ in 0..<3000 {
         if await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }

@@ -88,7 +88,7 @@ func isAlive(_ pid: Int32) -> Bool {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(within timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+func eventually(within timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let end = clock.now + timeout
     while clock.now < end {
