@@ -128,6 +128,18 @@ struct LifecycleActionsTests {
         #expect(fixture.sent.count == 1)
     }
 
+    @Test func launchHookIsCompletedForInServiceAndWarmedStates() async {
+        let fixture = Fixture()
+        let settings = Settings.AutoScaling(launchHook: "warm-up", group: "web-asg", heartbeatInterval: .zero)
+        let actions = fixture.actions(settings)
+        for (index, state) in ["Warmed:Stopped", "InService", "Terminated"].enumerated() {
+            await actions.deliver(Self.event(state, id: "asg-\(index)"))
+            await actions.sequenceEnded(Self.event(state, id: "asg-\(index)"), results: [Self.result(0)])
+        }
+        #expect(fixture.sent == ["CompleteLifecycleAction CONTINUE", "CompleteLifecycleAction CONTINUE"])
+        #expect(fixture.downstream.events.map { $0.data["lifecycle_hook"] } == ["warm-up", "warm-up", .null])
+    }
+
     @Test func dryRunSendsAndRecordsNothing() async {
         let fixture = Fixture()
         let actions = fixture.actions(Self.settings, dryRun: true)
