@@ -68,7 +68,7 @@ public actor LifecycleActions: EventSink, Service {
 
     /// Completes the actions left pending by a previous run, then waits for shutdown.
     public func run() async throws {
-        if settings.isEnabled { await context.logReadiness(settings: settings) }
+        if settings.isEnabled { await context.logReadiness(settings: settings, allowAPI: !dryRun) }
         await resumePending()
         try? await gracefulShutdown()
     }

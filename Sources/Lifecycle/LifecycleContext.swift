@@ -114,19 +114,23 @@ public actor LifecycleContext {
     }
 
     /// Logs one line saying whether credentials and a region are available, and which hooks will be completed.
-    public func logReadiness(settings: Settings.AutoScaling) async {
-        for line in await readinessLines(settings: settings) {
+    /// - Parameters:
+    ///   - settings: The `[asg]` settings.
+    ///   - allowAPI: Whether `DescribeAutoScalingInstances` may be called to find the group (not in dry run).
+    public func logReadiness(settings: Settings.AutoScaling, allowAPI: Bool) async {
+        for line in await readinessLines(settings: settings, allowAPI: allowAPI) {
             if line.problem { logger.error("\(line.text)") } else { logger.info("\(line.text)") }
         }
     }
 
     /// Lines for `status` and the start of `run`: hooks, group, credentials' source, region; `problem` marks
     /// missing credentials or region.
-    public func readinessLines(settings: Settings.AutoScaling) async -> [(text: String, problem: Bool)] {
+    public func readinessLines(settings: Settings.AutoScaling, allowAPI: Bool) async -> [(text: String, problem: Bool)] {
         var lines: [(text: String, problem: Bool)] = []
         let hooks = "termination hook \(settings.terminationHook ?? "none"), launch hook \(settings.launchHook ?? "none")"
-        let group = await groupAndSource(settings: settings, instance: .unknown, allowAPI: false, logger: logger)
-        lines.append(("asg: \(hooks); group \(group.map { "\($0.group) (\($0.source))" } ?? "unknown until an event (DescribeAutoScalingInstances)")", false))
+        let group = await groupAndSource(settings: settings, instance: .unknown, allowAPI: allowAPI, logger: logger)
+        let unknown = allowAPI ? "unknown (DescribeAutoScalingInstances failed)" : "unknown until an event (DescribeAutoScalingInstances)"
+        lines.append(("asg: \(hooks); group \(group.map { "\($0.group) (\($0.source))" } ?? unknown)", group == nil && allowAPI))
         do {
             _ = try await credentials.credentials(action: "status")
             lines.append(("asg: credentials: \(await credentials.source())", false))

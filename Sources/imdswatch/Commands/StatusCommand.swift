@@ -26,7 +26,7 @@ struct StatusCommand: AsyncParsableCommand {
         let report = await PollReport.collect(sources: settings.enabledSources, from: client)
         let asg = settings.asg.isEnabled
             ? await settings.lifecycleContext(imds: client, logger: Logger(label: "imdswatch.status") { _ in SwiftLogNoOpLogHandler() })
-                .readinessLines(settings: settings.asg)
+                .readinessLines(settings: settings.asg, allowAPI: true)
             : []
         if json {
             var document = report.json
