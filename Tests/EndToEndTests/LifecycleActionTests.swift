@@ -24,7 +24,7 @@ import Testing
     }
 
     static func setUp(
-        _ simulator: IMDSSimulator, asg: String, hook: String, extraArguments: [String] = []
+        _ simulator: IMDSSimulator, asg: String, hook: String, extraArguments: [String] = [], logTarget: String = "stderr"
     ) throws -> Setup {
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-asg-\(UUID().uuidString).toml").path
         try """
@@ -33,7 +33,7 @@ import Testing
             endpoint = "\(simulator.baseURL)/autoscaling/"
             \(asg)
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let daemon = try DaemonHarness(simulator: simulator, arguments: ["--config", config] + extraArguments)
+        let daemon = try DaemonHarness(simulator: simulator, arguments: ["--config", config] + extraArguments, logTarget: logTarget)
         let exitFile = daemon.directory + "/hook-exit-ms"
         let envFile = daemon.directory + "/hook-env"
         try daemon.installHook(named: "asg-lifecycle-state.d/50-drain", script: """
@@ -161,6 +161,20 @@ import Testing
             let mentions = process.lines.filter { $0.contains("autoscaling:RecordLifecycleActionHeartbeat") }
             #expect(mentions.count == 1, "\(mentions)")
             #expect(try await Self.calls(setup.client, action: "CompleteLifecycleAction").map { $0["status"] } == [200])
+        }
+    }
+
+    @Test func completionIsInTheJournalWithItsResult() async throws {
+        try JournalFixtures.ensureJournald()
+        try await withSimulator(state: Self.inService) { simulator in
+            let setup = try Self.setUp(simulator, asg: "heartbeat_interval = 0", hook: "true", logTarget: "journal")
+            defer { Task { await setup.daemon.tearDown() } }
+            let process = try await setup.daemon.start(waitForReady: false)
+            simulator.update { $0.asgState = "Terminated" }
+            let entries = try JournalFixtures.entries(matching: ["IMDSWATCH_LIFECYCLE_ACTION_RESULT=CONTINUE", "_PID=\(process.pid)"], timeout: .seconds(20))
+            #expect(entries.count == 1)
+            #expect(entries.first?["MESSAGE"]?.contains("lifecycle action completed with CONTINUE") == true)
+            #expect(entries.first?["SYSLOG_IDENTIFIER"] == "imdswatch")
         }
     }
 
