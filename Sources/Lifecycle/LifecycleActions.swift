@@ -15,17 +15,28 @@ import ServiceLifecycle
 public actor LifecycleActions: EventSink, Service {
     /// A call to the Auto Scaling API, for outcome reporting.
     public enum Call: String, Sendable {
+        /// `RecordLifecycleActionHeartbeat`.
         case heartbeat = "RecordLifecycleActionHeartbeat"
+        /// `CompleteLifecycleAction`.
         case complete = "CompleteLifecycleAction"
     }
 
     /// How a call ended: `ok`, `failed` (after retries), `denied` (IAM), `gone` (no active action), `dry_run`.
     public enum Outcome: String, Sendable {
-        case ok, failed, denied, gone
+        /// The service accepted it.
+        case ok
+        /// It failed after the client's retries (throttling, 5xx, no answer, other errors).
+        case failed
+        /// `AccessDenied`/`UnauthorizedOperation`: the IAM permission is missing.
+        case denied
+        /// `ValidationError` "No active Lifecycle Action found".
+        case gone
+        /// `--dry-run`: logged, not sent.
         case dryRun = "dry_run"
     }
 
-    /// Told of every heartbeat and completion outcome (metrics: `imdswatch_lifecycle_actions_total`).
+    /// Told of every heartbeat and completion outcome: the one place where each is known (metrics:
+    /// `imdswatch_lifecycle_actions_total{action,result}` with `action` = the call, `result` = the outcome).
     public typealias OutcomeObserver = @Sendable (Call, Outcome) -> Void
 
     private let settings: Settings.AutoScaling
@@ -40,6 +51,7 @@ public actor LifecycleActions: EventSink, Service {
     private var loaded = false
     private var heartbeats: [String: Task<Void, Never>] = [:]
     private var deniedReported: Set<String> = []
+    private var dryRunTargets: [String: LifecycleActionTarget] = [:]
 
     /// Creates the component.
     /// - Parameters:
@@ -137,8 +149,6 @@ public actor LifecycleActions: EventSink, Service {
     }
 
     // MARK: - Steps
-
-    private var dryRunTargets: [String: LifecycleActionTarget] = [:]
 
     private func begin(event: Event, hook: String, group: String, logger: Logger) async {
         loadOnce()
