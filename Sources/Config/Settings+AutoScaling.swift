@@ -33,9 +33,10 @@ extension Settings {
         public var isEnabled: Bool { terminationHook != nil || launchHook != nil }
 
         /// The lifecycle hook to complete when the target lifecycle state becomes `state`, if any:
-        /// `Terminated` → the termination hook; `InService` and `Warmed:*` → the launch hook.
+        /// `Terminated` (and a warm pool's `Warmed:Terminated`) → the termination hook; `InService` and the other
+        /// `Warmed:*` states → the launch hook.
         public func hook(forState state: String) -> String? {
-            if state == "Terminated" { return terminationHook }
+            if state == "Terminated" || state == "Warmed:Terminated" { return terminationHook }
             if state == "InService" || state.hasPrefix("Warmed:") { return launchHook }
             return nil
         }

@@ -23,6 +23,7 @@ struct AutoScalingConfigTests {
         #expect(asg.hook(forState: "Warmed:Stopped") == "warm-up")
         #expect(asg.hook(forState: "InService") == "warm-up")
         #expect(asg.hook(forState: "Pending") == nil)
+        #expect(asg.hook(forState: "Warmed:Terminated") == "drain")
     }
 
     @Test func defaultsAndFlags() throws {
