@@ -52,6 +52,8 @@ public actor LifecycleActions: EventSink, Service {
     private var heartbeats: [String: Task<Void, Never>] = [:]
     private var deniedReported: Set<String> = []
     private var dryRunTargets: [String: LifecycleActionTarget] = [:]
+    /// Actions a previous run left pending (read from the file), as opposed to those this run started.
+    private var inherited: Set<String> = []
 
     /// Creates the component.
     /// - Parameters:
@@ -89,7 +91,8 @@ public actor LifecycleActions: EventSink, Service {
     /// hooks had ended, else with `on_hook_failure` (hooks cut short count as failed). Hooks do not run again.
     public func resumePending() async {
         loadOnce()
-        for action in actions where action.phase != .completed && heartbeats[action.eventID] == nil {
+        for action in actions where action.phase != .completed && inherited.contains(action.eventID) {
+            inherited.remove(action.eventID)
             let result = action.result ?? settings.onHookFailure
             logger.notice("completing the lifecycle action left pending by the previous run (\(action.target), hooks \(action.phase == .hooksDone ? "had ended" : "were cut short and are not run again"))")
             await complete(action.eventID, result: result)
@@ -195,6 +198,8 @@ public actor LifecycleActions: EventSink, Service {
             outcomeObserver(.heartbeat, .ok)
             return true
         } catch {
+            // Cancelled because the hooks ended: not a failure worth a line.
+            if Task.isCancelled { return false }
             return report(error, call: .heartbeat, action: action) == .failed
         }
     }
@@ -256,6 +261,7 @@ public actor LifecycleActions: EventSink, Service {
         guard !loaded else { return }
         loaded = true
         do { actions = try store.load() } catch { logger.error("\(error): pending lifecycle actions unknown") }
+        inherited = Set(actions.filter { $0.phase != .completed }.map(\.eventID))
     }
 
     private func persist() {

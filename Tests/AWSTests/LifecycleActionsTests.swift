@@ -140,6 +140,19 @@ struct LifecycleActionsTests {
         #expect(fixture.downstream.events.map { $0.data["lifecycle_hook"] } == ["warm-up", "warm-up", .null])
     }
 
+    @Test func resumingDoesNotCompleteAnActionThisRunStarted() async {
+        let fixture = Fixture()
+        var settings = Self.settings
+        settings.heartbeatInterval = .zero
+        let actions = fixture.actions(settings)
+        // The first poll can deliver before the service's resume step runs: its action is this run's, not pending.
+        await actions.deliver(Self.event("Terminated"))
+        await actions.resumePending()
+        #expect(fixture.sent.isEmpty)
+        await actions.sequenceEnded(Self.event("Terminated"), results: [Self.result(0)])
+        #expect(fixture.sent == ["CompleteLifecycleAction CONTINUE"])
+    }
+
     @Test func dryRunSendsAndRecordsNothing() async {
         let fixture = Fixture()
         let actions = fixture.actions(Self.settings, dryRun: true)
