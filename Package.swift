@@ -99,10 +99,32 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "Events",
+                "Events", "SigV4",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // AWS Signature Version 4: canonical request, string to sign, signing key (pure, no I/O).
+        .target(
+            name: "SigV4",
+            dependencies: ["Events", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        // The Auto Scaling Query API over libcurl: credentials, signed requests, XML answers, retries.
+        .target(
+            name: "AWS",
+            dependencies: ["HTTP", "IMDS", "Events", "SigV4", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // Auto Scaling lifecycle actions: durable pending actions, heartbeats while hooks run, completion.
+        .target(
+            name: "Lifecycle",
+            dependencies: [
+                "AWS", "Config", "Events", "Hooks", "Watch",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -110,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "imdswatch",
             dependencies: [
-                "IMDS", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Simulator",
+                "IMDS", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Simulator", "AWS", "Lifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,6 +165,11 @@ let package = Package(
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AWSTests",
+            dependencies: ["AWS", "SigV4", "Lifecycle", "Config", "Hooks", "HTTP", "IMDS", "Events", "IMDSWatchTestKit"],
+            swiftSettings: strictSettings
+        ),
         // Tests that drive the built `imdswatch` binary as a user would.
         .testTarget(name: "EndToEndTests", dependencies: ["IMDSWatchTestKit", "Simulator", "Events"], swiftSettings: strictSettings),
     ]

@@ -35,6 +35,8 @@ public struct ConfigFile: Sendable, Equatable {
     public var webhookDefaults: Settings.WebhookDefaults
     /// The `[[webhook]]` tables, with `[webhook_defaults]` applied.
     public var webhooks: [Settings.WebhookEndpoint]
+    /// The `[asg]` table, with defaults for the keys it leaves out; `nil` when absent.
+    public var asg: Settings.AutoScaling?
 
     /// One `[sources.NAME]` table.
     public struct SourceEntry: Sendable, Equatable {

@@ -22,6 +22,10 @@ public struct Overrides: Sendable, Equatable {
     public var logTarget: Settings.LogTarget?
     /// `--dry-run` (`nil` when absent: a flag cannot turn dry run off).
     public var dryRun: Bool?
+    /// `--asg-termination-hook NAME`.
+    public var asgTerminationHook: String?
+    /// `--asg-launch-hook NAME`.
+    public var asgLaunchHook: String?
 
     /// Creates overrides; every parameter defaults to "flag not given".
     /// - Parameters: One per flag, see the properties.
@@ -29,8 +33,11 @@ public struct Overrides: Sendable, Equatable {
         endpoint: String? = nil, imdsTimeout: Duration? = nil, hooksDir: String? = nil, stateDir: String? = nil,
         interval: Duration? = nil, hookTimeout: Duration? = nil, webhooks: [String] = [],
         webhookSecretFile: String? = nil, webhookFormat: Settings.WebhookFormat? = nil,
-        logTarget: Settings.LogTarget? = nil, dryRun: Bool? = nil
+        logTarget: Settings.LogTarget? = nil, dryRun: Bool? = nil,
+        asgTerminationHook: String? = nil, asgLaunchHook: String? = nil
     ) {
+        self.asgTerminationHook = asgTerminationHook
+        self.asgLaunchHook = asgLaunchHook
         self.endpoint = endpoint
         self.imdsTimeout = imdsTimeout
         self.hooksDir = hooksDir

@@ -40,6 +40,7 @@ extension Settings {
             settings.log.level = file.logLevel ?? settings.log.level
             settings.webhooks = file.webhooks
             webhookDefaults = file.webhookDefaults
+            settings.asg = file.asg ?? settings.asg
         }
 
         let endpointVariable = "AWS_EC2_METADATA_SERVICE_ENDPOINT"
@@ -74,6 +75,7 @@ extension Settings {
         }
         settings.log.target = overrides.logTarget ?? settings.log.target
         settings.dryRun = overrides.dryRun ?? settings.dryRun
+        settings.asg.apply(overrides, issues: &issues)
         settings.imdsConnectTimeout = min(connectTimeout, settings.imdsTimeout)
 
         for source in Source.allCases {

@@ -31,6 +31,8 @@ public struct Settings: Sendable, Equatable {
     public var webhooks: [WebhookEndpoint]
     /// The config file these settings were read from; `nil` when there was none.
     public var configFile: String?
+    /// Auto Scaling lifecycle actions (`[asg]`, `--asg-*-hook`).
+    public var asg: AutoScaling
 
     /// The default hooks directory.
     public static let defaultHooksDir = "/etc/imdswatch/hooks.d"
@@ -55,6 +57,7 @@ public struct Settings: Sendable, Equatable {
         log = LogSettings()
         webhooks = []
         configFile = nil
+        asg = AutoScaling()
     }
 
     /// The settings of one source.

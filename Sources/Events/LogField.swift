@@ -13,4 +13,6 @@ public enum LogField {
     public static let webhookURL = "imdswatch_webhook_url"
     /// A webhook delivery's HTTP status (`IMDSWATCH_WEBHOOK_STATUS`).
     public static let webhookStatus = "imdswatch_webhook_status"
+    /// The result sent with `CompleteLifecycleAction` (`IMDSWATCH_LIFECYCLE_ACTION_RESULT`: `CONTINUE`, `ABANDON`).
+    public static let lifecycleActionResult = "imdswatch_lifecycle_action_result"
 }

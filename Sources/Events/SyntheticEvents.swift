@@ -37,7 +37,7 @@ public enum SyntheticEvents {
             data = maintenance(state: "active", notBefore: time(9 * day), notAfter: time(9 * day + 7200))
             previous = maintenance(state: "active", notBefore: time(7 * day), notAfter: time(7 * day + 7200))
         case .asgLifecycleState:
-            data = ["state": "Terminated"]
+            data = ["state": "Terminated", "group": "web-asg", "lifecycle_hook": .null]
             previous = ["state": "InService"]
         case .tagsChanged:
             data = [

@@ -35,6 +35,16 @@ public actor HookDispatcher: EventSink {
     private var nextSequenceID = 0
     private var runningHooks = 0
     private var accepting = true
+    private var sequenceObserver: SequenceObserver?
+
+    /// Told when an event's hook sequence has ended, with one result per hook that ran (none when the event had
+    /// no hooks or in dry run). Not called for events dropped at shutdown before their sequence started.
+    public typealias SequenceObserver = @Sendable (Event, [HookResult]) async -> Void
+
+    /// Sets the observer of ended sequences (the Auto Scaling lifecycle actions use it); replaces any previous one.
+    public func observeSequences(_ observer: @escaping SequenceObserver) {
+        sequenceObserver = observer
+    }
 
     /// Creates a dispatcher. Starts nothing until the first event.
     /// - Parameters:
@@ -118,9 +128,10 @@ public actor HookDispatcher: EventSink {
         if bounded { boundedActive += 1 }
         let (catalog, runner, configuration, logger) = (catalog, runner, configuration, logger)
         sequences[id] = Task {
-            await Self.process(event, catalog: catalog, runner: runner, configuration: configuration, logger: logger) {
+            let results = await Self.process(event, catalog: catalog, runner: runner, configuration: configuration, logger: logger) {
                 await self.adjustRunningHooks(by: $0)
             }
+            await self.sequenceObserver?(event, results)
             self.finish(id, bounded: bounded)
         }
     }
@@ -146,7 +157,7 @@ public actor HookDispatcher: EventSink {
         configuration: Configuration,
         logger: Logger,
         adjustRunning: @escaping @Sendable (Int) async -> Void
-    ) async {
+    ) async -> [HookResult] {
         var logger = logger
         logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
         logger[metadataKey: LogField.eventID] = .string(event.id)
@@ -154,15 +165,15 @@ public actor HookDispatcher: EventSink {
         plan.log(to: logger)
         if plan.hooks.isEmpty {
             logger.debug("no hooks for \(event.type.rawValue) in \(catalog.directory)")
-            return
+            return []
         }
         if configuration.dryRun {
             for hook in plan.hooks {
                 logger.notice("dry run: would run hook \(hook.relativePath)", metadata: [LogField.hook: .string(hook.name)])
             }
-            return
+            return []
         }
-        _ = await runner.runSequence(
+        return await runner.runSequence(
             plan.hooks,
             for: event,
             dryRun: false,

@@ -16,6 +16,8 @@ extension HookRunner {
             "IMDSWATCH_INSTANCE_ID": event.instance.instanceID,
             "IMDSWATCH_DEADLINE": event.deadline,
             "IMDSWATCH_DRY_RUN": dryRun ? "1" : "0",
+            "IMDSWATCH_ASG_NAME": event.type == .asgLifecycleState ? event.data["group"]?.stringValue : nil,
+            "IMDSWATCH_LIFECYCLE_HOOK": event.type == .asgLifecycleState ? event.data["lifecycle_hook"]?.stringValue : nil,
         ]
     }
 

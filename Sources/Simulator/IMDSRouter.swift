@@ -98,6 +98,7 @@ enum IMDSRouter {
         let ttl = [(ttlHeader, String(remaining))]
         guard path.isKnownVersion else { return .errorPage(.notFound, headers: ttl) }
         guard path.version != nil else { return .text(.ok, MetadataNode.versions.joined(separator: "\n"), headers: ttl) }
+        if let answer = core.aws.metadataAnswer(components: path.components, ttlHeaders: ttl, accountID: state.accountId, role: state.iamRole) { return answer }
 
         let tree = MetadataNode.latest(state, now: Date())
         guard let node = tree.child(at: path.components) else {

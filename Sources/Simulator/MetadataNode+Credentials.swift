@@ -1,7 +1,7 @@
 import Foundation
 
-// Static role and identity credentials for the default instance. Kept apart on purpose: rotating credentials
-// (issue 13) replace `roleCredentials` and `identityCredentials` at merge; the tree shape stays.
+// Identity credentials for the default instance, and the place of `iam/` in the tree (its answers, rotating role
+// credentials, come from `SimulatedAWS`).
 
 extension MetadataNode {
     /// `iam/` (when the instance has a role) and `identity-credentials/`.
@@ -21,17 +21,9 @@ extension MetadataNode {
             ]))])),
         ]
         if let role = state.iamRole {
-            children.append(("iam", .directory([
-                ("info", .json(.object([
-                    ("Code", .string("Success")),
-                    ("LastUpdated", .string(IMDSDate.rfc3339(state.pendingTime))),
-                    ("InstanceProfileArn", .string("arn:\(state.partition):iam::\(state.accountId):instance-profile/\(role)")),
-                    ("InstanceProfileId", .string("AIPAIMDSWATCHPROFILE1")),
-                ]), realLayout: .realPretty)),
-                ("security-credentials", .directory([(role, credentialDocument(
-                    accessKeyId: "ASIAIMDSWATCHROLE001", secret: "roleSecretAccessKey/imdswatch/simulator0", issued: issued, state: state
-                ))])),
-            ])))
+            // Listed here so that `meta-data/` names `iam/`; every `iam/` path is answered by `SimulatedAWS`
+            // (rotating credentials for this role), which the router asks before this tree.
+            children.append(("iam", .directory([("info", .text("")), ("security-credentials", .directory([(role, .text(""))]))])))
         }
         return children
     }

@@ -11,6 +11,8 @@ final class SimulatorCore: Sendable {
     }
 
     private let shared: Mutex<Shared>
+    /// The simulated instance profile credentials and Auto Scaling endpoint.
+    let aws = SimulatedAWS()
 
     init(state: SimulatorState) {
         shared = Mutex(Shared(state: state))

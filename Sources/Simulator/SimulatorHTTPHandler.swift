@@ -48,8 +48,12 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             core.countControlRequest()
             let response = bodyTooLarge
                 ? .controlError(.payloadTooLarge, "request body larger than \(Self.maxBodyBytes) bytes")
-                : control.respond(method: head.method, uri: head.uri, body: body)
+                : core.aws.control(method: head.method, uri: head.uri, body: body) ?? control.respond(method: head.method, uri: head.uri, body: body)
             write(response, for: head, context: context, countStatus: false)
+            return
+        }
+        if SimulatedAutoScalingAPI.handles(head.uri) {
+            write(SimulatedAutoScalingAPI.respond(head: head, body: body, aws: core.aws, state: core.state), for: head, context: context)
             return
         }
         let path = IMDSPath(uri: head.uri)

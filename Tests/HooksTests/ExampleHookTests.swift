@@ -67,50 +67,38 @@ struct ExampleHookTests {
         #expect(calls.isEmpty)
     }
 
-    @Test func drainAndCompleteRunsTheDrainThenCompletesTheLifecycleAction() async throws {
-        let setup = try Setup(example: "asg-lifecycle-state.d/10-drain-and-complete")
+    @Test func drainRunsTheDrainCommandAndNothingElse() async throws {
+        let setup = try Setup(example: "asg-lifecycle-state.d/10-drain")
         defer { setup.dir.remove() }
         try setup.dir.script("fakes.d-not-hooks/drain-node", "printf '%s\\n' \"drain-node $*\" >> \(setup.calls)")
 
         let (results, calls) = await setup.run(
-            syntheticEvent(.asgLifecycleState),
-            environment: ["IMDSWATCH_LIFECYCLE_HOOK_NAME": "drain-hook", "IMDSWATCH_DRAIN_COMMAND": "drain-node --force"]
+            syntheticEvent(.asgLifecycleState), environment: ["IMDSWATCH_DRAIN_COMMAND": "drain-node --force"]
         )
 
         #expect(results.map(\.termination) == [.exited(0)])
-        // The group name is looked up first, so that a missing one fails before the instance is drained.
-        #expect(calls == [
-            "imdswatch get meta-data/tags/instance/aws:autoscaling:groupName",
-            "drain-node --force",
-            "aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name web-asg"
-                + " --lifecycle-hook-name drain-hook --instance-id i-0123456789abcdef0 --lifecycle-action-result CONTINUE",
-        ])
+        // Only the drain: imdswatch completes the lifecycle action itself (no AWS CLI, no `imdswatch get`).
+        #expect(calls == ["drain-node --force"])
     }
 
-    @Test func drainAndCompleteDoesNothingForOtherStates() async throws {
-        let setup = try Setup(example: "asg-lifecycle-state.d/10-drain-and-complete")
+    @Test func drainPassesTheDrainCommandsFailureOn() async throws {
+        let setup = try Setup(example: "asg-lifecycle-state.d/10-drain")
+        defer { setup.dir.remove() }
+        let (results, _) = await setup.run(syntheticEvent(.asgLifecycleState), environment: ["IMDSWATCH_DRAIN_COMMAND": "exit 4"])
+        #expect(results.map(\.termination) == [.exited(4)])
+    }
+
+    @Test func drainDoesNothingForOtherStates() async throws {
+        let setup = try Setup(example: "asg-lifecycle-state.d/10-drain")
         defer { setup.dir.remove() }
         var event = syntheticEvent(.asgLifecycleState)
         event.data = ["state": "InService"]
         event.previous = ["state": .null]
 
-        let (results, calls) = await setup.run(event, environment: ["IMDSWATCH_LIFECYCLE_HOOK_NAME": "drain-hook"])
+        let (results, calls) = await setup.run(event, environment: ["IMDSWATCH_DRAIN_COMMAND": "drain-node"])
 
         #expect(results.map(\.termination) == [.exited(0)])
         #expect(calls.isEmpty)
-    }
-
-    @Test func drainAndCompleteUsesTheConfiguredGroupName() async throws {
-        let setup = try Setup(example: "asg-lifecycle-state.d/10-drain-and-complete")
-        defer { setup.dir.remove() }
-
-        let (_, calls) = await setup.run(
-            syntheticEvent(.asgLifecycleState),
-            environment: ["IMDSWATCH_LIFECYCLE_HOOK_NAME": "h", "IMDSWATCH_ASG_NAME": "configured-asg"]
-        )
-
-        #expect(calls.count == 1)
-        #expect(calls.first?.contains("--auto-scaling-group-name configured-asg") == true)
     }
 
     @Test func stopContainersGivesContainersTheTimeLeftBeforeTheDeadline() async throws {

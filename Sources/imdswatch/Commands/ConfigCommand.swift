@@ -54,6 +54,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             print("no config file at \(ConfigFile.defaultPath): the defaults apply")
         }
         printSummary(settings)
+        for line in settings.autoScalingSummary(environment: environment) { print(line) }
     }
 
     /// Secret and template files that the daemon could not load at start, one line each.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Events
 import Config
 import IMDS
+import Lifecycle
+import Logging
 import Watch
 
 /// `imdswatch status [--json]`: poll every source once and print the current state.
@@ -22,11 +24,21 @@ struct StatusCommand: AsyncParsableCommand {
         let settings = try common.loadSettings(imds: imds)
         let client = try settings.makeIMDSClient()
         let report = await PollReport.collect(sources: settings.enabledSources, from: client)
+        let asg = settings.asg.isEnabled
+            ? await settings.lifecycleContext(imds: client, logger: Logger(label: "imdswatch.status") { _ in SwiftLogNoOpLogHandler() })
+                .readinessLines(settings: settings.asg, allowAPI: true)
+            : []
         if json {
-            print(report.json.serialized())
+            var document = report.json
+            if case .object(var members) = document, settings.asg.isEnabled {
+                members.append(("asg", .array(asg.map { .string($0.text) })))
+                document = .object(members)
+            }
+            print(document.serialized())
         } else {
             print("endpoint: \(client.endpoint)")
             for line in report.lines { print(line) }
+            for line in asg { print(line.text) }
         }
         if !report.imdsAnswered {
             printError("imdswatch: \(report.diagnosis ?? "IMDS did not answer")")

@@ -1,8 +1,10 @@
 import Config
 import Events
 import HTTP
+import Hooks
 import IMDS
 import Journal
+import Lifecycle
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -18,11 +20,15 @@ struct Daemon {
         let notifier = SystemdNotifier()
         let heartbeat = Heartbeat()
         let sinks = try EventSinks(settings: settings, logger: logger)
+        // Auto Scaling lifecycle actions sit in front of the hooks and webhooks: they add the group and hook to
+        // asg-lifecycle-state events and complete the action when the event's hooks end.
+        let lifecycle = settings.lifecycleActions(imds: client, downstream: sinks.fanOut, logger: logger)
+        await sinks.hooks.observeSequences { event, results in await lifecycle.sequenceEnded(event, results: results) }
 
         let poller = Poller(
             configuration: settings.pollerConfiguration,
             reader: client,
-            sink: sinks.fanOut,
+            sink: lifecycle,
             store: StateStore(directory: settings.stateDir),
             clock: client.clock,
             logger: logger,
@@ -36,7 +42,7 @@ struct Daemon {
             extraStatus: { await sinks.statusLine() },
             logger: logger
         )
-        var services: [any Service] = [poller, reporter] + sinks.services
+        var services: [any Service] = [poller, reporter, lifecycle] + sinks.services
         if let pinger = notifier.watchdogPinger(heartbeat: heartbeat, logger: logger) {
             services.append(WatchdogService(pinger: pinger))
         }

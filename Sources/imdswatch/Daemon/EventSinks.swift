@@ -8,6 +8,8 @@ import Webhooks
 /// Where detected events go: the hooks runner and the webhooks (the poll loop itself logs each detection).
 struct EventSinks: Sendable {
     let fanOut: EventFanOut
+    /// The hooks runner (the lifecycle actions observe its sequences).
+    let hooks: HookDispatcher
     let services: [any Service]
     private let statusParts: [@Sendable () async -> String]
     private let finishers: [@Sendable () async -> Void]
@@ -34,6 +36,7 @@ struct EventSinks: Sendable {
             statusParts.append { "webhooks pending: \(await webhooks.pendingCount())" }
         }
         self.fanOut = EventFanOut(sinks)
+        self.hooks = hooks
         self.services = services
         self.statusParts = statusParts
         self.finishers = [{ await hooks.shutdown(gracePeriod: hookGrace) }]

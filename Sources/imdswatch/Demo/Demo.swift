@@ -1,7 +1,9 @@
+import Config
 import Events
 import Foundation
 import HTTP
 import IMDS
+import Lifecycle
 import Logging
 import Simulator
 import UnixSignals
@@ -99,14 +101,17 @@ struct Demo: Sendable {
         )
         var configuration = PollerConfiguration(interval: interval)
         configuration.notConfiguredInterval = .seconds(1)
+        let imds = IMDSClient(
+            endpoint: try IMDSEndpoint(url: simulator.baseURL),
+            transport: CurlTransport(options: .init(proxy: .never)),
+            clock: ContinuousClock(), logger: logger
+        )
+        let lifecycle = lifecycleActions(simulator: simulator, imds: imds, downstream: sink, stateDir: workspace.stateDir, logger: logger)
+        await sink.observeSequences { event, results in await lifecycle.sequenceEnded(event, results: results) }
         let poller = Poller(
             configuration: configuration,
-            reader: IMDSClient(
-                endpoint: try IMDSEndpoint(url: simulator.baseURL),
-                transport: CurlTransport(options: .init(proxy: .never)),
-                clock: ContinuousClock(), logger: logger
-            ),
-            sink: sink, store: StateStore(directory: workspace.stateDir), clock: ContinuousClock(), logger: logger
+            reader: imds,
+            sink: lifecycle, store: StateStore(directory: workspace.stateDir), clock: ContinuousClock(), logger: logger
         )
         DemoReport.header(simulator: simulator, workspace: workspace, keep: keep, timeline: timeline)
 
@@ -156,6 +161,24 @@ struct Demo: Sendable {
         return missing
     }
 
+    /// The production lifecycle actions, completing the scenario's termination hook against the simulator's
+    /// Auto Scaling endpoint with the simulated instance profile's credentials (the user's AWS variables ignored).
+    private func lifecycleActions(
+        simulator: IMDSSimulator, imds: IMDSClient<ContinuousClock>, downstream: DemoHookSink, stateDir: String, logger: Logger
+    ) -> LifecycleActions {
+        let clock = ContinuousClock()
+        let settings = Settings.AutoScaling(terminationHook: DemoScenario.lifecycleHook, heartbeatInterval: .seconds(1))
+        let context = LifecycleContext(
+            environment: [:], readMetadata: { path throws(IMDSError) in try await imds.text(path) },
+            transport: CurlTransport(options: .init(proxy: .never)), endpoint: simulator.baseURL + "/autoscaling/",
+            sleep: { try await clock.sleep(for: $0) }, nowMilliseconds: { DurableStateFile.wallClockMilliseconds() }, logger: logger
+        )
+        return LifecycleActions(
+            settings: settings, dryRun: false, downstream: downstream, context: context, stateDirectory: stateDir,
+            sleep: { try await clock.sleep(for: $0) }, logger: logger
+        )
+    }
+
     /// The variables the hooks get on top of the demo's environment: the fakes first on PATH, the example hooks'
     /// settings for the demo, the simulator for `imdswatch get`; settings the user may have exported are cleared so
     /// that the demo runs the same everywhere.
@@ -165,7 +188,6 @@ struct Demo: Sendable {
             "PATH": workspace.binDir + ":" + path,
             "IMDSWATCH_DEMO_ENDPOINT": endpoint,
             "IMDSWATCH_STOP_SERVICES": "app.service worker.service",
-            "IMDSWATCH_LIFECYCLE_HOOK_NAME": "demo-termination-hook",
             "IMDSWATCH_DRAIN_COMMAND": "systemctl stop app.service",
         ]
         for cleared in [

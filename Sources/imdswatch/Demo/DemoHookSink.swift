@@ -19,6 +19,12 @@ actor DemoHookSink: EventSink {
     private var waiters: [Int: (type: EventType, continuation: CheckedContinuation<Event?, Never>)] = [:]
     private var nextWaiter = 0
     private var sequences: [String: Task<Void, Never>] = [:]
+    private var sequenceObserver: HookDispatcher.SequenceObserver?
+
+    /// Sets who is told when an event's hooks have ended (the lifecycle actions), as ``HookDispatcher`` does.
+    func observeSequences(_ observer: @escaping HookDispatcher.SequenceObserver) {
+        sequenceObserver = observer
+    }
 
     /// Creates a sink.
     /// - Parameters:
@@ -38,13 +44,14 @@ actor DemoHookSink: EventSink {
     /// Prints the event, starts its hooks in the background and wakes whoever awaits an event of its type.
     func deliver(_ event: Event) async {
         timeline.fired(event)
-        let (catalog, runner, environment, directory, timeline, logger) =
-            (catalog, runner, environment, eventFileDirectory, timeline, logger)
+        let (catalog, runner, environment, directory, timeline, logger, observer) =
+            (catalog, runner, environment, eventFileDirectory, timeline, logger, sequenceObserver)
         sequences[event.id] = Task.detached {
-            await Self.runHooks(
+            let results = await Self.runHooks(
                 for: event, catalog: catalog, runner: runner, environment: environment, eventFileDirectory: directory,
                 timeline: timeline, logger: logger
             )
+            await observer?(event, results)
         }
         if let (id, waiter) = waiters.first(where: { $0.value.type == event.type }) {
             waiters[id] = nil
@@ -96,14 +103,14 @@ actor DemoHookSink: EventSink {
     private static func runHooks(
         for event: Event, catalog: HookCatalog, runner: HookRunner, environment: [String: String?],
         eventFileDirectory: String, timeline: DemoTimeline, logger: Logger
-    ) async {
+    ) async -> [HookResult] {
         var logger = logger
         logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
         logger[metadataKey: LogField.eventID] = .string(event.id)
         let plan = catalog.plan(for: event.type)
         plan.log(to: logger)
         let paths = Dictionary(plan.hooks.map { ($0.name, $0.relativePath) }) { first, _ in first }
-        _ = await runner.runSequence(
+        return await runner.runSequence(
             plan.hooks, for: event, eventFileDirectory: eventFileDirectory, extraEnvironment: environment,
             didRun: { result in
                 timeline.hookEnded(paths[result.hook] ?? result.hook, result)

@@ -65,6 +65,7 @@ struct DemoLogHandler: LogHandler, Sendable {
 
     func log(event: LogEvent) {
         file.append(format.line(for: event, date: Date()))
+        if "\(event.message)".hasPrefix("lifecycle action ") { timeline.log(.aws, "\(event.message)") }
         guard case .string(let stream) = event.metadata?["imdswatch_hook_stream"] else { return }
         let hook = format.metadata[LogField.hook].map { "\($0)" } ?? "hook"
         timeline.hookOutput(hook, stream: stream == "stderr" ? .stderr : .stdout, "\(event.message)")

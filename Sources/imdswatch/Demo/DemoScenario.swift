@@ -27,6 +27,8 @@ struct DemoScenario: Sendable {
 
     /// The Auto Scaling group name, in the instance's `aws:autoscaling:groupName` tag.
     static let groupName = "demo-asg"
+    /// The group's termination lifecycle hook, completed by imdswatch after the drain.
+    static let lifecycleHook = "demo-termination-hook"
     /// The maintenance event's id.
     static let maintenanceEventID = "instance-event-0d59937288b749b32"
 

@@ -22,6 +22,8 @@ final class DemoTimeline: Sendable {
         case stderr = "  err"
         /// Something about the demo itself.
         case demo = "demo "
+        /// A call imdswatch made to the (simulated) Auto Scaling API: heartbeats, the completion.
+        case aws = "aws  "
     }
 
     /// The counts behind the summary.

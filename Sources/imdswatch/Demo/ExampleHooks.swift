@@ -62,29 +62,25 @@ exit "$status"
 """##
         ),
         ExampleHook(
-            path: "asg-lifecycle-state.d/10-drain-and-complete.example",
+            path: "asg-lifecycle-state.d/10-drain.example",
             contents: ##"""
 #!/bin/sh
-# imdswatch hook: drain this instance and let its Auto Scaling group terminate it.
+# imdswatch hook: drain this instance before its Auto Scaling group terminates it.
 #
-# What it does: when the target lifecycle state becomes Terminated, runs DRAIN_COMMAND (if set), then
-#   `aws autoscaling complete-lifecycle-action` with result CONTINUE, so that the group does not wait for the
-#   lifecycle hook's heartbeat timeout. Other states: nothing.
-# Needs: the AWS CLI (`aws`) with permission autoscaling:CompleteLifecycleAction (instance profile), a
-#   termination lifecycle hook on the group. The group name comes from ASG_NAME, else from the instance tag
-#   aws:autoscaling:groupName (needs "instance metadata tags" on: `imdswatch get` reads it).
+# What it does: when the target lifecycle state becomes Terminated, runs DRAIN_COMMAND (if set) and exits with
+#   its status. Other states: nothing. imdswatch itself sends the lifecycle heartbeats while this runs and
+#   completes the lifecycle action when it ends (CONTINUE on exit 0, else [asg] on_hook_failure): set
+#   [asg] termination_hook (or --asg-termination-hook) to the group's termination lifecycle hook. No AWS CLI.
+# Needs: whatever DRAIN_COMMAND needs. IMDSWATCH_ASG_NAME and IMDSWATCH_LIFECYCLE_HOOK are set for it when known.
 # Enable:
-#   install -m 755 10-drain-and-complete.example /etc/imdswatch/hooks.d/asg-lifecycle-state.d/10-drain-and-complete
-#   and set LIFECYCLE_HOOK_NAME (and DRAIN_COMMAND) below or in the daemon's environment.
+#   install -m 755 10-drain.example /etc/imdswatch/hooks.d/asg-lifecycle-state.d/10-drain
+#   and set DRAIN_COMMAND below or IMDSWATCH_DRAIN_COMMAND in the daemon's environment.
 # Rehearse: imdswatch hooks test asg-lifecycle-state --dry-run
 set -u
 
-LIFECYCLE_HOOK_NAME="${IMDSWATCH_LIFECYCLE_HOOK_NAME:-}"    # required: the group's termination hook
 DRAIN_COMMAND="${IMDSWATCH_DRAIN_COMMAND:-}"                # run with sh -c; e.g. "/usr/local/bin/drain-node"
-ASG_NAME="${IMDSWATCH_ASG_NAME:-}"                          # empty: read the aws:autoscaling:groupName tag
-IMDSWATCH="${IMDSWATCH_BIN:-imdswatch}"                     # for `imdswatch get`
 
-# Prints a field of the payload given as a dotted path (data.state, instance.region); empty when absent.
+# Prints a field of the payload given as a dotted path (data.state); empty when absent.
 field() {
     if command -v python3 >/dev/null 2>&1; then
         python3 -c '
@@ -106,39 +102,16 @@ if [ "$state" != "Terminated" ]; then
     echo "target lifecycle state is ${state:-unknown}: nothing to do"
     exit 0
 fi
-if [ -z "$LIFECYCLE_HOOK_NAME" ]; then
-    echo "LIFECYCLE_HOOK_NAME is not set: cannot complete the lifecycle action" >&2
-    exit 2
+if [ -z "$DRAIN_COMMAND" ]; then
+    echo "no DRAIN_COMMAND set: nothing to drain"
+    exit 0
 fi
-instance_id="${IMDSWATCH_INSTANCE_ID:-$(field instance.instance_id)}"
-region=$(field instance.region)
-if [ -z "$ASG_NAME" ]; then
-    ASG_NAME=$("$IMDSWATCH" get "meta-data/tags/instance/aws:autoscaling:groupName" 2>/dev/null) || ASG_NAME=""
+echo "draining ${IMDSWATCH_ASG_NAME:+group $IMDSWATCH_ASG_NAME }(lifecycle hook ${IMDSWATCH_LIFECYCLE_HOOK:-not configured}): $DRAIN_COMMAND"
+if [ "${IMDSWATCH_DRY_RUN:-0}" = 1 ]; then
+    echo "dry run: would run sh -c \"$DRAIN_COMMAND\""
+    exit 0
 fi
-if [ -z "$ASG_NAME" ]; then
-    echo "no Auto Scaling group name: set ASG_NAME or turn on instance metadata tags" >&2
-    exit 2
-fi
-
-run() {
-    if [ "${IMDSWATCH_DRY_RUN:-0}" = 1 ]; then
-        echo "dry run: would run $*"
-    else
-        "$@"
-    fi
-}
-
-if [ -n "$DRAIN_COMMAND" ]; then
-    echo "draining: $DRAIN_COMMAND"
-    run sh -c "$DRAIN_COMMAND" || echo "drain command failed (status $?); completing the lifecycle action anyway" >&2
-fi
-echo "completing lifecycle action $LIFECYCLE_HOOK_NAME of $ASG_NAME for $instance_id"
-run aws autoscaling complete-lifecycle-action \
-    ${region:+--region "$region"} \
-    --auto-scaling-group-name "$ASG_NAME" \
-    --lifecycle-hook-name "$LIFECYCLE_HOOK_NAME" \
-    --instance-id "$instance_id" \
-    --lifecycle-action-result CONTINUE
+sh -c "$DRAIN_COMMAND"
 
 """##
         ),

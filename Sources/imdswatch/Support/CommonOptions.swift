@@ -49,6 +49,12 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Detect and log, but run no hook and send no webhook.")
     var dryRun = false
 
+    @Option(name: .long, help: ArgumentHelp("Complete this Auto Scaling termination lifecycle hook after the hooks of a Terminated state.", valueName: "name"))
+    var asgTerminationHook: String?
+
+    @Option(name: .long, help: ArgumentHelp("Complete this Auto Scaling launch lifecycle hook after the hooks of an InService or Warmed:* state.", valueName: "name"))
+    var asgLaunchHook: String?
+
     /// Checks each flag on its own; one line per bad flag, naming it.
     func validate() throws {
         do {
@@ -93,7 +99,9 @@ struct CommonOptions: ParsableArguments {
             webhookSecretFile: webhookSecretFile,
             webhookFormat: choice(webhookFormat, "--webhook-format", Settings.WebhookFormat.self, allowed: [.json, .cloudevents, .slack]),
             logTarget: choice(logTarget, "--log-target", Settings.LogTarget.self, allowed: Settings.LogTarget.allCases),
-            dryRun: dryRun ? true : nil
+            dryRun: dryRun ? true : nil,
+            asgTerminationHook: asgTerminationHook,
+            asgLaunchHook: asgLaunchHook
         )
         if !issues.isEmpty { throw ConfigError(issues: issues) }
         return result

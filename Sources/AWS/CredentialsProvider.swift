@@ -1,0 +1,130 @@
+public import IMDS
+public import SigV4
+import Events
+
+/// Reads one IMDS path as text: the body, or `nil` on 404 (``IMDSClient/text(_:)`` in production).
+public typealias MetadataText = @Sendable (String) async throws(IMDSError) -> String?
+
+/// Where credentials come from, for `status` and the start line.
+public enum CredentialsSource: Sendable, Equatable, CustomStringConvertible {
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`).
+    case environment
+    /// The instance profile's role, from IMDS.
+    case instanceProfile(role: String)
+    /// Nothing found.
+    case none
+
+    public var description: String {
+        switch self {
+        case .environment: "environment"
+        case .instanceProfile(let role): "instance profile \(role)"
+        case .none: "none"
+        }
+    }
+}
+
+/// Finds credentials: the environment's when set, else the instance profile's from IMDS, cached and refreshed
+/// ``refreshMargin`` before they expire (or at once after ``invalidate()``, on an `ExpiredToken` answer).
+public actor CredentialsProvider {
+    private struct Cached {
+        let credentials: AWSCredentials
+        let role: String
+        let expiresAt: Int64
+    }
+
+    /// How long before `Expiration` cached instance-profile credentials are fetched again (SDKs: 5–15 min).
+    public static let refreshMargin: Int64 = 10 * 60
+
+    private let environment: [String: String]
+    private let readMetadata: MetadataText
+    private let now: @Sendable () -> Int64
+    private var cached: Cached?
+
+    /// Creates a provider.
+    /// - Parameters:
+    ///   - environment: The process environment (`AWS_ACCESS_KEY_ID`…).
+    ///   - readMetadata: Reads IMDS paths (`meta-data/iam/security-credentials/`).
+    ///   - now: The wall clock, in Unix seconds (compared with `Expiration`).
+    public init(environment: [String: String], readMetadata: @escaping MetadataText, now: @escaping @Sendable () -> Int64) {
+        self.environment = environment
+        self.readMetadata = readMetadata
+        self.now = now
+    }
+
+    /// The credentials from the environment, when both keys are set and non-empty.
+    public nonisolated var environmentCredentials: AWSCredentials? {
+        guard let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty,
+              let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
+        else { return nil }
+        let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token)
+    }
+
+    /// Drops cached instance-profile credentials (after `ExpiredToken`), so that the next call fetches them.
+    public func invalidate() {
+        cached = nil
+    }
+
+    /// Where credentials come from right now (reads IMDS when none are cached).
+    /// - Returns: The source; ``CredentialsSource/none`` when none can be found (the reason is not thrown).
+    public func source() async -> CredentialsSource {
+        if environmentCredentials != nil { return .environment }
+        do {
+            _ = try await credentials(action: "status")
+            return cached.map { .instanceProfile(role: $0.role) } ?? .none
+        } catch {
+            return .none
+        }
+    }
+
+    /// Current credentials.
+    /// - Parameter action: The API action they are for (named in errors).
+    /// - Returns: The environment's credentials, or the instance profile's (fetched when absent or near expiry).
+    /// - Throws: ``AutoScalingError`` with code `noCredentials` saying why none could be found.
+    public func credentials(action: String) async throws(AutoScalingError) -> AWSCredentials {
+        if let fromEnvironment = environmentCredentials { return fromEnvironment }
+        if let cached, now() < cached.expiresAt - Self.refreshMargin { return cached.credentials }
+        let fetched = try await fetch(action: action)
+        cached = fetched
+        return fetched.credentials
+    }
+
+    private func fetch(action: String) async throws(AutoScalingError) -> Cached {
+        func failure(_ message: String) -> AutoScalingError {
+            AutoScalingError(code: .noCredentials, action: action, message: "no AWS credentials: \(message)")
+        }
+        let listing: String?
+        do { listing = try await readMetadata("meta-data/iam/security-credentials/") } catch {
+            throw failure("cannot read meta-data/iam/security-credentials/ from IMDS: \(error)")
+        }
+        guard let listing else {
+            throw failure("AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set and the instance has no instance profile")
+        }
+        guard let role = listing.split(whereSeparator: \.isNewline).first.map({ String($0).trimmingSlash }), !role.isEmpty else {
+            throw failure("meta-data/iam/security-credentials/ lists no role")
+        }
+        let path = "meta-data/iam/security-credentials/\(role)"
+        let body: String?
+        do { body = try await readMetadata(path) } catch { throw failure("cannot read \(path): \(error)") }
+        guard let body else { throw failure("\(path) is absent") }
+        guard let document = try? JSONDocument.parse(body), case .object = document else {
+            throw failure("\(path) is not a JSON object")
+        }
+        func field(_ name: String) -> String? { document[name]?.stringValue }
+        if let code = field("Code"), code != "Success" { throw failure("\(path) says Code \(code)") }
+        guard let key = field("AccessKeyId"), let secret = field("SecretAccessKey"), let expiration = field("Expiration") else {
+            throw failure("\(path) lacks AccessKeyId, SecretAccessKey or Expiration")
+        }
+        let expiresAt: Int64
+        do { expiresAt = try IMDSDate.epochSeconds(expiration) } catch { throw failure("\(path): Expiration \(error)") }
+        return Cached(
+            credentials: AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: field("Token")),
+            role: role,
+            expiresAt: expiresAt
+        )
+    }
+}
+
+extension String {
+    fileprivate var trimmingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
+}

@@ -1,0 +1,157 @@
+public import AWS
+public import Config
+public import Events
+public import HTTP
+public import Logging
+import Foundation
+
+/// What lifecycle actions need to know about the instance and how to reach the API: the group (config, tag,
+/// `DescribeAutoScalingInstances`), the instance id and region (identity document; `AWS_REGION` overrides),
+/// the credentials and one ``AutoScalingClient`` per region.
+public actor LifecycleContext {
+    private let environment: [String: String]
+    private let readMetadata: MetadataText
+    private let transport: any HTTPTransport
+    private let endpointSetting: String?
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let jitter: @Sendable (Duration) -> Duration
+    private let now: @Sendable () -> Int64
+    private let logger: Logger
+    /// Where credentials come from.
+    public let credentials: CredentialsProvider
+    private var clients: [String: AutoScalingClient] = [:]
+    private var cachedGroup: (group: String, source: String)?
+    private var identity: (instanceID: String, region: String)?
+
+    /// Creates a context.
+    /// - Parameters:
+    ///   - environment: The process environment (credentials, region, endpoint variables).
+    ///   - readMetadata: Reads IMDS paths.
+    ///   - transport: The libcurl transport for the API.
+    ///   - endpoint: `[asg] endpoint`.
+    ///   - sleep: Waits between retries (a clock's `sleep(for:)`).
+    ///   - jitter: Backoff jitter (tests inject a fixed one).
+    ///   - nowMilliseconds: The wall clock in Unix milliseconds.
+    ///   - logger: For the API client's retry lines.
+    public init(
+        environment: [String: String], readMetadata: @escaping MetadataText, transport: any HTTPTransport, endpoint: String?,
+        sleep: @escaping @Sendable (Duration) async throws -> Void, jitter: @escaping @Sendable (Duration) -> Duration = AutoScalingClient.fullJitter,
+        nowMilliseconds: @escaping @Sendable () -> Int64, logger: Logger
+    ) {
+        self.environment = environment
+        self.readMetadata = readMetadata
+        self.transport = transport
+        self.endpointSetting = endpoint
+        self.sleep = sleep
+        self.jitter = jitter
+        self.now = { nowMilliseconds() / 1000 }
+        self.nowMilliseconds = nowMilliseconds
+        self.logger = logger
+        self.credentials = CredentialsProvider(environment: environment, readMetadata: readMetadata, now: { nowMilliseconds() / 1000 })
+    }
+
+    /// The wall clock in Unix milliseconds.
+    public nonisolated let nowMilliseconds: @Sendable () -> Int64
+
+    /// Why a lifecycle action cannot be addressed.
+    public nonisolated var missingRegionOrInstance: String {
+        "the instance id or the region is unknown (identity document unreadable and AWS_REGION not set)"
+    }
+
+    /// The API client for a region.
+    public func client(region: String) -> AutoScalingClient {
+        if let client = clients[region] { return client }
+        let endpoint = AutoScalingEndpoint.resolve(configured: endpointSetting, environment: environment, region: region)
+        let client = AutoScalingClient(
+            configuration: .init(endpoint: endpoint, region: region), transport: transport, credentials: credentials,
+            sleep: sleep, jitter: jitter, now: now, logger: logger
+        )
+        clients[region] = client
+        return client
+    }
+
+    /// The instance id: the event's, else `meta-data/instance-id`.
+    public func instanceID(_ instance: InstanceInfo) async -> String? {
+        if !instance.instanceID.isEmpty { return instance.instanceID }
+        return await identityDocument()?.instanceID
+    }
+
+    /// The region: `AWS_REGION` (or `AWS_DEFAULT_REGION`), else the event's, else the identity document's.
+    public func region(_ instance: InstanceInfo) async -> String? {
+        if let region = AutoScalingEndpoint.region(environment: environment, identityRegion: instance.region) { return region }
+        return await identityDocument()?.region
+    }
+
+    /// The group and where it came from: `[asg] group`, else the instance tag `aws:autoscaling:groupName`, else
+    /// (when `allowAPI`) `DescribeAutoScalingInstances`. Cached once found.
+    public func group(settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, logger: Logger) async -> String? {
+        await groupAndSource(settings: settings, instance: instance, allowAPI: allowAPI, logger: logger)?.group
+    }
+
+    /// ``group(settings:instance:allowAPI:logger:)`` with its source (`config`, `tag`, `DescribeAutoScalingInstances`).
+    public func groupAndSource(settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, logger: Logger) async -> (group: String, source: String)? {
+        if let group = settings.group { return (group, "config") }
+        if let cachedGroup { return cachedGroup }
+        do {
+            if let tag = try await readMetadata("meta-data/tags/instance/aws:autoscaling:groupName"), !tag.isEmpty {
+                cachedGroup = (tag.trimmingCharacters(in: .whitespacesAndNewlines), "tag aws:autoscaling:groupName")
+                return cachedGroup
+            }
+        } catch {
+            logger.debug("instance tag aws:autoscaling:groupName not readable: \(error)")
+        }
+        guard allowAPI, let instanceID = await instanceID(instance), let region = await region(instance) else { return nil }
+        do {
+            if let group = try await client(region: region).groupName(ofInstance: instanceID) {
+                cachedGroup = (group, "DescribeAutoScalingInstances")
+                return cachedGroup
+            }
+            logger.error("DescribeAutoScalingInstances: instance \(instanceID) is in no Auto Scaling group")
+        } catch {
+            logger.error("cannot find the Auto Scaling group: \(error)")
+        }
+        return nil
+    }
+
+    /// Logs one line saying whether credentials and a region are available, and which hooks will be completed.
+    /// - Parameters:
+    ///   - settings: The `[asg]` settings.
+    ///   - allowAPI: Whether `DescribeAutoScalingInstances` may be called to find the group (not in dry run).
+    public func logReadiness(settings: Settings.AutoScaling, allowAPI: Bool) async {
+        for line in await readinessLines(settings: settings, allowAPI: allowAPI) {
+            if line.problem { logger.error("\(line.text)") } else { logger.info("\(line.text)") }
+        }
+    }
+
+    /// Lines for `status` and the start of `run`: hooks, group, credentials' source, region; `problem` marks
+    /// missing credentials or region.
+    public func readinessLines(settings: Settings.AutoScaling, allowAPI: Bool) async -> [(text: String, problem: Bool)] {
+        var lines: [(text: String, problem: Bool)] = []
+        let hooks = "termination hook \(settings.terminationHook ?? "none"), launch hook \(settings.launchHook ?? "none")"
+        let group = await groupAndSource(settings: settings, instance: .unknown, allowAPI: allowAPI, logger: logger)
+        let unknown = allowAPI ? "unknown (DescribeAutoScalingInstances failed)" : "unknown until an event (DescribeAutoScalingInstances)"
+        lines.append(("asg: \(hooks); group \(group.map { "\($0.group) (\($0.source))" } ?? unknown)", group == nil && allowAPI))
+        do {
+            _ = try await credentials.credentials(action: "status")
+            lines.append(("asg: credentials: \(await credentials.source())", false))
+        } catch {
+            lines.append(("asg: \(error.message)", true))
+        }
+        if let region = await region(.unknown) {
+            lines.append(("asg: region \(region), endpoint \(AutoScalingEndpoint.resolve(configured: endpointSetting, environment: environment, region: region))", false))
+        } else {
+            lines.append(("asg: no region: set AWS_REGION or let imdswatch read the identity document", true))
+        }
+        return lines
+    }
+
+    private func identityDocument() async -> (instanceID: String, region: String)? {
+        if let identity { return identity }
+        guard let text = try? await readMetadata("dynamic/instance-identity/document"),
+              let document = try? JSONDocument.parse(text),
+              let instanceID = document["instanceId"]?.stringValue, let region = document["region"]?.stringValue
+        else { return nil }
+        identity = (instanceID, region)
+        return identity
+    }
+}
