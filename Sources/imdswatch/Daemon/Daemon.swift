@@ -1,6 +1,7 @@
 import Config
 import Events
 import HTTP
+import Hooks
 import IMDS
 import Journal
 import Logging
@@ -14,16 +15,19 @@ struct Daemon {
     let logger: Logger
 
     func run() async throws {
+        let store = StateStore(directory: settings.stateDir)
+        try store.checkSafety()
         let client = try settings.makeIMDSClient()
         let notifier = SystemdNotifier()
         let heartbeat = Heartbeat()
         let sinks = try EventSinks(settings: settings, logger: logger)
+        await sinks.hooks.resumePending(nowMilliseconds: SafeFile.wallClockMilliseconds())
 
         let poller = Poller(
             configuration: settings.pollerConfiguration,
             reader: client,
             sink: sinks.fanOut,
-            store: StateStore(directory: settings.stateDir),
+            store: store,
             clock: client.clock,
             logger: logger,
             executor: client.clock.loop,
