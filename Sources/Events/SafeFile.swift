@@ -45,12 +45,24 @@ public enum SafeFile {
     ///   - limit: Larger files are refused.
     /// - Throws: ``Failure`` (``Failure/isNotFound`` when there is no file).
     public static func readRegularFile(_ path: String, limit: Int) throws(Failure) -> [UInt8] {
-        let fd = try openFile(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, operation: "read")
+        try readRegularFile(path, limit: limit, followingSymlink: false).bytes
+    }
+
+    /// The whole regular file at `path` and its permission bits, both from one descriptor: a symlink is followed
+    /// and its target judged (for files configured by path, such as a webhook secret).
+    /// - Throws: ``Failure`` (``Failure/isNotFound`` when there is no file).
+    public static func readRegularFileFollowingSymlink(_ path: String, limit: Int) throws(Failure) -> (bytes: [UInt8], mode: UInt32) {
+        try readRegularFile(path, limit: limit, followingSymlink: true)
+    }
+
+    private static func readRegularFile(_ path: String, limit: Int, followingSymlink: Bool) throws(Failure) -> (bytes: [UInt8], mode: UInt32) {
+        let fd = try openFile(path, O_RDONLY | O_NONBLOCK | (followingSymlink ? 0 : O_NOFOLLOW), operation: "read")
         defer { _ = close(fd) }
         let status = try fileStatus(of: fd, path: path, operation: "read")
         if let kind = FileKind(mode: status.st_mode), kind != .regular {
             throw Failure(operation: "read", path: path, errno: 0, reason: "not a regular file (\(kind))")
         }
+        let mode = UInt32(status.st_mode & 0o7777)
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
@@ -59,7 +71,7 @@ public enum SafeFile {
                 if errno == EINTR { continue }
                 throw Failure(operation: "read", path: path, errno: errno)
             }
-            if count == 0 { return result }
+            if count == 0 { return (result, mode) }
             result.append(contentsOf: chunk[0..<count])
             if result.count > limit {
                 throw Failure(operation: "read", path: path, errno: EFBIG, reason: "larger than \(limit) bytes")

@@ -154,6 +154,25 @@ import Testing
         #expect(following.requests[1].request.body == following.requests[0].request.body)
     }
 
+    @Test func aRedirectToAnotherOriginCarriesNeitherExtraHeadersNorTheSignature() async throws {
+        let (logger, _) = capturingLogger()
+        for (location, crosses) in [("/moved", false), ("http://127.0.0.1:10/x", true), ("http://other.example:9/x", true),
+                                    ("https://127.0.0.1:9/x", true)] {
+            let transport = FakeTransport(clock: clock, answers: [.status(307, [HTTPHeader("Location", location)]), .status(200)])
+            let endpoint = WebhookEndpoint(
+                url: "http://127.0.0.1:9/hook", headers: [HTTPHeader("Authorization", "Bearer x")],
+                secret: WebhookSecret(bytes: Array("s3cret".utf8)), followRedirects: true
+            )
+            let dispatcher = try dispatcher(transport, endpoint: endpoint, logger: logger)
+            #expect(await dispatcher.sendOnce(sampleEvent()).map(\.outcome) == [.delivered(status: 200)])
+            let first = try #require(transport.requests.first?.request.headers)
+            let second = try #require(transport.requests.last?.request.headers)
+            #expect(first.contains { $0.name == "Authorization" } && first.contains { $0.name == "X-Imdswatch-Signature-256" })
+            #expect(second.contains { $0.name == "Authorization" } == !crosses, "\(location)")
+            #expect(second.contains { $0.name == "X-Imdswatch-Signature-256" } == !crosses, "\(location)")
+        }
+    }
+
     @Test func reservedHeadersCannotBeOverridden() async throws {
         let transport = FakeTransport(clock: clock, answers: [])
         let (logger, _) = capturingLogger()
