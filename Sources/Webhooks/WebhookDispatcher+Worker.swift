@@ -12,7 +12,7 @@ extension WebhookDispatcher {
                 if await wakeUps.next() == nil { return }
                 continue
             }
-            let log = logger.forDelivery(url: lane.endpoint.redactedURL, eventID: entry.eventID, eventType: entry.eventType)
+            let log = logger.forDelivery(endpoint: lane.endpoint, eventID: entry.eventID, eventType: entry.eventType)
             let deadline = entry.createdAtMilliseconds + lane.endpoint.maxAge.wholeMilliseconds
             if clock.now() >= deadline {
                 log.error("webhook delivery dropped after \(entry.attempts) attempts: older than the maximum age")
@@ -109,7 +109,7 @@ extension WebhookDispatcher {
                 return .success(response)
             }
             hops += 1
-            log.debug("webhook redirected (\(response.status)) to \(WebhookURLRedaction.redact(target))")
+            log.debug("webhook redirected (\(response.status)) to \(RedactedURL.redact(target))")
             url = target
         }
     }

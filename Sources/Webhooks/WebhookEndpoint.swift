@@ -112,7 +112,7 @@ public struct WebhookEndpoint: Sendable, Equatable {
 
     /// The URL with credentials and known path secrets masked, for logs.
     public var redactedURL: String {
-        WebhookURLRedaction.redact(url)
+        RedactedURL.redact(url)
     }
 
     /// The content type actually sent.
