@@ -79,4 +79,38 @@ struct HookFileTests {
         #expect(!handler.entries.contains { $0.text == "ran" })
         #expect(handler.entries.contains { $0.level == .error && $0.text.contains("refused: group- or world-writable") })
     }
+
+    @Test func aNULOrNewlineInAnIMDSValueIsEscapedAndEveryHookStillRuns() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-env", "printf '%s' \"$IMDSWATCH_INSTANCE_ID\" > \"\(dir.path)/id\"")
+        try dir.script("20-second", "echo ok > \"\(dir.path)/second\"")
+        var event = syntheticEvent(.spotInterruption)
+        event.instance.instanceID = "i-0abc\u{0}X\nIMDSWATCH_DRY_RUN=1\\"
+        let (logger, _) = memoryLogger()
+
+        let results = await testRunner(logger: logger).runSequence(dir.catalog.plan(for: .spotInterruption).hooks, for: event)
+
+        #expect(results.map(\.termination) == [.exited(0), .exited(0)])
+        #expect(dir.read("id") == "i-0abc\\x00X\\nIMDSWATCH_DRY_RUN=1\\\\")
+        #expect(dir.read("second") == "ok\n")
+        #expect("i-0123456789abcdef0".escapingControlCharacters == "i-0123456789abcdef0")
+        #expect("a\u{7F}\tb".escapingControlCharacters == "a\\x7f\\tb")
+    }
+
+    @Test func hookNamesAreEscapedForTheTerminal() throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-evil\n20-forged: ok\u{1b}[2J", "true")
+        try dir.script("30-skipped\u{1b}]0;title\u{7}", "true", mode: 0o777)
+        let plans = dir.catalog.plans()
+
+        let listing = HookReport.list(plans, directory: dir.path)
+
+        #expect(!listing.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+        #expect(listing.contains("10-evil\\n20-forged: ok\\x1b[2J"))
+        #expect(!listing.split(separator: "\n").contains { $0.hasPrefix("20-forged") })
+        #expect(listing.contains("skipped 30-skipped\\x1b]0;title\\x07: group- or world-writable"))
+        #expect(HookReport.unknownType("x\u{1b}[1m").contains("\"x\\x1b[1m\""))
+    }
 }
