@@ -65,6 +65,30 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the host is link-local (`169.254.0.0/16`, `fe80::/10`, the EC2 IPv6 address `fd00:ec2::254`) or
+    /// loopback (`127.0.0.0/8`, `::1`, `localhost`): where an instance metadata service (or a simulator) lives.
+    public var isLinkLocalOrLoopback: Bool {
+        var host = baseURL.drop { $0 != "/" }.dropFirst(2).prefix { $0 != "/" }
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
+        let name: Substring
+        if host.hasPrefix("[") {
+            name = host.dropFirst().prefix { $0 != "]" }
+        } else {
+            name = host.prefix { $0 != ":" }
+        }
+        let lower = name.lowercased()
+        return lower.hasPrefix("169.254.") || lower.hasPrefix("127.") || lower == "localhost" || lower == "::1"
+            || lower.hasPrefix("fe8") || lower.hasPrefix("fe9") || lower.hasPrefix("fea") || lower.hasPrefix("feb")
+            || lower == "fd00:ec2::254"
+    }
+
+    /// A warning for an endpoint that is neither link-local nor loopback (metadata and its token would cross the
+    /// network), or `nil`.
+    public var locationWarning: String? {
+        isLinkLocalOrLoopback ? nil
+            : "IMDS endpoint \(baseURL) is neither link-local nor loopback: instance metadata and its session token would travel over the network"
+    }
+
     /// The full URL of a path relative to `/latest/`.
     public func url(for path: String) -> String {
         baseURL + "/latest/" + path.drop { $0 == "/" }

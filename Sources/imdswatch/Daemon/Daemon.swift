@@ -17,7 +17,7 @@ struct Daemon {
     func run() async throws {
         let store = StateStore(directory: settings.stateDir)
         try store.checkSafety()
-        let client = try settings.makeIMDSClient()
+        let client = try settings.makeIMDSClient(logger: logger)
         let notifier = SystemdNotifier()
         let heartbeat = Heartbeat()
         let sinks = try EventSinks(settings: settings, logger: logger)
