@@ -103,4 +103,11 @@ struct HostileHostTests {
         #expect(listed.stdout.contains("is unsafe: the directory is owned by uid 65534"), "\(listed.stdout)")
         #expect(listed.stdout.contains("is unsafe: the symlink is owned by uid 65534"), "\(listed.stdout)")
     }
+
+    @Test func getWithACRLFInAPathNamesThePathNotTheEndpoint() async throws {
+        let outcome = try await ProcessRunner.imdswatch(["get", "--endpoint", "http://127.0.0.1:9", "meta-data/ami-id\r\nX-Evil: 1"])
+        #expect(outcome.status == 64 || outcome.status == 2 || outcome.status == 1)
+        #expect(outcome.stderr.contains("invalid path \"meta-data/ami-id\\r\\nX-Evil: 1\""), "\(outcome.stderr)")
+        #expect(!outcome.stderr.contains("127.0.0.1"), "the endpoint is not blamed: \(outcome.stderr)")
+    }
 }

@@ -22,6 +22,10 @@ struct GetCommand: AsyncParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one path, e.g. meta-data/instance-id") }
+        // A CR, LF or other control character would break the request line: name the path, not the endpoint.
+        if let bad = paths.first(where: { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            throw ValidationError("invalid path \"\(bad.escapingControlCharacters)\": a metadata path has no control characters (e.g. meta-data/instance-id)")
+        }
     }
 
     func run() async throws {
