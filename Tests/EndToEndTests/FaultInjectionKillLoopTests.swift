@@ -31,6 +31,11 @@ extension FaultInjection {
 
         try await withSimulator(state: SimulatorState()) { simulator in
             let daemon = try DaemonHarness(simulator: simulator, arguments: ["--interval", "0.05", "--config", configPath])
+            // The harness's recorder numbers files by counting them, which two hooks running at once (one left
+            // behind by a killed daemon, one resumed) can race on: this one names each payload uniquely.
+            let seen = daemon.directory + "/seen"
+            try FileManager.default.createDirectory(atPath: seen, withIntermediateDirectories: true)
+            try daemon.installHook(named: "spot-interruption.d/50-seen", script: "#!/bin/sh\ncat > \"\(seen)/.$$\" && mv \"\(seen)/.$$\" \"\(seen)/$(date +%s%N)-$$.json\"\n")
             do {
                 try await daemon.start()
                 // Notices an hour ahead, each one second earlier than the last (a time moving backwards is a new
@@ -51,7 +56,10 @@ extension FaultInjection {
                 var hooked = Set<String>()
                 var posted = Set<String>()
                 while ContinuousClock.now < deadline {
-                    hooked = Self.spotTimes(daemon.records())
+                    let names = ((try? FileManager.default.contentsOfDirectory(atPath: seen)) ?? []).filter { !$0.hasPrefix(".") }
+                    hooked = Self.spotTimes(names.compactMap { name in
+                        (try? String(contentsOfFile: seen + "/" + name, encoding: .utf8)).flatMap { try? JSONDocument.parse($0) }
+                    })
                     let bodies = try await receiver.requests(path: "/hook").filter { $0.status == 200 }
                     posted = Self.spotTimes(bodies.compactMap { try? JSONDocument.parse($0.bodyText) })
                     if hooked.count >= changes, posted.count >= changes { break }
