@@ -1,3 +1,5 @@
+import HTTP
+
 /// Where the Instance Metadata Service is, resolved the way the AWS SDKs do.
 public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// The IPv4 link-local endpoint.
@@ -21,15 +23,15 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
         if base.hasSuffix("/latest") { base.removeLast("/latest".count) }
         guard base.lowercased().hasPrefix("http://") || base.lowercased().hasPrefix("https://") else {
             throw IMDSError(
-                code: .invalidConfiguration, path: "", endpoint: url,
-                message: "invalid IMDS endpoint \(url): it must start with http:// (for example http://169.254.169.254)"
+                code: .invalidConfiguration, path: "", endpoint: RedactedURL.redact(url),
+                message: "invalid IMDS endpoint \(RedactedURL.redact(url)): it must start with http:// (for example http://169.254.169.254)"
             )
         }
         let hostPart = base.drop { $0 != "/" }.dropFirst(2)
         guard !hostPart.isEmpty, !hostPart.contains("/") else {
             throw IMDSError(
-                code: .invalidConfiguration, path: "", endpoint: url,
-                message: "invalid IMDS endpoint \(url): expected scheme://host[:port] with no path"
+                code: .invalidConfiguration, path: "", endpoint: RedactedURL.redact(url),
+                message: "invalid IMDS endpoint \(RedactedURL.redact(url)): expected scheme://host[:port] with no path"
             )
         }
         self.baseURL = base
@@ -86,7 +88,7 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// network), or `nil`.
     public var locationWarning: String? {
         isLinkLocalOrLoopback ? nil
-            : "IMDS endpoint \(baseURL) is neither link-local nor loopback: instance metadata and its session token would travel over the network"
+            : "IMDS endpoint \(self) is neither link-local nor loopback: instance metadata and its session token would travel over the network"
     }
 
     /// The full URL of a path relative to `/latest/`.
@@ -94,7 +96,8 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
         baseURL + "/latest/" + path.drop { $0 == "/" }
     }
 
-    public var description: String { baseURL }
+    /// The base URL for people: credentials, query values and fragments masked.
+    public var description: String { RedactedURL.redact(baseURL) }
 }
 
 extension String {
