@@ -29,13 +29,16 @@ public struct TrustedPath: Sendable {
     ///   existing ancestor.
     public func problem(withDirectory path: String) -> String? {
         var existing = Self.absolute(path)
+        var ancestor = false
         while true {
-            switch openChecked(existing) {
+            // An ancestor standing in for a missing directory is judged as a directory on the way (sticky is fine).
+            switch openChecked(existing, finalIsOnTheWay: ancestor) {
             case .success(let opened):
                 _ = close(opened.fd)
                 return nil
             case .failure(let failure) where failure.isNotFound && existing != "/":
                 existing = Self.parent(of: existing)
+                ancestor = true
             case .failure(let failure):
                 return failure.description
             }
@@ -74,8 +77,9 @@ public struct TrustedPath: Sendable {
     /// - Parameters:
     ///   - path: The path to open (symlinks are followed by hand, each one checked).
     ///   - checkingFinal: Judge the final file's owner and mode too (off: the caller judges them on ``Opened``).
+    ///   - finalIsOnTheWay: Judge a final directory as one on the way (a sticky, world-writable one is accepted).
     /// - Returns: The opened file; the caller checks its kind and closes it.
-    public func openChecked(_ path: String, checkingFinal: Bool = true) -> Result<Opened, Refusal> {
+    public func openChecked(_ path: String, checkingFinal: Bool = true, finalIsOnTheWay: Bool = false) -> Result<Opened, Refusal> {
         var pending = Self.components(Self.absolute(path))
         pending.reverse()
         var directoryFD = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -89,8 +93,10 @@ public struct TrustedPath: Sendable {
             for entry in stack { _ = close(entry.fd) }
             for fd in retired { _ = close(fd) }
         }
-        if let problem = directoryProblem(directoryFD, path: "/", final: pending.isEmpty) { return .failure(problem) }
-        if pending.isEmpty { return reopen(directoryFD, path: "/") }
+        if let problem = directoryProblem(directoryFD, path: "/", final: pending.isEmpty && !finalIsOnTheWay) {
+            return .failure(problem)
+        }
+        if pending.isEmpty { return reopen(directoryFD, path: "/", onTheWay: finalIsOnTheWay) }
 
         while let name = pending.popLast() {
             let here = directoryPath == "/" ? "/" + name : directoryPath + "/" + name
@@ -101,7 +107,7 @@ public struct TrustedPath: Sendable {
                     directoryFD = previous.fd
                     directoryPath = previous.path
                 }
-                if pending.isEmpty { return reopen(directoryFD, path: directoryPath) }
+                if pending.isEmpty { return reopen(directoryFD, path: directoryPath, onTheWay: finalIsOnTheWay) }
                 continue
             }
             var info = stat()
@@ -125,7 +131,7 @@ public struct TrustedPath: Sendable {
                     directoryPath = "/"
                     if directoryFD < 0 { return .failure(Refusal(path: "/", cause: SafeFile.describe(errno: errno))) }
                 }
-                if pending.isEmpty { return reopen(directoryFD, path: directoryPath) }
+                if pending.isEmpty { return reopen(directoryFD, path: directoryPath, onTheWay: finalIsOnTheWay) }
                 continue
             }
             let fd = openat(directoryFD, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
@@ -135,7 +141,7 @@ public struct TrustedPath: Sendable {
                 return .failure(Refusal(path: here, cause: cause, isNotFound: code == ENOENT, isUnsafe: code == ELOOP))
             }
             if pending.isEmpty {
-                if checkingFinal, let problem = finalProblem(fd, path: here) {
+                if checkingFinal, let problem = finalProblem(fd, path: here, onTheWay: finalIsOnTheWay) {
                     _ = close(fd)
                     return .failure(problem)
                 }
@@ -149,7 +155,7 @@ public struct TrustedPath: Sendable {
             directoryFD = fd
             directoryPath = here
         }
-        return reopen(directoryFD, path: directoryPath)
+        return reopen(directoryFD, path: directoryPath, onTheWay: finalIsOnTheWay)
     }
 
     // MARK: - Checks
@@ -171,10 +177,10 @@ public struct TrustedPath: Sendable {
         return nil
     }
 
-    private func finalProblem(_ fd: Int32, path: String) -> Refusal? {
+    private func finalProblem(_ fd: Int32, path: String, onTheWay: Bool) -> Refusal? {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return Refusal(path: path, cause: SafeFile.describe(errno: errno)) }
-        if info.st_mode & S_IFMT == S_IFDIR { return directoryProblem(fd, path: path, final: true) }
+        if info.st_mode & S_IFMT == S_IFDIR { return directoryProblem(fd, path: path, final: !onTheWay) }
         if let refusal = ownerProblem(UInt32(info.st_uid), path: path, what: "file") { return refusal }
         if info.st_mode & 0o022 != 0 {
             return Refusal(path: path, cause: "the file is writable by its group or by everyone (chmod go-w)", isUnsafe: true)
@@ -182,10 +188,10 @@ public struct TrustedPath: Sendable {
         return nil
     }
 
-    private func reopen(_ directoryFD: Int32, path: String) -> Result<Opened, Refusal> {
+    private func reopen(_ directoryFD: Int32, path: String, onTheWay: Bool) -> Result<Opened, Refusal> {
         let fd = openat(directoryFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(Refusal(path: path, cause: SafeFile.describe(errno: errno))) }
-        if let problem = directoryProblem(fd, path: path, final: true) {
+        if let problem = directoryProblem(fd, path: path, final: !onTheWay) {
             _ = close(fd)
             return .failure(problem)
         }

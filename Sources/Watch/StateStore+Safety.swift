@@ -6,9 +6,12 @@ extension StateStore {
     /// are not symlinks (the files are also opened with `O_NOFOLLOW` every time; this turns a planted link into a
     /// clear refusal).
     /// - Parameter trusted: The walker (trusting root and the effective user by default).
-    /// - Throws: ``StateStoreError`` with one sentence naming the path at fault. A missing directory is judged by its
-    ///   nearest existing ancestor (it is created, mode 0700, on the first save).
+    /// - Throws: ``StateStoreError`` with one sentence naming the path at fault. The directory is created (mode 0700)
+    ///   when its parent exists; otherwise it is judged by its nearest existing ancestor.
     public func checkSafety(trusted: TrustedPath = TrustedPath()) throws(StateStoreError) {
+        // Created first when its parent exists (as the first save would), so that the check sees the real directory:
+        // one another user made in a sticky parent in the meantime is then theirs, and refused.
+        try? SafeFile.makeDirectory(directory)
         if let problem = trusted.problem(withDirectory: directory) {
             throw StateStoreError(message: "refusing to use the state directory \(directory): \(problem)")
         }

@@ -20,6 +20,16 @@ struct StateDirectorySafetyTests {
         #expect(error?.message == "refusing to use the state directory \(parent)/state: \(parent) is unsafe: the directory is owned by uid 65534, neither root nor the daemon's user")
     }
 
+    @Test func aMissingStateDirectoryInStickyTmpIsCreatedThenChecked() throws {
+        let directory = "/tmp/imdswatch-new-state-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { removeTree(directory) }
+        try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0))
+        #expect(SafeFile.kind(of: directory) == .directory)
+        // Made by another user first (a race in a sticky parent): theirs, refused.
+        #expect(chown(directory, 65534, 65534) == 0)
+        #expect(throws: StateStoreError.self) { try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0)) }
+    }
+
     @Test func aWorldWritableStateDirectoryIsRefused() throws {
         let directory = PollerHarness.makeTemporaryDirectory()
         defer { removeTree(directory) }
