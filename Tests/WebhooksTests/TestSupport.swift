@@ -102,7 +102,7 @@ func withRunning<T>(_ dispatcher: WebhookDispatcher, _ body: () async throws -> 
 }
 
 /// Polls `condition` every 20 ms (real time) until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
