@@ -36,6 +36,12 @@ struct ConfigFileDecoder {
                 file: path, line: bad.line, column: bad.column, key: "", message: "TOML syntax error: \(bad.message)"
             ))
         }
+        if let nul = TOMLGuard.nulEscape(in: text) {
+            throw ConfigError(ConfigIssue(
+                file: path, line: nul.line, column: nul.column, key: nul.key,
+                message: "must not contain NUL (\\u0000): it would cut the value short"
+            ))
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

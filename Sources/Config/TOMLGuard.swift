@@ -50,4 +50,28 @@ enum TOMLGuard {
         default: false
         }
     }
+
+    /// The first `\u0000` or `\U00000000` escape (a NUL) in the text, with its line, column and the key it sets.
+    ///
+    /// TOMLKit hands strings over as C strings, so a NUL would silently cut a value (`"/etc/x\u0000y"` became
+    /// `/etc/x`); refused here instead, naming the key.
+    static func nulEscape(in text: String) -> (line: Int, column: Int, key: String)? {
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let scalars = Array(line.unicodeScalars)
+            var index = 0
+            while index < scalars.count {
+                guard scalars[index] == "\\" else { index += 1; continue }
+                let next = index + 1 < scalars.count ? scalars[index + 1] : " "
+                let width = next == "u" ? 4 : next == "U" ? 8 : 0
+                if width > 0, index + 2 + width <= scalars.count, scalars[(index + 2)..<(index + 2 + width)].allSatisfy({ $0 == "0" }) {
+                    let key = line.split(separator: "=", maxSplits: 1).first.map { $0.trimmingSpaces() } ?? ""
+                    return (lineNumber, index + 1, key)
+                }
+                index += 2 // an escaped character, possibly another backslash
+            }
+        }
+        return nil
+    }
 }

@@ -38,13 +38,16 @@ public enum HookSkipReason: Sendable, Equatable, CustomStringConvertible {
     case foreignOwner(UInt32)
     /// The directory holding it is unsafe (group/world-writable or foreign-owned): every file in it is skipped.
     case unsafeDirectory(String)
+    /// A directory or symlink on the way to the file (its target's directory, an ancestor of `hooks.d`) could be
+    /// changed by another user.
+    case unsafePath(String)
     /// The file could not be examined.
     case unreadable(String)
 
     /// A privilege-escalation risk: logged at error level, not merely skipped.
     public var isUnsafe: Bool {
         switch self {
-        case .groupOrWorldWritable, .foreignOwner, .unsafeDirectory: true
+        case .groupOrWorldWritable, .foreignOwner, .unsafeDirectory, .unsafePath: true
         default: false
         }
     }
@@ -60,6 +63,7 @@ public enum HookSkipReason: Sendable, Equatable, CustomStringConvertible {
         case .groupOrWorldWritable: "group- or world-writable (privilege escalation risk; chmod go-w)"
         case .foreignOwner(let uid): "owned by uid \(uid), neither root nor the daemon's user (privilege escalation risk)"
         case .unsafeDirectory(let reason): "in an unsafe directory: \(reason)"
+        case .unsafePath(let reason): "unsafe path (privilege escalation risk): \(reason)"
         case .unreadable(let error): "cannot be examined: \(error)"
         }
     }
@@ -91,7 +95,9 @@ public struct HookPlan: Sendable, Equatable {
 ///
 /// Rules: every executable regular file directly in `hooks.d/` runs for every event; every executable regular
 /// file in `hooks.d/TYPE.d/` runs for TYPE. Symlinks are followed and the target is checked (it must be a
-/// regular, executable, safe file). See ``HookSkipReason`` for what is skipped.
+/// regular, executable, safe file, and every directory and symlink on the way from `/` must be owned by root or
+/// the daemon's user and not writable by others). See ``HookSkipReason`` for what is skipped. The runner checks
+/// each hook again on the descriptor it executes (``HookFile``).
 public struct HookCatalog: Sendable {
     /// The hooks directory.
     public var directory: String
@@ -172,30 +178,16 @@ public struct HookCatalog: Sendable {
     /// The reason the file at `path` does not run, or `nil` when it runs.
     static func skipReason(name: String, path: String, owner: UInt32) -> HookSkipReason? {
         if let reason = nameSkipReason(name) { return reason }
-        let status: HookFileSystem.FileStatus
-        switch HookFileSystem.status(of: path) {
-        case .success(let value): status = value
-        case .failure(let error):
-            return HookFileSystem.isSymlink(path) ? .notRegularFile : .unreadable(error.description)
+        switch HookFile.open(path, owner: owner) {
+        case .opened: return nil
+        case .refused(let reason): return reason
         }
-        switch status.kind {
-        case .directory: return .directory
-        case .other: return .notRegularFile
-        case .regular: break
-        }
-        if status.ownerID != 0, status.ownerID != owner { return .foreignOwner(status.ownerID) }
-        if status.isGroupOrWorldWritable { return .groupOrWorldWritable }
-        if status.mode & 0o111 == 0 || !HookFileSystem.isExecutableByUs(path) { return .notExecutable }
-        return nil
     }
 
-    /// Why a directory's files must not run (group/world-writable or foreign-owned), or `nil`.
+    /// Why a directory's files must not run (it, or an ancestor, is foreign-owned or writable by others), or `nil`.
+    /// A sticky world-writable directory (like /tmp) as `hooks.d` or `TYPE.d` still lets anyone add files: unsafe.
     static func unsafety(of directory: String, owner: UInt32) -> String? {
-        guard case .success(let status) = HookFileSystem.status(of: directory) else { return nil }
-        if status.ownerID != 0, status.ownerID != owner { return "\(directory) is owned by uid \(status.ownerID)" }
-        // A sticky world-writable directory (like /tmp) still lets anyone add files: unsafe too.
-        if status.isGroupOrWorldWritable { return "\(directory) is group- or world-writable" }
-        return nil
+        TrustedPath(trustedUser: owner).problem(withDirectory: directory)
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -26,8 +26,12 @@ public actor HookDispatcher: EventSink {
 
     private let catalog: HookCatalog
     private let runner: HookRunner
-    private let configuration: Configuration
-    private let logger: Logger
+    let configuration: Configuration
+    let logger: Logger
+    /// The durable record of unfinished sequences (`nil`: not durable, as in `hooks test`).
+    let pending: PendingHookSequences?
+    /// Hooks that already ran for events resumed after a restart, by event id.
+    var resumedDone: [String: [String]] = [:]
 
     private var waiting: [Event] = []
     private var boundedActive = 0
@@ -52,11 +56,17 @@ public actor HookDispatcher: EventSink {
     ///   - runner: Runs each hook (timeouts, output logging).
     ///   - configuration: Concurrency bound, dry run, event file directory.
     ///   - logger: For dispatch decisions and skipped files.
-    public init(catalog: HookCatalog, runner: HookRunner, configuration: Configuration = .init(), logger: Logger) {
+    ///   - pending: Where unfinished sequences are recorded, so that they resume after a restart (see
+    ///     ``resumePending(nowMilliseconds:)``); `nil` keeps nothing.
+    public init(
+        catalog: HookCatalog, runner: HookRunner, configuration: Configuration = .init(), logger: Logger,
+        pending: PendingHookSequences? = nil
+    ) {
         self.catalog = catalog
         self.runner = runner
         self.configuration = configuration
         self.logger = logger
+        self.pending = pending
     }
 
     /// Hands an event over: starts its hook sequence, or queues it when the bound is reached (never a
@@ -67,6 +77,11 @@ public actor HookDispatcher: EventSink {
         logger[metadataKey: LogField.eventID] = .string(event.id)
         guard accepting else {
             logger.error("shutting down: hooks not run for this event")
+            return
+        }
+        // Durable before `deliver` returns, so before the poll loop saves the state that says the event fired.
+        if let pending, !configuration.dryRun, await !pending.record(event) {
+            logger.info("hooks for this event are already pending: not run twice")
             return
         }
         if event.type == .spotInterruption {
@@ -122,13 +137,17 @@ public actor HookDispatcher: EventSink {
         return finished
     }
 
-    private func start(_ event: Event, bounded: Bool) {
+    func start(_ event: Event, bounded: Bool) {
         let id = nextSequenceID
         nextSequenceID += 1
         if bounded { boundedActive += 1 }
-        let (catalog, runner, configuration, logger) = (catalog, runner, configuration, logger)
+        let (catalog, runner, configuration, logger, pending) = (catalog, runner, configuration, logger, pending)
+        let done = Set(resumedDone.removeValue(forKey: event.id) ?? [])
         sequences[id] = Task {
-            let results = await Self.process(event, catalog: catalog, runner: runner, configuration: configuration, logger: logger) {
+            let results = await Self.process(
+                event, catalog: catalog, runner: runner, configuration: configuration, logger: logger,
+                progress: .init(pending: pending, done: done)
+            ) {
                 await self.adjustRunningHooks(by: $0)
             }
             await self.sequenceObserver?(event, results)
@@ -156,6 +175,7 @@ public actor HookDispatcher: EventSink {
         runner: HookRunner,
         configuration: Configuration,
         logger: Logger,
+        progress: SequenceProgress,
         adjustRunning: @escaping @Sendable (Int) async -> Void
     ) async -> [HookResult] {
         var logger = logger
@@ -163,24 +183,31 @@ public actor HookDispatcher: EventSink {
         logger[metadataKey: LogField.eventID] = .string(event.id)
         let plan = catalog.plan(for: event.type)
         plan.log(to: logger)
-        if plan.hooks.isEmpty {
+        let hooks = progress.remaining(plan.hooks, logger: logger)
+        if hooks.isEmpty {
             logger.debug("no hooks for \(event.type.rawValue) in \(catalog.directory)")
+            await progress.finished(event, ran: [], of: [])
             return []
         }
         if configuration.dryRun {
-            for hook in plan.hooks {
+            for hook in hooks {
                 logger.notice("dry run: would run hook \(hook.relativePath)", metadata: [LogField.hook: .string(hook.name)])
             }
             return []
         }
-        return await runner.runSequence(
-            plan.hooks,
+        let results = await runner.runSequence(
+            hooks,
             for: event,
             dryRun: false,
             eventFileDirectory: configuration.eventFileDirectory,
             willRun: { _ in await adjustRunning(1) },
-            didRun: { _ in await adjustRunning(-1) }
+            didRun: { result in
+                await adjustRunning(-1)
+                await progress.ended(result, of: hooks, event: event)
+            }
         )
+        await progress.finished(event, ran: results, of: hooks)
+        return results
     }
 }
 

@@ -1,3 +1,5 @@
+import Events
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -29,34 +31,17 @@ enum HookFileSystem {
         return .success(FileStatus(kind: kind, mode: UInt32(info.st_mode & 0o7777), ownerID: UInt32(info.st_uid)))
     }
 
-    /// Whether `path` is a symbolic link.
-    static func isSymlink(_ path: String) -> Bool {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return false }
-        return info.st_mode & S_IFMT == S_IFLNK
-    }
-
-    /// Whether this process may execute `path` (`access(2)` with `X_OK`).
-    static func isExecutableByUs(_ path: String) -> Bool {
-        access(path, X_OK) == 0
-    }
-
     /// The effective user id of the daemon.
     static var effectiveUserID: UInt32 { UInt32(geteuid()) }
 
-    /// The names in a directory (without `.` and `..`), unsorted.
+    /// The names in a directory (without `.` and `..`); a symlinked directory is followed.
     /// - Throws: ``HookFileError`` when the directory cannot be opened.
     static func entries(of directory: String) throws(HookFileError) -> [String] {
-        guard let handle = opendir(directory) else { throw HookFileError(path: directory, errno: errno) }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
+        do {
+            return try SafeFile.entries(of: directory, followingSymlink: true)
+        } catch {
+            throw HookFileError(path: directory, errno: error.errno)
         }
-        return names
     }
 
     /// Writes `bytes` to a new file with mode 0600 in `directory` and returns its path.

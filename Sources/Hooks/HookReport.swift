@@ -1,6 +1,8 @@
 import Events
 
-/// The text of `imdswatch hooks list` and `imdswatch hooks test`.
+/// The text of `imdswatch hooks list` and `imdswatch hooks test`. File names and reasons come from the disk: each
+/// line has its control characters escaped (`\n`, `\x1b`…), so that a crafted name cannot forge lines or send
+/// escape sequences to the terminal.
 public enum HookReport {
     /// For each event type, the hooks that would run in order and the skipped files with their reasons;
     /// files directly in the hooks directory are skipped for every type, so they are listed once at the end.
@@ -32,19 +34,19 @@ public enum HookReport {
                 lines.append("  skipped \(file.relativePath): \(file.reason)")
             }
         }
-        return lines.joined(separator: "\n")
+        return lines.map(\.escapingControlCharacters).joined(separator: "\n")
     }
 
     /// One line per hook result: `10-stop-services: exit status 0 in 0.05 s`.
     public static func results(_ results: [HookResult], plan: HookPlan) -> String {
         guard !results.isEmpty else { return "no hooks for \(plan.eventType.rawValue)" }
         return zip(plan.hooks, results).map { hook, result in
-            "\(hook.relativePath): \(result.succeeded ? "ok" : "FAILED"), \(result.summary)"
+            "\(hook.relativePath): \(result.succeeded ? "ok" : "FAILED"), \(result.summary)".escapingControlCharacters
         }.joined(separator: "\n")
     }
 
     /// The one-line error for an unknown event type, naming the valid ones.
     public static func unknownType(_ name: String) -> String {
-        "unknown event type \"\(name)\"; valid types: \(EventType.allCases.map(\.rawValue).joined(separator: ", "))"
+        "unknown event type \"\(name.escapingControlCharacters)\"; valid types: \(EventType.allCases.map(\.rawValue).joined(separator: ", "))"
     }
 }

@@ -5,16 +5,20 @@ extension HookRunner {
     /// The variables a hook gets on top of the daemon's environment; `IMDSWATCH_DEADLINE` is `nil` (removed)
     /// when the event has no deadline. systemd's notify variables are removed too: a hook must never be able to
     /// send READY=1 or WATCHDOG=1 on the daemon's behalf.
+    ///
+    /// Values that come from IMDS (`IMDSWATCH_INSTANCE_ID`, `IMDSWATCH_DEADLINE`) have their control characters
+    /// escaped (`String.escapingControlCharacters`): a NUL, a line break or another control character never reaches a hook raw (a NUL
+    /// would make every hook fail to start).
     public static func environment(for event: Event, eventFile: String, dryRun: Bool) -> [String: String?] {
         [
             "NOTIFY_SOCKET": nil,
             "WATCHDOG_USEC": nil,
             "WATCHDOG_PID": nil,
             "IMDSWATCH_EVENT_TYPE": event.type.rawValue,
-            "IMDSWATCH_EVENT_ID": event.id,
-            "IMDSWATCH_EVENT_FILE": eventFile,
-            "IMDSWATCH_INSTANCE_ID": event.instance.instanceID,
-            "IMDSWATCH_DEADLINE": event.deadline,
+            "IMDSWATCH_EVENT_ID": event.id.escapingControlCharacters,
+            "IMDSWATCH_EVENT_FILE": eventFile.escapingControlCharacters,
+            "IMDSWATCH_INSTANCE_ID": event.instance.instanceID.escapingControlCharacters,
+            "IMDSWATCH_DEADLINE": event.deadline?.escapingControlCharacters,
             "IMDSWATCH_DRY_RUN": dryRun ? "1" : "0",
             "IMDSWATCH_ASG_NAME": event.type == .asgLifecycleState ? event.data["group"]?.stringValue : nil,
             "IMDSWATCH_LIFECYCLE_HOOK": event.type == .asgLifecycleState ? event.data["lifecycle_hook"]?.stringValue : nil,

@@ -78,14 +78,27 @@ public struct HookRunner: Sendable {
         ]
         var overrides: [Environment.Key: String?] = [:]
         for (key, value) in environment { overrides[Environment.Key(stringLiteral: key)] = value }
+        // Checked on the descriptor it runs from: a file swapped after the catalog looked is not what runs.
+        let file: HookFile
+        switch HookFile.open(hook.path, owner: HookFileSystem.effectiveUserID) {
+        case .opened(let opened): file = opened
+        case .refused(let reason):
+            let result = HookResult(
+                hook: hook.name, termination: .failedToStart("refused: \(reason)"), duration: clock.now - start,
+                timedOut: false, stoppedAtShutdown: false
+            )
+            logResult(result, logger: logger)
+            return result
+        }
 
         let outcome: HookResult.Termination = await withTaskGroup(of: Void.self) { group in
             group.addTask { await watchdog(control) }
             let termination: HookResult.Termination
             do {
                 let result = try await Subprocess.run(
-                    .path(FilePath(hook.path)),
-                    arguments: [],
+                    .path(FilePath(file.executablePath)),
+                    // argv[0] is the hook's path (a `#!` script sees the descriptor path as $0; see docs/hooks.md).
+                    arguments: Arguments(executablePathOverride: hook.path, remainingValues: []),
                     environment: .inherit.updating(overrides),
                     platformOptions: platformOptions,
                     input: .inputWriter,
@@ -111,6 +124,7 @@ public struct HookRunner: Sendable {
             }
             if control.finish() { group.cancelAll() }
             await group.waitForAll()
+            withExtendedLifetime(file) {}
             return termination
         }
 

@@ -1,3 +1,5 @@
+import HTTP
+
 /// Where the Instance Metadata Service is, resolved the way the AWS SDKs do.
 public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// The IPv4 link-local endpoint.
@@ -21,15 +23,15 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
         if base.hasSuffix("/latest") { base.removeLast("/latest".count) }
         guard base.lowercased().hasPrefix("http://") || base.lowercased().hasPrefix("https://") else {
             throw IMDSError(
-                code: .invalidConfiguration, path: "", endpoint: url,
-                message: "invalid IMDS endpoint \(url): it must start with http:// (for example http://169.254.169.254)"
+                code: .invalidConfiguration, path: "", endpoint: RedactedURL.redact(url),
+                message: "invalid IMDS endpoint \(RedactedURL.redact(url)): it must start with http:// (for example http://169.254.169.254)"
             )
         }
         let hostPart = base.drop { $0 != "/" }.dropFirst(2)
         guard !hostPart.isEmpty, !hostPart.contains("/") else {
             throw IMDSError(
-                code: .invalidConfiguration, path: "", endpoint: url,
-                message: "invalid IMDS endpoint \(url): expected scheme://host[:port] with no path"
+                code: .invalidConfiguration, path: "", endpoint: RedactedURL.redact(url),
+                message: "invalid IMDS endpoint \(RedactedURL.redact(url)): expected scheme://host[:port] with no path"
             )
         }
         self.baseURL = base
@@ -65,12 +67,37 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the host is link-local (`169.254.0.0/16`, `fe80::/10`, the EC2 IPv6 address `fd00:ec2::254`) or
+    /// loopback (`127.0.0.0/8`, `::1`, `localhost`): where an instance metadata service (or a simulator) lives.
+    public var isLinkLocalOrLoopback: Bool {
+        var host = baseURL.drop { $0 != "/" }.dropFirst(2).prefix { $0 != "/" }
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
+        let name: Substring
+        if host.hasPrefix("[") {
+            name = host.dropFirst().prefix { $0 != "]" }
+        } else {
+            name = host.prefix { $0 != ":" }
+        }
+        let lower = name.lowercased()
+        return lower.hasPrefix("169.254.") || lower.hasPrefix("127.") || lower == "localhost" || lower == "::1"
+            || lower.hasPrefix("fe8") || lower.hasPrefix("fe9") || lower.hasPrefix("fea") || lower.hasPrefix("feb")
+            || lower == "fd00:ec2::254"
+    }
+
+    /// A warning for an endpoint that is neither link-local nor loopback (metadata and its token would cross the
+    /// network), or `nil`.
+    public var locationWarning: String? {
+        isLinkLocalOrLoopback ? nil
+            : "IMDS endpoint \(self) is neither link-local nor loopback: instance metadata and its session token would travel over the network"
+    }
+
     /// The full URL of a path relative to `/latest/`.
     public func url(for path: String) -> String {
         baseURL + "/latest/" + path.drop { $0 == "/" }
     }
 
-    public var description: String { baseURL }
+    /// The base URL for people: credentials, query values and fragments masked.
+    public var description: String { RedactedURL.redact(baseURL) }
 }
 
 extension String {

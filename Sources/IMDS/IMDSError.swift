@@ -49,11 +49,11 @@ public struct IMDSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A one-line explanation for operators.
     public var message: String
 
-    /// Creates an error.
+    /// Creates an error; the endpoint is kept redacted (``RedactedURL``).
     public init(code: Code, path: String, endpoint: String, status: Int? = nil, underlying: HTTPError? = nil, message: String) {
         self.code = code
         self.path = path
-        self.endpoint = endpoint
+        self.endpoint = RedactedURL.redact(endpoint)
         self.status = status
         self.underlying = underlying
         self.message = message

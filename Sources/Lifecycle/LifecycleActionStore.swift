@@ -46,22 +46,44 @@ public struct LifecycleActionStore: Sendable {
     }
 
     /// Every recorded action.
-    /// - Throws: ``DurableStateFileError`` when the file cannot be read, or a message when it is not valid.
+    /// - Throws: ``SafeFile/Failure`` when the file cannot be read (a symlink or FIFO included), or
+    ///   ``LifecycleActionStoreError`` when it is not valid.
     public func load() throws -> [PendingLifecycleAction] {
-        guard let bytes = try DurableStateFile.read(directory: directory, name: Self.fileName) else { return [] }
+        guard let bytes = try Self.readIfPresent(directory + "/" + Self.fileName) else { return [] }
         do {
             return try JSONDecoder().decode([PendingLifecycleAction].self, from: Data(bytes))
         } catch {
-            throw DurableStateFileError(message: "\(directory)/\(Self.fileName) is not a valid lifecycle actions file: \(error)")
+            throw LifecycleActionStoreError(message: "\(directory)/\(Self.fileName) is not a valid lifecycle actions file: \(error)")
         }
     }
 
     /// Replaces the file with `actions`, dropping completed ones older than ``retention``.
-    /// - Throws: ``DurableStateFileError``.
+    /// - Throws: ``SafeFile/Failure`` naming the failed step.
     public func save(_ actions: [PendingLifecycleAction], nowMilliseconds: Int64) throws {
         let kept = actions.filter { $0.phase != .completed || nowMilliseconds - $0.recordedAt < Self.retention }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try DurableStateFile.write(Array(try encoder.encode(kept)), directory: directory, name: Self.fileName)
+        let bytes = Array(try encoder.encode(kept))
+        if SafeFile.kind(of: directory) == nil { try SafeFile.makeDirectory(directory) }
+        try SafeFile.writeDurably(bytes, directory: directory, name: Self.fileName)
     }
+}
+
+extension LifecycleActionStore {
+    /// The file's bytes, or `nil` when there is no file.
+    static func readIfPresent(_ path: String) throws(SafeFile.Failure) -> [UInt8]? {
+        let result = Result { () throws(SafeFile.Failure) in try SafeFile.readRegularFile(path, limit: 1 << 20) }
+        switch result {
+        case .success(let bytes): return bytes
+        case .failure(let failure) where failure.isNotFound: return nil
+        case .failure(let failure): throw failure
+        }
+    }
+}
+
+/// A lifecycle actions file that is not valid JSON of the expected shape.
+public struct LifecycleActionStoreError: Error, Sendable, CustomStringConvertible {
+    /// The file and the cause, one line.
+    public var message: String
+    public var description: String { message }
 }

@@ -19,5 +19,5 @@ extension MetadataReader {
 
 extension IMDSClient: MetadataReader {
     /// The endpoint base URL.
-    public nonisolated var endpointDescription: String { endpoint.baseURL }
+    public nonisolated var endpointDescription: String { endpoint.description }
 }

@@ -43,7 +43,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// - Parameters:
     ///   - configuration: Intervals and enabled sources.
     ///   - reader: Where to read IMDS (an ``IMDSClient`` in production).
-    ///   - sink: Receives every detected event, after the state recording it is saved.
+    ///   - sink: Receives every detected event, before the state recording it is saved (the sink makes it durable).
     ///   - store: The persisted state, loaded when ``run()`` starts.
     ///   - clock: Paces the polls (in production the IMDS transport's `EventLoopClock`, whose timers wake the loop
     ///     that runs the polls).
@@ -73,7 +73,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         self.store = store
         self.clock = clock
         self.logger = logger
-        self.wallClock = wallClock ?? { StateFileSystem.wallClockMilliseconds() }
+        self.wallClock = wallClock ?? { SafeFile.wallClockMilliseconds() }
         self.executor = executor
         self.roundReportInterval = roundReportInterval
         self.onRound = onRound
@@ -187,12 +187,14 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         let now = wallClock()
         let slow = track(source, observation, at: now)
         let outcome = machine.observe(source, observation, instance: instance, detectedAtMilliseconds: now)
-        if outcome.persist || stateDirty || !outcome.events.isEmpty {
-            saveState()
-        }
+        // Hand-off first: the sinks make each event durable (outbox entry, pending-hooks record) before `deliver`
+        // returns, and only then is the state that says it fired saved. A crash in between fires it again.
         for event in outcome.events {
             logDetection(event)
             await sink.deliver(event)
+        }
+        if outcome.persist || stateDirty || !outcome.events.isEmpty {
+            saveState()
         }
         polledThisRound.insert(source)
         completeRoundIfDone()

@@ -35,8 +35,8 @@ public struct StateStore: Sendable {
     /// - Returns: The persisted state, or an empty state (a first run) when there is no usable file. Never throws.
     public func load(logger: Logger, nowMilliseconds: Int64) -> WatchState {
         let bytes: [UInt8]
-        do throws(StateFileSystem.Failure) {
-            bytes = try StateFileSystem.readFile(path, limit: Self.maxFileBytes)
+        do throws(SafeFile.Failure) {
+            bytes = try SafeFile.readRegularFile(path, limit: Self.maxFileBytes)
         } catch let failure where failure.isNotFound {
             logger.info("no state file yet: first run", metadata: ["path": "\(path)"])
             return WatchState()
@@ -66,8 +66,8 @@ public struct StateStore: Sendable {
         var bytes = Array(state.json.serialized().utf8)
         bytes.append(UInt8(ascii: "\n"))
         do {
-            if !StateFileSystem.exists(directory) { try StateFileSystem.makeDirectory(directory) }
-            try StateFileSystem.writeAtomically(bytes, to: path, directory: directory)
+            try SafeFile.makeDirectory(directory)
+            try SafeFile.writeDurably(bytes, directory: directory, name: fileName)
         } catch {
             throw StateStoreError(message: "cannot save state to \(path): \(error)")
         }
@@ -75,17 +75,17 @@ public struct StateStore: Sendable {
 
     private func moveAside(reason: String, logger: Logger, nowMilliseconds: Int64) {
         let stamp = Timestamp.rfc3339(seconds: nowMilliseconds / 1000).filter { $0 != ":" }
-        var target = "\(path).corrupt-\(stamp)"
+        var target = "\(fileName).corrupt-\(stamp)"
         var counter = 1
-        while StateFileSystem.exists(target) {
+        while SafeFile.kind(of: directory + "/" + target) != nil {
             counter += 1
-            target = "\(path).corrupt-\(stamp)-\(counter)"
+            target = "\(fileName).corrupt-\(stamp)-\(counter)"
         }
         do {
-            try StateFileSystem.moveFile(path, to: target)
+            try SafeFile.move(directory: directory, from: fileName, to: target)
             logger.warning(
                 "state file \(reason): moved it aside and starting as a first run (an event may fire again)",
-                metadata: ["path": "\(path)", "moved_to": "\(target)"]
+                metadata: ["path": "\(path)", "moved_to": "\(directory)/\(target)"]
             )
         } catch {
             logger.warning(

@@ -52,7 +52,7 @@ extension WebhookDispatcher {
         let url = lane.endpoint.redactedURL
         guard lane.endpoint.accepts(event.type) else { return WebhookSendResult(url: url, outcome: .filtered) }
         let body = renderer.body(for: event, endpoint: lane.endpoint)
-        var log = logger.forDelivery(url: url, eventID: event.id, eventType: event.type.rawValue)
+        var log = logger.forDelivery(endpoint: lane.endpoint, eventID: event.id, eventType: event.type.rawValue)
         if dryRun {
             log.info("dry run: would POST \(body.bytes.count) bytes of \(body.contentType) to webhook \(url)")
             return WebhookSendResult(url: url, outcome: .dryRun)

@@ -12,7 +12,7 @@ extension WebhookDispatcher {
                 if await wakeUps.next() == nil { return }
                 continue
             }
-            let log = logger.forDelivery(url: lane.endpoint.redactedURL, eventID: entry.eventID, eventType: entry.eventType)
+            let log = logger.forDelivery(endpoint: lane.endpoint, eventID: entry.eventID, eventType: entry.eventType)
             let deadline = entry.createdAtMilliseconds + lane.endpoint.maxAge.wholeMilliseconds
             if clock.now() >= deadline {
                 log.error("webhook delivery dropped after \(entry.attempts) attempts: older than the maximum age")
@@ -97,8 +97,10 @@ extension WebhookDispatcher {
         var url = endpoint.url
         var hops = 0
         while true {
+            // A hop to another origin (scheme, host, port) gets neither the extra headers nor the signature.
+            let sameOrigin = WebhookDispatcher.origin(of: url) == WebhookDispatcher.origin(of: endpoint.url)
             let request = makeRequest(url: url, body: body, contentType: contentType, eventType: eventType,
-                                      eventID: eventID, endpoint: endpoint)
+                                      eventID: eventID, endpoint: endpoint, withCredentials: sameOrigin)
             guard let result = await CancellableSend.send(request, over: lane.transport) else { return nil }
             guard case .success(let response) = result else { return result }
             guard endpoint.followRedirects, [301, 302, 303, 307, 308].contains(response.status),
@@ -107,14 +109,16 @@ extension WebhookDispatcher {
                 return .success(response)
             }
             hops += 1
-            log.debug("webhook redirected (\(response.status)) to \(WebhookURLRedaction.redact(target))")
+            log.debug("webhook redirected (\(response.status)) to \(RedactedURL.redact(target))")
             url = target
         }
     }
 
-    /// The request of one attempt: our headers, the endpoint's extra headers, and the signature.
+    /// The request of one attempt: our headers, the endpoint's extra headers, and the signature (these two only
+    /// `withCredentials`: not after a redirect to another origin).
     func makeRequest(
-        url: String, body: [UInt8], contentType: String, eventType: String, eventID: String, endpoint: WebhookEndpoint
+        url: String, body: [UInt8], contentType: String, eventType: String, eventID: String, endpoint: WebhookEndpoint,
+        withCredentials: Bool = true
     ) -> HTTPRequest {
         var headers = [
             HTTPHeader("Content-Type", contentType),
@@ -122,10 +126,10 @@ extension WebhookDispatcher {
             HTTPHeader("X-Imdswatch-Event", eventType),
             HTTPHeader("X-Imdswatch-Delivery", eventID),
         ]
-        for header in endpoint.headers where !WebhookDispatcher.isReserved(header.name) {
+        for header in endpoint.headers where withCredentials && !WebhookDispatcher.isReserved(header.name) {
             headers.append(header)
         }
-        if let secret = endpoint.secret {
+        if withCredentials, let secret = endpoint.secret {
             headers.append(HTTPHeader("X-Imdswatch-Signature-256", secret.signature(for: body)))
         }
         return HTTPRequest(
@@ -138,6 +142,15 @@ extension WebhookDispatcher {
     static func isReserved(_ name: String) -> Bool {
         let lower = name.lowercased()
         return lower == "content-type" || lower == "user-agent" || lower == "content-length" || lower.hasPrefix("x-imdswatch-")
+    }
+
+    /// `scheme://host:port` of a URL, lower-cased, with the scheme's default port filled in; `nil` when unparsable.
+    static func origin(of url: String) -> String? {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), let host = parsed.host?.lowercased() else {
+            return nil
+        }
+        let port = parsed.port ?? (scheme == "https" ? 443 : 80)
+        return "\(scheme)://\(host):\(port)"
     }
 
     /// The absolute URL of a `Location` header; `nil` for anything but http(s), or for a downgrade from https.

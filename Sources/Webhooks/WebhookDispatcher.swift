@@ -105,7 +105,7 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     public func deliver(_ event: Event) async {
         for lane in lanes where lane.endpoint.accepts(event.type) {
             let body = renderer.body(for: event, endpoint: lane.endpoint)
-            let log = logger.forDelivery(url: lane.endpoint.redactedURL, eventID: event.id, eventType: event.type.rawValue)
+            let log = logger.forDelivery(endpoint: lane.endpoint, eventID: event.id, eventType: event.type.rawValue)
             if dryRun {
                 log.info("dry run: would POST \(body.bytes.count) bytes of \(body.contentType) to webhook \(lane.endpoint.redactedURL)")
                 continue
@@ -171,10 +171,10 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
 }
 
 extension Logger {
-    /// A copy carrying the delivery's metadata.
-    func forDelivery(url: String, eventID: String, eventType: String) -> Logger {
+    /// A copy carrying the delivery's metadata. The URL is redacted; its secret path shows only at debug level.
+    func forDelivery(endpoint: WebhookEndpoint, eventID: String, eventType: String) -> Logger {
         var copy = self
-        copy[metadataKey: LogField.webhookURL] = "\(url)"
+        copy[metadataKey: LogField.webhookURL] = "\(RedactedURL.redact(endpoint.url, revealingSecretPaths: logLevel <= .debug))"
         copy[metadataKey: LogField.eventID] = "\(eventID)"
         copy[metadataKey: LogField.eventType] = "\(eventType)"
         return copy

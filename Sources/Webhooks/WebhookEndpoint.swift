@@ -112,7 +112,7 @@ public struct WebhookEndpoint: Sendable, Equatable {
 
     /// The URL with credentials and known path secrets masked, for logs.
     public var redactedURL: String {
-        WebhookURLRedaction.redact(url)
+        RedactedURL.redact(url)
     }
 
     /// The content type actually sent.
@@ -125,8 +125,8 @@ public struct WebhookEndpoint: Sendable, Equatable {
         events.isEmpty || events.contains(type)
     }
 
-    /// Checks that the URL is an absolute `http` or `https` URL with a host.
-    /// - Throws: ``WebhookError`` with code ``WebhookError/Code/invalidURL``.
+    /// Checks that the URL is an absolute `http` or `https` URL with a host, and that the CA bundle (if any) reads.
+    /// - Throws: ``WebhookError`` with code ``WebhookError/Code/invalidURL`` or ``WebhookError/Code/caBundle``.
     public func validate() throws(WebhookError) {
         let lower = url.lowercased()
         let rest: Substring
@@ -141,6 +141,16 @@ public struct WebhookEndpoint: Sendable, Equatable {
         let host = authority.split(separator: "@").last ?? ""
         if host.isEmpty || url.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) {
             throw WebhookError(code: .invalidURL, message: "webhook URL \(redactedURL) has no host or contains white space")
+        }
+        if let caBundlePath {
+            do {
+                _ = try SafeFile.readRegularFileFollowingSymlink(caBundlePath, limit: 64 << 20)
+            } catch {
+                throw WebhookError(
+                    code: .caBundle,
+                    message: "webhook \(redactedURL): cannot read ca_bundle \(caBundlePath): \(error.reason ?? SafeFile.describe(errno: error.errno))"
+                )
+            }
         }
     }
 }

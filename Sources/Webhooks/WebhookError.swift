@@ -6,7 +6,7 @@ public struct WebhookError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The kind of failure.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
-            case invalidURL, secretFile, templateFile, template, outbox
+            case invalidURL, secretFile, templateFile, template, outbox, caBundle
         }
 
         private let value: Value
@@ -22,6 +22,8 @@ public struct WebhookError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let template = Code(.template)
         /// The outbox directory or one of its files could not be written.
         public static let outbox = Code(.outbox)
+        /// The `ca_bundle` file is missing or unreadable.
+        public static let caBundle = Code(.caBundle)
 
         public var description: String { value.rawValue }
     }

@@ -12,6 +12,8 @@ public actor WebhookOutbox {
     public nonisolated let directory: String
     /// The most deliveries kept; adding one more drops the oldest (logged at error).
     public nonisolated let capacity: Int
+    /// Outbox files larger than this are treated as corrupt.
+    static let maxFileBytes = 4 << 20
     private let logger: Logger
     private var entries: [OutboxEntry] = []
     private var nextSequence: UInt64 = 1
@@ -37,28 +39,22 @@ public actor WebhookOutbox {
         guard !loaded else { return entries.count }
         loaded = true
         do {
-            try DurableFile.makeDirectory(directory)
+            try SafeFile.makeDirectory(directory, parents: true)
         } catch {
             writable = false
             logger.error("webhook outbox unusable, deliveries will not survive a restart: \(error)")
             return 0
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         let decoder = JSONDecoder()
-        for name in names {
-            if name.hasPrefix("."), name.hasSuffix(".tmp") {
-                try? DurableFile.remove(directory: directory, name: name)
-                continue
+        do {
+            entries = try SafeFile.loadRecords(in: directory, limit: Self.maxFileBytes) { bytes, name in
+                guard let entry = try? decoder.decode(OutboxEntry.self, from: Data(bytes)), entry.fileName == name else { return nil }
+                return entry
+            } corrupt: { path in
+                logger.warning("webhook outbox file \(path) is unreadable; moved aside to \(path).corrupt")
             }
-            guard name.hasSuffix(".json") else { continue }
-            let path = directory + "/" + name
-            if let data = FileManager.default.contents(atPath: path),
-               let entry = try? decoder.decode(OutboxEntry.self, from: data), entry.fileName == name {
-                entries.append(entry)
-            } else {
-                logger.warning("webhook outbox file \(path) is unreadable; moved aside to \(name).corrupt")
-                try? DurableFile.move(directory: directory, from: name, to: name + ".corrupt")
-            }
+        } catch {
+            logger.error("webhook outbox: \(error)")
         }
         entries.sort { $0.sequence < $1.sequence }
         nextSequence = (entries.last?.sequence ?? 0) + 1
@@ -100,9 +96,9 @@ public actor WebhookOutbox {
         entries.removeAll { $0.sequence == entry.sequence }
         guard writable else { return }
         do {
-            try DurableFile.remove(directory: directory, name: entry.fileName)
+            try SafeFile.remove(directory: directory, name: entry.fileName)
         } catch {
-            logger.error("\(error)")
+            logger.error("webhook outbox: \(error)")
         }
     }
 
@@ -128,7 +124,7 @@ public actor WebhookOutbox {
         guard writable else { return }
         do {
             let data = try JSONEncoder().encode(entry)
-            try DurableFile.write([UInt8](data), directory: directory, name: entry.fileName)
+            try SafeFile.writeDurably([UInt8](data), directory: directory, name: entry.fileName)
         } catch {
             logger.error(
                 "webhook delivery kept in memory only, it will not survive a restart: \(error)",

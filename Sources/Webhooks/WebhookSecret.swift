@@ -1,4 +1,5 @@
 import Crypto
+import Events
 import Foundation
 import Logging
 
@@ -24,21 +25,19 @@ public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, Custo
     /// - Returns: The secret.
     /// - Throws: ``WebhookError`` with code ``WebhookError/Code/secretFile`` when the file cannot be read or is empty.
     public static func load(fromFile path: String, logger: Logger) throws(WebhookError) -> WebhookSecret {
-        let attributes: [FileAttributeKey: Any]
+        // One descriptor for the mode and the bytes: a symlink is judged by its target.
+        let file: (bytes: [UInt8], mode: UInt32)
         do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
+            file = try SafeFile.readRegularFileFollowingSymlink(path, limit: 64 << 10)
         } catch {
-            throw WebhookError(code: .secretFile, message: "cannot read webhook secret file \(path)", underlying: error)
+            throw WebhookError(code: .secretFile, message: "cannot read webhook secret file \(path): \(error.reason ?? SafeFile.describe(errno: error.errno))")
         }
-        if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o044 != 0 {
+        if file.mode & 0o044 != 0 {
             logger.warning(
-                "webhook secret file \(path) is readable by group or others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it"
+                "webhook secret file \(path) is readable by group or others (mode \(String(file.mode & 0o777, radix: 8))); chmod 600 it"
             )
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw WebhookError(code: .secretFile, message: "cannot read webhook secret file \(path)")
-        }
-        var bytes = [UInt8](data)
+        var bytes = file.bytes
         if bytes.last == 0x0A { bytes.removeLast() }
         if bytes.last == 0x0D { bytes.removeLast() }
         guard !bytes.isEmpty else {

@@ -26,7 +26,7 @@ public struct WebhookTemplate: Sendable {
         do {
             template = try MustacheTemplate(string: "{{% CONTENT_TYPE: JSON}}" + text)
         } catch {
-            throw WebhookError(code: .template, message: "webhook template \(path) does not parse", underlying: error)
+            throw WebhookError(code: .template, message: "webhook template \(path) does not parse: \(Self.describe(error))")
         }
         self.path = path
     }
@@ -35,10 +35,18 @@ public struct WebhookTemplate: Sendable {
     /// - Parameter path: The file.
     /// - Throws: ``WebhookError`` with code ``WebhookError/Code/templateFile`` or ``WebhookError/Code/template``.
     public static func load(path: String) throws(WebhookError) -> WebhookTemplate {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw WebhookError(code: .templateFile, message: "cannot read webhook template \(path)")
+        let bytes: [UInt8]
+        do {
+            bytes = try SafeFile.readRegularFileFollowingSymlink(path, limit: 1 << 20).bytes
+        } catch {
+            throw WebhookError(code: .templateFile, message: "cannot read webhook template \(path): \(error.reason ?? SafeFile.describe(errno: error.errno))")
         }
-        return try WebhookTemplate(text: String(decoding: data, as: UTF8.self), path: path)
+        return try WebhookTemplate(text: String(decoding: bytes, as: UTF8.self), path: path)
+    }
+
+    /// One line for a Mustache parse error (its position and reason), not a type dump.
+    private static func describe(_ error: any Error) -> String {
+        String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     /// Renders `event`.

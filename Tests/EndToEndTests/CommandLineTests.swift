@@ -76,8 +76,8 @@ import Testing
         #expect(missing.status == 1, "\(missing.stdout)")
         let lines = missing.stderr.split(separator: "\n")
         #expect(lines.count == 2, "one line per problem: \(missing.stderr)")
-        #expect(lines.first?.contains("secret_file") == true && lines.first?.contains("missing-secret") == true, "\(missing.stderr)")
-        #expect(lines.last?.contains("template_file") == true && lines.last?.contains("missing.mustache") == true, "\(missing.stderr)")
+        #expect(lines.first == "cannot read webhook secret file \(dir)/missing-secret: no such file or directory", "\(missing.stderr)")
+        #expect(lines.last == "cannot read webhook template \(dir)/missing.mustache: no such file or directory", "\(missing.stderr)")
 
         try "s3cret\n".write(toFile: dir + "/missing-secret", atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dir + "/missing-secret")

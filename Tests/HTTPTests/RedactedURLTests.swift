@@ -7,7 +7,7 @@ import Testing
     }
 
     @Test func masksQueryValuesButKeepsNames() {
-        #expect(RedactedURL.redact("https://h.example.com/p?token=abc&x=1#frag") == "https://h.example.com/p?token=***&x=***#frag")
+        #expect(RedactedURL.redact("https://h.example.com/p?token=abc&x=1#frag") == "https://h.example.com/p?token=***&x=***#***")
     }
 
     @Test func leavesPlainURLsAlone() {
@@ -16,6 +16,11 @@ import Testing
 
     @Test func atSignInPathIsNotUserInfo() {
         #expect(RedactedURL.redact("https://h.example.com/a@b") == "https://h.example.com/a@b")
+    }
+
+    @Test func masksSecretPathsOfKnownReceiversInErrorsToo() {
+        let error = HTTPError(code: .timedOut, detail: "timeout", url: "https://hooks.slack.com/services/T1/B2/sEcReT")
+        #expect(!error.description.contains("sEcReT"))
     }
 
     @Test func errorsCarryRedactedURLs() {

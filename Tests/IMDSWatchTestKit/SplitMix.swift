@@ -1,7 +1,9 @@
-/// A small deterministic random generator (SplitMix64), so that generated test inputs are the same on every run.
-public struct SplitMix: Sendable {
+/// A small deterministic random generator (SplitMix64): tests that draw random inputs or moments take a seed, so
+/// that a failure replays.
+public struct SplitMix: RandomNumberGenerator, Sendable {
     public var state: UInt64
 
+    /// Creates a generator from `seed`.
     public init(seed: UInt64) {
         state = seed
     }

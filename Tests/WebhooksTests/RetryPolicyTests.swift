@@ -59,8 +59,18 @@ import Testing
         ("https://discord.com/api/webhooks/123456/abcdefTOKEN", "https://discord.com/api/webhooks/123456/***"),
         ("https://example.com/hooks/9f8e7d6c5b4a39281706f5e4d3c2b1a0", "https://example.com/hooks/***"),
         ("http://127.0.0.1:8080/hook", "http://127.0.0.1:8080/hook"),
+        ("https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/0123/xyz", "https://acme.webhook.office.com/webhookb2/***/***/***/***"),
+        ("https://outlook.office.com/webhook/abc/IncomingWebhook/def/ghi", "https://outlook.office.com/webhook/***/***/***/***"),
+        ("https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=k&token=t", "https://chat.googleapis.com/v1/spaces/***/***?key=***&token=***"),
+        ("https://prod-1.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x", "https://prod-1.westus.logic.azure.com/workflows/***/***/***/***/***?sig=***"),
+        ("https://h.example.com/p#access_token=abc", "https://h.example.com/p#***"),
     ])
     func masksCredentialsAndPathSecrets(url: String, expected: String) {
-        #expect(WebhookURLRedaction.redact(url) == expected)
+        #expect(RedactedURL.redact(url) == expected)
+    }
+
+    @Test func debugLoggingShowsTheSecretPathButNeverCredentialsQueriesOrFragments() {
+        let url = "https://u:p@hooks.slack.com/services/T0000/B0000/XXXX?x=1#f"
+        #expect(RedactedURL.redact(url, revealingSecretPaths: true) == "https://***@hooks.slack.com/services/T0000/B0000/XXXX?x=***#***")
     }
 }

@@ -39,11 +39,26 @@ import Testing
         #expect(handler.entries.isEmpty)
     }
 
+    @Test func aSecretBehindASymlinkIsJudgedByItsTarget() throws {
+        let directory = temporaryDirectory()
+        let target = directory + "/target"
+        try Data("s3cr3t-value\n".utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+        #expect(symlink(target, directory + "/link") == 0)
+        let (logger, handler) = capturingLogger()
+        #expect(try WebhookSecret.load(fromFile: directory + "/link", logger: logger).bytes == Array("s3cr3t-value".utf8))
+        #expect(handler.entries.isEmpty, "the link's own mode (0777) is not the secret's")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: target)
+        _ = try WebhookSecret.load(fromFile: directory + "/link", logger: logger)
+        #expect(handler.entries.contains { $0.level == .warning && "\($0.message)".contains("mode 644") })
+    }
+
     @Test func loaderRejectsMissingAndEmptyFiles() throws {
         let directory = temporaryDirectory()
         let (logger, _) = capturingLogger()
         let missing = #expect(throws: WebhookError.self) { try WebhookSecret.load(fromFile: directory + "/none", logger: logger) }
         #expect(missing?.code == .secretFile)
+        #expect(missing?.description == "cannot read webhook secret file \(directory)/none: no such file or directory")
         _ = FileManager.default.createFile(atPath: directory + "/empty", contents: Data("\n".utf8))
         let empty = #expect(throws: WebhookError.self) { try WebhookSecret.load(fromFile: directory + "/empty", logger: logger) }
         #expect(empty?.code == .secretFile)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Events
 import HTTP
+import Journal
 import Logging
 import Webhooks
 
@@ -43,9 +44,14 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             for issue in error.issues { printError(issue.description) }
             throw ExitCode.failure
         }
-        let fileProblems = webhookFileProblems(settings)
-        guard fileProblems.isEmpty else {
-            for problem in fileProblems { printError(problem) }
+        // Exactly what `run` checks at start (errors and warnings), not a copy of it.
+        var logger = Logger(label: "imdswatch") { label in
+            StderrLogHandler(label: label, logLevel: .warning, format: .forEnvironment(environment))
+        }
+        logger.logLevel = .warning
+        let problems = settings.preflightProblems(logger: logger)
+        guard problems.isEmpty else {
+            for problem in problems { printError(problem) }
             throw ExitCode.failure
         }
         if let path {
@@ -55,31 +61,6 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         }
         printSummary(settings)
         for line in settings.autoScalingSummary(environment: environment) { print(line) }
-    }
-
-    /// Secret and template files that the daemon could not load at start, one line each.
-    private func webhookFileProblems(_ settings: Settings) -> [String] {
-        var logger = Logger(label: "imdswatch") { _ in StreamLogHandler.standardError(label: "imdswatch") }
-        logger.logLevel = .warning
-        var problems: [String] = []
-        for endpoint in settings.webhooks {
-            let url = RedactedURL.redact(endpoint.url)
-            if let secretFile = endpoint.secretFile {
-                do throws(WebhookError) {
-                    _ = try WebhookSecret.load(fromFile: secretFile, logger: logger)
-                } catch {
-                    problems.append("webhook \(url): secret_file: \(error.message)")
-                }
-            }
-            if endpoint.format == .template {
-                do throws(WebhookError) {
-                    _ = try WebhookTemplate.load(path: endpoint.templateFile ?? "")
-                } catch {
-                    problems.append("webhook \(url): template_file: \(error.message)")
-                }
-            }
-        }
-        return problems
     }
 
     /// A few lines of what the daemon would do with these settings.

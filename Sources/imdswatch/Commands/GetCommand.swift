@@ -49,6 +49,10 @@ struct GetCommand: AsyncParsableCommand {
         if let match {
             do { _ = try Regex(match) } catch { throw ValidationError("invalid --match regex \(match): \(error)") }
         }
+        // A CR, LF or other control character would break the request line: name the path, not the endpoint.
+        if let bad = names.first(where: { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            throw ValidationError("invalid path \"\(bad.escapingControlCharacters)\": a metadata path has no control characters (e.g. meta-data/instance-id)")
+        }
         for name in names where Self.attribute(for: name) == nil && !Self.isPath(name) {
             throw ValidationError("unknown attribute \(name): see imdswatch get --help for the list, or give a path such as meta-data/\(name)")
         }

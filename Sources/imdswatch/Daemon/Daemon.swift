@@ -16,7 +16,9 @@ struct Daemon {
     let logger: Logger
 
     func run() async throws {
-        let client = try settings.makeIMDSClient()
+        let store = StateStore(directory: settings.stateDir)
+        try store.checkSafety()
+        let client = try settings.makeIMDSClient(logger: logger)
         let notifier = SystemdNotifier()
         let heartbeat = Heartbeat()
         let sinks = try EventSinks(settings: settings, logger: logger)
@@ -24,12 +26,14 @@ struct Daemon {
         // asg-lifecycle-state events and complete the action when the event's hooks end.
         let lifecycle = settings.lifecycleActions(imds: client, downstream: sinks.fanOut, logger: logger)
         await sinks.hooks.observeSequences { event, results in await lifecycle.sequenceEnded(event, results: results) }
+        // Hook sequences a previous run did not finish (killed mid-sequence) run their remaining hooks now.
+        await sinks.hooks.resumePending(nowMilliseconds: SafeFile.wallClockMilliseconds())
 
         let poller = Poller(
             configuration: settings.pollerConfiguration,
             reader: client,
             sink: lifecycle,
-            store: StateStore(directory: settings.stateDir),
+            store: store,
             clock: client.clock,
             logger: logger,
             executor: client.clock.loop,

@@ -8,7 +8,8 @@ import Webhooks
 /// Where detected events go: the hooks runner and the webhooks (the poll loop itself logs each detection).
 struct EventSinks: Sendable {
     let fanOut: EventFanOut
-    /// The hooks runner (the lifecycle actions observe its sequences).
+    /// The hooks runner: the lifecycle actions observe its sequences; ``HookDispatcher/resumePending(nowMilliseconds:)``
+    /// runs at start.
     let hooks: HookDispatcher
     let services: [any Service]
     private let statusParts: [@Sendable () async -> String]
@@ -19,7 +20,8 @@ struct EventSinks: Sendable {
             catalog: HookCatalog(directory: settings.hooksDir),
             runner: HookRunner(configuration: .init(timeout: settings.hookTimeout), logger: logger),
             configuration: .init(maxConcurrentEvents: settings.maxConcurrentEvents, dryRun: settings.dryRun),
-            logger: logger
+            logger: logger,
+            pending: PendingHookSequences(directory: settings.stateDir + "/hooks-pending", logger: logger)
         )
         // Hooks still running at shutdown get this long to finish (within the unit's TimeoutStopSec=120), then
         // SIGTERM and, 5 s later, SIGKILL to their process groups.

@@ -171,7 +171,7 @@ struct Demo: Sendable {
         let context = LifecycleContext(
             environment: [:], readMetadata: { path throws(IMDSError) in try await imds.text(path) },
             transport: CurlTransport(options: .init(proxy: .never)), endpoint: simulator.baseURL + "/autoscaling/",
-            sleep: { try await clock.sleep(for: $0) }, nowMilliseconds: { DurableStateFile.wallClockMilliseconds() }, logger: logger
+            sleep: { try await clock.sleep(for: $0) }, nowMilliseconds: { SafeFile.wallClockMilliseconds() }, logger: logger
         )
         return LifecycleActions(
             settings: settings, dryRun: false, downstream: downstream, context: context, stateDirectory: stateDir,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import HTTP
 import IMDS
+import Logging
 import Config
 
 #if canImport(Glibc)
@@ -29,11 +30,15 @@ extension Settings {
     ///
     /// `endpoint` already holds the flag, `AWS_EC2_METADATA_SERVICE_ENDPOINT` or the file's value; without one,
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE` picks the IPv4 or IPv6 default.
+    /// - Parameter logger: Receives the warning for an endpoint that is neither link-local nor loopback (without one,
+    ///   it goes to stderr).
     /// - Throws: ``ExitCode`` 2 after printing a one-line error when IMDS is disabled or the endpoint is invalid.
-    func makeIMDSClient() throws -> IMDSClient<EventLoopClock> {
+    func makeIMDSClient(logger: Logger? = nil) throws -> IMDSClient<EventLoopClock> {
         let resolved: IMDSEndpoint
         do {
-            resolved = try IMDSEndpoint.resolve(flag: endpoint, environment: ProcessEnvironment.current)
+            resolved = try resolveIMDSEndpoint { warning in
+                if let logger { logger.warning("\(warning)") } else { printError("imdswatch: warning: \(warning)") }
+            }
         } catch {
             printError("imdswatch: \(error.message)")
             throw ExitCode(2)

@@ -18,7 +18,7 @@ extension Settings {
             transport: CurlTransport(options: .init(proxy: .environment, userAgent: "imdswatch/\(IMDSWatchVersion.current)"), name: "imdswatch-aws"),
             endpoint: asg.endpoint,
             sleep: { try await clock.sleep(for: $0) },
-            nowMilliseconds: { DurableStateFile.wallClockMilliseconds() },
+            nowMilliseconds: { SafeFile.wallClockMilliseconds() },
             logger: logger
         )
     }

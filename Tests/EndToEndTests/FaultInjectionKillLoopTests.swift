@@ -1,0 +1,127 @@
+import Events
+import Foundation
+import IMDSWatchTestKit
+import Simulator
+import Testing
+
+/// SIGKILL at random moments right after changes: every notice still reaches the hooks and the webhook (the hand-off
+/// is durable before the state says "fired"), and a sequence cut short resumes after the restart.
+extension FaultInjection {
+@Suite struct KillLoopTests {
+    private static func writeConfig(url: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-killloop-\(UUID().uuidString).toml").path
+        try "[[webhook]]\nurl = \"\(url)\"\ntimeout = 2\nconnect_timeout = 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The spot `data.time` of every payload in `values` (hooks' records or webhook bodies).
+    private static func spotTimes(_ values: [JSONValue]) -> Set<String> {
+        Set(values.filter { $0["type"]?.stringValue == EventType.spotInterruption.rawValue }.compactMap { $0["data"]?["time"]?.stringValue })
+    }
+
+    @Test func sigkillAtARandomMomentAfterEachOf100Changes() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seed = environment["TEST_KILL_LOOP_SEED"].flatMap { UInt64($0) } ?? 20_261_130
+        let changes = environment["TEST_KILL_LOOP_CHANGES"].flatMap { Int($0) } ?? 100
+        var random = SplitMix(seed: seed)
+        let receiver = try WebhookReceiver.start()
+        defer { receiver.stop() }
+        let configPath = try Self.writeConfig(url: receiver.url())
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+
+        try await withSimulator(state: SimulatorState()) { simulator in
+            let daemon = try DaemonHarness(simulator: simulator, arguments: ["--interval", "0.05", "--config", configPath])
+            // The harness's recorder numbers files by counting them, which two hooks running at once (one left
+            // behind by a killed daemon, one resumed) can race on: this one names each payload uniquely.
+            let seen = daemon.directory + "/seen"
+            try FileManager.default.createDirectory(atPath: seen, withIntermediateDirectories: true)
+            try daemon.installHook(named: "spot-interruption.d/50-seen", script: "#!/bin/sh\ncat > \"\(seen)/.$$\" && mv \"\(seen)/.$$\" \"\(seen)/$(date +%s%N)-$$.json\"\n")
+            do {
+                try await daemon.start()
+                // Notices an hour ahead, each one second earlier than the last (a time moving backwards is a new
+                // occurrence, see docs/events.md), none past its deadline.
+                let base = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3600).rounded(.down))
+                var delays: [Int] = []
+                for index in 0..<changes {
+                    simulator.update { $0.spot = SpotNotice(action: .terminate, time: base.addingTimeInterval(Double(changes - index))) }
+                    let delay = Int(random.next() % 100)
+                    delays.append(delay)
+                    try await Task.sleep(for: .milliseconds(delay))
+                    daemon.process?.signal(SIGKILL)
+                    await daemon.process?.wait()
+                    try await daemon.start()
+                }
+                // Every notice reaches the hooks and the webhook (at least once).
+                let deadline = ContinuousClock.now + .seconds(60)
+                var hooked = Set<String>()
+                var posted = Set<String>()
+                while ContinuousClock.now < deadline {
+                    let names = ((try? FileManager.default.contentsOfDirectory(atPath: seen)) ?? []).filter { !$0.hasPrefix(".") }
+                    hooked = Self.spotTimes(names.compactMap { name in
+                        (try? String(contentsOfFile: seen + "/" + name, encoding: .utf8)).flatMap { try? JSONDocument.parse($0) }
+                    })
+                    let bodies = try await receiver.requests(path: "/hook").filter { $0.status == 200 }
+                    posted = Self.spotTimes(bodies.compactMap { try? JSONDocument.parse($0.bodyText) })
+                    if hooked.count >= changes, posted.count >= changes { break }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(hooked.count == changes, "seed \(seed): \(changes - hooked.count) notices never reached a hook")
+                #expect(posted.count == changes, "seed \(seed): \(changes - posted.count) notices never reached the webhook")
+                print("kill loop: seed \(seed), \(changes) SIGKILLs after 0-99 ms (mean \(delays.reduce(0, +) / max(1, delays.count)) ms); hooks saw \(hooked.count), webhook got \(posted.count)")
+                await daemon.tearDown()
+            } catch {
+                await daemon.tearDown()
+                throw error
+            }
+        }
+    }
+
+    @Test func aSigkillDuringHook1Of3RunsHooks2And3AfterTheRestart() async throws {
+        try await withSimulator(state: SimulatorState()) { simulator in
+            let daemon = try DaemonHarness(simulator: simulator, arguments: ["--interval", "0.05"])
+            let marks = daemon.directory + "/marks"
+            try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+            // Hook 1 hangs on its first run (it is killed with the daemon's SIGKILL in mind) and returns at once after.
+            try daemon.installHook(named: "spot-interruption.d/10-first", script: """
+                #!/bin/sh
+                if [ -e "\(marks)/first" ]; then echo again >> "\(marks)/first"; exit 0; fi
+                echo $$ > "\(marks)/first"
+                sleep 30
+                """)
+            try daemon.installHook(named: "spot-interruption.d/20-second", script: "#!/bin/sh\necho ran >> \"\(marks)/second\"\n")
+            try daemon.installHook(named: "spot-interruption.d/30-third", script: "#!/bin/sh\necho ran >> \"\(marks)/third\"\n")
+            do {
+                try await daemon.start()
+                simulator.update { $0.spot = SpotNotice(action: .terminate, time: Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 600).rounded(.down))) }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !FileManager.default.fileExists(atPath: marks + "/first"), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                daemon.process?.signal(SIGKILL)
+                await daemon.process?.wait()
+                if let text = try? String(contentsOfFile: marks + "/first", encoding: .utf8),
+                   let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                    kill(pid, SIGKILL) // the first run's shell, left behind by the killed daemon
+                }
+                #expect(!FileManager.default.fileExists(atPath: marks + "/second"), "hook 2 had not run before the kill")
+
+                let restarted = try await daemon.start()
+                let until = ContinuousClock.now + .seconds(10)
+                while !FileManager.default.fileExists(atPath: marks + "/third"), ContinuousClock.now < until {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect((try? String(contentsOfFile: marks + "/second", encoding: .utf8)) == "ran\n")
+                #expect((try? String(contentsOfFile: marks + "/third", encoding: .utf8)) == "ran\n")
+                // Hook 1 was running when the daemon died: it runs again (at least once).
+                #expect((try? String(contentsOfFile: marks + "/first", encoding: .utf8))?.hasSuffix("again\n") == true)
+                #expect(restarted.lines.contains { $0.contains("resuming the hooks of this event after a restart") })
+                await daemon.tearDown()
+            } catch {
+                await daemon.tearDown()
+                throw error
+            }
+        }
+    }
+}
+}

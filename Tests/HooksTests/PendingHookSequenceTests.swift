@@ -1,0 +1,98 @@
+import Events
+import Foundation
+@testable import Hooks
+import InMemoryLogging
+import Logging
+import Testing
+
+@Suite("Unfinished hook sequences resume after a restart", .timeLimit(.minutes(1)))
+struct PendingHookSequenceTests {
+    private static func spot(id: String, time: String) -> Event {
+        Event(
+            id: id, type: .spotInterruption, detectedAtMilliseconds: 1_795_953_600_000, instance: .unknown,
+            data: ["action": "terminate", "time": .string(time)]
+        )
+    }
+
+    /// Three hooks that each append their name to `log`.
+    private static func threeHooks(_ dir: HooksDirectory) throws {
+        for name in ["10-a", "20-b", "30-c"] {
+            try dir.script(name, "echo \(name) >> \"\(dir.path)/log\"")
+        }
+    }
+
+    /// A dispatcher over `dir` whose records live in `pendingDir` (a fresh store: as after a restart).
+    private static func dispatcher(_ dir: HooksDirectory, _ pendingDir: String, _ logger: Logger) -> HookDispatcher {
+        HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger,
+            pending: PendingHookSequences(directory: pendingDir, logger: logger)
+        )
+    }
+
+    @Test func hooksThatDidNotRunToTheEndRunAfterARestart() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try Self.threeHooks(dir)
+        let pendingDir = dir.path + "/.state/hooks-pending"
+        let (logger, handler) = memoryLogger()
+        // An earlier run: the event was recorded, hook 10-a ran to the end, then the daemon was killed during 20-b.
+        let before = PendingHookSequences(directory: pendingDir, logger: logger)
+        let event = Self.spot(id: "e1", time: "2999-01-01T00:00:00Z")
+        #expect(await before.record(event))
+        #expect(await !before.record(event), "recorded once")
+        await before.markDone(eventID: "e1", hook: "10-a")
+
+        let dispatcher = Self.dispatcher(dir, pendingDir, logger)
+        #expect(await dispatcher.resumePending(nowMilliseconds: 1_795_953_600_000) == 1)
+        await dispatcher.waitUntilIdle()
+
+        #expect(dir.read("log") == "20-b\n30-c\n")
+        #expect(try SafeFile.entries(of: pendingDir).isEmpty, "the finished sequence's record is removed")
+        #expect(handler.entries.contains { $0.text.contains("resuming the hooks of this event after a restart") })
+    }
+
+    @Test func anEventWhoseDeadlinePassedIsNotResumed() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try Self.threeHooks(dir)
+        let pendingDir = dir.path + "/.state/hooks-pending"
+        let (logger, handler) = memoryLogger()
+        let before = PendingHookSequences(directory: pendingDir, logger: logger)
+        #expect(await before.record(Self.spot(id: "old", time: "2026-11-29T12:02:00Z")))
+
+        let dispatcher = Self.dispatcher(dir, pendingDir, logger)
+        #expect(await dispatcher.resumePending(nowMilliseconds: 1_795_953_600_000 + 180_000) == 0)
+
+        #expect(dir.read("log") == nil)
+        #expect(try SafeFile.entries(of: pendingDir).isEmpty)
+        #expect(handler.entries.contains { $0.level == .warning && $0.text.contains("deadline 2026-11-29T12:02:00Z has passed") })
+    }
+
+    @Test func aDeliveredEventIsRecordedBeforeDeliverReturnsAndRemovedWhenItsHooksEnd() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-wait", "echo ran >> \"\(dir.path)/log\"; while [ ! -e \"\(dir.path)/go\" ]; do sleep 0.02; done")
+        let pendingDir = dir.path + "/.state/hooks-pending"
+        let (logger, handler) = memoryLogger()
+        let dispatcher = Self.dispatcher(dir, pendingDir, logger)
+
+        await dispatcher.deliver(Self.spot(id: "e2", time: "2999-01-01T00:00:00Z"))
+        // Detected again (after a restart before the state was saved): not run a second time while pending.
+        await dispatcher.deliver(Self.spot(id: "e2", time: "2999-01-01T00:00:00Z"))
+        #expect(handler.entries.contains { $0.text.contains("already pending") })
+
+        let names = try SafeFile.entries(of: pendingDir)
+        #expect(names == [PendingHookSequences.fileName("e2")])
+        let record = try String(contentsOfFile: pendingDir + "/" + names[0], encoding: .utf8)
+        #expect(record.contains("\"done\":[]"))
+        FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
+        await dispatcher.waitUntilIdle()
+        #expect(try SafeFile.entries(of: pendingDir).isEmpty)
+        #expect(dir.read("log") == "ran\n")
+    }
+
+    @Test func deadlinesParse() {
+        #expect(Self.spot(id: "x", time: "2026-11-29T12:00:00Z").deadlineMilliseconds == 1_795_953_600_000)
+        #expect(Self.spot(id: "x", time: "garbage").deadlineMilliseconds == nil)
+    }
+}
