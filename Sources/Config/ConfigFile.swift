@@ -35,6 +35,8 @@ public struct ConfigFile: Sendable, Equatable {
     public var webhookDefaults: Settings.WebhookDefaults
     /// The `[[webhook]]` tables, with `[webhook_defaults]` applied.
     public var webhooks: [Settings.WebhookEndpoint]
+    /// The `[metrics]` table.
+    public var metrics = Settings.MetricsSettings()
 
     /// One `[sources.NAME]` table.
     public struct SourceEntry: Sendable, Equatable {

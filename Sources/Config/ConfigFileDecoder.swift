@@ -19,6 +19,7 @@ struct ConfigFileDecoder {
     static let topLevelKeys = [
         "endpoint", "imds_timeout", "imds_connect_timeout", "token_ttl", "interval", "hooks_dir", "hook_timeout",
         "max_concurrent_events", "state_dir", "dry_run", "log", "sources", "webhook_defaults", "webhook",
+        "metrics",
     ]
 
     init(text: String, path: String) {
@@ -87,6 +88,7 @@ struct ConfigFileDecoder {
             applyWebhookKeys(defaults, at: "webhook_defaults", to: &file.webhookDefaults)
         }
         file.webhooks = webhooks(root, defaults: file.webhookDefaults)
+        file.metrics = metrics(root)
 
         if !issues.isEmpty {
             throw ConfigError(issues: issues.enumerated().sorted { lhs, rhs in

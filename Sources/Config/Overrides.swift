@@ -22,6 +22,8 @@ public struct Overrides: Sendable, Equatable {
     public var logTarget: Settings.LogTarget?
     /// `--dry-run` (`nil` when absent: a flag cannot turn dry run off).
     public var dryRun: Bool?
+    /// `--metrics-listen ADDR:PORT`.
+    public var metricsListen: String?
 
     /// Creates overrides; every parameter defaults to "flag not given".
     /// - Parameters: One per flag, see the properties.

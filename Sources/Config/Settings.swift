@@ -31,6 +31,8 @@ public struct Settings: Sendable, Equatable {
     public var webhooks: [WebhookEndpoint]
     /// The config file these settings were read from; `nil` when there was none.
     public var configFile: String?
+    /// `[metrics]`: the `/metrics` listener and the node_exporter textfile (both off by default).
+    public var metrics = MetricsSettings()
 
     /// The default hooks directory.
     public static let defaultHooksDir = "/etc/imdswatch/hooks.d"

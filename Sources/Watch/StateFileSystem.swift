@@ -7,12 +7,12 @@ import Darwin
 #endif
 
 /// The few libc file calls the state store needs, retrying on EINTR and turning errno into a message.
-enum StateFileSystem {
+public enum StateFileSystem {
     /// A failed call: what was attempted and `strerror(errno)`.
-    struct Failure: Error, Sendable, CustomStringConvertible {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
         var operation: String
         var errno: Int32
-        var description: String { "\(operation): \(String(cString: strerror(errno)))" }
+        public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
         var isNotFound: Bool { errno == ENOENT }
     }
 
@@ -50,10 +50,12 @@ enum StateFileSystem {
 
     /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename, fsync of the
     /// directory. Readers see the old file or the new one, never a mix, even after a crash or power loss.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(Failure) {
+    /// - Parameter mode: The file's permissions (0600: only the daemon's user reads it), set whatever the umask.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String, mode: mode_t = 0o600) throws(Failure) {
         let temporary = path + ".tmp"
         let fd = try openFile(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         do throws(Failure) {
+            if mode != 0o600 { _ = try check(fchmod(fd, mode), "chmod \(temporary)") }
             var offset = 0
             while offset < bytes.count {
                 let written = bytes.withUnsafeBytes { buffer in

@@ -17,7 +17,8 @@ struct Daemon {
         let client = try settings.makeIMDSClient()
         let notifier = SystemdNotifier()
         let heartbeat = Heartbeat()
-        let sinks = try EventSinks(settings: settings, logger: logger)
+        let metrics = DaemonMetrics(settings: settings, logger: logger)
+        let sinks = try EventSinks(settings: settings, logger: logger, metrics: metrics)
 
         let poller = Poller(
             configuration: settings.pollerConfiguration,
@@ -28,7 +29,8 @@ struct Daemon {
             logger: logger,
             executor: client.clock.loop,
             roundReportInterval: SystemdReporter.statusRefresh,
-            onRound: { heartbeat.beat() }
+            onRound: { heartbeat.beat() },
+            telemetry: metrics.telemetry
         )
         let reporter = SystemdReporter(
             notifier: notifier,
@@ -36,7 +38,8 @@ struct Daemon {
             extraStatus: { await sinks.statusLine() },
             logger: logger
         )
-        var services: [any Service] = [poller, reporter] + sinks.services
+        // Metrics first: the group stops services in reverse order, so the textfile's last write sees the rest stopped.
+        var services: [any Service] = metrics.services + [poller, reporter] + sinks.services
         if let pinger = notifier.watchdogPinger(heartbeat: heartbeat, logger: logger) {
             services.append(WatchdogService(pinger: pinger))
         }

@@ -49,6 +49,12 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Detect and log, but run no hook and send no webhook.")
     var dryRun = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve Prometheus metrics on GET http://ADDR:PORT/metrics (run only; default: [metrics] listen, else off).",
+        valueName: "addr:port"
+    ))
+    var metricsListen: String?
+
     /// Checks each flag on its own; one line per bad flag, naming it.
     func validate() throws {
         do {
@@ -82,7 +88,7 @@ struct CommonOptions: ParsableArguments {
             }
             return result
         }
-        let result = Overrides(
+        var result = Overrides(
             endpoint: imds?.endpoint,
             imdsTimeout: seconds(imds?.imdsTimeout, "--imds-timeout"),
             hooksDir: hooksDir,
@@ -95,6 +101,7 @@ struct CommonOptions: ParsableArguments {
             logTarget: choice(logTarget, "--log-target", Settings.LogTarget.self, allowed: Settings.LogTarget.allCases),
             dryRun: dryRun ? true : nil
         )
+        result.metricsListen = metricsListen
         if !issues.isEmpty { throw ConfigError(issues: issues) }
         return result
     }
