@@ -1,4 +1,9 @@
 public import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -56,7 +61,9 @@ public struct MetricsListener: Service {
             channel = try await bootstrap.bind(host: host, port: port).get()
         } catch {
             try? await group.shutdownGracefully()
-            throw MetricsListenerError(message: "cannot listen for metrics on \(host):\(port): \(error)")
+            let cause = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            throw MetricsListenerError(message: "cannot listen for metrics on \(address): \(cause)")
         }
         let bound = channel.localAddress?.port ?? port
         let address = host.contains(":") ? "[\(host)]:\(bound)" : "\(host):\(bound)"

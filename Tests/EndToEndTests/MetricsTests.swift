@@ -24,6 +24,7 @@ import Testing
     /// A started daemon with `--metrics-listen 127.0.0.1:0` and `[metrics] textfile`; `body` gets the daemon, the
     /// `/metrics` URL (port read from the daemon's log) and the textfile path.
     private func withMetricsDaemon(
+        arguments: [String] = [],
         prepare: (DaemonHarness) throws -> Void = { _ in },
         _ body: (DaemonHarness, String, String) async throws -> Void
     ) async throws {
@@ -33,7 +34,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: textfileDir, withIntermediateDirectories: true)
             let config = base + "/imdswatch.toml"
             try "[metrics]\ntextfile = \"\(textfileDir)/imdswatch.prom\"\n".write(toFile: config, atomically: true, encoding: .utf8)
-            let harness = try DaemonHarness(simulator: simulator, arguments: ["--config", config, "--metrics-listen", "127.0.0.1:0"])
+            let harness = try DaemonHarness(simulator: simulator, arguments: ["--config", config, "--metrics-listen", "127.0.0.1:0"] + arguments)
             defer { try? FileManager.default.removeItem(atPath: base) }
             do {
                 try prepare(harness)
@@ -146,6 +147,24 @@ import Testing
             let up = try await scrape(url) { $0.value("imdswatch_source_up", ["source": "spot"]) == 1 }
             #expect(up.value("imdswatch_source_up", ["source": "spot"]) == 1)
             #expect((up.value("imdswatch_source_last_success_timestamp_seconds", ["source": "spot"]) ?? 0) > lastSuccess)
+        }
+    }
+
+    @Test func webhookRetryAndDeliveryAreCountedByEndpointWithoutSecrets() async throws {
+        let receiver = try WebhookReceiver.start()
+        try await receiver.script([.init(status: 500), .init(status: 200)], path: "/hook?token=tok-secret")
+        let url = "http://alice:pw-secret@127.0.0.1:\(receiver.port)/hook?token=tok-secret"
+        try await withMetricsDaemon(arguments: ["--webhook", url]) { daemon, metricsURL, _ in
+            let endpoint = "http://127.0.0.1:\(receiver.port)/hook"
+            daemon.simulator.update { $0.rebalance = Self.t0 }
+            let after = try await scrape(metricsURL, timeout: .seconds(20)) {
+                $0.value("imdswatch_webhook_deliveries_total", ["endpoint": endpoint, "result": "delivered"]) == 1
+            }
+            #expect(after.value("imdswatch_webhook_deliveries_total", ["endpoint": endpoint, "result": "retried"]) == 1)
+            #expect(after.value("imdswatch_webhook_deliveries_total", ["endpoint": endpoint, "result": "delivered"]) == 1)
+            #expect(after.value("imdswatch_webhook_outbox_pending") == 0)
+            #expect(!after.text.contains("secret") && !after.text.contains("alice"), "no credentials or query in labels")
+            try await expectPromtoolClean(after.text, "listener after webhooks")
         }
     }
 
