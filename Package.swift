@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C shims: the only places that see libcurl and libsystemd.
@@ -56,11 +58,27 @@ let package = Package(
             dependencies: ["TOMLKit", "Events"],
             swiftSettings: strictSettings
         ),
+        // Metrics: the catalogue of every metric (swift-metrics API, swift-prometheus registry), the /metrics
+        // listener and the node_exporter textfile.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "Events",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Sources, change detection, persisted state, the poll loop.
         .target(
             name: "Watch",
             dependencies: [
-                "IMDS", "Events",
+                "IMDS", "Events", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -71,7 +89,7 @@ let package = Package(
         .target(
             name: "Hooks",
             dependencies: [
-                "Events",
+                "Events", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
@@ -81,7 +99,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "HTTP", "Events",
+                "HTTP", "Events", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -133,6 +151,7 @@ let package = Package(
             name: "imdswatch",
             dependencies: [
                 "IMDS", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Simulator", "AWS", "Lifecycle",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,6 +183,7 @@ let package = Package(
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "HTTP", "Events", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(
             name: "AWSTests",

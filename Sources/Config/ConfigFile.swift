@@ -37,6 +37,8 @@ public struct ConfigFile: Sendable, Equatable {
     public var webhooks: [Settings.WebhookEndpoint]
     /// The `[asg]` table, with defaults for the keys it leaves out; `nil` when absent.
     public var asg: Settings.AutoScaling?
+    /// The `[metrics]` table.
+    public var metrics = Settings.MetricsSettings()
 
     /// One `[sources.NAME]` table.
     public struct SourceEntry: Sendable, Equatable {

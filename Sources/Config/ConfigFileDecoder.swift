@@ -20,6 +20,7 @@ struct ConfigFileDecoder {
         "endpoint", "imds_timeout", "imds_connect_timeout", "token_ttl", "interval", "hooks_dir", "hook_timeout",
         "max_concurrent_events", "state_dir", "dry_run", "log", "sources", "webhook_defaults", "webhook",
         "asg",
+        "metrics",
     ]
 
     init(text: String, path: String) {
@@ -95,6 +96,7 @@ struct ConfigFileDecoder {
         }
         file.webhooks = webhooks(root, defaults: file.webhookDefaults)
         file.asg = autoScaling(root)
+        file.metrics = metrics(root)
 
         if !issues.isEmpty {
             throw ConfigError(issues: issues.enumerated().sorted { lhs, rhs in

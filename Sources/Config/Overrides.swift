@@ -26,6 +26,8 @@ public struct Overrides: Sendable, Equatable {
     public var asgTerminationHook: String?
     /// `--asg-launch-hook NAME`.
     public var asgLaunchHook: String?
+    /// `--metrics-listen ADDR:PORT`.
+    public var metricsListen: String?
 
     /// Creates overrides; every parameter defaults to "flag not given".
     /// - Parameters: One per flag, see the properties.

@@ -39,6 +39,7 @@ extension Settings {
             settings.log.target = file.logTarget ?? settings.log.target
             settings.log.level = file.logLevel ?? settings.log.level
             settings.webhooks = file.webhooks
+            settings.metrics = file.metrics
             webhookDefaults = file.webhookDefaults
             settings.asg = file.asg ?? settings.asg
         }
@@ -72,6 +73,12 @@ extension Settings {
         }
         if let timeout = overrides.hookTimeout {
             if let problem = Validation.durationProblem(timeout) { fail("--hook-timeout", problem) } else { settings.hookTimeout = timeout }
+        }
+        if let listen = overrides.metricsListen {
+            switch ListenAddress.parse(listen) {
+            case .success(let address): settings.metrics.listen = address
+            case .failure(let problem): fail("--metrics-listen", problem.message)
+            }
         }
         settings.log.target = overrides.logTarget ?? settings.log.target
         settings.dryRun = overrides.dryRun ?? settings.dryRun

@@ -33,6 +33,8 @@ public struct Settings: Sendable, Equatable {
     public var configFile: String?
     /// Auto Scaling lifecycle actions (`[asg]`, `--asg-*-hook`).
     public var asg: AutoScaling
+    /// `[metrics]`: the `/metrics` listener and the node_exporter textfile (both off by default).
+    public var metrics = MetricsSettings()
 
     /// The default hooks directory.
     public static let defaultHooksDir = "/etc/imdswatch/hooks.d"

@@ -79,11 +79,13 @@ public enum SafeFile {
         }
     }
 
-    /// Replaces `directory/name` with `bytes` (mode 0600) atomically and durably: a new `O_EXCL | O_NOFOLLOW`
-    /// temporary file with a random name, fsync, rename over the target (a symlink there is replaced, not
-    /// followed), fsync of the directory. Readers see the old file or the new one, even after a power loss.
+    /// Replaces `directory/name` with `bytes` atomically and durably: a new `O_EXCL | O_NOFOLLOW` temporary file
+    /// with a random name, fsync, rename over the target (a symlink there is replaced, not followed), fsync of the
+    /// directory. Readers see the old file or the new one, even after a power loss.
+    /// - Parameter mode: The new file's permission bits, set exactly (whatever the umask): 0600 by default; 0644
+    ///   for a file another user reads (the metrics textfile).
     /// - Throws: ``Failure`` naming the failed step; the previous file is then intact.
-    public static func writeDurably(_ bytes: [UInt8], directory: String, name: String) throws(Failure) {
+    public static func writeDurably(_ bytes: [UInt8], directory: String, name: String, mode: mode_t = 0o600) throws(Failure) {
         let target = join(directory, name)
         var temporary = ""
         var fd: Int32 = -1
@@ -98,6 +100,7 @@ public enum SafeFile {
         }
         guard fd >= 0 else { throw Failure(operation: "create", path: temporary, errno: EEXIST) }
         do throws(Failure) {
+            if mode != 0o600, fchmod(fd, mode) != 0 { throw Failure(operation: "chmod", path: temporary, errno: errno) }
             var offset = 0
             while offset < bytes.count {
                 let written = bytes.withUnsafeBytes { buffer in

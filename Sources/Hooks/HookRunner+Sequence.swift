@@ -1,5 +1,6 @@
 import Events
 import Logging
+import Telemetry
 
 extension HookRunner {
     /// The variables a hook gets on top of the daemon's environment; `IMDSWATCH_DEADLINE` is `nil` (removed)
@@ -72,6 +73,7 @@ extension HookRunner {
             await willRun(hook)
             let result = await run(hook, payload: payload, environment: environment, logger: logger)
             results.append(result)
+            telemetry.recordHookRun(type: event.type, result: result.telemetryResult, duration: result.duration)
             await didRun(result)
         }
         return results

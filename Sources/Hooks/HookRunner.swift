@@ -2,6 +2,7 @@ import Events
 import Logging
 import Subprocess
 import Synchronization
+import Telemetry
 
 #if canImport(System)
 import System
@@ -41,6 +42,9 @@ public struct HookRunner: Sendable {
     public var configuration: Configuration
     /// Where output lines and results go.
     public var logger: Logger
+    /// Records each run of ``runSequence(_:for:dryRun:eventFileDirectory:extraEnvironment:willRun:didRun:)``
+    /// (nothing by default).
+    public var telemetry: Telemetry = .disabled
 
     /// Creates a runner. Sets `SIGPIPE` to ignored in this process (hooks get the default back), so that a hook
     /// that exits without reading its stdin cannot kill the daemon.

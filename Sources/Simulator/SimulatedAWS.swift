@@ -123,23 +123,24 @@ final class SimulatedAWS: Sendable {
         case []:
             return .text(.ok, "info\nsecurity-credentials/", headers: ttlHeaders)
         case ["info"]:
-            let body: JSONValue = [
-                "Code": "Success", "LastUpdated": .string(updated),
-                "InstanceProfileArn": .string("arn:aws:iam::\(accountID):instance-profile/\(role)"),
-                "InstanceProfileId": "AIPAIMDSWATCHSIMULATOR",
-            ]
-            return .text(.ok, body.serialized(), headers: ttlHeaders)
+            // Laid out as the real service serves it (two-space indent, `" : "`), like the rest of the tree.
+            let body = JSONBody.object([
+                ("Code", .string("Success")), ("LastUpdated", .string(updated)),
+                ("InstanceProfileArn", .string("arn:aws:iam::\(accountID):instance-profile/\(role)")),
+                ("InstanceProfileId", .string("AIPAIMDSWATCHSIMULATOR")),
+            ])
+            return .text(.ok, body.rendered(.realPretty), headers: ttlHeaders)
         case ["security-credentials"]:
             return .text(.ok, role, headers: ttlHeaders)
         case ["security-credentials", role]:
-            let body: JSONValue = [
-                "Code": "Success", "LastUpdated": .string(updated), "Type": "AWS-HMAC",
-                "AccessKeyId": .string(current.credentials.accessKeyID),
-                "SecretAccessKey": .string(current.credentials.secretAccessKey),
-                "Token": .string(current.credentials.sessionToken ?? ""),
-                "Expiration": .string(Timestamp.rfc3339(seconds: Int64(current.expiration.timeIntervalSince1970))),
-            ]
-            return .text(.ok, body.serialized(), headers: ttlHeaders)
+            let body = JSONBody.object([
+                ("Code", .string("Success")), ("LastUpdated", .string(updated)), ("Type", .string("AWS-HMAC")),
+                ("AccessKeyId", .string(current.credentials.accessKeyID)),
+                ("SecretAccessKey", .string(current.credentials.secretAccessKey)),
+                ("Token", .string(current.credentials.sessionToken ?? "")),
+                ("Expiration", .string(Timestamp.rfc3339(seconds: Int64(current.expiration.timeIntervalSince1970)))),
+            ])
+            return .text(.ok, body.rendered(.realPretty), headers: ttlHeaders)
         default:
             return .errorPage(.notFound, headers: ttlHeaders)
         }

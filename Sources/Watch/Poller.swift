@@ -2,6 +2,7 @@ public import Events
 import IMDS
 public import Logging
 public import ServiceLifecycle
+public import Telemetry
 
 /// The poll loop: polls every enabled source on its own schedule, detects changes, persists the state and hands
 /// events to the sink. Runs until cancelled or a graceful shutdown; never exits because IMDS failed.
@@ -20,6 +21,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     nonisolated let executor: (any TaskExecutor)?
     nonisolated let roundReportInterval: Duration?
     nonisolated let onRound: @Sendable () -> Void
+    nonisolated let telemetry: Telemetry
 
     var machine = WatchStateMachine()
     var stateDirty = false
@@ -54,6 +56,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     ///   - roundReportInterval: `nil` puts every round on ``rounds``; otherwise only the first round, rounds that
     ///     change the set of failing sources, and at most one other per this interval.
     ///   - onRound: Called after every completed round, on the poll loop (a watchdog heartbeat); must be quick.
+    ///   - telemetry: Records each poll and each event (nothing by default).
     public init(
         configuration: PollerConfiguration,
         reader: any MetadataReader,
@@ -64,7 +67,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         wallClock: (@Sendable () -> Int64)? = nil,
         executor: (any TaskExecutor)? = nil,
         roundReportInterval: Duration? = nil,
-        onRound: @escaping @Sendable () -> Void = {}
+        onRound: @escaping @Sendable () -> Void = {},
+        telemetry: Telemetry = .disabled
     ) {
         self.configuration = configuration
         self.enabledSources = configuration.enabledSources
@@ -77,6 +81,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         self.executor = executor
         self.roundReportInterval = roundReportInterval
         self.onRound = onRound
+        self.telemetry = telemetry
         (rounds, roundContinuation) = AsyncStream.makeStream(of: PollerStatus.self, bufferingPolicy: .bufferingNewest(1))
         for source in WatchSource.allCases { trackers[source] = SourceTracker() }
     }
@@ -141,8 +146,9 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         let interval = configuration[source].interval
         var due = start
         while !Task.isCancelled {
+            let started = clock.now
             let observation = await source.read(from: reader)
-            let slow = await handle(source, observation)
+            let slow = await handle(source, observation, duration: started.duration(to: clock.now))
             due = Self.nextDue(after: due, interval: slow ? configuration.notConfiguredInterval : interval, now: clock.now)
             do {
                 try await clock.sleep(until: due, tolerance: nil)
@@ -183,14 +189,16 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
 
     /// Records one poll, applies it to the state machine, saves and dispatches.
     /// - Returns: True when the source should be polled at the slow not-configured interval.
-    private func handle(_ source: WatchSource, _ observation: Observation) async -> Bool {
+    private func handle(_ source: WatchSource, _ observation: Observation, duration: Duration) async -> Bool {
         let now = wallClock()
         let slow = track(source, observation, at: now)
+        telemetry.recordPoll(source, observation, duration: duration, unixMilliseconds: now)
         let outcome = machine.observe(source, observation, instance: instance, detectedAtMilliseconds: now)
         // Hand-off first: the sinks make each event durable (outbox entry, pending-hooks record) before `deliver`
         // returns, and only then is the state that says it fired saved. A crash in between fires it again.
         for event in outcome.events {
             logDetection(event)
+            telemetry.recordEvent(event.type)
             await sink.deliver(event)
         }
         if outcome.persist || stateDirty || !outcome.events.isEmpty {

@@ -2,6 +2,7 @@ import Events
 import Foundation
 import HTTP
 import Logging
+import Telemetry
 
 extension WebhookDispatcher {
     /// One endpoint's worker: sends its oldest pending delivery when due, then the next; sleeps when none is due.
@@ -16,6 +17,7 @@ extension WebhookDispatcher {
             let deadline = entry.createdAtMilliseconds + lane.endpoint.maxAge.wholeMilliseconds
             if clock.now() >= deadline {
                 log.error("webhook delivery dropped after \(entry.attempts) attempts: older than the maximum age")
+                telemetry.recordWebhookDelivery(endpoint: lane.endpoint.telemetryLabel, result: .dropped)
                 await outbox.remove(entry)
                 continue
             }
@@ -56,20 +58,24 @@ extension WebhookDispatcher {
         switch verdict {
         case .delivered:
             log.info("webhook delivered (\(outcome), attempt \(entry.attempts))")
+            telemetry.recordWebhookDelivery(endpoint: lane.endpoint.telemetryLabel, result: .delivered)
             await outbox.remove(entry)
         case .drop:
             log.error("webhook delivery refused (\(outcome), attempt \(entry.attempts)); dropped, not retried")
+            telemetry.recordWebhookDelivery(endpoint: lane.endpoint.telemetryLabel, result: .dropped)
             await outbox.remove(entry)
         case .retry(let retryAfter):
             let delay = retryAfter ?? retryPolicy.delayMilliseconds(afterAttempt: entry.attempts, unit: jitter())
             let next = now + delay
             if next >= deadline {
                 log.error("webhook delivery failed (\(outcome), attempt \(entry.attempts)); dropped: the next try would pass the maximum age")
+                telemetry.recordWebhookDelivery(endpoint: lane.endpoint.telemetryLabel, result: .dropped)
                 await outbox.remove(entry)
                 return
             }
             entry.nextAttemptMilliseconds = next
             await outbox.update(entry)
+            telemetry.recordWebhookDelivery(endpoint: lane.endpoint.telemetryLabel, result: .retried)
             // An endpoint down for an hour would otherwise log a line a minute: the 1st, 10th, 100th … failed
             // attempt of a delivery is a warning, the others are debug lines; delivery or the final drop says the rest.
             let message: Logger.Message = "webhook delivery failed (\(outcome), attempt \(entry.attempts)); next attempt at \(Timestamp.rfc3339Milliseconds(next))"

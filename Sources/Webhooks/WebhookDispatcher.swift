@@ -2,6 +2,7 @@ import Events
 import HTTP
 import Logging
 import ServiceLifecycle
+public import Telemetry
 
 /// Sends events to webhooks at least once: each delivery goes to the durable outbox first, then one worker per
 /// endpoint POSTs it, retrying with backoff until a 2xx, a permanent refusal or the endpoint's maximum age.
@@ -30,6 +31,7 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     let jitter: @Sendable () -> Double
     let logger: Logger
     let userAgent: String
+    let telemetry: Telemetry
     /// Whether nothing is sent (`--dry-run`).
     public let dryRun: Bool
     private let stopSignal: AsyncStream<Void>
@@ -47,6 +49,7 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     ///   - clock: Wall-clock time and sleeping.
     ///   - jitter: A random fraction in 0…1 for each backoff.
     ///   - logger: Where every attempt is reported.
+    ///   - telemetry: Records each attempt's outcome (nothing by default).
     /// - Throws: ``WebhookError`` when a URL is invalid or a template file is missing or does not parse.
     public init(
         endpoints: [WebhookEndpoint],
@@ -58,7 +61,8 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
         transportFactory: TransportFactory? = nil,
         clock: any WebhookClock = SystemWebhookClock(),
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-        logger: Logger
+        logger: Logger,
+        telemetry: Telemetry = .disabled
     ) throws(WebhookError) {
         var unique: [WebhookEndpoint] = []
         for endpoint in endpoints {
@@ -83,6 +87,7 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
         self.jitter = jitter
         self.logger = logger
         self.userAgent = "imdswatch/\(version)"
+        self.telemetry = telemetry
         self.dryRun = dryRun
         (self.stopSignal, self.stop) = AsyncStream<Void>.makeStream()
     }

@@ -4,6 +4,7 @@ import Events
 import HTTP
 import Journal
 import Logging
+import Telemetry
 import Webhooks
 
 /// `imdswatch config`: configuration tools.
@@ -84,6 +85,9 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             let signed = endpoint.secretFile == nil ? "" : ", signed"
             print("    \(RedactedURL.redact(endpoint.url)) (\(endpoint.format.rawValue)\(signed); \(events))")
         }
+        let listen = settings.metrics.listen.map { "listen \($0)" + (MetricsListener.isLoopback($0.host) ? "" : " (not loopback)") }
+        let metrics = [listen, settings.metrics.textfile.map { "textfile \($0)" }].compactMap { $0 }
+        print("  metrics: \(metrics.isEmpty ? "off" : metrics.joined(separator: ", "))")
         if settings.dryRun { print("  dry run: hooks and webhooks are off") }
     }
 }

@@ -21,10 +21,11 @@ struct Daemon {
         let client = try settings.makeIMDSClient(logger: logger)
         let notifier = SystemdNotifier()
         let heartbeat = Heartbeat()
-        let sinks = try EventSinks(settings: settings, logger: logger)
+        let metrics = DaemonMetrics(settings: settings, logger: logger)
+        let sinks = try EventSinks(settings: settings, logger: logger, metrics: metrics)
         // Auto Scaling lifecycle actions sit in front of the hooks and webhooks: they add the group and hook to
         // asg-lifecycle-state events and complete the action when the event's hooks end.
-        let lifecycle = settings.lifecycleActions(imds: client, downstream: sinks.fanOut, logger: logger)
+        let lifecycle = settings.lifecycleActions(imds: client, downstream: sinks.fanOut, telemetry: metrics.telemetry, logger: logger)
         await sinks.hooks.observeSequences { event, results in await lifecycle.sequenceEnded(event, results: results) }
         // Hook sequences a previous run did not finish (killed mid-sequence) run their remaining hooks now.
         await sinks.hooks.resumePending(nowMilliseconds: SafeFile.wallClockMilliseconds())
@@ -38,7 +39,8 @@ struct Daemon {
             logger: logger,
             executor: client.clock.loop,
             roundReportInterval: SystemdReporter.statusRefresh,
-            onRound: { heartbeat.beat() }
+            onRound: { heartbeat.beat() },
+            telemetry: metrics.telemetry
         )
         let reporter = SystemdReporter(
             notifier: notifier,
@@ -46,7 +48,8 @@ struct Daemon {
             extraStatus: { await sinks.statusLine() },
             logger: logger
         )
-        var services: [any Service] = [poller, reporter, lifecycle] + sinks.services
+        // Metrics first: the group stops services in reverse order, so the textfile's last write sees the rest stopped.
+        var services: [any Service] = metrics.services + [poller, reporter, lifecycle] + sinks.services
         if let pinger = notifier.watchdogPinger(heartbeat: heartbeat, logger: logger) {
             services.append(WatchdogService(pinger: pinger))
         }

@@ -15,10 +15,12 @@ struct EventSinks: Sendable {
     private let statusParts: [@Sendable () async -> String]
     private let finishers: [@Sendable () async -> Void]
 
-    init(settings: Settings, logger: Logger) throws {
+    init(settings: Settings, logger: Logger, metrics: DaemonMetrics = .off) throws {
+        var runner = HookRunner(configuration: .init(timeout: settings.hookTimeout), logger: logger)
+        runner.telemetry = metrics.telemetry
         let hooks = HookDispatcher(
             catalog: HookCatalog(directory: settings.hooksDir),
-            runner: HookRunner(configuration: .init(timeout: settings.hookTimeout), logger: logger),
+            runner: runner,
             configuration: .init(maxConcurrentEvents: settings.maxConcurrentEvents, dryRun: settings.dryRun),
             logger: logger,
             pending: PendingHookSequences(directory: settings.stateDir + "/hooks-pending", logger: logger)
@@ -32,7 +34,8 @@ struct EventSinks: Sendable {
         if !settings.webhooks.isEmpty {
             // After the hooks in the fan-out: handing an event to the hooks returns at once, so spot hooks start
             // first and the webhook POSTs (written to the outbox, then sent) go out in parallel with them.
-            let webhooks = try settings.webhookDispatcher(logger: logger)
+            let webhooks = try settings.webhookDispatcher(logger: logger, telemetry: metrics.telemetry)
+            metrics.watchOutbox(of: webhooks)
             sinks.append(webhooks)
             services.append(webhooks)
             statusParts.append { "webhooks pending: \(await webhooks.pendingCount())" }

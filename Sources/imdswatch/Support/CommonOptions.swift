@@ -55,6 +55,12 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Complete this Auto Scaling launch lifecycle hook after the hooks of an InService or Warmed:* state.", valueName: "name"))
     var asgLaunchHook: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve Prometheus metrics on GET http://ADDR:PORT/metrics (run only; default: [metrics] listen, else off).",
+        valueName: "addr:port"
+    ))
+    var metricsListen: String?
+
     /// Checks each flag on its own; one line per bad flag, naming it.
     func validate() throws {
         do {
@@ -88,7 +94,7 @@ struct CommonOptions: ParsableArguments {
             }
             return result
         }
-        let result = Overrides(
+        var result = Overrides(
             endpoint: imds?.endpoint,
             imdsTimeout: seconds(imds?.imdsTimeout, "--imds-timeout"),
             hooksDir: hooksDir,
@@ -103,6 +109,7 @@ struct CommonOptions: ParsableArguments {
             asgTerminationHook: asgTerminationHook,
             asgLaunchHook: asgLaunchHook
         )
+        result.metricsListen = metricsListen
         if !issues.isEmpty { throw ConfigError(issues: issues) }
         return result
     }

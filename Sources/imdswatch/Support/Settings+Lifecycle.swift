@@ -5,6 +5,7 @@ import HTTP
 import IMDS
 import Lifecycle
 import Logging
+import Telemetry
 import Watch
 
 extension Settings {
@@ -24,11 +25,22 @@ extension Settings {
     }
 
     /// The lifecycle actions component in front of `downstream` (the hooks and webhooks).
-    func lifecycleActions(imds: IMDSClient<EventLoopClock>, downstream: any EventSink, logger: Logger) -> LifecycleActions {
+    /// - Parameter telemetry: Counts each call's outcome (`imdswatch_lifecycle_actions_total`; dry runs are not calls).
+    func lifecycleActions(
+        imds: IMDSClient<EventLoopClock>, downstream: any EventSink, telemetry: Telemetry = .disabled, logger: Logger
+    ) -> LifecycleActions {
         let clock = ContinuousClock()
         return LifecycleActions(
             settings: asg, dryRun: dryRun, downstream: downstream, context: lifecycleContext(imds: imds, logger: logger),
-            stateDirectory: stateDir, sleep: { try await clock.sleep(for: $0) }, logger: logger
+            stateDirectory: stateDir, sleep: { try await clock.sleep(for: $0) }, logger: logger,
+            outcomeObserver: { call, outcome in
+                let action: LifecycleCall = call == .heartbeat ? .heartbeat : .complete
+                switch outcome {
+                case .ok: telemetry.recordLifecycleAction(action, result: .ok)
+                case .dryRun: break
+                case .failed, .denied, .gone: telemetry.recordLifecycleAction(action, result: .error)
+                }
+            }
         )
     }
 }

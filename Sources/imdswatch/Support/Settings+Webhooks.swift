@@ -1,6 +1,7 @@
 import Config
 import HTTP
 import Logging
+import Telemetry
 import Webhooks
 
 extension Settings {
@@ -33,13 +34,14 @@ extension Settings {
     }
 
     /// The webhook dispatcher for these settings (outbox under the state dir).
-    func webhookDispatcher(logger: Logger) throws -> WebhookDispatcher {
+    func webhookDispatcher(logger: Logger, telemetry: Telemetry = .disabled) throws -> WebhookDispatcher {
         try WebhookDispatcher(
             endpoints: webhookEndpoints(logger: logger),
             stateDirectory: stateDir,
             version: IMDSWatchVersion.current,
             dryRun: dryRun,
-            logger: logger
+            logger: logger,
+            telemetry: telemetry
         )
     }
 }

@@ -1,0 +1,186 @@
+public import CoreMetrics
+public import Events
+
+/// What one IMDS poll of a source got: a value, a 404 meaning "none", or an error (never counted as absent).
+public enum IMDSRequestResult: String, Sendable, CaseIterable {
+    case ok, absent, error
+}
+
+/// How one hook run ended: exit 0, anything else, or killed after its timeout.
+public enum HookRunResult: String, Sendable, CaseIterable {
+    case ok, failed, timeout
+}
+
+/// What one webhook delivery attempt led to.
+public enum WebhookDeliveryResult: String, Sendable, CaseIterable {
+    /// The receiver accepted it.
+    case delivered
+    /// It failed and another attempt is scheduled.
+    case retried
+    /// It was given up (refused, too old, endpoint gone).
+    case dropped
+}
+
+/// An Auto Scaling lifecycle action imdswatch sends.
+public enum LifecycleCall: String, Sendable, CaseIterable {
+    case heartbeat, complete
+}
+
+/// Whether a lifecycle action call succeeded.
+public enum LifecycleCallResult: String, Sendable, CaseIterable {
+    case ok, error
+}
+
+/// Records imdswatch's metrics through swift-metrics, with the names, help texts and labels of
+/// ``MetricCatalogue``. A value type holding the factory: components take one (``disabled`` by default) instead of
+/// reading a global `MetricsSystem`, so that each test and each daemon has its own registry.
+public struct Telemetry: Sendable {
+    private let factory: any MetricsFactory
+    private let onEvent: @Sendable () -> Void
+    private let enabled: Bool
+
+    /// Records nothing and costs nothing (each call returns at once): what components use when metrics are not
+    /// configured.
+    public static let disabled = Telemetry(factory: NOOPMetricsHandler.instance, enabled: false)
+
+    /// Creates a recorder.
+    /// - Parameters:
+    ///   - factory: Where metrics go (a ``MetricsExposition``'s registry in the daemon).
+    ///   - onEvent: Called after each recorded event (the textfile is rewritten at each event).
+    public init(factory: any MetricsFactory, onEvent: @escaping @Sendable () -> Void = {}) {
+        self.init(factory: factory, onEvent: onEvent, enabled: true)
+    }
+
+    private init(factory: any MetricsFactory, onEvent: @escaping @Sendable () -> Void = {}, enabled: Bool) {
+        self.factory = factory
+        self.onEvent = onEvent
+        self.enabled = enabled
+    }
+
+    /// False for ``disabled``.
+    public var isEnabled: Bool { enabled }
+
+    private func dimensions(_ metric: MetricDefinition, _ values: [String]) -> [(String, String)] {
+        Array(zip(metric.labels, values))
+    }
+
+    private func counter(_ metric: MetricDefinition, _ values: String...) -> Counter {
+        Counter(label: metric.name, dimensions: dimensions(metric, values), factory: factory)
+    }
+
+    private func gauge(_ metric: MetricDefinition, _ values: String...) -> Gauge {
+        Gauge(label: metric.name, dimensions: dimensions(metric, values), factory: factory)
+    }
+
+    private func timer(_ metric: MetricDefinition, _ values: String...) -> CoreMetrics.Timer {
+        CoreMetrics.Timer(label: metric.name, dimensions: dimensions(metric, values), factory: factory)
+    }
+
+    /// Creates the series known at start-up, so that they are exported (at 0) before anything happens:
+    /// `imdswatch_build_info`, every event type, the request results of the enabled sources, the gauges.
+    /// - Parameters:
+    ///   - version: The running version.
+    ///   - sources: The enabled sources.
+    public func start(version: String, sources: [MetadataSource]) {
+        guard enabled else { return }
+        gauge(MetricCatalogue.buildInfo, version).record(1)
+        for type in EventType.allCases { counter(MetricCatalogue.events, type.rawValue).increment(by: 0) }
+        for source in sources {
+            for result in IMDSRequestResult.allCases {
+                counter(MetricCatalogue.imdsRequests, source.rawValue, result.rawValue).increment(by: 0)
+            }
+            gauge(MetricCatalogue.sourceLastSuccess, source.rawValue).record(0)
+        }
+        for type in EventType.allCases {
+            for result in HookRunResult.allCases {
+                counter(MetricCatalogue.hookRuns, type.rawValue, result.rawValue).increment(by: 0)
+            }
+        }
+        gauge(MetricCatalogue.spotDeadline).record(0)
+        gauge(MetricCatalogue.maintenanceScheduled).record(0)
+        gauge(MetricCatalogue.outboxPending).record(0)
+    }
+
+    /// Records one poll of a source.
+    /// - Parameters:
+    ///   - source: The source.
+    ///   - result: What the poll got.
+    ///   - duration: How long the read took.
+    ///   - unixSeconds: The wall-clock time of the poll (the last-success timestamp when it got an answer).
+    public func recordPoll(source: MetadataSource, result: IMDSRequestResult, duration: Duration, unixSeconds: Double) {
+        guard enabled else { return }
+        counter(MetricCatalogue.imdsRequests, source.rawValue, result.rawValue).increment()
+        timer(MetricCatalogue.imdsRequestDuration, source.rawValue).recordNanoseconds(duration.nanoseconds)
+        let answered = result != .error
+        gauge(MetricCatalogue.sourceUp, source.rawValue).record(answered ? 1 : 0)
+        if answered { gauge(MetricCatalogue.sourceLastSuccess, source.rawValue).record(unixSeconds) }
+    }
+
+    /// Counts one detected event and signals the textfile writer.
+    /// - Parameter type: The event's type.
+    public func recordEvent(_ type: EventType) {
+        guard enabled else { return }
+        counter(MetricCatalogue.events, type.rawValue).increment()
+        onEvent()
+    }
+
+    /// Sets the pending spot interruption's time.
+    /// - Parameter unixSeconds: The notice's `time` in seconds since the epoch; 0 when there is no notice.
+    public func setSpotDeadline(unixSeconds: Double) {
+        guard enabled else { return }
+        gauge(MetricCatalogue.spotDeadline).record(unixSeconds)
+    }
+
+    /// Sets how many scheduled maintenance events IMDS lists.
+    /// - Parameter count: The number of listed events.
+    public func setMaintenanceScheduled(_ count: Int) {
+        guard enabled else { return }
+        gauge(MetricCatalogue.maintenanceScheduled).record(Int64(count))
+    }
+
+    /// Records one hook run.
+    /// - Parameters:
+    ///   - type: The event type the hook ran for.
+    ///   - result: How it ended.
+    ///   - duration: How long it ran.
+    public func recordHookRun(type: EventType, result: HookRunResult, duration: Duration) {
+        guard enabled else { return }
+        counter(MetricCatalogue.hookRuns, type.rawValue, result.rawValue).increment()
+        timer(MetricCatalogue.hookDuration, type.rawValue).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Records the outcome of one webhook delivery attempt.
+    /// - Parameters:
+    ///   - endpoint: The endpoint URL without credentials, query or fragment (secret path segments masked).
+    ///   - result: What the attempt led to.
+    public func recordWebhookDelivery(endpoint: String, result: WebhookDeliveryResult) {
+        guard enabled else { return }
+        counter(MetricCatalogue.webhookDeliveries, endpoint, result.rawValue).increment()
+    }
+
+    /// Sets how many webhook deliveries wait in the outbox.
+    /// - Parameter count: The outbox's size.
+    public func setOutboxPending(_ count: Int) {
+        guard enabled else { return }
+        gauge(MetricCatalogue.outboxPending).record(Int64(count))
+    }
+
+    /// Records one Auto Scaling lifecycle action call (`RecordLifecycleActionHeartbeat`, `CompleteLifecycleAction`).
+    /// - Parameters:
+    ///   - action: Which call.
+    ///   - result: Whether it succeeded.
+    public func recordLifecycleAction(_ action: LifecycleCall, result: LifecycleCallResult) {
+        guard enabled else { return }
+        counter(MetricCatalogue.lifecycleActions, action.rawValue, result.rawValue).increment()
+    }
+}
+
+extension Duration {
+    /// The whole duration in nanoseconds (saturating).
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}

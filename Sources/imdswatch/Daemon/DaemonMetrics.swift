@@ -1,0 +1,67 @@
+import Config
+import Events
+import Foundation
+import Logging
+import ServiceLifecycle
+import Telemetry
+import Watch
+import Webhooks
+
+/// The daemon's metrics, when `[metrics]` asks for any: one registry, the `/metrics` listener and the textfile
+/// writer. With neither configured, ``telemetry`` is `Telemetry.disabled` and nothing is created.
+struct DaemonMetrics: Sendable {
+    /// What the components record through.
+    let telemetry: Telemetry
+    /// The listener and the textfile writer, as configured.
+    let services: [any Service]
+    private let exposition: MetricsExposition?
+
+    /// Nothing: metrics not configured.
+    static let off = DaemonMetrics(telemetry: .disabled, services: [], exposition: nil)
+
+    private init(telemetry: Telemetry, services: [any Service], exposition: MetricsExposition?) {
+        self.telemetry = telemetry
+        self.services = services
+        self.exposition = exposition
+    }
+
+    /// The metrics these settings ask for.
+    /// - Parameters:
+    ///   - settings: `[metrics] listen` and `textfile`; the enabled sources.
+    ///   - logger: For the listener's address and textfile write failures.
+    init(settings: Settings, logger: Logger) {
+        let configuration = settings.metrics
+        guard configuration.listen != nil || configuration.textfile != nil else {
+            self = .off
+            return
+        }
+        let exposition = MetricsExposition()
+        exposition.telemetry.start(version: IMDSWatchVersion.current, sources: settings.enabledSources)
+        var services: [any Service] = []
+        if let listen = configuration.listen {
+            services.append(MetricsListener(host: listen.host, port: listen.port, exposition: exposition, logger: logger))
+        }
+        if let path = configuration.textfile {
+            services.append(MetricsTextfile(
+                path: path, exposition: exposition, clock: ContinuousClock(),
+                write: { bytes, path in
+                    // 0644: node_exporter usually runs as its own user.
+                    let url = URL(fileURLWithPath: path)
+                    try SafeFile.writeDurably(
+                        bytes, directory: url.deletingLastPathComponent().path, name: url.lastPathComponent, mode: 0o644
+                    )
+                },
+                logger: logger
+            ))
+        }
+        self.init(telemetry: exposition.telemetry, services: services, exposition: exposition)
+    }
+
+    /// Samples the webhook outbox's size before each exposition (`imdswatch_webhook_outbox_pending`).
+    /// - Parameter webhooks: The dispatcher.
+    func watchOutbox(of webhooks: WebhookDispatcher) {
+        guard let exposition else { return }
+        let telemetry = telemetry
+        exposition.addRefresh { telemetry.setOutboxPending(await webhooks.pendingCount()) }
+    }
+}
