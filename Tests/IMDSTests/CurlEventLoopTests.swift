@@ -109,7 +109,9 @@ import Testing
                             }
                         }
                         do {
-                            try await clock.sleep(for: .milliseconds(20))
+                            // Every tenth sleep is long, so that some cancellations land during a sleep however
+                            // late a loaded machine runs the cancelling task.
+                            try await clock.sleep(for: index % 10 == 1 ? .seconds(60) : .milliseconds(20))
                             return "slept"
                         } catch {
                             return "cancelled"
