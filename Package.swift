@@ -7,6 +7,12 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The version and commit `scripts/build-release` stamps into the binary (it exports them; see Sources/CBuildInfo).
+/// Only CBuildInfo's one C file sees them, so a new version recompiles that file and relinks, nothing else.
+let buildInfoDefines: [CSetting] = ["IMDSWATCH_VERSION", "IMDSWATCH_COMMIT"].compactMap { name in
+    Context.environment[name].map { .define(name, to: "\"\($0)\"") }
+}
+
 let package = Package(
     name: "imdswatch",
     platforms: [.macOS(.v15)],
@@ -39,6 +45,11 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+
+        // The version and commit the binary was built from.
+        .target(name: "CBuildInfo", cSettings: buildInfoDefines),
+        // hypot/hypotf bound to glibc's base symbol version, so the static runtime needs no GLIBC_2.35 (docs/packaging.md).
+        .target(name: "CGlibcCompat"),
 
         // HTTP client over a libcurl easy handle, shared by the IMDS client and webhooks.
         .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strictSettings),
@@ -111,6 +122,7 @@ let package = Package(
             name: "imdswatch",
             dependencies: [
                 "IMDS", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Simulator",
+                "CBuildInfo", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
