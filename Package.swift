@@ -13,6 +13,13 @@ let buildInfoDefines: [CSetting] = ["IMDSWATCH_VERSION", "IMDSWATCH_COMMIT"].com
     Context.environment[name].map { .define(name, to: "\"\($0)\"") }
 }
 
+/// Release builds by `scripts/build-release` link libstdc++ and libgcc statically (the static Swift runtime and the C++
+/// targets of our dependencies need them): the binary then needs no GLIBCXX version newer than a target distribution
+/// has (docs/packaging.md). The script passes a folder holding only `libstdc++.a`, searched before the compiler's own.
+let staticCxxRuntime: [LinkerSetting] = Context.environment["IMDSWATCH_STATIC_CXX_DIR"].map { folder in
+    [.unsafeFlags(["-L", folder, "-Xclang-linker", "-static-libgcc"], .when(platforms: [.linux], configuration: .release))]
+} ?? []
+
 let package = Package(
     name: "imdswatch",
     platforms: [.macOS(.v15)],
@@ -128,7 +135,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: staticCxxRuntime
         ),
 
         // Fakes shared by the test targets.

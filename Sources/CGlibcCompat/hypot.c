@@ -8,6 +8,11 @@
 // versioned calls below then bind to libm at run time. scripts/package checks the result with objdump.
 #include "CGlibcCompat.h"
 
+// Defines __GLIBC__ (nothing else from libc is needed; <math.h> would declare hypot with default visibility).
+#if __has_include(<features.h>)
+#include <features.h>
+#endif
+
 #if defined(__linux__) && defined(__GLIBC__)
 #if defined(__x86_64__)
 #define IMDSWATCH_GLIBC_BASE_VERSION "GLIBC_2.2.5"

@@ -1,5 +1,5 @@
-// Link-time compatibility with older glibc releases: see hypot.c. Nothing here needs calling; the target only has
-// to be linked into the executable (the `imdswatch` target depends on it).
+// Link-time compatibility with glibc 2.34: hypot.c, dl_find_object.c, arc4random.c. Nothing here needs calling; the
+// target only has to be linked into the executable (the `imdswatch` target depends on it).
 #ifndef IMDSWATCH_CGLIBCCOMPAT_H
 #define IMDSWATCH_CGLIBCCOMPAT_H
 
