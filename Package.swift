@@ -7,6 +7,19 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The version and commit `scripts/build-release` stamps into the binary (it exports them; see Sources/CBuildInfo).
+/// Only CBuildInfo's one C file sees them, so a new version recompiles that file and relinks, nothing else.
+let buildInfoDefines: [CSetting] = ["IMDSWATCH_VERSION", "IMDSWATCH_COMMIT"].compactMap { name in
+    Context.environment[name].map { .define(name, to: "\"\($0)\"") }
+}
+
+/// Release builds by `scripts/build-release` link libstdc++ and libgcc statically (the static Swift runtime and the C++
+/// targets of our dependencies need them): the binary then needs no GLIBCXX version newer than a target distribution
+/// has (docs/packaging.md). The script passes a folder holding only `libstdc++.a`, searched before the compiler's own.
+let staticCxxRuntime: [LinkerSetting] = Context.environment["IMDSWATCH_STATIC_CXX_DIR"].map { folder in
+    [.unsafeFlags(["-L", folder, "-Xclang-linker", "-static-libgcc"], .when(platforms: [.linux], configuration: .release))]
+} ?? []
+
 let package = Package(
     name: "imdswatch",
     platforms: [.macOS(.v15)],
@@ -41,6 +54,11 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+
+        // The version and commit the binary was built from.
+        .target(name: "CBuildInfo", cSettings: buildInfoDefines),
+        // hypot/hypotf bound to glibc's base symbol version, so the static runtime needs no GLIBC_2.35 (docs/packaging.md).
+        .target(name: "CGlibcCompat"),
 
         // HTTP client over a libcurl easy handle, shared by the IMDS client and webhooks.
         .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strictSettings),
@@ -151,13 +169,14 @@ let package = Package(
             name: "imdswatch",
             dependencies: [
                 "IMDS", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Simulator", "AWS", "Lifecycle",
-                "Telemetry",
+                "Telemetry", "CBuildInfo", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: staticCxxRuntime
         ),
 
         // Fakes shared by the test targets.

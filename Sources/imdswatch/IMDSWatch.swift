@@ -1,4 +1,5 @@
 import ArgumentParser
+import CBuildInfo
 
 /// The `imdswatch` command line: parses flags and wires the modules together; no logic of its own.
 @main
@@ -6,7 +7,7 @@ struct IMDSWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imdswatch",
         abstract: "Watch the EC2 Instance Metadata Service (IMDSv2) for lifecycle events and act on them.",
-        version: IMDSWatchVersion.current,
+        version: IMDSWatchVersion.description,
         subcommands: [
             RunCommand.self, StatusCommand.self, GetCommand.self, HooksCommand.self,
             SimulateCommand.self, DemoCommand.self, ConfigCommand.self,
@@ -14,7 +15,13 @@ struct IMDSWatch: AsyncParsableCommand {
     )
 }
 
-/// The version reported by `--version` and in the webhooks' `User-Agent`.
+/// The version the binary was built as: stamped by scripts/build-release from `git describe` (see Sources/CBuildInfo).
 enum IMDSWatchVersion {
-    static let current = "0.1.0"
+    /// The version, as in the webhooks' `User-Agent` and the packages' names: `1.2.3` at a `v1.2.3` tag,
+    /// `1.2.3+4.gabcdef0` four commits after it, `0.0.0+gabcdef0` with no tag, `0.0.0-dev` for a plain `swift build`.
+    static let current = String(cString: imdswatch_build_version())
+    /// The full commit hash the binary was built from, or `unknown`.
+    static let commit = String(cString: imdswatch_build_commit())
+    /// What `imdswatch --version` prints: the version and the commit.
+    static let description = "\(current) (commit \(commit))"
 }
