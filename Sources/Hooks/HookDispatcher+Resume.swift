@@ -8,11 +8,11 @@ extension HookDispatcher {
     /// died runs again). An event whose deadline (`IMDSWATCH_DEADLINE`) has passed is skipped and its record removed;
     /// both are logged. Call once at start, before the poll loop delivers events.
     /// - Parameter nowMilliseconds: The wall-clock time, to judge deadlines.
-    /// - Returns: How many sequences were resumed.
+    /// - Returns: The ids of the events whose sequences were resumed.
     @discardableResult
-    public func resumePending(nowMilliseconds: Int64) async -> Int {
-        guard let pending, !configuration.dryRun else { return 0 }
-        var resumed = 0
+    public func resumePending(nowMilliseconds: Int64) async -> [String] {
+        guard let pending, !configuration.dryRun else { return [] }
+        var resumed: [String] = []
         for record in await pending.load() {
             let event = record.event
             let metadata: Logger.Metadata = [
@@ -32,7 +32,7 @@ extension HookDispatcher {
             )
             resumedDone[event.id] = record.done
             start(event, bounded: event.type != .spotInterruption)
-            resumed += 1
+            resumed.append(event.id)
         }
         return resumed
     }

@@ -87,8 +87,21 @@ public actor LifecycleActions: EventSink, Service {
         try? await gracefulShutdown()
     }
 
-    /// Completes the actions a previous run recorded but did not complete: with the recorded result when its
-    /// hooks had ended, else with `on_hook_failure` (hooks cut short count as failed). Hooks do not run again.
+    /// Says which events' hook sequences the hook dispatcher resumed after a restart (their hooks had not all run
+    /// to the end): their pending actions get heartbeats again and are completed when those hooks end
+    /// (``sequenceEnded(_:results:)``), not by ``resumePending()``. Call before ``run()``.
+    public func hooksResumed(eventIDs: Set<String>) {
+        loadOnce()
+        for action in actions where action.phase == .hooksRunning && inherited.contains(action.eventID) && eventIDs.contains(action.eventID) {
+            inherited.remove(action.eventID)
+            logger.notice("the hooks of a pending lifecycle action (\(action.target)) run again after the restart: heartbeats resume, completion when they end")
+            startHeartbeats(eventID: action.eventID)
+        }
+    }
+
+    /// Completes the actions a previous run recorded but did not complete, except those whose hooks were resumed
+    /// (``hooksResumed(eventIDs:)``): with the recorded result when its hooks had ended, else with `on_hook_failure`
+    /// (hooks cut short and not resumed count as failed).
     public func resumePending() async {
         loadOnce()
         for action in actions where action.phase != .completed && inherited.contains(action.eventID) {
@@ -124,6 +137,7 @@ public actor LifecycleActions: EventSink, Service {
     /// Called by the ``HookDispatcher`` when an event's hooks have ended: stops the heartbeats and completes the
     /// action (unless the hooks were cut short by shutdown: then the action stays pending for the next run).
     public func sequenceEnded(_ event: Event, results: [HookResult]) async {
+        loadOnce()
         guard let index = actions.firstIndex(where: { $0.eventID == event.id && $0.phase == .hooksRunning }) else {
             if dryRun, event.type == .asgLifecycleState, let pending = dryRunTargets.removeValue(forKey: event.id) {
                 let body = AutoScalingClient.formBody(Call.complete.rawValue, [("AutoScalingGroupName", pending.group), ("LifecycleHookName", pending.hook), ("InstanceId", pending.instanceID), ("LifecycleActionResult", LifecycleActionResult.continue.rawValue)])
@@ -132,6 +146,7 @@ public actor LifecycleActions: EventSink, Service {
             }
             return
         }
+        inherited.remove(event.id)
         if let task = heartbeats.removeValue(forKey: event.id) {
             task.cancel()
             await task.value
@@ -177,14 +192,18 @@ public actor LifecycleActions: EventSink, Service {
         ))
         persist()
         logger.info("lifecycle action recorded (\(target)): heartbeats every \(settings.heartbeatInterval) while the hooks run, then CompleteLifecycleAction")
-        if settings.heartbeatInterval > .zero {
-            let (interval, sleep) = (settings.heartbeatInterval, self.sleep)
-            heartbeats[event.id] = Task {
-                while !Task.isCancelled {
-                    do { try await sleep(interval) } catch { return }
-                    if Task.isCancelled { return }
-                    guard await self.heartbeat(eventID: event.id) else { return }
-                }
+        startHeartbeats(eventID: event.id)
+    }
+
+    /// Sends heartbeats every `heartbeat_interval` until the action's hooks end (none when the interval is 0).
+    private func startHeartbeats(eventID: String) {
+        guard settings.heartbeatInterval > .zero, !dryRun, heartbeats[eventID] == nil else { return }
+        let (interval, sleep) = (settings.heartbeatInterval, self.sleep)
+        heartbeats[eventID] = Task {
+            while !Task.isCancelled {
+                do { try await sleep(interval) } catch { return }
+                if Task.isCancelled { return }
+                guard await self.heartbeat(eventID: eventID) else { return }
             }
         }
     }

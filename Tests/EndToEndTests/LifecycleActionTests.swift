@@ -60,6 +60,31 @@ import Testing
         try await calls(client).filter { $0["action"]?.stringValue == action }
     }
 
+    /// The simulator's record of `CompleteLifecycleAction` calls, once there is one (empty after a minute without).
+    static func firstCompletions(_ client: SimulatorClient) async throws -> [JSONValue] {
+        for _ in 0..<600 {
+            let completions = try await calls(client, action: "CompleteLifecycleAction")
+            if !completions.isEmpty { return completions }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return []
+    }
+
+    /// Whether a line containing `first` comes before one containing `then` (`nil` when either is missing).
+    static func lineOrder(_ lines: [String], _ first: String, _ then: String) -> Bool? {
+        guard let a = lines.firstIndex(where: { $0.contains(first) }), let b = lines.firstIndex(where: { $0.contains(then) }) else { return nil }
+        return a < b
+    }
+
+    /// Whether `path` exists within 20 s.
+    static func fileAppears(_ path: String) async throws -> Bool {
+        for _ in 0..<2000 {
+            if FileManager.default.fileExists(atPath: path) { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
     /// Injects `fault` (a `/_sim/aws/faults` body), starts the daemon, sets the target lifecycle state to
     /// `Terminated` and waits for the completion's log line (nil when it did not come).
     static func terminateAndWait(_ simulator: IMDSSimulator, _ setup: Setup, fault: String? = nil) async throws -> (BackgroundProcess, String?) {
@@ -124,11 +149,20 @@ import Testing
 
     @Test func sigkillDuringTheDrainThenRestartCompletesExactlyOnce() async throws {
         try await withSimulator(state: Self.inService) { simulator in
-            let setup = try Self.setUp(simulator, asg: "heartbeat_interval = 1", hook: "sleep 30")
+            // The drain takes 8 s the first time (it is killed in the middle) and ends at once when it runs again.
+            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-drain-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: marker) }
+            let setup = try Self.setUp(
+                simulator, asg: "heartbeat_interval = 1",
+                hook: "if [ -e \"\(marker)\" ]; then true; else touch \"\(marker)\"; sleep 8; fi"
+            )
             defer { Task { await setup.daemon.tearDown() } }
             let first = try await setup.daemon.start()
             simulator.update { $0.asgState = "Terminated" }
             #expect(await first.waitForLine(timeout: .seconds(20)) { $0.contains("lifecycle action heartbeat sent") } != nil)
+            // Killed in the middle of the drain: only once the hook has started its long sleep.
+            let drainStarted = try await Self.fileAppears(marker)
+            #expect(drainStarted)
             first.signal(SIGKILL)
             _ = await first.wait()
             if let pid = Int32((try? String(contentsOfFile: setup.daemon.directory + "/hook-pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") {
@@ -137,10 +171,15 @@ import Testing
             #expect(try await Self.calls(setup.client, action: "CompleteLifecycleAction").isEmpty)
 
             let second = try await setup.daemon.start()
-            let done = await second.waitForLine(timeout: .seconds(30)) { $0.contains("lifecycle action completed") }
-            #expect(done?.contains("CONTINUE") == true, "\(second.lines.suffix(20))")
-            #expect(second.lines.contains { $0.contains("left pending by the previous run") })
+            // Waits on the simulator's record of the completion, then reads the daemon's whole output once it stopped.
+            let completed = try await Self.firstCompletions(setup.client)
+            let result = completed.first?["parameters"]?["LifecycleActionResult"]?.stringValue
+            #expect(result == "CONTINUE")
             _ = await second.stop()
+            // The interrupted drain ran again (hooks are at least once), and the completion waited for it.
+            let order = Self.lineOrder(second.lines, "run again after the restart", "lifecycle action completed with CONTINUE")
+            #expect(order == true, "\(second.lines.suffix(20))")
+            #expect(FileManager.default.fileExists(atPath: setup.exitFile), "the resumed drain ran to its end")
 
             // A third run finds the action completed: nothing is sent again.
             let third = try await setup.daemon.start()

@@ -43,7 +43,7 @@ struct PendingHookSequenceTests {
         await before.markDone(eventID: "e1", hook: "10-a")
 
         let dispatcher = Self.dispatcher(dir, pendingDir, logger)
-        #expect(await dispatcher.resumePending(nowMilliseconds: 1_795_953_600_000) == 1)
+        #expect(await dispatcher.resumePending(nowMilliseconds: 1_795_953_600_000).count == 1)
         await dispatcher.waitUntilIdle()
 
         #expect(dir.read("log") == "20-b\n30-c\n")
@@ -61,7 +61,7 @@ struct PendingHookSequenceTests {
         #expect(await before.record(Self.spot(id: "old", time: "2026-11-29T12:02:00Z")))
 
         let dispatcher = Self.dispatcher(dir, pendingDir, logger)
-        #expect(await dispatcher.resumePending(nowMilliseconds: 1_795_953_600_000 + 180_000) == 0)
+        #expect(await dispatcher.resumePending(nowMilliseconds: 1_795_953_600_000 + 180_000).isEmpty)
 
         #expect(dir.read("log") == nil)
         #expect(try SafeFile.entries(of: pendingDir).isEmpty)

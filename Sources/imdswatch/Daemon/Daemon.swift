@@ -27,8 +27,10 @@ struct Daemon {
         // asg-lifecycle-state events and complete the action when the event's hooks end.
         let lifecycle = settings.lifecycleActions(imds: client, downstream: sinks.fanOut, telemetry: metrics.telemetry, logger: logger)
         await sinks.hooks.observeSequences { event, results in await lifecycle.sequenceEnded(event, results: results) }
-        // Hook sequences a previous run did not finish (killed mid-sequence) run their remaining hooks now.
-        await sinks.hooks.resumePending(nowMilliseconds: SafeFile.wallClockMilliseconds())
+        // Hook sequences a previous run did not finish (killed mid-sequence) run their remaining hooks now; a lifecycle
+        // action whose drain is resumed this way is completed when the resumed hooks end, not at once.
+        let resumed = await sinks.hooks.resumePending(nowMilliseconds: SafeFile.wallClockMilliseconds())
+        await lifecycle.hooksResumed(eventIDs: Set(resumed))
 
         let poller = Poller(
             configuration: settings.pollerConfiguration,
