@@ -140,8 +140,9 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     private nonisolated func sourceLoop(_ source: WatchSource, start: ClockType.Instant) async {
         let interval = configuration[source].interval
         var due = start
+        var tagCache = TagReadCache()
         while !Task.isCancelled {
-            let observation = await source.read(from: reader)
+            let observation = await source.read(from: reader, tagCache: &tagCache)
             let slow = await handle(source, observation)
             due = Self.nextDue(after: due, interval: slow ? configuration.notConfiguredInterval : interval, now: clock.now)
             do {
