@@ -1,5 +1,5 @@
 public import Events
-public import IMDS
+import IMDS
 
 /// What the tags source remembers between two polls of one poll loop, so that a poll whose key list has not changed
 /// reads one path instead of one per tag.
