@@ -5,7 +5,8 @@ extension Settings {
     ///
     /// The environment supplies `AWS_EC2_METADATA_SERVICE_ENDPOINT` (the endpoint) and `STATE_DIRECTORY`
     /// (the state dir; its first entry when systemd lists several, colon-separated). `--interval` sets the
-    /// interval of every source, per-source intervals of the file included. `--webhook` URLs are added after
+    /// interval of every source, per-source intervals of the file included; a source with no interval from a flag
+    /// or the file polls at its ``Source/defaultInterval``. `--webhook` URLs are added after
     /// the file's `[[webhook]]` endpoints, with `[webhook_defaults]` and then `--webhook-format` and
     /// `--webhook-secret-file` applied.
     /// - Parameters:
@@ -87,7 +88,9 @@ extension Settings {
 
         for source in Source.allCases {
             let entry = file?.sources[source]
-            let interval = overrides.interval == nil ? (entry?.interval ?? settings.interval) : settings.interval
+            let interval = overrides.interval == nil
+                ? (entry?.interval ?? settings.interval ?? source.defaultInterval)
+                : (settings.interval ?? source.defaultInterval)
             settings.sources[source] = SourceSettings(enabled: entry?.enabled ?? true, interval: interval)
         }
 

@@ -8,7 +8,8 @@ extension Settings {
     public struct SourceSettings: Sendable, Equatable {
         /// Whether the source is polled at all.
         public var enabled: Bool
-        /// Its poll interval: its own from `[sources.NAME] interval`, else the global one.
+        /// Its poll interval: `--interval`, else its own `[sources.NAME] interval`, else the top-level one, else its
+        /// default (``MetadataSource/defaultInterval``).
         public var interval: Duration
 
         /// Creates source settings.

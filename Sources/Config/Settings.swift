@@ -11,8 +11,9 @@ public struct Settings: Sendable, Equatable {
     public var imdsConnectTimeout: Duration
     /// Lifetime asked for IMDSv2 session tokens, 1...21600 seconds.
     public var tokenTTLSeconds: Int
-    /// Poll interval of every source that has no interval of its own.
-    public var interval: Duration
+    /// The top-level interval (`interval`, `--interval`): that of every source that has no interval of its own;
+    /// `nil` when none is set, and each source then polls at its ``Source/defaultInterval``.
+    public var interval: Duration?
     /// Per-source settings; holds every ``Source``.
     public var sources: [Source: SourceSettings]
     /// The hooks directory (`hooks.d`).
@@ -49,8 +50,8 @@ public struct Settings: Sendable, Equatable {
         imdsTimeout = .seconds(2)
         imdsConnectTimeout = .seconds(1)
         tokenTTLSeconds = 21600
-        interval = .seconds(2)
-        sources = Dictionary(uniqueKeysWithValues: Source.allCases.map { ($0, SourceSettings(enabled: true, interval: .seconds(2))) })
+        interval = nil
+        sources = Dictionary(uniqueKeysWithValues: Source.allCases.map { ($0, SourceSettings(enabled: true, interval: $0.defaultInterval)) })
         hooksDir = Self.defaultHooksDir
         hookTimeout = .seconds(90)
         maxConcurrentEvents = 4
@@ -64,9 +65,10 @@ public struct Settings: Sendable, Equatable {
 
     /// The settings of one source.
     /// - Parameter source: The source.
-    /// - Returns: Its settings (enabled, at the global interval, if it is somehow missing from ``sources``).
+    /// - Returns: Its settings (enabled, at the top-level interval or else its default, if it is somehow missing
+    ///   from ``sources``).
     public func settings(for source: Source) -> SourceSettings {
-        sources[source] ?? SourceSettings(enabled: true, interval: interval)
+        sources[source] ?? SourceSettings(enabled: true, interval: interval ?? source.defaultInterval)
     }
 
     /// The sources that are enabled, in ``Source`` order.

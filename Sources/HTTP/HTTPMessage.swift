@@ -91,8 +91,16 @@ public struct HTTPResponse: Sendable, Equatable {
 
     /// The value of the first header named `name`, compared without regard to case.
     public func header(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { Self.equalIgnoringASCIICase($0.name, name) }?.value
+    }
+
+    /// Header names are ASCII: compared byte by byte, with no lower-cased copies (this runs on every IMDS read).
+    private static func equalIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
+        let (left, right) = (lhs.utf8, rhs.utf8)
+        guard left.count == right.count else { return false }
+        return zip(left, right).allSatisfy { a, b in
+            a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A)
+        }
     }
 
     /// The body decoded as UTF-8, with invalid sequences repaired.

@@ -61,6 +61,11 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     private let logger: Logger
     private var token: Token?
     private var tokenFetch: Task<Token, any Error>?
+    /// The token header of the last GET, kept as one array so that every request with the same token shares it
+    /// (and the transport sees the same header list without comparing it field by field).
+    private var tokenHeaders: (token: String, headers: [HTTPHeader])?
+    /// URLs of the paths read lately (a poller reads the same few paths forever); cleared when it holds 64.
+    private var urls: [String: String] = [:]
     /// Counters since creation.
     public private(set) var statistics = Statistics()
 
@@ -148,8 +153,8 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     private func getOnce(_ path: String, token: String, retokened: inout Bool) async throws(IMDSError) -> Result<[UInt8]?, IMDSError> {
         let request = HTTPRequest(
             method: .get,
-            url: endpoint.url(for: path),
-            headers: [HTTPHeader("X-aws-ec2-metadata-token", token)],
+            url: url(for: path),
+            headers: headers(for: token),
             connectTimeout: configuration.connectTimeout,
             totalTimeout: configuration.totalTimeout,
             maxResponseBytes: configuration.maxResponseBytes,
@@ -179,6 +184,21 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         default:
             return .failure(statusError(response.status, path: path, detail: nil))
         }
+    }
+
+    private func url(for path: String) -> String {
+        if let url = urls[path] { return url }
+        if urls.count >= 64 { urls.removeAll(keepingCapacity: true) }
+        let url = endpoint.url(for: path)
+        urls[path] = url
+        return url
+    }
+
+    private func headers(for token: String) -> [HTTPHeader] {
+        if let tokenHeaders, tokenHeaders.token == token { return tokenHeaders.headers }
+        let headers = [HTTPHeader("X-aws-ec2-metadata-token", token)]
+        tokenHeaders = (token, headers)
+        return headers
     }
 
     private func noteRemainingTTL(seconds: Int, of value: String) {

@@ -145,9 +145,10 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     private nonisolated func sourceLoop(_ source: WatchSource, start: ClockType.Instant) async {
         let interval = configuration[source].interval
         var due = start
+        var tagCache = TagReadCache()
         while !Task.isCancelled {
             let started = clock.now
-            let observation = await source.read(from: reader)
+            let observation = await source.read(from: reader, tagCache: &tagCache)
             let slow = await handle(source, observation, duration: started.duration(to: clock.now))
             due = Self.nextDue(after: due, interval: slow ? configuration.notConfiguredInterval : interval, now: clock.now)
             do {

@@ -15,7 +15,8 @@ public struct PollerConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The contract's default interval: 2 s.
+    /// The interval of a configuration built without one (tests, the demo): 2 s. The daemon takes each source's
+    /// from its settings (by default ``MetadataSource/defaultInterval``).
     public static let defaultInterval = Duration.seconds(2)
     /// The smallest interval accepted: 0.05 s.
     public static let minimumInterval = Duration.milliseconds(50)

@@ -45,7 +45,18 @@ extension WatchSource {
     /// read) is an error for this round, not a removal: the next round reads a consistent set.
     private func readTags(from reader: some MetadataReader) async throws(IMDSError) -> Observation {
         guard let body = try await reader.text(path) else { return .absent }
-        let keys = try decode(body, reader) { body throws(IMDSDecodingError) in try InstanceTags.decodeKeys(body) }
+        let keys = try decodeKeys(body, reader)
+        let tags = try await readTagValues(keys, from: reader)
+        return .value(.tags(tags))
+    }
+
+    /// The tag keys of a `meta-data/tags/instance` body.
+    func decodeKeys(_ body: String, _ reader: some MetadataReader) throws(IMDSError) -> [String] {
+        try decode(body, reader) { body throws(IMDSDecodingError) in try InstanceTags.decodeKeys(body) }
+    }
+
+    /// Each key's value.
+    func readTagValues(_ keys: [String], from reader: some MetadataReader) async throws(IMDSError) -> [String: String] {
         var tags: [String: String] = [:]
         for key in keys {
             let valuePath = InstanceTags.valuePath(key)
@@ -57,7 +68,7 @@ extension WatchSource {
             }
             tags[key] = try decode(value, reader) { body throws(IMDSDecodingError) in try InstanceTags.decodeValue(body) }
         }
-        return .value(.tags(tags))
+        return tags
     }
 }
 

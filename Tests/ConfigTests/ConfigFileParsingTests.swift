@@ -101,8 +101,10 @@ struct ConfigFileParsingTests {
         let file = try ConfigFile.load(path: path)
         let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
         #expect(settings.webhooks.count == 3)
-        #expect(settings.settings(for: .maintenance).interval == .seconds(30))
-        #expect(settings.settings(for: .tags).interval == .seconds(10))
+        #expect(settings.interval == nil)
+        for source in Settings.Source.allCases {
+            #expect(settings.settings(for: source).interval == source.defaultInterval, "the example shows the defaults")
+        }
         #expect(settings.hookTimeout == .seconds(90))
     }
 

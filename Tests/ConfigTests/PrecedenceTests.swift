@@ -21,7 +21,9 @@ struct PrecedenceTests {
         let settings = try Settings.resolve(file: nil, environment: [:], overrides: Overrides())
         #expect(settings.endpoint == nil)
         #expect(settings.stateDir == "/var/lib/imdswatch")
-        #expect(settings.interval == .seconds(2))
+        #expect(settings.interval == nil)
+        #expect(settings.settings(for: .spot).interval == .seconds(1))
+        #expect(settings.settings(for: .tags).interval == .seconds(60))
     }
 
     @Test func fileOverridesDefaults() throws {
@@ -53,6 +55,16 @@ struct PrecedenceTests {
         #expect(fromFile.settings(for: .spot).interval == .seconds(4))
         let flagged = try Settings.resolve(file: file, environment: [:], overrides: Overrides(interval: .seconds(1)))
         #expect(flagged.sources.values.allSatisfy { $0.interval == .seconds(1) })
+    }
+
+    @Test func aSourceWithoutAnIntervalKeepsItsDefaultUnderAnother() throws {
+        let file = try ConfigFile.parse("[sources.spot]\ninterval = 0.5\n", path: "t.toml")
+        let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
+        #expect(settings.settings(for: .spot).interval == .milliseconds(500))
+        #expect(settings.settings(for: .rebalance).interval == .seconds(5))
+        #expect(settings.settings(for: .maintenance).interval == .seconds(60))
+        let flagged = try Settings.resolve(file: nil, environment: [:], overrides: Overrides(interval: .seconds(2)))
+        #expect(flagged.sources.values.allSatisfy { $0.interval == .seconds(2) }, "--interval 2 restores the old uniform pace")
     }
 
     @Test func flagWebhooksFollowFileWebhooksWithDefaultsAndFlags() throws {

@@ -10,9 +10,14 @@ struct SettingsDefaultsTests {
         #expect(settings.imdsTimeout == .seconds(2))
         #expect(settings.imdsConnectTimeout == .seconds(1))
         #expect(settings.tokenTTLSeconds == 21600)
-        #expect(settings.interval == .seconds(2))
+        #expect(settings.interval == nil)
+        // Defaults by urgency (issue 17): spot 1 s, rebalance and ASG 5 s, maintenance and tags 60 s.
+        let expected: [Settings.Source: Duration] = [
+            .spot: .seconds(1), .rebalance: .seconds(5), .asg: .seconds(5), .maintenance: .seconds(60), .tags: .seconds(60),
+        ]
         for source in Settings.Source.allCases {
-            #expect(settings.settings(for: source) == Settings.SourceSettings(enabled: true, interval: .seconds(2)))
+            let interval = try #require(expected[source])
+            #expect(settings.settings(for: source) == Settings.SourceSettings(enabled: true, interval: interval))
         }
         #expect(settings.hooksDir == "/etc/imdswatch/hooks.d")
         #expect(settings.hookTimeout == .seconds(90))

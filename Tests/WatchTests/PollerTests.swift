@@ -81,9 +81,13 @@ struct PollerTests {
         await harness.rounds(3)
         #expect(harness.sink.events.isEmpty)
         harness.reader.tags(["Name": "db"])
+        // A value changed under an unchanged key list is read again at the latest on the 15th poll (TagReadCache).
+        await harness.rounds(MetadataSource.tagValueRefreshPolls)
+        #expect(harness.sink.events.map(\.type) == [.tagsChanged])
+        harness.reader.tags(["Name": "db", "team": "core"])
         await harness.rounds(1)
         await harness.stop()
-        #expect(harness.sink.events.map(\.type) == [.tagsChanged])
+        #expect(harness.sink.events.map(\.type) == [.tagsChanged, .tagsChanged], "a new key is seen on the next poll")
     }
 
     @Test func restartWithPersistedStateFiresOnlyWhatChanged() async {

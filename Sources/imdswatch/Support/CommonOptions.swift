@@ -20,7 +20,7 @@ struct CommonOptions: ParsableArguments {
     var stateDir: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Poll interval of every source in seconds, at least 0.05 (default: 2; per-source intervals in the config file).",
+        "Poll interval of every source in seconds, at least 0.05 (default: per source, spot 1, rebalance and asg 5, maintenance and tags 60).",
         valueName: "seconds"
     ))
     var interval: Double?

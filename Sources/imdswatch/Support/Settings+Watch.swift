@@ -7,7 +7,7 @@ import Watch
 extension Settings {
     /// The poll loop's configuration: every source's interval and whether it is enabled.
     var pollerConfiguration: PollerConfiguration {
-        var configuration = PollerConfiguration(interval: interval)
+        var configuration = PollerConfiguration()
         for source in Settings.Source.allCases {
             let resolved = settings(for: source)
             configuration[source] = .init(enabled: resolved.enabled, interval: resolved.interval)
