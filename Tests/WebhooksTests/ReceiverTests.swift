@@ -22,7 +22,8 @@ import Testing
             return endpoint
         }
         return try WebhookDispatcher(
-            endpoints: direct, stateDirectory: stateDirectory, version: "1.2.3", retryPolicy: fastRetries, logger: logger
+            endpoints: direct, stateDirectory: stateDirectory, version: "1.2.3", retryPolicy: fastRetries,
+            jitter: { 1 }, logger: logger
         )
     }
 
@@ -87,8 +88,11 @@ import Testing
             return try await receiver.requests()
         }
         #expect(requests.count == 1)
-        let retries = handler.entries.filter { $0.level == .warning && "\($0.message)".contains("connectionRefused") }
+        // No jitter: attempts at 0, 0.1, 0.3, 0.7 s… all refused while nothing listens (only the 1st, 10th… failure
+        // is a warning, the others debug lines).
+        let retries = handler.entries.filter { "\($0.message)".contains("connectionRefused") }
         #expect(retries.count >= 2)
+        #expect(retries.first?.level == .warning)
         #expect(retries.allSatisfy { "\($0.message)".contains("next attempt at") })
     }
 
