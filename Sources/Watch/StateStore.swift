@@ -36,10 +36,11 @@ public struct StateStore: Sendable {
     public func load(logger: Logger, nowMilliseconds: Int64) -> WatchState {
         let bytes: [UInt8]
         do throws(SafeFile.Failure) {
-            bytes = try SafeFile.readRegularFile(path, limit: Self.maxFileBytes)
-        } catch let failure where failure.isNotFound {
-            logger.info("no state file yet: first run", metadata: ["path": "\(path)"])
-            return WatchState()
+            guard let read = try SafeFile.readRegularFileIfPresent(path, limit: Self.maxFileBytes) else {
+                logger.info("no state file yet: first run", metadata: ["path": "\(path)"])
+                return WatchState()
+            }
+            bytes = read
         } catch {
             moveAside(reason: "cannot be read (\(error))", logger: logger, nowMilliseconds: nowMilliseconds)
             return WatchState()
