@@ -128,7 +128,7 @@ let package = Package(
         // journald log handler, stderr log handler, sd_notify.
         .target(
             name: "Journal",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSystemd", "Events", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // A strict IMDSv2 simulator with a control API and scenarios.

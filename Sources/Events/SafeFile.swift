@@ -9,7 +9,7 @@ import Darwin
 /// The file calls of the state directory (state, outbox, pending hooks), in one place: every open is
 /// `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` and checked with `fstat` (a symlink or a FIFO planted where a file should
 /// be is refused, never followed, never waited on); writes go to an `O_EXCL` temporary file with a random name,
-/// are fsynced, renamed over the target and the directory is fsynced. Calls retry on `EINTR`.
+/// are fsynced, renamed over the target and the directory is fsynced. Calls retry on `EINTR` (``SystemCall``).
 public enum SafeFile {
     /// A failed file operation: what was attempted on which path, and why.
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
@@ -48,6 +48,21 @@ public enum SafeFile {
         try readRegularFile(path, limit: limit, followingSymlink: false).bytes
     }
 
+    /// The whole regular file at `path` like ``readRegularFile(_:limit:)``, or `nil` when there is no file there.
+    /// - Parameters:
+    ///   - path: The file.
+    ///   - limit: Larger files are refused.
+    /// - Returns: The bytes, or `nil` when nothing is at `path` (`ENOENT`, also for a missing parent directory).
+    /// - Throws: ``Failure`` for anything else: a symlink, a FIFO, a directory, a file too large, a read error.
+    public static func readRegularFileIfPresent(_ path: String, limit: Int) throws(Failure) -> [UInt8]? {
+        do throws(Failure) {
+            return try readRegularFile(path, limit: limit)
+        } catch {
+            if error.isNotFound { return nil }
+            throw error
+        }
+    }
+
     /// The whole regular file at `path` and its permission bits, both from one descriptor: a symlink is followed
     /// and its target judged (for files configured by path, such as a webhook secret).
     /// - Throws: ``Failure`` (``Failure/isNotFound`` when there is no file).
@@ -66,11 +81,10 @@ public enum SafeFile {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let count = chunk.withUnsafeMutableBytes { buffer in read(fd, buffer.baseAddress, buffer.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Failure(operation: "read", path: path, errno: errno)
+            let (count, code) = chunk.withUnsafeMutableBytes { buffer in
+                SystemCall.retryingOnInterrupt { read(fd, buffer.baseAddress, buffer.count) }
             }
+            if count < 0 { throw Failure(operation: "read", path: path, errno: code) }
             if count == 0 { return (result, mode) }
             result.append(contentsOf: chunk[0..<count])
             if result.count > limit {
@@ -101,17 +115,8 @@ public enum SafeFile {
         guard fd >= 0 else { throw Failure(operation: "create", path: temporary, errno: EEXIST) }
         do throws(Failure) {
             if mode != 0o600, fchmod(fd, mode) != 0 { throw Failure(operation: "chmod", path: temporary, errno: errno) }
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { buffer in
-                    write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-                }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw Failure(operation: "write", path: temporary, errno: errno)
-                }
-                offset += written
-            }
+            let code = SystemCall.writeAll(fd, bytes)
+            if code != 0 { throw Failure(operation: "write", path: temporary, errno: code) }
             if fsync(fd) != 0 { throw Failure(operation: "fsync", path: temporary, errno: errno) }
             _ = close(fd)
             fd = -1
@@ -238,17 +243,13 @@ public enum SafeFile {
     // MARK: - Helpers
 
     static func openFile(_ path: String, _ flags: Int32, mode: mode_t = 0, operation: String) throws(Failure) -> Int32 {
-        while true {
-            let fd = open(path, flags | O_CLOEXEC, mode)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            let code = errno
-            // O_NOFOLLOW on a symlink fails with ELOOP: say what it is.
-            if code == ELOOP, flags & O_NOFOLLOW != 0 {
-                throw Failure(operation: operation, path: path, errno: code, reason: "it is a symlink (not followed)")
-            }
-            throw Failure(operation: operation, path: path, errno: code)
+        let (fd, code) = SystemCall.retryingOnInterrupt { open(path, flags | O_CLOEXEC, mode) }
+        if fd >= 0 { return fd }
+        // O_NOFOLLOW on a symlink fails with ELOOP: say what it is.
+        if code == ELOOP, flags & O_NOFOLLOW != 0 {
+            throw Failure(operation: operation, path: path, errno: code, reason: "it is a symlink (not followed)")
         }
+        throw Failure(operation: operation, path: path, errno: code)
     }
 
     static func fileStatus(of fd: Int32, path: String, operation: String) throws(Failure) -> stat {

@@ -56,19 +56,10 @@ enum HookFileSystem {
         guard fd >= 0 else { throw HookFileError(path: path, errno: errno) }
         defer { close(fd) }
         _ = fchmod(fd, 0o600)
-        var written = 0
-        while written < bytes.count {
-            let rc = bytes.withUnsafeBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return write(fd, base + written, buffer.count - written)
-            }
-            if rc < 0 {
-                if errno == EINTR { continue }
-                let error = HookFileError(path: path, errno: errno)
-                unlink(path)
-                throw error
-            }
-            written += rc
+        let code = SystemCall.writeAll(fd, bytes)
+        if code != 0 {
+            unlink(path)
+            throw HookFileError(path: path, errno: code)
         }
         return path
     }

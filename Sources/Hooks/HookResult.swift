@@ -1,3 +1,5 @@
+public import Telemetry
+
 /// How one hook run ended. A non-zero exit is a result, not an error.
 public struct HookResult: Sendable, Equatable {
     /// How the process ended.
@@ -57,5 +59,13 @@ public struct HookResult: Sendable, Equatable {
         let rounded = (seconds * 100).rounded() / 100
         let cause = timedOut ? " after timing out" : stoppedAtShutdown ? " at shutdown" : ""
         return "\(termination)\(cause) in \(rounded) s"
+    }
+}
+
+extension HookResult {
+    /// The result label of `imdswatch_hook_runs_total`: `timeout` when it ran past its timeout, `ok` when it
+    /// succeeded, otherwise `failed` (a non-zero exit, a signal, not started, stopped at shutdown).
+    public var telemetryResult: HookRunResult {
+        timedOut ? .timeout : succeeded ? .ok : .failed
     }
 }

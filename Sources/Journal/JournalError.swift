@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The one error type of the Journal module: a failed journal write or a failed notification to systemd.
 ///
 /// `errno` values are captured at the failing call and carried here, so callers never read the global `errno`.
@@ -55,5 +63,14 @@ public struct JournalError: Error, Sendable, Hashable, CustomStringConvertible {
         if !context.isEmpty { text += " (\(context))" }
         if let errno { text += ": \(ErrorNumber.describe(errno))" }
         return text
+    }
+}
+
+/// Describing an `errno` captured right after the failing call (the retry and capture are ``Events/SystemCall``'s).
+enum ErrorNumber {
+    /// `strerror` text with the number, e.g. `No such file or directory (errno 2)`.
+    static func describe(_ number: Int32) -> String {
+        guard let text = strerror(number) else { return "errno \(number)" }
+        return "\(String(cString: text)) (errno \(number))"
     }
 }

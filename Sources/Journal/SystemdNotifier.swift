@@ -5,6 +5,8 @@ import Musl
 #endif
 public import Foundation
 public import Logging
+import Events
+import Synchronization
 
 /// Tells systemd about the service's state through `$NOTIFY_SOCKET` (`Type=notify`, `WatchdogSec=`).
 ///
@@ -106,5 +108,146 @@ public struct SystemdNotifier: Sendable, Hashable {
             guard let pid = Int32(pidText), pid == processID else { return nil }
         }
         return .microseconds(microseconds / 2)
+    }
+}
+
+/// Sends `WATCHDOG=1` every ``interval`` while a ``Heartbeat`` keeps advancing.
+///
+/// At each tick it pings only if the heartbeat moved since the previous tick; a stalled poll loop therefore
+/// stops the pings, and after `WatchdogSec=` systemd kills and restarts the service.
+public struct WatchdogPinger: Sendable {
+    /// Where the pings go.
+    public let notifier: SystemdNotifier
+    /// The liveness signal.
+    public let heartbeat: Heartbeat
+    /// The time between ticks, usually ``SystemdNotifier/watchdogInterval``.
+    public let interval: Duration
+    /// Where failed pings are reported.
+    public let logger: Logger
+
+    /// Creates a pinger.
+    /// - Parameters:
+    ///   - notifier: Where the pings go.
+    ///   - heartbeat: The liveness signal.
+    ///   - interval: The time between ticks.
+    ///   - logger: Where failed pings are reported (at warning).
+    public init(notifier: SystemdNotifier, heartbeat: Heartbeat, interval: Duration, logger: Logger) {
+        self.notifier = notifier
+        self.heartbeat = heartbeat
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Ticks until the task is cancelled, then returns. The first tick is one interval after the call, and it
+    /// pings only if the heartbeat moved since the call.
+    /// - Parameter clock: The clock to sleep on; tests pass a manual one.
+    public func run<C: Clock>(clock: C) async where C.Duration == Duration {
+        var gate = WatchdogGate(initialCount: heartbeat.count)
+        var deadline = clock.now.advanced(by: interval)
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(until: deadline, tolerance: nil)
+            } catch {
+                return
+            }
+            deadline = deadline.advanced(by: interval)
+            guard gate.shouldPing(count: heartbeat.count) else {
+                logger.debug("watchdog: heartbeat stalled, not pinging")
+                continue
+            }
+            do {
+                try notifier.watchdog()
+            } catch {
+                logger.warning("watchdog ping failed: \(error)")
+            }
+        }
+    }
+}
+
+/// The pinger's decision, separate from time and I/O: ping when the count differs from the last one seen.
+public struct WatchdogGate: Sendable, Hashable {
+    private var lastCount: UInt64
+
+    /// Creates a gate that has seen `initialCount`.
+    /// - Parameter initialCount: The heartbeat's count when the pinger starts.
+    public init(initialCount: UInt64) {
+        self.lastCount = initialCount
+    }
+
+    /// Whether to ping now, given the heartbeat's current count; remembers `count`.
+    /// - Parameter count: The heartbeat's current count.
+    /// - Returns: `true` when the heartbeat moved since the last call.
+    public mutating func shouldPing(count: UInt64) -> Bool {
+        defer { lastCount = count }
+        return count != lastCount
+    }
+}
+
+/// A liveness counter: the poll loop calls ``beat()`` after every round, and ``WatchdogPinger`` pings systemd
+/// only if it moved since the last ping, so a stalled loop stops the pings and systemd restarts the service.
+///
+/// A reference shared between the loop and the pinger; lock-free.
+public final class Heartbeat: Sendable {
+    private let counter = Atomic<UInt64>(0)
+
+    /// Creates a heartbeat at zero.
+    public init() {}
+
+    /// Records one unit of progress.
+    public func beat() {
+        counter.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// How many beats so far.
+    public var count: UInt64 {
+        counter.load(ordering: .relaxed)
+    }
+}
+
+/// Sends one datagram to a `$NOTIFY_SOCKET` address: the socket code behind ``SystemdNotifier``.
+///
+/// Written here rather than calling `sd_notify` so the address comes from an injected environment instead of
+/// the process-global one. Supports what systemd hands out: an absolute path, or `@name` for an abstract socket.
+enum NotifyDatagram {
+    /// Sends `message` as one datagram to `address`.
+    /// - Parameters:
+    ///   - message: `VAR=value` lines.
+    ///   - address: `$NOTIFY_SOCKET`.
+    /// - Throws: ``JournalError`` `.notifyAddress` for an unusable address, `.notifySocket` or `.notifySend` with
+    ///   the errno of the failing call.
+    static func send(_ message: String, to address: String) throws(JournalError) {
+        var path = Array(address.utf8)
+        let isAbstract = path.first == UInt8(ascii: "@")
+        guard isAbstract || path.first == UInt8(ascii: "/") else {
+            throw JournalError(code: .notifyAddress, context: address)
+        }
+        if isAbstract { path[0] = 0 }
+        var socketAddress = sockaddr_un()
+        socketAddress.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: socketAddress.sun_path)
+        // A path needs its terminating NUL; an abstract name uses the exact length.
+        guard path.count + (isAbstract ? 0 : 1) <= capacity, path.count > 1 else {
+            throw JournalError(code: .notifyAddress, context: address)
+        }
+        withUnsafeMutableBytes(of: &socketAddress.sun_path) { $0.copyBytes(from: path) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count + (isAbstract ? 0 : 1))
+
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else {
+            throw JournalError(code: .notifySocket, errno: errno, context: address)
+        }
+        defer { close(descriptor) }
+
+        let bytes = Array(message.utf8)
+        let (sent, number) = bytes.withUnsafeBytes { buffer in
+            withUnsafePointer(to: &socketAddress) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                    SystemCall.retryingOnInterrupt {
+                        sendto(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), generic, length)
+                    }
+                }
+            }
+        }
+        if sent < 0 { throw JournalError(code: .notifySend, errno: number, context: address) }
     }
 }

@@ -49,7 +49,9 @@ public struct LifecycleActionStore: Sendable {
     /// - Throws: ``SafeFile/Failure`` when the file cannot be read (a symlink or FIFO included), or
     ///   ``LifecycleActionStoreError`` when it is not valid.
     public func load() throws -> [PendingLifecycleAction] {
-        guard let bytes = try Self.readIfPresent(directory + "/" + Self.fileName) else { return [] }
+        guard let bytes = try SafeFile.readRegularFileIfPresent(directory + "/" + Self.fileName, limit: 1 << 20) else {
+            return []
+        }
         do {
             return try JSONDecoder().decode([PendingLifecycleAction].self, from: Data(bytes))
         } catch {
@@ -66,18 +68,6 @@ public struct LifecycleActionStore: Sendable {
         let bytes = Array(try encoder.encode(kept))
         if SafeFile.kind(of: directory) == nil { try SafeFile.makeDirectory(directory) }
         try SafeFile.writeDurably(bytes, directory: directory, name: Self.fileName)
-    }
-}
-
-extension LifecycleActionStore {
-    /// The file's bytes, or `nil` when there is no file.
-    static func readIfPresent(_ path: String) throws(SafeFile.Failure) -> [UInt8]? {
-        let result = Result { () throws(SafeFile.Failure) in try SafeFile.readRegularFile(path, limit: 1 << 20) }
-        switch result {
-        case .success(let bytes): return bytes
-        case .failure(let failure) where failure.isNotFound: return nil
-        case .failure(let failure): throw failure
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Events
 import Foundation
 
 // Identity credentials for the default instance, and the place of `iam/` in the tree (its answers, rotating role
@@ -12,7 +13,7 @@ extension MetadataNode {
             ("identity-credentials", .directory([("ec2", .directory([
                 ("info", .json(.object([
                     ("Code", .string("Success")),
-                    ("LastUpdated", .string(IMDSDate.rfc3339(state.pendingTime))),
+                    ("LastUpdated", .string(Timestamp.rfc3339(seconds: state.pendingTime.epochSeconds))),
                     ("AccountId", .string(state.accountId)),
                 ]), realLayout: .realPretty)),
                 ("security-credentials", .directory([("ec2-instance", credentialDocument(
@@ -33,12 +34,12 @@ extension MetadataNode {
         let token = "IQoJb3JpZ2luX2VjEIMDSWATCHSIMULATORTOKEN" + Data("\(state.instanceId)/\(accessKeyId)".utf8).base64EncodedString()
         return .json(.object([
             ("Code", .string("Success")),
-            ("LastUpdated", .string(IMDSDate.rfc3339(issued))),
+            ("LastUpdated", .string(Timestamp.rfc3339(seconds: issued.epochSeconds))),
             ("Type", .string("AWS-HMAC")),
             ("AccessKeyId", .string(accessKeyId)),
             ("SecretAccessKey", .string(secret)),
             ("Token", .string(token)),
-            ("Expiration", .string(IMDSDate.rfc3339(issued.addingTimeInterval(6 * 3600)))),
+            ("Expiration", .string(Timestamp.rfc3339(seconds: issued.addingTimeInterval(6 * 3600).epochSeconds))),
         ]), realLayout: .realPretty)
     }
 }

@@ -1,3 +1,4 @@
+import Events
 import Foundation
 
 /// The metadata a state exposes, as a tree of directories and documents, built afresh for each request.
@@ -56,7 +57,7 @@ indirect enum MetadataNode: Sendable {
             children.append(("autoscaling", .directory([("target-lifecycle-state", .text(asgState))])))
         }
         if let spot = state.spot {
-            let time = IMDSDate.rfc3339(spot.servedTime(now: now))
+            let time = Timestamp.rfc3339(seconds: spot.servedTime(now: now).epochSeconds)
             children.append(("spot", .directory([
                 ("instance-action", .json(
                     .object([("action", .string(spot.action.rawValue)), ("time", .string(time))]),
@@ -85,7 +86,7 @@ indirect enum MetadataNode: Sendable {
         var children: [(String, MetadataNode)] = [("maintenance", .directory(maintenance))]
         if let rebalance = state.rebalance {
             children.append(("recommendations", .directory([
-                ("rebalance", .json(.object([("noticeTime", .string(IMDSDate.rfc3339(rebalance)))]), realLayout: .compact)),
+                ("rebalance", .json(.object([("noticeTime", .string(Timestamp.rfc3339(seconds: rebalance.epochSeconds)))]), realLayout: .compact)),
             ])))
         }
         return .directory(children)
@@ -94,15 +95,15 @@ indirect enum MetadataNode: Sendable {
     private static func eventList(_ events: [MaintenanceEvent]) -> MetadataNode {
         .json(.array(events.map { event in
             var members: [(String, JSONBody)] = [
-                ("NotBefore", .string(IMDSDate.eventDate(event.notBefore))),
+                ("NotBefore", .string(Timestamp.maintenanceEventDate(seconds: event.notBefore.epochSeconds))),
                 ("Code", .string(event.code)),
                 ("Description", .string(event.description)),
                 ("EventId", .string(event.eventId)),
-                ("NotAfter", .string(IMDSDate.eventDate(event.notAfter))),
+                ("NotAfter", .string(Timestamp.maintenanceEventDate(seconds: event.notAfter.epochSeconds))),
                 ("State", .string(event.state)),
             ]
             if let deadline = event.notBeforeDeadline {
-                members.append(("NotBeforeDeadline", .string(IMDSDate.eventDate(deadline))))
+                members.append(("NotBeforeDeadline", .string(Timestamp.maintenanceEventDate(seconds: deadline.epochSeconds))))
             }
             return .object(members)
         }), realLayout: .compact)
@@ -120,7 +121,7 @@ indirect enum MetadataNode: Sendable {
             ("instanceId", .string(state.instanceId)),
             ("instanceType", .string(state.instanceType)),
             ("kernelId", .null),
-            ("pendingTime", .string(IMDSDate.rfc3339(state.pendingTime))),
+            ("pendingTime", .string(Timestamp.rfc3339(seconds: state.pendingTime.epochSeconds))),
             ("privateIp", .string(state.privateIp)),
             ("ramdiskId", .null),
             ("region", .string(state.region)),

@@ -118,7 +118,7 @@ final class SimulatedAWS: Sendable {
         guard let role, components.count >= 2, components[0] == "meta-data", components[1] == "iam" else { return nil }
         let rest = Array(components.dropFirst(2))
         let current = currentCredentials()
-        let updated = Timestamp.rfc3339(seconds: Int64(current.issuedAt.timeIntervalSince1970))
+        let updated = Timestamp.rfc3339(seconds: current.issuedAt.epochSeconds)
         switch rest {
         case []:
             return .text(.ok, "info\nsecurity-credentials/", headers: ttlHeaders)
@@ -138,7 +138,7 @@ final class SimulatedAWS: Sendable {
                 ("AccessKeyId", .string(current.credentials.accessKeyID)),
                 ("SecretAccessKey", .string(current.credentials.secretAccessKey)),
                 ("Token", .string(current.credentials.sessionToken ?? "")),
-                ("Expiration", .string(Timestamp.rfc3339(seconds: Int64(current.expiration.timeIntervalSince1970)))),
+                ("Expiration", .string(Timestamp.rfc3339(seconds: current.expiration.epochSeconds))),
             ])
             return .text(.ok, body.rendered(.realPretty), headers: ttlHeaders)
         default:

@@ -9,12 +9,13 @@ enum SimulatorCoding {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(IMDSDate.rfc3339(date))
+            try container.encode(Timestamp.rfc3339(seconds: date.epochSeconds))
         }
         return encoder
     }
 
-    /// A decoder reading dates as RFC 3339, as `21 Jan 2019 09:00:43 GMT`, or as a number of seconds from now.
+    /// A decoder reading dates in any form ``Events/Timestamp/epochSeconds(parsing:)`` reads (RFC 3339,
+    /// `21 Jan 2019 09:00:43 GMT`), or as a number of seconds from now.
     static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -23,7 +24,7 @@ enum SimulatorCoding {
                 return .simulatorWholeSeconds(fromNow: seconds)
             }
             let text = try container.decode(String.self)
-            if let date = IMDSDate.parse(text) { return date }
+            if let seconds = Timestamp.epochSeconds(parsing: text) { return Date(timeIntervalSince1970: TimeInterval(seconds)) }
             throw DecodingError.dataCorruptedError(
                 in: container,
                 debugDescription: "invalid date \"\(text)\": use 2026-11-24T12:00:00Z, 21 Jan 2019 09:00:43 GMT, or seconds from now"
@@ -56,42 +57,7 @@ enum SimulatorCoding {
     }
 }
 
-/// The date formats IMDS uses, written and read without shared formatters.
-enum IMDSDate {
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// `2017-09-18T08:22:00Z`.
-    static func rfc3339(_ date: Date) -> String {
-        let c = components(date)
-        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))Z"
-    }
-
-    /// `21 Jan 2019 09:00:43 GMT`, as in maintenance events.
-    static func eventDate(_ date: Date) -> String {
-        let c = components(date)
-        return "\(c.day) \(months[c.month - 1]) \(c.year) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)) GMT"
-    }
-
-    /// Parses either format (RFC 3339 may carry fractional seconds or a numeric offset).
-    static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        let parts = text.split(separator: " ")
-        guard parts.count == 5, parts[4] == "GMT",
-              let day = Int(parts[0]), let monthIndex = months.firstIndex(of: String(parts[1])), let year = Int(parts[2])
-        else { return nil }
-        let time = parts[3].split(separator: ":").compactMap { Int($0) }
-        guard time.count == 3 else { return nil }
-        let seconds = Timestamp.epochSeconds(year: year, month: monthIndex + 1, day: day, hour: time[0], minute: time[1], second: time[2])
-        return Date(timeIntervalSince1970: TimeInterval(seconds))
-    }
-
-    private static func components(_ date: Date) -> Timestamp.CivilTime {
-        Timestamp.civilTime(seconds: Int64(date.timeIntervalSince1970.rounded(.down)))
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
+extension Date {
+    /// Whole seconds since the Unix epoch (rounded down): what ``Events/Timestamp`` formats.
+    var epochSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
 }

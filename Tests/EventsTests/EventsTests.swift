@@ -17,6 +17,30 @@ import Testing
         #expect(Timestamp.rfc3339(seconds: seconds) == "2024-02-29T23:59:58Z")
         #expect(Timestamp.epochSeconds(year: 2019, month: 1, day: 21, hour: 9, minute: 0, second: 43) == 1_548_061_243)
     }
+
+    @Test func formatsMaintenanceEventDates() {
+        #expect(Timestamp.maintenanceEventDate(seconds: 1_548_061_243) == "21 Jan 2019 09:00:43 GMT")
+        #expect(Timestamp.maintenanceEventDate(seconds: 1_700_000_000) == "14 Nov 2023 22:13:20 GMT")
+        #expect(Timestamp.maintenanceEventDate(seconds: 1_548_979_200) == "1 Feb 2019 00:00:00 GMT")
+    }
+
+    @Test func parsesEveryFormItWrites() {
+        for seconds: Int64 in [0, 1_548_061_243, 1_795_953_481, 253_402_300_799, -62_135_596_800] {
+            #expect(Timestamp.epochSeconds(parsing: Timestamp.rfc3339(seconds: seconds)) == seconds)
+            #expect(Timestamp.epochSeconds(parsing: Timestamp.rfc3339Milliseconds(seconds * 1000 + 999)) == seconds)
+            #expect(Timestamp.epochSeconds(parsing: Timestamp.maintenanceEventDate(seconds: seconds)) == seconds)
+        }
+    }
+
+    @Test func parsesOffsetsAndRefusesNonDates() {
+        #expect(Timestamp.epochSeconds(parsing: "2019-01-21T11:00:43+02:00") == 1_548_061_243)
+        #expect(Timestamp.epochSeconds(parsing: "Mon, 21 Jan 2019 04:00:43 -0500") == 1_548_061_243)
+        #expect(Timestamp.epochSeconds(parsing: "2019-01-21T09:00:43") == 1_548_061_243)
+        for text in ["", "soon", "2019-02-29T00:00:00Z", "21 Jan 2019 09:00:43 PST", "0000-12-31T23:59:59Z",
+                     "2019-01-21T09:00:43Z" + String(repeating: " ", count: 128)] {
+            #expect(Timestamp.epochSeconds(parsing: text) == nil, "\(text)")
+        }
+    }
 }
 
 @Suite struct JSONTests {

@@ -62,6 +62,39 @@ private struct Scratch {
         #expect(missing?.description == "cannot read \(dir.path)/none: no such file or directory")
     }
 
+    @Test func readIfPresentIsNilOnlyWhenNothingIsThere() throws {
+        let dir = try Scratch()
+        defer { dir.remove() }
+        #expect(try SafeFile.readRegularFileIfPresent(dir.path + "/none", limit: 10) == nil)
+        #expect(try SafeFile.readRegularFileIfPresent(dir.path + "/no-dir/none", limit: 10) == nil)
+        try SafeFile.writeDurably(Array("{}".utf8), directory: dir.path, name: "state.json")
+        #expect(try SafeFile.readRegularFileIfPresent(dir.path + "/state.json", limit: 10) == Array("{}".utf8))
+
+        #expect(mkfifo(dir.path + "/fifo", 0o600) == 0)
+        #expect(symlink(dir.path + "/none", dir.path + "/dangling") == 0)
+        let fifo = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFileIfPresent(dir.path + "/fifo", limit: 10) }
+        #expect(fifo?.reason == "not a regular file (FIFO)")
+        let link = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFileIfPresent(dir.path + "/dangling", limit: 10) }
+        #expect(link?.description.contains("symlink") == true)
+        let large = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFileIfPresent(dir.path + "/state.json", limit: 1) }
+        #expect(large?.errno == EFBIG)
+    }
+
+    @Test func writeAllWritesEveryByteAndReportsErrno() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let bytes = [UInt8](repeating: 0x61, count: 1000)
+        #expect(SystemCall.writeAll(ends[1], bytes) == 0)
+        close(ends[1])
+        var received = [UInt8](repeating: 0, count: 2000)
+        let count = received.withUnsafeMutableBytes { read(ends[0], $0.baseAddress, $0.count) }
+        #expect(count == 1000)
+        #expect(SystemCall.writeAll(-1, bytes) == EBADF)
+        let (value, code) = SystemCall.retryingOnInterrupt { close(-1) }
+        #expect(value == -1 && code == EBADF)
+    }
+
     @Test func makeDirectoryRefusesASymlink() throws {
         let dir = try Scratch()
         defer { dir.remove() }

@@ -19,6 +19,11 @@ struct StderrLogHandlerTests {
         #expect(!line.contains("\n"))
     }
 
+    @Test func timestampIsRFC3339WithTruncatedMilliseconds() {
+        #expect(StderrLineFormat.timestamp(for: Date(timeIntervalSince1970: 1_795_521_481.9996)) == "2026-11-24T11:58:01.999Z")
+        #expect(StderrLineFormat.timestamp(for: Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+    }
+
     @Test func underJournaldOmitsTimestampAndAddsSyslogPrefix() {
         let format = StderrLineFormat.forEnvironment(["JOURNAL_STREAM": "8:12345"])
         #expect(format == StderrLineFormat(includesTimestamp: false, includesSyslogPrefix: true))

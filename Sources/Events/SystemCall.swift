@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `EINTR` retry and `errno` capture of libc calls, written once (as NIO's `System.swift` does) and used by
+/// ``SafeFile``, the journal and notify writers, the hook files and stdout.
+public enum SystemCall {
+    /// Runs a libc call until it does not fail with `EINTR`.
+    /// - Parameter call: The call; it returns a negative value (normally `-1`) and sets `errno` on failure.
+    /// - Returns: The call's result, and the `errno` read right after a failure (`0` after a success).
+    public static func retryingOnInterrupt<Value: BinaryInteger>(_ call: () -> Value) -> (value: Value, errno: Int32) {
+        while true {
+            let value = call()
+            if value >= 0 { return (value, 0) }
+            let code = errno
+            if code != EINTR { return (value, code) }
+        }
+    }
+
+    /// Writes all of `bytes` to `descriptor`, retrying partial writes and `EINTR`.
+    /// - Parameters:
+    ///   - descriptor: An open file descriptor.
+    ///   - bytes: The bytes to write.
+    /// - Returns: `0` when everything was written, else the `errno` of the write that failed (`EIO` when a write
+    ///   made no progress).
+    public static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        guard let base = bytes.baseAddress else { return 0 }
+        var offset = 0
+        while offset < bytes.count {
+            let (written, code) = retryingOnInterrupt { write(descriptor, base + offset, bytes.count - offset) }
+            if written < 0 { return code }
+            if written == 0 { return EIO }
+            offset += written
+        }
+        return 0
+    }
+
+    /// Writes all of `bytes` to `descriptor`; see the raw-buffer variant.
+    /// - Returns: `0` when everything was written, else the `errno` of the failed write.
+    public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Int32 {
+        bytes.withUnsafeBytes { writeAll(descriptor, $0) }
+    }
+}
