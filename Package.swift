@@ -158,7 +158,7 @@ let package = Package(
         .target(
             name: "Lifecycle",
             dependencies: [
-                "AWS", "Config", "Events", "Hooks", "Watch",
+                "AWS", "Config", "Events", "Hooks", "IMDS", "Watch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

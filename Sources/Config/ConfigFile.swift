@@ -1,3 +1,4 @@
+public import Events
 /// A parsed and validated config file: the values it sets, each `nil` when the file leaves it out.
 ///
 /// Parse one with ``parse(_:path:)`` or ``load(path:)``; combine it with the environment and flags
@@ -16,7 +17,7 @@ public struct ConfigFile: Sendable, Equatable {
     /// Top-level `interval`.
     public var interval: Duration?
     /// The `[sources.NAME]` tables present.
-    public var sources: [Settings.Source: SourceEntry]
+    public var sources: [MetadataSource: SourceEntry]
     /// Top-level `hooks_dir`.
     public var hooksDir: String?
     /// Top-level `hook_timeout`.

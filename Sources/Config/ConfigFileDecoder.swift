@@ -79,8 +79,8 @@ struct ConfigFileDecoder {
             file.logLevel = choice(log, "level", at: "log", of: Settings.LogLevel.self)
         }
         if let sources = table(root, "sources", at: "") {
-            checkKeys(sources, at: "sources", allowed: Settings.Source.allCases.map(\.rawValue))
-            for source in Settings.Source.allCases {
+            checkKeys(sources, at: "sources", allowed: MetadataSource.allCases.map(\.rawValue))
+            for source in MetadataSource.allCases {
                 let sourcePath = "sources." + source.rawValue
                 guard let entry = table(sources, source.rawValue, at: "sources") else { continue }
                 checkKeys(entry, at: sourcePath, allowed: ["enabled", "interval"])

@@ -6,7 +6,7 @@ extension Settings {
     /// The environment supplies `AWS_EC2_METADATA_SERVICE_ENDPOINT` (the endpoint) and `STATE_DIRECTORY`
     /// (the state dir; its first entry when systemd lists several, colon-separated). `--interval` sets the
     /// interval of every source, per-source intervals of the file included; a source with no interval from a flag
-    /// or the file polls at its ``Source/defaultInterval``. `--webhook` URLs are added after
+    /// or the file polls at its ``MetadataSource/defaultInterval``. `--webhook` URLs are added after
     /// the file's `[[webhook]]` endpoints, with `[webhook_defaults]` and then `--webhook-format` and
     /// `--webhook-secret-file` applied.
     /// - Parameters:
@@ -86,7 +86,7 @@ extension Settings {
         settings.asg.apply(overrides, issues: &issues)
         settings.imdsConnectTimeout = min(connectTimeout, settings.imdsTimeout)
 
-        for source in Source.allCases {
+        for source in MetadataSource.allCases {
             let entry = file?.sources[source]
             let interval = overrides.interval == nil
                 ? (entry?.interval ?? settings.interval ?? source.defaultInterval)

@@ -1,10 +1,8 @@
 public import Events
 
 extension Settings {
-    /// A watched part of IMDS; each can be turned off or given its own poll interval (`[sources.NAME]`).
-    public typealias Source = MetadataSource
-
-    /// The resolved settings of one source.
+    /// The resolved settings of one ``MetadataSource`` (`[sources.NAME]`: each can be turned off or given its own
+    /// poll interval).
     public struct SourceSettings: Sendable, Equatable {
         /// Whether the source is polled at all.
         public var enabled: Bool

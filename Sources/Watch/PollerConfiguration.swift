@@ -22,7 +22,7 @@ public struct PollerConfiguration: Sendable, Equatable {
     public static let minimumInterval = Duration.milliseconds(50)
 
     /// Settings of every source.
-    public var sources: [WatchSource: SourceSettings]
+    public var sources: [MetadataSource: SourceSettings]
     /// The interval of a source that is absent by design (not in an Auto Scaling group, tags not enabled): 60 s.
     /// It goes back to its own interval as soon as the path appears.
     public var notConfiguredInterval: Duration
@@ -37,8 +37,8 @@ public struct PollerConfiguration: Sendable, Equatable {
     /// Every source enabled at the same interval.
     /// - Parameter interval: Start-to-start time between polls (`--interval`); raised to 0.05 s when smaller.
     public init(interval: Duration = PollerConfiguration.defaultInterval) {
-        var sources: [WatchSource: SourceSettings] = [:]
-        for source in WatchSource.allCases { sources[source] = SourceSettings(interval: interval) }
+        var sources: [MetadataSource: SourceSettings] = [:]
+        for source in MetadataSource.allCases { sources[source] = SourceSettings(interval: interval) }
         self.sources = sources
         self.notConfiguredInterval = .seconds(60)
         self.identityRefreshInterval = .seconds(3600)
@@ -47,13 +47,13 @@ public struct PollerConfiguration: Sendable, Equatable {
     }
 
     /// The settings of one source (enabled at the default interval when never set).
-    public subscript(source: WatchSource) -> SourceSettings {
+    public subscript(source: MetadataSource) -> SourceSettings {
         get { sources[source] ?? SourceSettings() }
         set { sources[source] = SourceSettings(enabled: newValue.enabled, interval: newValue.interval) }
     }
 
     /// The enabled sources, spot first.
-    public var enabledSources: [WatchSource] {
-        WatchSource.allCases.filter { self[$0].enabled }
+    public var enabledSources: [MetadataSource] {
+        MetadataSource.allCases.filter { self[$0].enabled }
     }
 }

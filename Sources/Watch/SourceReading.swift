@@ -1,7 +1,7 @@
 public import Events
 public import IMDS
 
-extension WatchSource {
+extension MetadataSource {
     /// Reads this source once and decodes it.
     /// - Parameter reader: Where to read.
     /// - Returns: The value; `.absent` for a 404 (maintenance: a 404 is an empty list, as AEMM sends it); `.failed`

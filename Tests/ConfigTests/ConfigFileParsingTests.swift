@@ -102,7 +102,7 @@ struct ConfigFileParsingTests {
         let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
         #expect(settings.webhooks.count == 3)
         #expect(settings.interval == nil)
-        for source in Settings.Source.allCases {
+        for source in MetadataSource.allCases {
             #expect(settings.settings(for: source).interval == source.defaultInterval, "the example shows the defaults")
         }
         #expect(settings.hookTimeout == .seconds(90))

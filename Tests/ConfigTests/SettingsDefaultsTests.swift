@@ -12,10 +12,10 @@ struct SettingsDefaultsTests {
         #expect(settings.tokenTTLSeconds == 21600)
         #expect(settings.interval == nil)
         // Defaults by urgency (issue 17): spot 1 s, rebalance and ASG 5 s, maintenance and tags 60 s.
-        let expected: [Settings.Source: Duration] = [
+        let expected: [MetadataSource: Duration] = [
             .spot: .seconds(1), .rebalance: .seconds(5), .asg: .seconds(5), .maintenance: .seconds(60), .tags: .seconds(60),
         ]
-        for source in Settings.Source.allCases {
+        for source in MetadataSource.allCases {
             let interval = try #require(expected[source])
             #expect(settings.settings(for: source) == Settings.SourceSettings(enabled: true, interval: interval))
         }
@@ -56,7 +56,7 @@ struct SettingsDefaultsTests {
     }
 
     @Test func sourcesMapToTheirEventTypes() {
-        let all = Settings.Source.allCases.flatMap(\.eventTypes)
+        let all = MetadataSource.allCases.flatMap(\.eventTypes)
         #expect(Set(all).count == all.count)
         #expect(all.count == 7)
     }

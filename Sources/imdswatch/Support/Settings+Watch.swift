@@ -8,7 +8,7 @@ extension Settings {
     /// The poll loop's configuration: every source's interval and whether it is enabled.
     var pollerConfiguration: PollerConfiguration {
         var configuration = PollerConfiguration()
-        for source in Settings.Source.allCases {
+        for source in MetadataSource.allCases {
             let resolved = settings(for: source)
             configuration[source] = .init(enabled: resolved.enabled, interval: resolved.interval)
         }
