@@ -1,4 +1,7 @@
 public import Events
+public import Journal
+public import Logging
+public import Webhooks
 /// A parsed and validated config file: the values it sets, each `nil` when the file leaves it out.
 ///
 /// Parse one with ``parse(_:path:)`` or ``load(path:)``; combine it with the environment and flags
@@ -29,13 +32,14 @@ public struct ConfigFile: Sendable, Equatable {
     /// Top-level `dry_run`.
     public var dryRun: Bool?
     /// `[log] target`.
-    public var logTarget: Settings.LogTarget?
+    public var logTarget: LogTarget?
     /// `[log] level`.
-    public var logLevel: Settings.LogLevel?
-    /// `[webhook_defaults]` over the built-in defaults; also applied to `--webhook` URLs.
-    public var webhookDefaults: Settings.WebhookDefaults
+    public var logLevel: Logger.Level?
+    /// `[webhook_defaults]` over the built-in defaults, as an endpoint without a URL; also applied to `--webhook`
+    /// URLs.
+    public var webhookDefaults: WebhookEndpoint
     /// The `[[webhook]]` tables, with `[webhook_defaults]` applied.
-    public var webhooks: [Settings.WebhookEndpoint]
+    public var webhooks: [WebhookEndpoint]
     /// The `[asg]` table, with defaults for the keys it leaves out; `nil` when absent.
     public var asg: Settings.AutoScaling?
     /// The `[metrics]` table.
@@ -63,7 +67,7 @@ public struct ConfigFile: Sendable, Equatable {
     public init(path: String) {
         self.path = path
         sources = [:]
-        webhookDefaults = Settings.WebhookDefaults()
+        webhookDefaults = WebhookEndpoint(url: "")
         webhooks = []
     }
 

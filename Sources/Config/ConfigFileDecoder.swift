@@ -1,4 +1,6 @@
 import Events
+import Journal
+import Logging
 import TOMLKit
 
 /// Turns the text of a config file into a ``ConfigFile``, collecting every problem with its key and line.
@@ -66,7 +68,7 @@ struct ConfigFileDecoder {
         file.imdsTimeout = duration(root, "imds_timeout", at: "", maximum: .seconds(300))
         file.imdsConnectTimeout = duration(root, "imds_connect_timeout", at: "", maximum: .seconds(300))
         file.tokenTTLSeconds = integer(root, "token_ttl", at: "", range: 1...21600)
-        file.interval = duration(root, "interval", at: "", minimum: Settings.minimumInterval, exclusive: false)
+        file.interval = duration(root, "interval", at: "", minimum: SourceSettings.minimumInterval, exclusive: false)
         file.hooksDir = absolutePath(root, "hooks_dir", at: "")
         file.hookTimeout = duration(root, "hook_timeout", at: "")
         file.maxConcurrentEvents = integer(root, "max_concurrent_events", at: "", range: 1...64)
@@ -75,8 +77,8 @@ struct ConfigFileDecoder {
 
         if let log = table(root, "log", at: "") {
             checkKeys(log, at: "log", allowed: ["target", "level"])
-            file.logTarget = choice(log, "target", at: "log", of: Settings.LogTarget.self)
-            file.logLevel = choice(log, "level", at: "log", of: Settings.LogLevel.self)
+            file.logTarget = choice(log, "target", at: "log", of: LogTarget.self)
+            file.logLevel = choice(log, "level", at: "log", of: Logger.Level.self)
         }
         if let sources = table(root, "sources", at: "") {
             checkKeys(sources, at: "sources", allowed: MetadataSource.allCases.map(\.rawValue))
@@ -86,7 +88,7 @@ struct ConfigFileDecoder {
                 checkKeys(entry, at: sourcePath, allowed: ["enabled", "interval"])
                 file.sources[source] = ConfigFile.SourceEntry(
                     enabled: bool(entry, "enabled", at: sourcePath),
-                    interval: duration(entry, "interval", at: sourcePath, minimum: Settings.minimumInterval, exclusive: false)
+                    interval: duration(entry, "interval", at: sourcePath, minimum: SourceSettings.minimumInterval, exclusive: false)
                 )
             }
         }

@@ -1,4 +1,5 @@
 import Events
+import Webhooks
 extension Settings {
     /// Resolves every setting: flags override the environment, which overrides the config file, which
     /// overrides the defaults.
@@ -24,7 +25,7 @@ extension Settings {
         func fail(_ key: String, _ message: String) { issues.append(ConfigIssue(key: key, message: message)) }
 
         var connectTimeout = settings.imdsConnectTimeout
-        var webhookDefaults = WebhookDefaults()
+        var webhookDefaults = WebhookEndpoint(url: "")
         if let file {
             settings.configFile = file.path
             settings.endpoint = file.endpoint ?? settings.endpoint
@@ -66,7 +67,7 @@ extension Settings {
             if let problem = Validation.pathProblem(directory) { fail("--state-dir", problem) } else { settings.stateDir = directory }
         }
         if let interval = overrides.interval {
-            if let problem = Validation.durationProblem(interval, minimum: minimumInterval, exclusive: false) {
+            if let problem = Validation.durationProblem(interval, minimum: SourceSettings.minimumInterval, exclusive: false) {
                 fail("--interval", problem)
             } else {
                 settings.interval = interval
@@ -102,7 +103,7 @@ extension Settings {
 
     /// The endpoints of the `--webhook` flags, checking the flags that go with them.
     private static func flagWebhooks(
-        _ overrides: Overrides, defaults: WebhookDefaults, fail: (String, String) -> Void
+        _ overrides: Overrides, defaults: WebhookEndpoint, fail: (String, String) -> Void
     ) -> [WebhookEndpoint] {
         if overrides.webhooks.isEmpty {
             if overrides.webhookFormat != nil { fail("--webhook-format", "only applies to --webhook URLs, and none was given") }

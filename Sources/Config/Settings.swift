@@ -1,4 +1,5 @@
 public import Events
+public import Webhooks
 /// Every setting the daemon needs, fully resolved from defaults, the config file, the environment and flags.
 ///
 /// Build one with ``resolve(file:environment:overrides:)``; `Settings()` holds the defaults.
@@ -41,8 +42,6 @@ public struct Settings: Sendable, Equatable {
     public static let defaultHooksDir = "/etc/imdswatch/hooks.d"
     /// The default state directory when `$STATE_DIRECTORY` is not set.
     public static let defaultStateDir = "/var/lib/imdswatch"
-    /// The smallest poll interval accepted.
-    public static let minimumInterval = Duration.milliseconds(50)
 
     /// The defaults, with no environment and no file.
     public init() {

@@ -1,27 +1,11 @@
 public import Events
 /// How the poll loop polls: per-source intervals and switches, and the slower paces of absent sources.
 public struct PollerConfiguration: Sendable, Equatable {
-    /// One source's settings.
-    public struct SourceSettings: Sendable, Equatable {
-        /// Whether the source is polled at all.
-        public var enabled: Bool
-        /// Start-to-start time between two polls (at least ``PollerConfiguration/minimumInterval``).
-        public var interval: Duration
-
-        /// Creates settings; `interval` is raised to ``PollerConfiguration/minimumInterval`` when smaller.
-        public init(enabled: Bool = true, interval: Duration = PollerConfiguration.defaultInterval) {
-            self.enabled = enabled
-            self.interval = max(interval, PollerConfiguration.minimumInterval)
-        }
-    }
-
     /// The interval of a configuration built without one (tests, the demo): 2 s. The daemon takes each source's
     /// from its settings (by default ``MetadataSource/defaultInterval``).
     public static let defaultInterval = Duration.seconds(2)
-    /// The smallest interval accepted: 0.05 s.
-    public static let minimumInterval = Duration.milliseconds(50)
 
-    /// Settings of every source.
+    /// Settings of every source (the ``SourceSettings`` the Config module resolves).
     public var sources: [MetadataSource: SourceSettings]
     /// The interval of a source that is absent by design (not in an Auto Scaling group, tags not enabled): 60 s.
     /// It goes back to its own interval as soon as the path appears.
@@ -48,7 +32,7 @@ public struct PollerConfiguration: Sendable, Equatable {
 
     /// The settings of one source (enabled at the default interval when never set).
     public subscript(source: MetadataSource) -> SourceSettings {
-        get { sources[source] ?? SourceSettings() }
+        get { sources[source] ?? SourceSettings(interval: Self.defaultInterval) }
         set { sources[source] = SourceSettings(enabled: newValue.enabled, interval: newValue.interval) }
     }
 

@@ -1,4 +1,6 @@
 import Events
+import Journal
+import Webhooks
 @testable import Config
 import Testing
 

@@ -1,5 +1,8 @@
 @testable import Config
 import Events
+import Journal
+import Logging
+import Webhooks
 import Testing
 
 @Suite("Defaults")
@@ -17,7 +20,7 @@ struct SettingsDefaultsTests {
         ]
         for source in MetadataSource.allCases {
             let interval = try #require(expected[source])
-            #expect(settings.settings(for: source) == Settings.SourceSettings(enabled: true, interval: interval))
+            #expect(settings.settings(for: source) == SourceSettings(enabled: true, interval: interval))
         }
         #expect(settings.hooksDir == "/etc/imdswatch/hooks.d")
         #expect(settings.hookTimeout == .seconds(90))
@@ -31,7 +34,7 @@ struct SettingsDefaultsTests {
     }
 
     @Test func webhookDefaultsMatchTheBrief() {
-        let endpoint = Settings.WebhookEndpoint(url: "https://example.com/hook")
+        let endpoint = WebhookEndpoint(url: "https://example.com/hook")
         #expect(endpoint.format == .json)
         #expect(endpoint.connectTimeout == .seconds(3))
         #expect(endpoint.timeout == .seconds(10))

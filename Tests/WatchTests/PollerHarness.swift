@@ -40,7 +40,7 @@ final class PollerHarness: Sendable {
         self.reader = reader ?? FakeMetadataReader(clock: clock)
         var configuration = PollerConfiguration()
         for source in MetadataSource.allCases where !sources.contains(source) {
-            configuration[source] = .init(enabled: false)
+            configuration[source].enabled = false
         }
         self.configuration = configuration
     }
