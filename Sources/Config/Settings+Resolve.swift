@@ -20,31 +20,10 @@ extension Settings {
     public static func resolve(
         file: ConfigFile?, environment: [String: String], overrides: Overrides
     ) throws(ConfigError) -> Settings {
-        var settings = Settings()
+        var settings = file?.settings ?? Settings()
+        settings.configFile = file?.path
         var issues: [ConfigIssue] = []
         func fail(_ key: String, _ message: String) { issues.append(ConfigIssue(key: key, message: message)) }
-
-        var connectTimeout = settings.imdsConnectTimeout
-        var webhookDefaults = WebhookEndpoint(url: "")
-        if let file {
-            settings.configFile = file.path
-            settings.endpoint = file.endpoint ?? settings.endpoint
-            settings.imdsTimeout = file.imdsTimeout ?? settings.imdsTimeout
-            connectTimeout = file.imdsConnectTimeout ?? connectTimeout
-            settings.tokenTTLSeconds = file.tokenTTLSeconds ?? settings.tokenTTLSeconds
-            settings.interval = file.interval ?? settings.interval
-            settings.hooksDir = file.hooksDir ?? settings.hooksDir
-            settings.hookTimeout = file.hookTimeout ?? settings.hookTimeout
-            settings.maxConcurrentEvents = file.maxConcurrentEvents ?? settings.maxConcurrentEvents
-            settings.stateDir = file.stateDir ?? settings.stateDir
-            settings.dryRun = file.dryRun ?? settings.dryRun
-            settings.log.target = file.logTarget ?? settings.log.target
-            settings.log.level = file.logLevel ?? settings.log.level
-            settings.webhooks = file.webhooks
-            settings.metrics = file.metrics
-            webhookDefaults = file.webhookDefaults
-            settings.asg = file.asg ?? settings.asg
-        }
 
         let endpointVariable = "AWS_EC2_METADATA_SERVICE_ENDPOINT"
         if let url = environment[endpointVariable], !url.isEmpty {
@@ -85,7 +64,7 @@ extension Settings {
         settings.log.target = overrides.logTarget ?? settings.log.target
         settings.dryRun = overrides.dryRun ?? settings.dryRun
         settings.asg.apply(overrides, issues: &issues)
-        settings.imdsConnectTimeout = min(connectTimeout, settings.imdsTimeout)
+        settings.imdsConnectTimeout = min(settings.imdsConnectTimeout, settings.imdsTimeout)
 
         for source in MetadataSource.allCases {
             let entry = file?.sources[source]
@@ -95,7 +74,7 @@ extension Settings {
             settings.sources[source] = SourceSettings(enabled: entry?.enabled ?? true, interval: interval)
         }
 
-        settings.webhooks += flagWebhooks(overrides, defaults: webhookDefaults, fail: fail)
+        settings.webhooks += flagWebhooks(overrides, defaults: file?.webhookDefaults ?? WebhookEndpoint(url: ""), fail: fail)
 
         if !issues.isEmpty { throw ConfigError(issues: issues) }
         return settings
