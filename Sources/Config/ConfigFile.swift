@@ -1,5 +1,6 @@
 public import Events
 public import Webhooks
+
 /// A parsed and validated config file: the defaults with every value it sets applied.
 ///
 /// Parse one with ``parse(_:path:)`` or ``load(path:)``; combine it with the environment and flags

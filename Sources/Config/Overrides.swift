@@ -1,5 +1,6 @@
 public import Journal
 public import Webhooks
+
 /// Every command-line flag that changes a setting; `nil` (or empty) means the flag was not given.
 public struct Overrides: Sendable, Equatable {
     /// `--endpoint URL`.
