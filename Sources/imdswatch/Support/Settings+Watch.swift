@@ -3,7 +3,7 @@ import Config
 import Watch
 
 extension Settings {
-    /// The poll loop's configuration: every source's resolved settings (interval, enabled).
+    /// The poll loop's configuration: every source's interval and whether it is enabled.
     var pollerConfiguration: PollerConfiguration {
         var configuration = PollerConfiguration()
         for source in MetadataSource.allCases { configuration[source] = settings(for: source) }
