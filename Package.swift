@@ -73,7 +73,7 @@ let package = Package(
         // The configuration file (TOML), environment and defaults.
         .target(
             name: "Config",
-            dependencies: ["TOMLKit", "Events"],
+            dependencies: ["TOMLKit", "Events", "HTTP", "Journal", "Webhooks", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Metrics: the catalogue of every metric (swift-metrics API, swift-prometheus registry), the /metrics
@@ -158,7 +158,7 @@ let package = Package(
         .target(
             name: "Lifecycle",
             dependencies: [
-                "AWS", "Config", "Events", "Hooks", "Watch",
+                "AWS", "Config", "Events", "Hooks", "IMDS", "Watch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -193,7 +193,11 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Events", "Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "EventsTests", dependencies: ["Events"], swiftSettings: strictSettings),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ConfigTests",
+            dependencies: ["Config", "HTTP", "Journal", "Webhooks", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "WatchTests",
             dependencies: ["Watch", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")],

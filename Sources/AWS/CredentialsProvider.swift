@@ -93,17 +93,18 @@ public actor CredentialsProvider {
         func failure(_ message: String) -> AutoScalingError {
             AutoScalingError(code: .noCredentials, action: action, message: "no AWS credentials: \(message)")
         }
+        let roles = MetadataPath.iamSecurityCredentials
         let listing: String?
-        do { listing = try await readMetadata("meta-data/iam/security-credentials/") } catch {
-            throw failure("cannot read meta-data/iam/security-credentials/ from IMDS: \(error)")
+        do { listing = try await readMetadata(roles) } catch {
+            throw failure("cannot read \(roles) from IMDS: \(error)")
         }
         guard let listing else {
             throw failure("AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set and the instance has no instance profile")
         }
         guard let role = listing.split(whereSeparator: \.isNewline).first.map({ String($0).trimmingSlash }), !role.isEmpty else {
-            throw failure("meta-data/iam/security-credentials/ lists no role")
+            throw failure("\(roles) lists no role")
         }
-        let path = "meta-data/iam/security-credentials/\(role)"
+        let path = roles + role
         let body: String?
         do { body = try await readMetadata(path) } catch { throw failure("cannot read \(path): \(error)") }
         guard let body else { throw failure("\(path) is absent") }

@@ -1,44 +1,22 @@
-/// A parsed and validated config file: the values it sets, each `nil` when the file leaves it out.
+public import Events
+public import Webhooks
+
+/// A parsed and validated config file: the defaults with every value it sets applied.
 ///
 /// Parse one with ``parse(_:path:)`` or ``load(path:)``; combine it with the environment and flags
-/// through ``Settings/resolve(file:environment:overrides:)``.
+/// through ``Settings/resolve(file:environment:overrides:)``, which apply over it.
 public struct ConfigFile: Sendable, Equatable {
     /// The path the file was read from, as given; used in messages.
     public var path: String
-    /// Top-level `endpoint`.
-    public var endpoint: String?
-    /// Top-level `imds_timeout`.
-    public var imdsTimeout: Duration?
-    /// Top-level `imds_connect_timeout`.
-    public var imdsConnectTimeout: Duration?
-    /// Top-level `token_ttl`, in seconds.
-    public var tokenTTLSeconds: Int?
-    /// Top-level `interval`.
-    public var interval: Duration?
+    /// ``Settings()`` with every value of the file applied, the `[[webhook]]` tables included (`[webhook_defaults]`
+    /// applied to them). Its ``Settings/sources`` are still the defaults: they are resolved from ``sources`` with
+    /// the flags, since `--interval` overrides the intervals of the file's `[sources.NAME]` tables.
+    public var settings: Settings
     /// The `[sources.NAME]` tables present.
-    public var sources: [Settings.Source: SourceEntry]
-    /// Top-level `hooks_dir`.
-    public var hooksDir: String?
-    /// Top-level `hook_timeout`.
-    public var hookTimeout: Duration?
-    /// Top-level `max_concurrent_events`.
-    public var maxConcurrentEvents: Int?
-    /// Top-level `state_dir`.
-    public var stateDir: String?
-    /// Top-level `dry_run`.
-    public var dryRun: Bool?
-    /// `[log] target`.
-    public var logTarget: Settings.LogTarget?
-    /// `[log] level`.
-    public var logLevel: Settings.LogLevel?
-    /// `[webhook_defaults]` over the built-in defaults; also applied to `--webhook` URLs.
-    public var webhookDefaults: Settings.WebhookDefaults
-    /// The `[[webhook]]` tables, with `[webhook_defaults]` applied.
-    public var webhooks: [Settings.WebhookEndpoint]
-    /// The `[asg]` table, with defaults for the keys it leaves out; `nil` when absent.
-    public var asg: Settings.AutoScaling?
-    /// The `[metrics]` table.
-    public var metrics = Settings.MetricsSettings()
+    public var sources: [MetadataSource: SourceEntry]
+    /// `[webhook_defaults]` over the built-in defaults, as an endpoint without a URL; also applied to `--webhook`
+    /// URLs.
+    public var webhookDefaults: WebhookEndpoint
 
     /// One `[sources.NAME]` table.
     public struct SourceEntry: Sendable, Equatable {
@@ -61,9 +39,9 @@ public struct ConfigFile: Sendable, Equatable {
     /// - Parameter path: The path used in messages.
     public init(path: String) {
         self.path = path
+        settings = Settings()
         sources = [:]
-        webhookDefaults = Settings.WebhookDefaults()
-        webhooks = []
+        webhookDefaults = WebhookEndpoint(url: "")
     }
 
     /// Parses and validates the text of a config file.

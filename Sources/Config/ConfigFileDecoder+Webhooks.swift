@@ -1,5 +1,7 @@
 import Events
+import HTTP
 import TOMLKit
+import Webhooks
 
 /// The `[webhook_defaults]` table and the `[[webhook]]` array of tables.
 extension ConfigFileDecoder {
@@ -13,13 +15,13 @@ extension ConfigFileDecoder {
     static let proxySchemes = ["http", "https", "socks4", "socks4a", "socks5", "socks5h"]
 
     /// Reads every `[[webhook]]` table over `defaults`.
-    mutating func webhooks(_ root: TOMLTable, defaults: Settings.WebhookDefaults) -> [Settings.WebhookEndpoint] {
+    mutating func webhooks(_ root: TOMLTable, defaults: WebhookEndpoint) -> [WebhookEndpoint] {
         guard let value = root["webhook"] else { return [] }
         guard let array = value.array else {
             fail("webhook", "expected [[webhook]] tables (an array of tables), got \(Self.describe(value))")
             return []
         }
-        var endpoints: [Settings.WebhookEndpoint] = []
+        var endpoints: [WebhookEndpoint] = []
         for (index, element) in array.enumerated() {
             let path = "webhook[\(index)]"
             guard let table = element.table else {
@@ -41,13 +43,13 @@ extension ConfigFileDecoder {
                 fail(path + ".template_file", problem)
                 continue
             }
-            endpoints.append(Settings.WebhookEndpoint(url: url, defaults: settings))
+            endpoints.append(WebhookEndpoint(url: url, defaults: settings))
         }
         return endpoints
     }
 
     /// What is wrong with the pairing of `format` and `template_file`, if anything.
-    static func templateProblem(_ settings: Settings.WebhookDefaults) -> String? {
+    static func templateProblem(_ settings: WebhookEndpoint) -> String? {
         if settings.format == .template, settings.templateFile == nil {
             return "required when format is \"template\""
         }
@@ -58,8 +60,8 @@ extension ConfigFileDecoder {
     }
 
     /// Applies the webhook keys present in `table` to `settings`; headers are merged by name.
-    mutating func applyWebhookKeys(_ table: TOMLTable, at path: String, to settings: inout Settings.WebhookDefaults) {
-        if let format = choice(table, "format", at: path, of: Settings.WebhookFormat.self) { settings.format = format }
+    mutating func applyWebhookKeys(_ table: TOMLTable, at path: String, to settings: inout WebhookEndpoint) {
+        if let format = choice(table, "format", at: path, of: WebhookFormat.self) { settings.format = format }
         if let file = absolutePath(table, "template_file", at: path) { settings.templateFile = file }
         if let type = string(table, "content_type", at: path) {
             if type.contains("/"), !type.unicodeScalars.contains(where: { $0.value < 0x20 }) {
@@ -75,11 +77,10 @@ extension ConfigFileDecoder {
                     fail(path + ".headers." + name, problem)
                     continue
                 }
-                for existing in settings.headers.keys where existing.lowercased() == name.lowercased() {
-                    settings.headers[existing] = nil
-                }
-                settings.headers[name] = value
+                settings.headers.removeAll { $0.name.lowercased() == name.lowercased() }
+                settings.headers.append(HTTPHeader(name, value))
             }
+            settings.headers.sort { $0.name < $1.name }
         }
         if let names = stringArray(table, "events", at: path) {
             var events: Set<EventType> = []
@@ -97,15 +98,13 @@ extension ConfigFileDecoder {
         if let timeout = duration(table, "timeout", at: path, maximum: .seconds(3600)) { settings.timeout = timeout }
         if let proxy = string(table, "proxy", at: path) {
             // "" is a URL of its own kind: no proxy at all, whatever the environment says.
-            if proxy.isEmpty {
-                settings.proxy = ""
-            } else if let problem = Validation.urlProblem(proxy, schemes: Self.proxySchemes) {
+            if !proxy.isEmpty, let problem = Validation.urlProblem(proxy, schemes: Self.proxySchemes) {
                 fail(path + ".proxy", problem)
             } else {
-                settings.proxy = proxy
+                settings.proxy = .url(proxy)
             }
         }
-        if let bundle = absolutePath(table, "ca_bundle", at: path) { settings.caBundle = bundle }
+        if let bundle = absolutePath(table, "ca_bundle", at: path) { settings.caBundlePath = bundle }
         if let age = duration(table, "max_age", at: path, maximum: .seconds(7 * 86400)) { settings.maxAge = age }
         if let follow = bool(table, "follow_redirects", at: path) { settings.followRedirects = follow }
     }

@@ -1,4 +1,6 @@
 import Events
+import Journal
+import Logging
 import TOMLKit
 
 /// Turns the text of a config file into a ``ConfigFile``, collecting every problem with its key and line.
@@ -58,35 +60,33 @@ struct ConfigFileDecoder {
 
         var file = ConfigFile(path: path)
         checkKeys(root, at: "", allowed: Self.topLevelKeys)
-        file.endpoint = string(root, "endpoint", at: "")
-        if let endpoint = file.endpoint, let problem = Validation.endpointProblem(endpoint) {
-            fail("endpoint", problem)
-            file.endpoint = nil
+        if let endpoint = string(root, "endpoint", at: "") {
+            if let problem = Validation.endpointProblem(endpoint) { fail("endpoint", problem) } else { file.settings.endpoint = endpoint }
         }
-        file.imdsTimeout = duration(root, "imds_timeout", at: "", maximum: .seconds(300))
-        file.imdsConnectTimeout = duration(root, "imds_connect_timeout", at: "", maximum: .seconds(300))
-        file.tokenTTLSeconds = integer(root, "token_ttl", at: "", range: 1...21600)
-        file.interval = duration(root, "interval", at: "", minimum: Settings.minimumInterval, exclusive: false)
-        file.hooksDir = absolutePath(root, "hooks_dir", at: "")
-        file.hookTimeout = duration(root, "hook_timeout", at: "")
-        file.maxConcurrentEvents = integer(root, "max_concurrent_events", at: "", range: 1...64)
-        file.stateDir = absolutePath(root, "state_dir", at: "")
-        file.dryRun = bool(root, "dry_run", at: "")
+        Self.apply(duration(root, "imds_timeout", at: "", maximum: .seconds(300)), to: &file.settings.imdsTimeout)
+        Self.apply(duration(root, "imds_connect_timeout", at: "", maximum: .seconds(300)), to: &file.settings.imdsConnectTimeout)
+        Self.apply(integer(root, "token_ttl", at: "", range: 1...21600), to: &file.settings.tokenTTLSeconds)
+        file.settings.interval = duration(root, "interval", at: "", minimum: SourceSettings.minimumInterval, exclusive: false)
+        Self.apply(absolutePath(root, "hooks_dir", at: ""), to: &file.settings.hooksDir)
+        Self.apply(duration(root, "hook_timeout", at: ""), to: &file.settings.hookTimeout)
+        Self.apply(integer(root, "max_concurrent_events", at: "", range: 1...64), to: &file.settings.maxConcurrentEvents)
+        Self.apply(absolutePath(root, "state_dir", at: ""), to: &file.settings.stateDir)
+        Self.apply(bool(root, "dry_run", at: ""), to: &file.settings.dryRun)
 
         if let log = table(root, "log", at: "") {
             checkKeys(log, at: "log", allowed: ["target", "level"])
-            file.logTarget = choice(log, "target", at: "log", of: Settings.LogTarget.self)
-            file.logLevel = choice(log, "level", at: "log", of: Settings.LogLevel.self)
+            Self.apply(choice(log, "target", at: "log", of: LogTarget.self), to: &file.settings.log.target)
+            Self.apply(choice(log, "level", at: "log", of: Logger.Level.self), to: &file.settings.log.level)
         }
         if let sources = table(root, "sources", at: "") {
-            checkKeys(sources, at: "sources", allowed: Settings.Source.allCases.map(\.rawValue))
-            for source in Settings.Source.allCases {
+            checkKeys(sources, at: "sources", allowed: MetadataSource.allCases.map(\.rawValue))
+            for source in MetadataSource.allCases {
                 let sourcePath = "sources." + source.rawValue
                 guard let entry = table(sources, source.rawValue, at: "sources") else { continue }
                 checkKeys(entry, at: sourcePath, allowed: ["enabled", "interval"])
                 file.sources[source] = ConfigFile.SourceEntry(
                     enabled: bool(entry, "enabled", at: sourcePath),
-                    interval: duration(entry, "interval", at: sourcePath, minimum: Settings.minimumInterval, exclusive: false)
+                    interval: duration(entry, "interval", at: sourcePath, minimum: SourceSettings.minimumInterval, exclusive: false)
                 )
             }
         }
@@ -94,9 +94,9 @@ struct ConfigFileDecoder {
             checkKeys(defaults, at: "webhook_defaults", allowed: Self.webhookKeys.filter { $0 != "url" })
             applyWebhookKeys(defaults, at: "webhook_defaults", to: &file.webhookDefaults)
         }
-        file.webhooks = webhooks(root, defaults: file.webhookDefaults)
-        file.asg = autoScaling(root)
-        file.metrics = metrics(root)
+        file.settings.webhooks = webhooks(root, defaults: file.webhookDefaults)
+        Self.apply(autoScaling(root), to: &file.settings.asg)
+        file.settings.metrics = metrics(root)
 
         if !issues.isEmpty {
             throw ConfigError(issues: issues.enumerated().sorted { lhs, rhs in
@@ -104,6 +104,11 @@ struct ConfigFileDecoder {
             }.map(\.element))
         }
         return file
+    }
+
+    /// Sets `target` to `value` when the file gave one.
+    static func apply<Value>(_ value: Value?, to target: inout Value) {
+        if let value { target = value }
     }
 
     // MARK: - Problems

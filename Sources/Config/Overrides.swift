@@ -1,3 +1,6 @@
+public import Journal
+public import Webhooks
+
 /// Every command-line flag that changes a setting; `nil` (or empty) means the flag was not given.
 public struct Overrides: Sendable, Equatable {
     /// `--endpoint URL`.
@@ -17,9 +20,9 @@ public struct Overrides: Sendable, Equatable {
     /// `--webhook-secret-file FILE`, for the `--webhook` URLs.
     public var webhookSecretFile: String?
     /// `--webhook-format json|cloudevents|slack`, for the `--webhook` URLs.
-    public var webhookFormat: Settings.WebhookFormat?
+    public var webhookFormat: WebhookFormat?
     /// `--log-target auto|journal|stderr`.
-    public var logTarget: Settings.LogTarget?
+    public var logTarget: LogTarget?
     /// `--dry-run` (`nil` when absent: a flag cannot turn dry run off).
     public var dryRun: Bool?
     /// `--asg-termination-hook NAME`.
@@ -34,8 +37,8 @@ public struct Overrides: Sendable, Equatable {
     public init(
         endpoint: String? = nil, imdsTimeout: Duration? = nil, hooksDir: String? = nil, stateDir: String? = nil,
         interval: Duration? = nil, hookTimeout: Duration? = nil, webhooks: [String] = [],
-        webhookSecretFile: String? = nil, webhookFormat: Settings.WebhookFormat? = nil,
-        logTarget: Settings.LogTarget? = nil, dryRun: Bool? = nil,
+        webhookSecretFile: String? = nil, webhookFormat: WebhookFormat? = nil,
+        logTarget: LogTarget? = nil, dryRun: Bool? = nil,
         asgTerminationHook: String? = nil, asgLaunchHook: String? = nil
     ) {
         self.asgTerminationHook = asgTerminationHook

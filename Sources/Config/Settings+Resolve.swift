@@ -1,4 +1,5 @@
 import Events
+import Webhooks
 extension Settings {
     /// Resolves every setting: flags override the environment, which overrides the config file, which
     /// overrides the defaults.
@@ -6,7 +7,7 @@ extension Settings {
     /// The environment supplies `AWS_EC2_METADATA_SERVICE_ENDPOINT` (the endpoint) and `STATE_DIRECTORY`
     /// (the state dir; its first entry when systemd lists several, colon-separated). `--interval` sets the
     /// interval of every source, per-source intervals of the file included; a source with no interval from a flag
-    /// or the file polls at its ``Source/defaultInterval``. `--webhook` URLs are added after
+    /// or the file polls at its ``MetadataSource/defaultInterval``. `--webhook` URLs are added after
     /// the file's `[[webhook]]` endpoints, with `[webhook_defaults]` and then `--webhook-format` and
     /// `--webhook-secret-file` applied.
     /// - Parameters:
@@ -19,31 +20,10 @@ extension Settings {
     public static func resolve(
         file: ConfigFile?, environment: [String: String], overrides: Overrides
     ) throws(ConfigError) -> Settings {
-        var settings = Settings()
+        var settings = file?.settings ?? Settings()
+        settings.configFile = file?.path
         var issues: [ConfigIssue] = []
         func fail(_ key: String, _ message: String) { issues.append(ConfigIssue(key: key, message: message)) }
-
-        var connectTimeout = settings.imdsConnectTimeout
-        var webhookDefaults = WebhookDefaults()
-        if let file {
-            settings.configFile = file.path
-            settings.endpoint = file.endpoint ?? settings.endpoint
-            settings.imdsTimeout = file.imdsTimeout ?? settings.imdsTimeout
-            connectTimeout = file.imdsConnectTimeout ?? connectTimeout
-            settings.tokenTTLSeconds = file.tokenTTLSeconds ?? settings.tokenTTLSeconds
-            settings.interval = file.interval ?? settings.interval
-            settings.hooksDir = file.hooksDir ?? settings.hooksDir
-            settings.hookTimeout = file.hookTimeout ?? settings.hookTimeout
-            settings.maxConcurrentEvents = file.maxConcurrentEvents ?? settings.maxConcurrentEvents
-            settings.stateDir = file.stateDir ?? settings.stateDir
-            settings.dryRun = file.dryRun ?? settings.dryRun
-            settings.log.target = file.logTarget ?? settings.log.target
-            settings.log.level = file.logLevel ?? settings.log.level
-            settings.webhooks = file.webhooks
-            settings.metrics = file.metrics
-            webhookDefaults = file.webhookDefaults
-            settings.asg = file.asg ?? settings.asg
-        }
 
         let endpointVariable = "AWS_EC2_METADATA_SERVICE_ENDPOINT"
         if let url = environment[endpointVariable], !url.isEmpty {
@@ -66,7 +46,7 @@ extension Settings {
             if let problem = Validation.pathProblem(directory) { fail("--state-dir", problem) } else { settings.stateDir = directory }
         }
         if let interval = overrides.interval {
-            if let problem = Validation.durationProblem(interval, minimum: minimumInterval, exclusive: false) {
+            if let problem = Validation.durationProblem(interval, minimum: SourceSettings.minimumInterval, exclusive: false) {
                 fail("--interval", problem)
             } else {
                 settings.interval = interval
@@ -84,9 +64,9 @@ extension Settings {
         settings.log.target = overrides.logTarget ?? settings.log.target
         settings.dryRun = overrides.dryRun ?? settings.dryRun
         settings.asg.apply(overrides, issues: &issues)
-        settings.imdsConnectTimeout = min(connectTimeout, settings.imdsTimeout)
+        settings.imdsConnectTimeout = min(settings.imdsConnectTimeout, settings.imdsTimeout)
 
-        for source in Source.allCases {
+        for source in MetadataSource.allCases {
             let entry = file?.sources[source]
             let interval = overrides.interval == nil
                 ? (entry?.interval ?? settings.interval ?? source.defaultInterval)
@@ -94,7 +74,7 @@ extension Settings {
             settings.sources[source] = SourceSettings(enabled: entry?.enabled ?? true, interval: interval)
         }
 
-        settings.webhooks += flagWebhooks(overrides, defaults: webhookDefaults, fail: fail)
+        settings.webhooks += flagWebhooks(overrides, defaults: file?.webhookDefaults ?? WebhookEndpoint(url: ""), fail: fail)
 
         if !issues.isEmpty { throw ConfigError(issues: issues) }
         return settings
@@ -102,7 +82,7 @@ extension Settings {
 
     /// The endpoints of the `--webhook` flags, checking the flags that go with them.
     private static func flagWebhooks(
-        _ overrides: Overrides, defaults: WebhookDefaults, fail: (String, String) -> Void
+        _ overrides: Overrides, defaults: WebhookEndpoint, fail: (String, String) -> Void
     ) -> [WebhookEndpoint] {
         if overrides.webhooks.isEmpty {
             if overrides.webhookFormat != nil { fail("--webhook-format", "only applies to --webhook URLs, and none was given") }

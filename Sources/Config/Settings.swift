@@ -1,4 +1,5 @@
 public import Events
+public import Webhooks
 /// Every setting the daemon needs, fully resolved from defaults, the config file, the environment and flags.
 ///
 /// Build one with ``resolve(file:environment:overrides:)``; `Settings()` holds the defaults.
@@ -12,10 +13,10 @@ public struct Settings: Sendable, Equatable {
     /// Lifetime asked for IMDSv2 session tokens, 1...21600 seconds.
     public var tokenTTLSeconds: Int
     /// The top-level interval (`interval`, `--interval`): that of every source that has no interval of its own;
-    /// `nil` when none is set, and each source then polls at its ``Source/defaultInterval``.
+    /// `nil` when none is set, and each source then polls at its ``MetadataSource/defaultInterval``.
     public var interval: Duration?
-    /// Per-source settings; holds every ``Source``.
-    public var sources: [Source: SourceSettings]
+    /// Per-source settings; holds every ``MetadataSource``.
+    public var sources: [MetadataSource: SourceSettings]
     /// The hooks directory (`hooks.d`).
     public var hooksDir: String
     /// Time allowed per hook before SIGTERM to its process group.
@@ -41,8 +42,6 @@ public struct Settings: Sendable, Equatable {
     public static let defaultHooksDir = "/etc/imdswatch/hooks.d"
     /// The default state directory when `$STATE_DIRECTORY` is not set.
     public static let defaultStateDir = "/var/lib/imdswatch"
-    /// The smallest poll interval accepted.
-    public static let minimumInterval = Duration.milliseconds(50)
 
     /// The defaults, with no environment and no file.
     public init() {
@@ -51,7 +50,7 @@ public struct Settings: Sendable, Equatable {
         imdsConnectTimeout = .seconds(1)
         tokenTTLSeconds = 21600
         interval = nil
-        sources = Dictionary(uniqueKeysWithValues: Source.allCases.map { ($0, SourceSettings(enabled: true, interval: $0.defaultInterval)) })
+        sources = Dictionary(uniqueKeysWithValues: MetadataSource.allCases.map { ($0, SourceSettings(enabled: true, interval: $0.defaultInterval)) })
         hooksDir = Self.defaultHooksDir
         hookTimeout = .seconds(90)
         maxConcurrentEvents = 4
@@ -67,12 +66,12 @@ public struct Settings: Sendable, Equatable {
     /// - Parameter source: The source.
     /// - Returns: Its settings (enabled, at the top-level interval or else its default, if it is somehow missing
     ///   from ``sources``).
-    public func settings(for source: Source) -> SourceSettings {
+    public func settings(for source: MetadataSource) -> SourceSettings {
         sources[source] ?? SourceSettings(enabled: true, interval: interval ?? source.defaultInterval)
     }
 
-    /// The sources that are enabled, in ``Source`` order.
-    public var enabledSources: [Source] {
-        Source.allCases.filter { settings(for: $0).enabled }
+    /// The sources that are enabled, in ``MetadataSource`` order.
+    public var enabledSources: [MetadataSource] {
+        MetadataSource.allCases.filter { settings(for: $0).enabled }
     }
 }

@@ -66,7 +66,7 @@ public struct Event: Sendable, Equatable {
         self.id = id
         self.type = type
         self.detectedAtMilliseconds = detectedAtMilliseconds
-        self.source = source ?? type.sourcePath
+        self.source = source ?? type.source.path
         self.instance = instance
         self.data = data
         self.previous = previous

@@ -1,28 +1,28 @@
 /// The lifecycle event types of the `imdswatch.event/v1` contract.
 public enum EventType: String, CaseIterable, Sendable, Codable, Comparable {
-    /// A spot notice appeared in `spot/instance-action`.
+    /// A spot interruption notice appeared.
     case spotInterruption = "spot-interruption"
-    /// `events/recommendations/rebalance` appeared.
+    /// A rebalance recommendation appeared.
     case rebalanceRecommendation = "rebalance-recommendation"
-    /// An `EventId` appeared in `events/maintenance/scheduled`.
+    /// An `EventId` appeared in the scheduled maintenance list.
     case maintenanceScheduled = "maintenance-scheduled"
     /// A listed maintenance event's fields changed (rescheduled, state).
     case maintenanceChanged = "maintenance-changed"
     /// An `EventId` left the scheduled list.
     case maintenanceCleared = "maintenance-cleared"
-    /// `autoscaling/target-lifecycle-state` changed (the first observation too).
+    /// The Auto Scaling target lifecycle state changed (the first observation too).
     case asgLifecycleState = "asg-lifecycle-state"
     /// Instance tags differ from the last observation.
     case tagsChanged = "tags-changed"
 
-    /// The metadata path (relative to `/latest/`) this type is detected from.
-    public var sourcePath: String {
+    /// The source this type is detected from; its ``MetadataSource/path`` is the payload's `source`.
+    public var source: MetadataSource {
         switch self {
-        case .spotInterruption: "meta-data/spot/instance-action"
-        case .rebalanceRecommendation: "meta-data/events/recommendations/rebalance"
-        case .maintenanceScheduled, .maintenanceChanged, .maintenanceCleared: "meta-data/events/maintenance/scheduled"
-        case .asgLifecycleState: "meta-data/autoscaling/target-lifecycle-state"
-        case .tagsChanged: "meta-data/tags/instance"
+        case .spotInterruption: .spot
+        case .rebalanceRecommendation: .rebalance
+        case .maintenanceScheduled, .maintenanceChanged, .maintenanceCleared: .maintenance
+        case .asgLifecycleState: .asg
+        case .tagsChanged: .tags
         }
     }
 

@@ -22,3 +22,25 @@ extension MetadataSource {
     /// that a value changed under an unchanged key is seen within this many intervals (15 min at the default 60 s).
     public static let tagValueRefreshPolls = 15
 }
+
+/// How one ``MetadataSource`` is polled: the resolved `[sources.NAME]` settings of the Config module, and what the
+/// Watch module's poller reads.
+public struct SourceSettings: Sendable, Equatable {
+    /// The smallest poll interval accepted: 0.05 s.
+    public static let minimumInterval = Duration.milliseconds(50)
+
+    /// Whether the source is polled at all.
+    public var enabled: Bool
+    /// Start-to-start time between two polls: `--interval`, else the source's own `[sources.NAME] interval`, else
+    /// the top-level one, else its ``MetadataSource/defaultInterval``; at least ``minimumInterval``.
+    public var interval: Duration
+
+    /// Creates source settings; `interval` is raised to ``minimumInterval`` when smaller.
+    /// - Parameters:
+    ///   - enabled: Whether the source is polled.
+    ///   - interval: Its poll interval.
+    public init(enabled: Bool = true, interval: Duration) {
+        self.enabled = enabled
+        self.interval = max(interval, Self.minimumInterval)
+    }
+}

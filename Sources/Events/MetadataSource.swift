@@ -1,26 +1,35 @@
 /// One lifecycle signal imdswatch polls in IMDS. The configuration names sources by these raw values
-/// (`[sources.spot]`), the watcher polls them, and each fires its own event types.
+/// (`[sources.spot]`), the watcher polls them at ``path``, and each fires its own event types.
+///
+/// The one name of the watched source in every module (Config, Watch, the CLI), and the one home of each
+/// lifecycle path: the payload's `source` field, the poller, the decoders' documentation and `imdswatch get` all
+/// read ``path`` (only the simulator, which models the service, routes its own literals).
 public enum MetadataSource: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
-    /// `meta-data/spot/instance-action`: spot interruption notices.
+    /// Spot interruption notices.
     case spot
-    /// `meta-data/events/recommendations/rebalance`: rebalance recommendations.
+    /// Rebalance recommendations.
     case rebalance
-    /// `meta-data/events/maintenance/scheduled`: scheduled maintenance events.
+    /// Scheduled maintenance events.
     case maintenance
-    /// `meta-data/autoscaling/target-lifecycle-state`: the Auto Scaling lifecycle state.
+    /// The Auto Scaling target lifecycle state.
     case asg
-    /// `meta-data/tags/instance`: instance tags (the keys, then each value).
+    /// Instance tags (the keys, then each value).
     case tags
 
-    /// The event types this source can fire.
-    public var eventTypes: [EventType] {
+    /// The metadata path this source is read from, relative to `/latest/`; also every one of its events' `source`.
+    public var path: String {
         switch self {
-        case .spot: [.spotInterruption]
-        case .rebalance: [.rebalanceRecommendation]
-        case .maintenance: [.maintenanceScheduled, .maintenanceChanged, .maintenanceCleared]
-        case .asg: [.asgLifecycleState]
-        case .tags: [.tagsChanged]
+        case .spot: "meta-data/spot/instance-action"
+        case .rebalance: "meta-data/events/recommendations/rebalance"
+        case .maintenance: "meta-data/events/maintenance/scheduled"
+        case .asg: "meta-data/autoscaling/target-lifecycle-state"
+        case .tags: "meta-data/tags/instance"
         }
+    }
+
+    /// The event types this source can fire (those whose ``EventType/source`` it is).
+    public var eventTypes: [EventType] {
+        EventType.allCases.filter { $0.source == self }
     }
 
     public var description: String { rawValue }

@@ -2,6 +2,7 @@ public import AWS
 public import Config
 public import Events
 public import HTTP
+import IMDS
 public import Logging
 import Foundation
 
@@ -93,7 +94,7 @@ public actor LifecycleContext {
         if let group = settings.group { return (group, "config") }
         if let cachedGroup { return cachedGroup }
         do {
-            if let tag = try await readMetadata("meta-data/tags/instance/aws:autoscaling:groupName"), !tag.isEmpty {
+            if let tag = try await readMetadata(InstanceTags.valuePath("aws:autoscaling:groupName")), !tag.isEmpty {
                 cachedGroup = (tag.trimmingCharacters(in: .whitespacesAndNewlines), "tag aws:autoscaling:groupName")
                 return cachedGroup
             }
@@ -147,7 +148,7 @@ public actor LifecycleContext {
 
     private func identityDocument() async -> (instanceID: String, region: String)? {
         if let identity { return identity }
-        guard let text = try? await readMetadata("dynamic/instance-identity/document"),
+        guard let text = try? await readMetadata(MetadataPath.identityDocument),
               let document = try? JSONDocument.parse(text),
               let instanceID = document["instanceId"]?.stringValue, let region = document["region"]?.stringValue
         else { return nil }

@@ -15,7 +15,7 @@ public enum SourceValue: Sendable, Equatable {
     case tags([String: String])
 
     /// The source this value comes from.
-    public var source: WatchSource {
+    public var source: MetadataSource {
         switch self {
         case .spot: .spot
         case .rebalance: .rebalance

@@ -6,7 +6,7 @@ public struct PollReport: Sendable, Equatable {
     /// One source's result.
     public struct Entry: Sendable, Equatable {
         /// The source.
-        public var source: WatchSource
+        public var source: MetadataSource
         /// What the read found.
         public var observation: Observation
     }
@@ -21,7 +21,7 @@ public struct PollReport: Sendable, Equatable {
     ///   - sources: The sources to read.
     ///   - reader: Where to read.
     /// - Returns: The report. Never throws: errors are in the report.
-    public static func collect(sources: [WatchSource], from reader: some MetadataReader) async -> PollReport {
+    public static func collect(sources: [MetadataSource], from reader: some MetadataReader) async -> PollReport {
         async let identity: Result<InstanceIdentityDocument, IMDSError> = {
             do throws(IMDSError) {
                 return .success(try await InstanceIdentityDocument.read(from: reader))

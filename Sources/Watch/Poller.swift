@@ -11,7 +11,7 @@ public import Telemetry
 /// start to start with no drift (next due = previous due + interval); missed slots are skipped, never burst.
 public actor Poller<ClockType: Clock<Duration>>: Service {
     nonisolated let configuration: PollerConfiguration
-    nonisolated let enabledSources: [WatchSource]
+    nonisolated let enabledSources: [MetadataSource]
     nonisolated let reader: any MetadataReader
     let sink: any EventSink
     let store: StateStore
@@ -25,8 +25,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
 
     var machine = WatchStateMachine()
     var stateDirty = false
-    var trackers: [WatchSource: SourceTracker<ClockType.Instant>] = [:]
-    var polledThisRound: Set<WatchSource> = []
+    var trackers: [MetadataSource: SourceTracker<ClockType.Instant>] = [:]
+    var polledThisRound: Set<MetadataSource> = []
     var completedRounds = 0
     var lastReportedRound: (at: ClockType.Instant, failing: UInt32)?
     var instance = InstanceInfo.unknown
@@ -83,7 +83,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         self.onRound = onRound
         self.telemetry = telemetry
         (rounds, roundContinuation) = AsyncStream.makeStream(of: PollerStatus.self, bufferingPolicy: .bufferingNewest(1))
-        for source in WatchSource.allCases { trackers[source] = SourceTracker() }
+        for source in MetadataSource.allCases { trackers[source] = SourceTracker() }
     }
 
     /// Loads the state, reads the identity document, then polls until cancelled or gracefully shut down.
@@ -116,7 +116,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     public func status() -> PollerStatus {
         PollerStatus(
             completedRounds: completedRounds,
-            sources: WatchSource.allCases.map { source in
+            sources: MetadataSource.allCases.map { source in
                 let tracker = trackers[source] ?? SourceTracker()
                 return SourceStatus(
                     source: source, enabled: configuration[source].enabled,
@@ -142,7 +142,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
 
     // MARK: Loops
 
-    private nonisolated func sourceLoop(_ source: WatchSource, start: ClockType.Instant) async {
+    private nonisolated func sourceLoop(_ source: MetadataSource, start: ClockType.Instant) async {
         let interval = configuration[source].interval
         var due = start
         var tagCache = TagReadCache()
@@ -190,7 +190,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
 
     /// Records one poll, applies it to the state machine, saves and dispatches.
     /// - Returns: True when the source should be polled at the slow not-configured interval.
-    private func handle(_ source: WatchSource, _ observation: Observation, duration: Duration) async -> Bool {
+    private func handle(_ source: MetadataSource, _ observation: Observation, duration: Duration) async -> Bool {
         let now = wallClock()
         let slow = track(source, observation, at: now)
         telemetry.recordPoll(source, observation, duration: duration, unixMilliseconds: now)
@@ -251,7 +251,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         completedRounds += 1
         onRound()
         var failing: UInt32 = 0
-        for (bit, source) in WatchSource.allCases.enumerated() where (trackers[source]?.consecutiveFailures ?? 0) > 0 {
+        for (bit, source) in MetadataSource.allCases.enumerated() where (trackers[source]?.consecutiveFailures ?? 0) > 0 {
             failing |= 1 << bit
         }
         let now = clock.now
@@ -276,7 +276,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
             if identityError == nil {
                 logger.warning(
                     "cannot read the instance identity document: \(error.message); events carry \(identityKnown ? "the last known" : "empty") instance fields until it is readable",
-                    metadata: ["path": "\(InstanceIdentityDocument.path)", "error_code": "\(error.code.rawValue)"]
+                    metadata: ["path": "\(MetadataPath.identityDocument)", "error_code": "\(error.code.rawValue)"]
                 )
             }
             identityError = error

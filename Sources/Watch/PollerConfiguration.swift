@@ -1,28 +1,12 @@
 public import Events
 /// How the poll loop polls: per-source intervals and switches, and the slower paces of absent sources.
 public struct PollerConfiguration: Sendable, Equatable {
-    /// One source's settings.
-    public struct SourceSettings: Sendable, Equatable {
-        /// Whether the source is polled at all.
-        public var enabled: Bool
-        /// Start-to-start time between two polls (at least ``PollerConfiguration/minimumInterval``).
-        public var interval: Duration
-
-        /// Creates settings; `interval` is raised to ``PollerConfiguration/minimumInterval`` when smaller.
-        public init(enabled: Bool = true, interval: Duration = PollerConfiguration.defaultInterval) {
-            self.enabled = enabled
-            self.interval = max(interval, PollerConfiguration.minimumInterval)
-        }
-    }
-
     /// The interval of a configuration built without one (tests, the demo): 2 s. The daemon takes each source's
     /// from its settings (by default ``MetadataSource/defaultInterval``).
     public static let defaultInterval = Duration.seconds(2)
-    /// The smallest interval accepted: 0.05 s.
-    public static let minimumInterval = Duration.milliseconds(50)
 
-    /// Settings of every source.
-    public var sources: [WatchSource: SourceSettings]
+    /// Settings of every source (the ``SourceSettings`` the Config module resolves).
+    public var sources: [MetadataSource: SourceSettings]
     /// The interval of a source that is absent by design (not in an Auto Scaling group, tags not enabled): 60 s.
     /// It goes back to its own interval as soon as the path appears.
     public var notConfiguredInterval: Duration
@@ -37,8 +21,8 @@ public struct PollerConfiguration: Sendable, Equatable {
     /// Every source enabled at the same interval.
     /// - Parameter interval: Start-to-start time between polls (`--interval`); raised to 0.05 s when smaller.
     public init(interval: Duration = PollerConfiguration.defaultInterval) {
-        var sources: [WatchSource: SourceSettings] = [:]
-        for source in WatchSource.allCases { sources[source] = SourceSettings(interval: interval) }
+        var sources: [MetadataSource: SourceSettings] = [:]
+        for source in MetadataSource.allCases { sources[source] = SourceSettings(interval: interval) }
         self.sources = sources
         self.notConfiguredInterval = .seconds(60)
         self.identityRefreshInterval = .seconds(3600)
@@ -47,13 +31,13 @@ public struct PollerConfiguration: Sendable, Equatable {
     }
 
     /// The settings of one source (enabled at the default interval when never set).
-    public subscript(source: WatchSource) -> SourceSettings {
-        get { sources[source] ?? SourceSettings() }
+    public subscript(source: MetadataSource) -> SourceSettings {
+        get { sources[source] ?? SourceSettings(interval: Self.defaultInterval) }
         set { sources[source] = SourceSettings(enabled: newValue.enabled, interval: newValue.interval) }
     }
 
     /// The enabled sources, spot first.
-    public var enabledSources: [WatchSource] {
-        WatchSource.allCases.filter { self[$0].enabled }
+    public var enabledSources: [MetadataSource] {
+        MetadataSource.allCases.filter { self[$0].enabled }
     }
 }

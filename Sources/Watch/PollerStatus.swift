@@ -4,7 +4,7 @@ public import IMDS
 /// One source's health, for `STATUS=` and logs.
 public struct SourceStatus: Sendable, Equatable {
     /// The source.
-    public var source: WatchSource
+    public var source: MetadataSource
     /// Whether it is polled.
     public var enabled: Bool
     /// When the last poll finished, in milliseconds since the Unix epoch; `nil` before the first.
@@ -32,7 +32,7 @@ public struct PollerStatus: Sendable, Equatable {
     public var identityError: IMDSError?
 
     /// The enabled sources whose last poll failed.
-    public var failingSources: [WatchSource] {
+    public var failingSources: [MetadataSource] {
         sources.filter { $0.enabled && $0.isFailing }.map(\.source)
     }
 

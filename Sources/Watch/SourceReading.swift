@@ -1,7 +1,7 @@
 public import Events
 public import IMDS
 
-extension WatchSource {
+extension MetadataSource {
     /// Reads this source once and decodes it.
     /// - Parameter reader: Where to read.
     /// - Returns: The value; `.absent` for a 404 (maintenance: a 404 is an empty list, as AEMM sends it); `.failed`
@@ -79,6 +79,7 @@ extension InstanceIdentityDocument {
     /// - Throws: ``IMDSError``: the read's error, `malformedResponse` for an unparsable body, `unexpectedStatus`
     ///   for a 404.
     public static func read(from reader: some MetadataReader) async throws(IMDSError) -> InstanceIdentityDocument {
+        let path = MetadataPath.identityDocument
         guard let body = try await reader.text(path) else {
             throw IMDSError(code: .unexpectedStatus, path: path, endpoint: reader.endpointDescription, status: 404,
                             message: "IMDS has no \(path)")

@@ -25,7 +25,7 @@ struct SourceTracker<Instant: InstantProtocol>: Sendable where Instant.Duration 
 extension Poller {
     /// Updates the source's tracker and logs what deserves a line.
     /// - Returns: True when the source is absent by design and should be polled slowly.
-    func track(_ source: WatchSource, _ observation: Observation, at milliseconds: Int64) -> Bool {
+    func track(_ source: MetadataSource, _ observation: Observation, at milliseconds: Int64) -> Bool {
         var tracker = trackers[source] ?? SourceTracker()
         defer { trackers[source] = tracker }
         tracker.lastPollMilliseconds = milliseconds

@@ -35,7 +35,7 @@ public struct TagReadCache: Sendable {
     }
 }
 
-extension WatchSource {
+extension MetadataSource {
     /// Reads this source once like ``read(from:)``; the tags source reads its values only when `cache` says so.
     /// - Parameters:
     ///   - reader: Where to read.

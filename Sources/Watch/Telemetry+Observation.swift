@@ -11,7 +11,7 @@ extension Telemetry {
     ///   - observation: What the poll got.
     ///   - duration: How long the read took.
     ///   - unixMilliseconds: The wall-clock time of the poll.
-    func recordPoll(_ source: WatchSource, _ observation: Observation, duration: Duration, unixMilliseconds: Int64) {
+    func recordPoll(_ source: MetadataSource, _ observation: Observation, duration: Duration, unixMilliseconds: Int64) {
         let result: IMDSRequestResult = switch observation {
         case .value: .ok
         case .absent: .absent

@@ -47,7 +47,7 @@ public struct WatchStateMachine: Sendable {
     ///   - detectedAtMilliseconds: The wall-clock time of the read, in milliseconds since the Unix epoch.
     /// - Returns: The events to fire and whether to save the state.
     public mutating func observe(
-        _ source: WatchSource, _ observation: Observation, instance: InstanceInfo, detectedAtMilliseconds: Int64
+        _ source: MetadataSource, _ observation: Observation, instance: InstanceInfo, detectedAtMilliseconds: Int64
     ) -> Outcome {
         let before = state.durable
         var found: [Found] = []

@@ -24,7 +24,7 @@ public struct WebhookBodyRenderer: Sendable {
     public init(endpoints: [WebhookEndpoint]) throws(WebhookError) {
         var templates: [String: WebhookTemplate] = [:]
         for endpoint in endpoints {
-            if case .template(let path) = endpoint.format, templates[path] == nil {
+            if endpoint.format == .template, let path = endpoint.templateFile, templates[path] == nil {
                 templates[path] = try WebhookTemplate.load(path: path)
             }
         }
@@ -42,7 +42,8 @@ public struct WebhookBodyRenderer: Sendable {
             bytes = Array(WebhookBodyRenderer.cloudEvent(event).serialized().utf8)
         case .slack:
             bytes = Array(WebhookBodyRenderer.slackMessage(event).serialized().utf8)
-        case .template(let path):
+        case .template:
+            let path = endpoint.templateFile ?? ""
             if let template = templates[path] {
                 bytes = Array(template.render(event).utf8)
             } else {

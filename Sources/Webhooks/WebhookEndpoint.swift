@@ -2,16 +2,18 @@ import Crypto
 import Events
 import HTTP
 
-/// How a webhook body is built from an event.
-public enum WebhookFormat: Sendable, Equatable, CustomStringConvertible {
+/// How a webhook body is built from an event: the `format` of `[[webhook]]` and `--webhook-format`, by these raw
+/// values.
+public enum WebhookFormat: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
     /// The `imdswatch.event/v1` payload, as hooks read it (`application/json`).
     case json
     /// CloudEvents 1.0 structured mode (`application/cloudevents+json`) with the payload as `data`.
     case cloudevents
     /// A Slack incoming-webhook message: `{"text": "…"}` with one readable line.
     case slack
-    /// A Mustache template file rendered with the payload as its context (`application/json` unless overridden).
-    case template(path: String)
+    /// The endpoint's Mustache ``WebhookEndpoint/templateFile`` rendered with the payload as its context
+    /// (`application/json` unless overridden).
+    case template
 
     /// The `Content-Type` sent when the endpoint does not override it.
     public var defaultContentType: String {
@@ -21,29 +23,27 @@ public enum WebhookFormat: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// `json`, `cloudevents`, `slack` or `template:PATH`.
-    public var description: String {
-        switch self {
-        case .json: "json"
-        case .cloudevents: "cloudevents"
-        case .slack: "slack"
-        case .template(let path): "template:\(path)"
-        }
-    }
+    /// `json`, `cloudevents`, `slack` or `template`.
+    public var description: String { rawValue }
 }
 
-/// One webhook receiver and how to talk to it.
+/// One webhook receiver and how to talk to it: a `[[webhook]]` table or `--webhook` URL, which the Config module
+/// decodes straight into this type (`[webhook_defaults]` is one without a URL).
 public struct WebhookEndpoint: Sendable, Equatable {
     /// The absolute `http` or `https` URL; it may carry credentials (they are never logged).
     public var url: String
     /// The body format.
     public var format: WebhookFormat
+    /// The Mustache template rendered for ``WebhookFormat/template`` (`template_file`).
+    public var templateFile: String?
     /// A `Content-Type` replacing the format's default.
     public var contentType: String?
     /// Extra header fields sent on every request. Names imdswatch sets itself (`Content-Type`, `User-Agent`,
     /// `X-Imdswatch-*`) are ignored here.
     public var headers: [HTTPHeader]
-    /// The HMAC key for `X-Imdswatch-Signature-256`; `nil` sends no signature.
+    /// The file the HMAC key is read from when the endpoint is put to use (`secret_file`).
+    public var secretFile: String?
+    /// The HMAC key for `X-Imdswatch-Signature-256`, read from ``secretFile``; `nil` sends no signature.
     public var secret: WebhookSecret?
     /// The event types sent to this endpoint; empty means every type.
     public var events: Set<EventType>
@@ -65,8 +65,10 @@ public struct WebhookEndpoint: Sendable, Equatable {
     /// - Parameters:
     ///   - url: The receiver's URL.
     ///   - format: The body format (default `json`).
+    ///   - templateFile: The template of the `template` format.
     ///   - contentType: Overrides the format's content type.
     ///   - headers: Extra header fields.
+    ///   - secretFile: Where the signing key is read from.
     ///   - secret: The signing key, usually from ``WebhookSecret/load(fromFile:logger:)``.
     ///   - events: The types to send; empty sends all.
     ///   - connectTimeout: Connect timeout (3 s).
@@ -78,8 +80,10 @@ public struct WebhookEndpoint: Sendable, Equatable {
     public init(
         url: String,
         format: WebhookFormat = .json,
+        templateFile: String? = nil,
         contentType: String? = nil,
         headers: [HTTPHeader] = [],
+        secretFile: String? = nil,
         secret: WebhookSecret? = nil,
         events: Set<EventType> = [],
         connectTimeout: Duration = .seconds(3),
@@ -91,8 +95,10 @@ public struct WebhookEndpoint: Sendable, Equatable {
     ) {
         self.url = url
         self.format = format
+        self.templateFile = templateFile
         self.contentType = contentType
         self.headers = headers
+        self.secretFile = secretFile
         self.secret = secret
         self.events = events
         self.connectTimeout = connectTimeout

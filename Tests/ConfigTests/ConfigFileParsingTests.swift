@@ -1,5 +1,9 @@
 @testable import Config
 import Events
+import HTTP
+import Journal
+import Logging
+import Webhooks
 import Testing
 
 @Suite("Parsing a config file")
@@ -76,7 +80,7 @@ struct ConfigFileParsingTests {
         #expect(first.url == "https://hooks.example.com/a")
         #expect(first.format == .json)
         #expect(first.secretFile == "/etc/imdswatch/a.secret")
-        #expect(first.headers == ["X-Team": "ops", "x-env": "staging"])
+        #expect(first.headers == [HTTPHeader("X-Team", "ops"), HTTPHeader("x-env", "staging")])
         #expect(first.events == [.spotInterruption])
         #expect(first.accepts(.spotInterruption) && !first.accepts(.tagsChanged))
         #expect(first.timeout == .seconds(20))
@@ -89,9 +93,9 @@ struct ConfigFileParsingTests {
         #expect(second.contentType == "text/plain")
         #expect(second.events.isEmpty)
         #expect(second.connectTimeout == .seconds(1))
-        #expect(second.proxy == "socks5h://proxy:1080")
-        #expect(settings.webhooks.first?.proxy == nil, "no proxy key: libcurl's environment variables apply")
-        #expect(second.caBundle == "/etc/ssl/ca.pem")
+        #expect(second.proxy == .url("socks5h://proxy:1080"))
+        #expect(settings.webhooks.first?.proxy == .environment, "no proxy key: libcurl's environment variables apply")
+        #expect(second.caBundlePath == "/etc/ssl/ca.pem")
         #expect(second.maxAge == .seconds(7200))
         #expect(second.followRedirects)
     }
@@ -102,7 +106,7 @@ struct ConfigFileParsingTests {
         let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
         #expect(settings.webhooks.count == 3)
         #expect(settings.interval == nil)
-        for source in Settings.Source.allCases {
+        for source in MetadataSource.allCases {
             #expect(settings.settings(for: source).interval == source.defaultInterval, "the example shows the defaults")
         }
         #expect(settings.hookTimeout == .seconds(90))
@@ -149,6 +153,6 @@ struct ConfigFileParsingTests {
     @Test func emptyProxyMeansNoProxy() throws {
         let file = try ConfigFile.parse("[[webhook]]\nurl = \"https://hooks.example.com/x\"\nproxy = \"\"\n", path: "/etc/imdswatch/imdswatch.toml")
         let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
-        #expect(settings.webhooks.first?.proxy == "")
+        #expect(settings.webhooks.first?.proxy == .url(""), "an empty CURLOPT_PROXY: no proxy at all")
     }
 }

@@ -45,7 +45,7 @@ struct ConfigFuzzRegressionTests {
             """, path: "imdswatch.toml")
         #expect(file.sources[.spot]?.enabled == false)
         #expect(file.sources[.asg]?.enabled == true)
-        #expect(file.webhooks.count == 2)
+        #expect(file.settings.webhooks.count == 2)
     }
 
     @Test func theShippedExampleStillParses() throws {

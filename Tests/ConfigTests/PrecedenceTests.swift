@@ -1,4 +1,6 @@
 import Events
+import Journal
+import Webhooks
 @testable import Config
 import Testing
 
@@ -6,9 +8,9 @@ import Testing
 struct PrecedenceTests {
     static let file: ConfigFile = {
         var file = ConfigFile(path: "imdswatch.toml")
-        file.endpoint = "http://file.example"
-        file.stateDir = "/file/state"
-        file.interval = .seconds(5)
+        file.settings.endpoint = "http://file.example"
+        file.settings.stateDir = "/file/state"
+        file.settings.interval = .seconds(5)
         return file
     }()
 

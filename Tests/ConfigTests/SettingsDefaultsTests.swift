@@ -1,5 +1,8 @@
 @testable import Config
 import Events
+import Journal
+import Logging
+import Webhooks
 import Testing
 
 @Suite("Defaults")
@@ -12,12 +15,12 @@ struct SettingsDefaultsTests {
         #expect(settings.tokenTTLSeconds == 21600)
         #expect(settings.interval == nil)
         // Defaults by urgency (issue 17): spot 1 s, rebalance and ASG 5 s, maintenance and tags 60 s.
-        let expected: [Settings.Source: Duration] = [
+        let expected: [MetadataSource: Duration] = [
             .spot: .seconds(1), .rebalance: .seconds(5), .asg: .seconds(5), .maintenance: .seconds(60), .tags: .seconds(60),
         ]
-        for source in Settings.Source.allCases {
+        for source in MetadataSource.allCases {
             let interval = try #require(expected[source])
-            #expect(settings.settings(for: source) == Settings.SourceSettings(enabled: true, interval: interval))
+            #expect(settings.settings(for: source) == SourceSettings(enabled: true, interval: interval))
         }
         #expect(settings.hooksDir == "/etc/imdswatch/hooks.d")
         #expect(settings.hookTimeout == .seconds(90))
@@ -31,7 +34,7 @@ struct SettingsDefaultsTests {
     }
 
     @Test func webhookDefaultsMatchTheBrief() {
-        let endpoint = Settings.WebhookEndpoint(url: "https://example.com/hook")
+        let endpoint = WebhookEndpoint(url: "https://example.com/hook")
         #expect(endpoint.format == .json)
         #expect(endpoint.connectTimeout == .seconds(3))
         #expect(endpoint.timeout == .seconds(10))
@@ -56,7 +59,7 @@ struct SettingsDefaultsTests {
     }
 
     @Test func sourcesMapToTheirEventTypes() {
-        let all = Settings.Source.allCases.flatMap(\.eventTypes)
+        let all = MetadataSource.allCases.flatMap(\.eventTypes)
         #expect(Set(all).count == all.count)
         #expect(all.count == 7)
     }

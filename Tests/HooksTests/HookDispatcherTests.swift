@@ -149,7 +149,7 @@ struct SyntheticEventTests {
             #expect(event.synthetic)
             #expect(event.payload["synthetic"] == .bool(true))
             #expect(event.instance.instanceID.hasPrefix("i-"))
-            #expect(event.source == event.type.sourcePath)
+            #expect(event.source == event.type.source.path)
         }
         let spot = SyntheticEvents.event(.spotInterruption, nowMilliseconds: now)
         #expect(spot.deadline == Timestamp.rfc3339(seconds: now / 1000 + 120))

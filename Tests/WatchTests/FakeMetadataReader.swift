@@ -26,7 +26,7 @@ final class FakeMetadataReader: MetadataReader {
     /// - Parameter clock: When given, reads take ``delay`` on this clock and are time-stamped with it.
     init(clock: ManualClock? = nil) {
         self.clock = clock
-        set(InstanceIdentityDocument.path, FakeMetadataReader.identityBody)
+        set(MetadataPath.identityDocument, FakeMetadataReader.identityBody)
     }
 
     static let identityBody = """
@@ -87,33 +87,33 @@ final class FakeMetadataReader: MetadataReader {
     // MARK: Convenience setters
 
     func spot(_ action: String?, _ time: String = "2026-11-24T12:00:00Z") {
-        set(WatchSource.spot.path, action.map { "{\"action\": \"\($0)\", \"time\": \"\(time)\"}" })
+        set(MetadataSource.spot.path, action.map { "{\"action\": \"\($0)\", \"time\": \"\(time)\"}" })
     }
 
     func rebalance(_ noticeTime: String?) {
-        set(WatchSource.rebalance.path, noticeTime.map { "{\"noticeTime\": \"\($0)\"}" })
+        set(MetadataSource.rebalance.path, noticeTime.map { "{\"noticeTime\": \"\($0)\"}" })
     }
 
     func asg(_ state: String?) {
-        set(WatchSource.asg.path, state.map { $0 + "\n" })
+        set(MetadataSource.asg.path, state.map { $0 + "\n" })
     }
 
     /// Sets the tag key list and every value; nil turns tags off (404).
     func tags(_ tags: [String: String]?) {
-        let old = state.withLock { $0.answers.keys.filter { $0.hasPrefix(InstanceTags.path + "/") } }
+        let old = state.withLock { $0.answers.keys.filter { $0.hasPrefix(MetadataSource.tags.path + "/") } }
         for path in old { set(path, nil) }
-        guard let tags else { return set(InstanceTags.path, nil) }
-        set(InstanceTags.path, tags.keys.sorted().joined(separator: "\n"))
+        guard let tags else { return set(MetadataSource.tags.path, nil) }
+        set(MetadataSource.tags.path, tags.keys.sorted().joined(separator: "\n"))
         for (key, value) in tags { set(InstanceTags.valuePath(key), value) }
     }
 
     /// Sets the maintenance list from (id, state, notBefore) triples; nil is a 404.
     func maintenance(_ events: [(id: String, state: String, notBefore: String)]?) {
-        guard let events else { return set(WatchSource.maintenance.path, nil) }
+        guard let events else { return set(MetadataSource.maintenance.path, nil) }
         let items = events.map { event in
             "{\"NotBefore\": \"\(event.notBefore)\", \"Code\": \"system-reboot\", \"Description\": \"scheduled reboot\", "
                 + "\"EventId\": \"\(event.id)\", \"NotAfter\": \"21 Jan 2030 09:17:23 GMT\", \"State\": \"\(event.state)\"}"
         }
-        set(WatchSource.maintenance.path, "[" + items.joined(separator: ",") + "]")
+        set(MetadataSource.maintenance.path, "[" + items.joined(separator: ",") + "]")
     }
 }

@@ -33,14 +33,14 @@ final class PollerHarness: Sendable {
     ///   - sources: The enabled sources.
     ///   - reader: The fake IMDS (a fresh one with the identity document when nil).
     ///   - roundReportInterval: Passed to the poller (`nil`: every round is reported).
-    init(directory: String? = nil, sources: [WatchSource] = WatchSource.allCases, reader: FakeMetadataReader? = nil,
+    init(directory: String? = nil, sources: [MetadataSource] = MetadataSource.allCases, reader: FakeMetadataReader? = nil,
          roundReportInterval: Duration? = nil) {
         self.roundReportInterval = roundReportInterval
         self.directory = directory ?? PollerHarness.makeTemporaryDirectory()
         self.reader = reader ?? FakeMetadataReader(clock: clock)
         var configuration = PollerConfiguration()
-        for source in WatchSource.allCases where !sources.contains(source) {
-            configuration[source] = .init(enabled: false)
+        for source in MetadataSource.allCases where !sources.contains(source) {
+            configuration[source].enabled = false
         }
         self.configuration = configuration
     }

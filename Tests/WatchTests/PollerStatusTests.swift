@@ -4,8 +4,8 @@ import Testing
 @testable import Watch
 
 @Suite struct PollerStatusTests {
-    private func status(failing errors: [WatchSource: String]) -> PollerStatus {
-        let sources = WatchSource.allCases.map { source in
+    private func status(failing errors: [MetadataSource: String]) -> PollerStatus {
+        let sources = MetadataSource.allCases.map { source in
             let observation: Observation? = errors[source].map {
                 .failed(IMDSError(code: .unreachable, path: source.path, endpoint: "http://127.0.0.1:9", message: $0))
             } ?? .absent
@@ -17,7 +17,7 @@ import Testing
 
     @Test func sourcesFailingForTheSameReasonShareOneMention() {
         let reason = "cannot reach IMDS at http://127.0.0.1:9 (connection refused): not on EC2, or wrong endpoint"
-        let all = Dictionary(uniqueKeysWithValues: WatchSource.allCases.map { ($0, reason) })
+        let all = Dictionary(uniqueKeysWithValues: MetadataSource.allCases.map { ($0, reason) })
         let summary = status(failing: all).summary
         #expect(summary == "IMDS failing for 5 of 5 sources: spot, rebalance, maintenance, asg, tags: \(reason)")
     }

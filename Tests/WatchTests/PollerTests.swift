@@ -63,7 +63,7 @@ struct PollerTests {
         await harness.rounds(10)
         #expect(harness.sink.events.isEmpty)
         let status = await harness.poller?.status()
-        #expect(status?.failingSources == WatchSource.allCases)
+        #expect(status?.failingSources == MetadataSource.allCases)
         #expect(status?.summary.contains("IMDS failing for 5 of 5 sources") == true)
 
         harness.reader.outage(nil)
@@ -129,9 +129,9 @@ struct PollerTests {
         let harness = PollerHarness(sources: [.spot, .asg])
         await harness.start()
         await harness.advance(by: .seconds(130), step: .seconds(1))
-        let asgPath = WatchSource.asg.path
+        let asgPath = MetadataSource.asg.path
         #expect(harness.reader.reads(of: asgPath) == [.zero, .seconds(60), .seconds(120)])
-        #expect(harness.reader.reads(of: WatchSource.spot.path).count == 66)
+        #expect(harness.reader.reads(of: MetadataSource.spot.path).count == 66)
         #expect(harness.logLines(.info, containing: "is absent: the instance is not in an Auto Scaling group").count == 1)
         #expect(await harness.poller?.status().sources.first { $0.source == .asg }?.notConfigured == true)
 
@@ -144,7 +144,7 @@ struct PollerTests {
 
     @Test func failureLoggingIsRateLimited() async {
         let harness = PollerHarness(sources: [.spot])
-        harness.reader.fail(WatchSource.spot.path, .serverError)
+        harness.reader.fail(MetadataSource.spot.path, .serverError)
         await harness.start()
         await harness.rounds(149)
         let warnings = harness.logLines(.warning, containing: "cannot read meta-data/spot/instance-action")
@@ -174,7 +174,7 @@ struct PollerTests {
             return reported.value
         }
         #expect(try await reports(atLeast: 1) == [1], "the first round is always reported (READY=1)")
-        harness.reader.fail(WatchSource.rebalance.path, .timedOut)
+        harness.reader.fail(MetadataSource.rebalance.path, .timedOut)
         await harness.rounds(1)
         #expect(try await reports(atLeast: 2) == [1, 2], "a source starting to fail is reported at once")
         await harness.rounds(2)
@@ -188,7 +188,7 @@ struct PollerTests {
 
     @Test func roundsStreamAndStatusReportEachSource() async {
         let harness = PollerHarness()
-        harness.reader.fail(WatchSource.rebalance.path, .timedOut)
+        harness.reader.fail(MetadataSource.rebalance.path, .timedOut)
         let poller = await harness.start()
         var iterator = poller.rounds.makeAsyncIterator()
         let first = await iterator.next()
@@ -210,7 +210,7 @@ struct PollerTests {
         harness.reader.spot("terminate")
         harness.reader.asg("InService")
         harness.reader.tags(["Name": "web"])
-        harness.reader.fail(WatchSource.rebalance.path, .timedOut)
+        harness.reader.fail(MetadataSource.rebalance.path, .timedOut)
         let poller = Poller(
             configuration: harness.configuration, reader: harness.reader, sink: harness.sink, store: harness.store,
             clock: harness.clock, logger: Logger(label: "test")
@@ -240,10 +240,10 @@ struct PollerTests {
     @Test func slowSourceDoesNotDelaySpot() async {
         let harness = PollerHarness(sources: [.spot, .tags])
         harness.reader.tags(["a": "1", "b": "2"])
-        harness.reader.setDelay(.seconds(7), for: InstanceTags.path)
+        harness.reader.setDelay(.seconds(7), for: MetadataSource.tags.path)
         await harness.start()
         await harness.advance(by: .seconds(20), step: .milliseconds(500))
-        #expect(harness.reader.reads(of: WatchSource.spot.path) == stride(from: 0, through: 20, by: 2).map { Duration.seconds($0) })
+        #expect(harness.reader.reads(of: MetadataSource.spot.path) == stride(from: 0, through: 20, by: 2).map { Duration.seconds($0) })
         await harness.stop()
     }
 
@@ -251,8 +251,8 @@ struct PollerTests {
         let harness = PollerHarness(sources: [.spot, .maintenance])
         harness.reader.maintenance([("instance-event-1", "active", "21 Jan 2030 09:00:43 GMT")])
         await harness.start()
-        harness.reader.set(WatchSource.maintenance.path, "<html>Service Unavailable</html>")
-        harness.reader.set(WatchSource.spot.path, "{\"action\": \"terminate\"")
+        harness.reader.set(MetadataSource.maintenance.path, "<html>Service Unavailable</html>")
+        harness.reader.set(MetadataSource.spot.path, "{\"action\": \"terminate\"")
         await harness.rounds(3)
         await harness.stop()
         #expect(harness.sink.events.map(\.type) == [.maintenanceScheduled])
@@ -331,12 +331,12 @@ struct PollerPersistenceTests {
 
     @Test func eventsCarryTheInstanceOnceTheIdentityDocumentIsReadable() async {
         let harness = PollerHarness(sources: [.spot, .asg])
-        harness.reader.fail(InstanceIdentityDocument.path, .timedOut)
+        harness.reader.fail(MetadataPath.identityDocument, .timedOut)
         harness.reader.asg("InService")
         await harness.start()
         #expect(harness.sink.events.first?.instance == .unknown)
         #expect(harness.logLines(.warning, containing: "cannot read the instance identity document").count == 1)
-        harness.reader.set(InstanceIdentityDocument.path, FakeMetadataReader.identityBody)
+        harness.reader.set(MetadataPath.identityDocument, FakeMetadataReader.identityBody)
         await harness.advance(by: .seconds(30), step: .seconds(2))
         harness.reader.asg("Standby")
         harness.reader.spot("terminate")
@@ -344,6 +344,6 @@ struct PollerPersistenceTests {
         await harness.stop()
         #expect(harness.sink.events.count == 3)
         #expect(harness.sink.events.dropFirst().allSatisfy { $0.instance.instanceID == "i-0123456789abcdef0" })
-        #expect(harness.reader.reads(of: InstanceIdentityDocument.path) == [.zero, .seconds(30)])
+        #expect(harness.reader.reads(of: MetadataPath.identityDocument) == [.zero, .seconds(30)])
     }
 }

@@ -22,20 +22,20 @@ struct SchedulingTests {
 
     @Test func pollsStartToStartWithoutDrift() async {
         let harness = PollerHarness(sources: [.spot])
-        harness.reader.setDelay(.milliseconds(300), for: WatchSource.spot.path)
+        harness.reader.setDelay(.milliseconds(300), for: MetadataSource.spot.path)
         await harness.start()
         await harness.advance(by: .seconds(20))
         await harness.stop()
-        #expect(harness.reader.reads(of: WatchSource.spot.path) == stride(from: 0, through: 20, by: 2).map { Duration.seconds($0) })
+        #expect(harness.reader.reads(of: MetadataSource.spot.path) == stride(from: 0, through: 20, by: 2).map { Duration.seconds($0) })
     }
 
     @Test func slowPollsSkipMissedSlotsRatherThanBurst() async {
         let harness = PollerHarness(sources: [.spot])
-        harness.reader.setDelay(.seconds(5), for: WatchSource.spot.path)
+        harness.reader.setDelay(.seconds(5), for: MetadataSource.spot.path)
         await harness.start()
         await harness.advance(by: .seconds(20), step: .milliseconds(500))
         await harness.stop()
-        #expect(harness.reader.reads(of: WatchSource.spot.path) == [.zero, .seconds(6), .seconds(12), .seconds(18)])
+        #expect(harness.reader.reads(of: MetadataSource.spot.path) == [.zero, .seconds(6), .seconds(12), .seconds(18)])
     }
 
     @Test func intervalsAreClampedToTheMinimum() {

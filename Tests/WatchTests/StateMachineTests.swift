@@ -19,14 +19,14 @@ struct StateMachineTests {
     }
 
     /// Applies an observation and returns the events.
-    static func apply(_ machine: inout WatchStateMachine, _ source: WatchSource, _ observation: Observation) -> [Event] {
+    static func apply(_ machine: inout WatchStateMachine, _ source: MetadataSource, _ observation: Observation) -> [Event] {
         machine.observe(source, observation, instance: instance, detectedAtMilliseconds: 1_795_000_000_123).events
     }
 
     @Test func everyEventTypeFiresOnceWithItsFields() throws {
         var machine = WatchStateMachine()
         var fired: [Event] = []
-        func step(_ source: WatchSource, _ observation: Observation, times: Int = 3) {
+        func step(_ source: MetadataSource, _ observation: Observation, times: Int = 3) {
             for _ in 0..<times { fired += Self.apply(&machine, source, observation) }
         }
         // First observation of each source: everything but tags fires.
@@ -120,7 +120,7 @@ struct StateMachineTests {
         _ = Self.apply(&machine, .tags, .value(.tags(["a": "1"])))
         _ = Self.apply(&machine, .maintenance, .value(.maintenance([Self.maintenance("instance-event-1")])))
         let before = machine.state
-        for source in WatchSource.allCases {
+        for source in MetadataSource.allCases {
             let outcome = machine.observe(source, .failed(Self.failure), instance: Self.instance, detectedAtMilliseconds: 0)
             #expect(outcome == .none)
         }

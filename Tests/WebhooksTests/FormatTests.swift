@@ -55,9 +55,9 @@ import Testing
     func shippedTemplatesRenderValidJSON(name: String) throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/webhook-templates/\(name)").path
-        let renderer = try WebhookBodyRenderer(endpoints: [WebhookEndpoint(url: "http://127.0.0.1/", format: .template(path: path))])
+        let renderer = try WebhookBodyRenderer(endpoints: [WebhookEndpoint(url: "http://127.0.0.1/", format: .template, templateFile: path)])
         for type in EventType.allCases {
-            let body = renderer.body(for: sampleEvent(type: type), endpoint: WebhookEndpoint(url: "http://127.0.0.1/", format: .template(path: path)))
+            let body = renderer.body(for: sampleEvent(type: type), endpoint: WebhookEndpoint(url: "http://127.0.0.1/", format: .template, templateFile: path))
             let text = String(decoding: body.bytes, as: UTF8.self)
             #expect(throws: Never.self, "\(name) for \(type): \(text)") { try JSONDocument.parse(text) }
         }
@@ -65,7 +65,7 @@ import Testing
 
     @Test func missingTemplateFailsAtInit() {
         #expect(throws: WebhookError.self) {
-            try WebhookBodyRenderer(endpoints: [WebhookEndpoint(url: "http://x/", format: .template(path: "/nonexistent.mustache"))])
+            try WebhookBodyRenderer(endpoints: [WebhookEndpoint(url: "http://x/", format: .template, templateFile: "/nonexistent.mustache")])
         }
     }
 }

@@ -1,10 +1,7 @@
 public import Events
 
-/// The Auto Scaling target lifecycle state, from `meta-data/autoscaling/target-lifecycle-state`.
+/// The Auto Scaling target lifecycle state, from ``MetadataSource/asg``'s path.
 public enum LifecycleState {
-    /// The path this is read from, relative to `/latest/`.
-    public static let path = "meta-data/autoscaling/target-lifecycle-state"
-
     /// Decodes one bare word such as `InService` or `Warmed:Running`, surrounding whitespace trimmed.
     /// - Parameter body: The response body of a present (200) state.
     /// - Returns: The state as sent (case kept).
@@ -30,17 +27,15 @@ public enum LifecycleState {
     }
 }
 
-/// Instance tags, from `meta-data/tags/instance` (the keys) and `meta-data/tags/instance/KEY` (each value).
+/// Instance tags, from ``MetadataSource/tags``'s path (the keys) and ``valuePath(_:)`` (each value).
 public enum InstanceTags {
-    /// The directory of tag keys, relative to `/latest/`.
-    public static let path = "meta-data/tags/instance"
     /// At most this many keys are accepted (EC2 allows 50 tags).
     public static let maxKeys = 128
 
     /// The path of one tag's value, relative to `/latest/`.
     /// - Parameter key: A key returned by ``decodeKeys(_:)`` (those never need escaping).
     public static func valuePath(_ key: String) -> String {
-        path + "/" + key
+        MetadataSource.tags.path + "/" + key
     }
 
     /// Decodes the key list: one key per line (LF or CRLF), blank lines ignored, duplicates dropped.
@@ -88,9 +83,6 @@ public enum InstanceTags {
 public typealias InstanceIdentityDocument = InstanceInfo
 
 extension InstanceInfo {
-    /// The path the identity document is read from, relative to `/latest/`.
-    public static let path = "dynamic/instance-identity/document"
-
     /// Creates the fields in the order the identity document lists them.
     public init(accountID: String, availabilityZone: String, instanceID: String, instanceType: String, region: String) {
         self.init(instanceID: instanceID, instanceType: instanceType, region: region,

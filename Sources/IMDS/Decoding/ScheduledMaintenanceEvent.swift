@@ -1,9 +1,7 @@
 import Events
 
-/// One scheduled maintenance event, from `meta-data/events/maintenance/scheduled`.
+/// One scheduled maintenance event, from the list at ``MetadataSource/maintenance``'s path.
 public struct ScheduledMaintenanceEvent: Sendable, Equatable, Hashable {
-    /// The path the list is read from, relative to `/latest/`.
-    public static let path = "meta-data/events/maintenance/scheduled"
     /// At most this many events are accepted in one list.
     public static let maxEvents = 256
 

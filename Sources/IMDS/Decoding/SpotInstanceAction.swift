@@ -1,8 +1,5 @@
-/// A spot interruption notice, from `meta-data/spot/instance-action`.
+/// A spot interruption notice, from ``MetadataSource/spot``'s path.
 public struct SpotInstanceAction: Sendable, Equatable, Hashable {
-    /// The path this is read from, relative to `/latest/`.
-    public static let path = "meta-data/spot/instance-action"
-
     /// What will happen: `terminate`, `stop` or `hibernate` (other words are kept as sent).
     public var action: String
     /// When it will happen, RFC 3339 UTC with whole seconds.
@@ -29,11 +26,8 @@ public struct SpotInstanceAction: Sendable, Equatable, Hashable {
     }
 }
 
-/// A rebalance recommendation, from `meta-data/events/recommendations/rebalance`.
+/// A rebalance recommendation, from ``MetadataSource/rebalance``'s path.
 public struct RebalanceRecommendation: Sendable, Equatable, Hashable {
-    /// The path this is read from, relative to `/latest/`.
-    public static let path = "meta-data/events/recommendations/rebalance"
-
     /// When the recommendation was made, RFC 3339 UTC with whole seconds.
     public var noticeTime: String
 

@@ -42,8 +42,8 @@ public struct MetadataAttribute: Sendable {
         .init("reservation-id", "the launch reservation", .path(MetadataPath.underMetaData("reservation-id"))),
         .init("security-groups", "security group names, one per line", .path(MetadataPath.underMetaData("security-groups"))),
         .init("tags", "instance tags as a JSON object", .tags),
-        .init("spot-instance-action", "the spot interruption notice (JSON)", .path(SpotInstanceAction.path)),
-        .init("autoscaling-target-lifecycle-state", "e.g. InService (none outside an ASG)", .path(LifecycleState.path)),
+        .init("spot-instance-action", "the spot interruption notice (JSON)", .path(MetadataSource.spot.path)),
+        .init("autoscaling-target-lifecycle-state", "e.g. InService (none outside an ASG)", .path(MetadataSource.asg.path)),
     ]
 
     private init(_ name: String, _ summary: String, _ source: Source) {
@@ -69,7 +69,7 @@ public struct MetadataAttribute: Sendable {
         switch source {
         case .path(let path), .firstListed(let path): path
         case .identityDocument: MetadataPath.identityDocument
-        case .tags: InstanceTags.path
+        case .tags: MetadataSource.tags.path
         }
     }
 
@@ -95,12 +95,12 @@ public struct MetadataAttribute: Sendable {
             }
             return document[field]?.stringValue.map { MetadataValue(bytes: Array($0.utf8), json: .string($0)) }
         case .tags:
-            guard let listing = try await walk.read(InstanceTags.path) else { return nil }
+            guard let listing = try await walk.read(MetadataSource.tags.path) else { return nil }
             let keys: [String]
             do {
                 keys = try InstanceTags.decodeKeys(String(decoding: listing, as: UTF8.self))
             } catch {
-                throw malformed(InstanceTags.path, error.description)
+                throw malformed(MetadataSource.tags.path, error.description)
             }
             let values = try await walk.read(keys.map(InstanceTags.valuePath))
             let members = zip(keys, values).compactMap { key, value in

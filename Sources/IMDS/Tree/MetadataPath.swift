@@ -1,7 +1,7 @@
-/// Paths relative to `/latest/` that `imdswatch get` reads, each defined once.
+/// Paths relative to `/latest/` that `imdswatch get`, the poller and the AWS credentials read, each defined once.
 ///
-/// The lifecycle paths live next to their decoders (``SpotInstanceAction/path``, ``LifecycleState/path``,
-/// ``InstanceTags/path``); the rest are here.
+/// The lifecycle paths are ``MetadataSource/path`` (Events, since each event's `source` names one); the rest are
+/// here.
 public enum MetadataPath {
     /// The top-level categories under `/latest/`: a name that is one of these is a path, not an attribute.
     public static let categories = [metaData, dynamic, userData]

@@ -24,7 +24,7 @@ public struct MetadataValue: Sendable, Equatable {
     public init(path: String, bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         self.bytes = bytes
-        self.json = path.hasPrefix(InstanceTags.path + "/") ? .string(text) : JSONDocument.embed(text)
+        self.json = path.hasPrefix(MetadataSource.tags.path + "/") ? .string(text) : JSONDocument.embed(text)
     }
 
     /// Whether the bytes are valid UTF-8 (a JSON string can carry them exactly).

@@ -71,7 +71,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(Double(milliseconds) / 1000)s"
         }
         print("  endpoint: \(settings.endpoint ?? "from AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (default http://169.254.169.254)")")
-        let sources = Settings.Source.allCases.map { source in
+        let sources = MetadataSource.allCases.map { source in
             let entry = settings.settings(for: source)
             return entry.enabled ? "\(source.rawValue) every \(seconds(entry.interval))" : "\(source.rawValue) off"
         }

@@ -70,7 +70,7 @@ struct HooksTestCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let settings = try common.loadSettings(imds: nil)
-        LoggingBootstrap.bootstrap(target: .stderr, level: settings.loggerLevel)
+        LoggingBootstrap.bootstrap(target: .stderr, level: settings.log.level)
         let logger = Logger(label: "imdswatch")
         let event = SyntheticEvents.event(eventType, nowMilliseconds: Self.nowMilliseconds())
         let plan = settings.hookCatalog.plan(for: eventType)

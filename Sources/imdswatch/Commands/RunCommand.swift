@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Journal
 import Logging
 
@@ -15,7 +16,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         ProcessSignals.unblockTerminationSignals()
         let settings = try common.loadSettings(imds: imds)
-        LoggingBootstrap.bootstrap(target: settings.journalLogTarget, level: settings.loggerLevel)
+        LoggingBootstrap.bootstrap(target: settings.log.target, level: settings.log.level)
         let logger = Logger(label: "imdswatch")
         try await Daemon(settings: settings, logger: logger).run()
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Config
+import Journal
+import Webhooks
 
 /// Options shared by the commands that read the configuration (`run`, `status`, `hooks`, `demo`…).
 ///
@@ -103,8 +105,8 @@ struct CommonOptions: ParsableArguments {
             hookTimeout: seconds(hookTimeout, "--hook-timeout"),
             webhooks: webhook,
             webhookSecretFile: webhookSecretFile,
-            webhookFormat: choice(webhookFormat, "--webhook-format", Settings.WebhookFormat.self, allowed: [.json, .cloudevents, .slack]),
-            logTarget: choice(logTarget, "--log-target", Settings.LogTarget.self, allowed: Settings.LogTarget.allCases),
+            webhookFormat: choice(webhookFormat, "--webhook-format", WebhookFormat.self, allowed: [.json, .cloudevents, .slack]),
+            logTarget: choice(logTarget, "--log-target", LogTarget.self, allowed: LogTarget.allCases),
             dryRun: dryRun ? true : nil,
             asgTerminationHook: asgTerminationHook,
             asgLaunchHook: asgLaunchHook

@@ -1,35 +1,16 @@
 import Config
-import HTTP
 import Logging
 import Telemetry
 import Webhooks
 
 extension Settings {
-    /// The webhook endpoints of these settings, with their secrets loaded from their files.
+    /// The webhook endpoints of these settings, each with its signing key read from its `secret_file`.
     /// - Throws: `WebhookError` when a secret file cannot be read or is empty.
-    func webhookEndpoints(logger: Logger) throws -> [Webhooks.WebhookEndpoint] {
+    func webhookEndpoints(logger: Logger) throws -> [WebhookEndpoint] {
         try webhooks.map { endpoint in
-            let format: Webhooks.WebhookFormat = switch endpoint.format {
-            case .json: .json
-            case .cloudevents: .cloudevents
-            case .slack: .slack
-            case .template: .template(path: endpoint.templateFile ?? "")
-            }
-            return Webhooks.WebhookEndpoint(
-                url: endpoint.url,
-                format: format,
-                contentType: endpoint.contentType,
-                headers: endpoint.headers.sorted { $0.key < $1.key }.map { HTTPHeader($0.key, $0.value) },
-                secret: try endpoint.secretFile.map { try WebhookSecret.load(fromFile: $0, logger: logger) },
-                events: endpoint.events,
-                connectTimeout: endpoint.connectTimeout,
-                timeout: endpoint.timeout,
-                // nil: libcurl's environment variables; "": an empty CURLOPT_PROXY, which libcurl reads as "no proxy".
-                proxy: endpoint.proxy.map { .url($0) } ?? .environment,
-                caBundlePath: endpoint.caBundle,
-                followRedirects: endpoint.followRedirects,
-                maxAge: endpoint.maxAge
-            )
+            var loaded = endpoint
+            loaded.secret = try endpoint.secretFile.map { try WebhookSecret.load(fromFile: $0, logger: logger) }
+            return loaded
         }
     }
 

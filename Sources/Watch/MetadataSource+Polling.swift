@@ -1,21 +1,7 @@
 public import Events
-import IMDS
 
-/// One thing the watcher polls: the shared ``MetadataSource``, with what polling it needs to know.
-public typealias WatchSource = MetadataSource
-
+/// What polling needs to know about a source beyond its ``MetadataSource/path``.
 extension MetadataSource {
-    /// The metadata path, relative to `/latest/`.
-    public var path: String {
-        switch self {
-        case .spot: SpotInstanceAction.path
-        case .rebalance: RebalanceRecommendation.path
-        case .maintenance: ScheduledMaintenanceEvent.path
-        case .asg: LifecycleState.path
-        case .tags: InstanceTags.path
-        }
-    }
-
     /// True when a 404 means "not configured here" (tags in IMDS not enabled, not in an Auto Scaling group):
     /// such a source is then polled at the slower absent interval. For the others a 404 just means "nothing now".
     public var absentMeansNotConfigured: Bool {
