@@ -4,7 +4,7 @@ import Journal
 import Logging
 import Watch
 
-extension Settings {
+package extension Settings {
     /// The poll loop's configuration: every source's interval and whether it is enabled.
     var pollerConfiguration: PollerConfiguration {
         var configuration = PollerConfiguration()

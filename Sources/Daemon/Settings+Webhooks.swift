@@ -4,7 +4,7 @@ import Logging
 import Telemetry
 import Webhooks
 
-extension Settings {
+package extension Settings {
     /// The webhook endpoints of these settings, with their secrets loaded from their files.
     /// - Throws: `WebhookError` when a secret file cannot be read or is empty.
     func webhookEndpoints(logger: Logger) throws -> [Webhooks.WebhookEndpoint] {

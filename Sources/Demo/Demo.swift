@@ -1,43 +1,56 @@
 import Config
+import Daemon
 import Events
 import Foundation
 import HTTP
-import IMDS
-import Lifecycle
+import Hooks
+import Journal
 import Logging
+import ServiceLifecycle
 import Simulator
 import UnixSignals
-import Watch
 
-/// `imdswatch demo`: the whole product on a machine with no EC2. A simulator on 127.0.0.1, the watcher polling it
-/// in-process (the daemon's poll loop, state store and hook runner), the shipped example hooks with fake commands
-/// first on their PATH, and a scripted scenario; prints a timeline and a summary. Everything it writes is in one
-/// temporary directory, removed at the end unless `keep` is set.
-struct Demo: Sendable {
+/// `imdswatch demo`: the whole product on a machine with no EC2. A simulator on 127.0.0.1, the daemon assembled
+/// in-process by the code `imdswatch run` uses (``Daemon``: poll loop, state store, hook dispatcher, lifecycle
+/// actions) polling it, the shipped example hooks with fake commands first on their PATH, and a scripted scenario;
+/// prints a timeline and a summary. The demo runs no hook itself: it observes the daemon's parts (an event sink, the
+/// dispatcher's ended sequences, the log). Everything it writes is in one temporary directory, removed at the end
+/// unless `keep` is set.
+package struct Demo: Sendable {
     /// How the demo ended.
-    struct Outcome: Sendable {
+    package struct Outcome: Sendable {
         /// Event types that did not fire when the scenario expected them.
         var missing: [EventType]
         /// The counts: events by type, hooks run and failed, fake calls.
         var counts: DemoTimeline.Counts
 
         /// Every expected event fired and every hook exited 0.
-        var succeeded: Bool { missing.isEmpty && counts.hooksFailed == 0 }
+        package var succeeded: Bool { missing.isEmpty && counts.hooksFailed == 0 }
     }
 
     /// Keep the temporary directory and print its path.
-    var keep: Bool
+    package var keep: Bool
     /// The pause before each scenario step, so that a reader can follow (zero with `--fast`).
-    var pace: Duration
+    package var pace: Duration
     /// How long a step may take to fire its events before the demo calls them missing.
     var eventTimeout: Duration = .seconds(5)
     /// The watcher's poll interval.
     var interval: Duration = .milliseconds(200)
 
+    /// Creates a demo.
+    /// - Parameters:
+    ///   - keep: Keep the temporary directory and print its path.
+    ///   - pace: The pause before each scenario step.
+    package init(keep: Bool, pace: Duration) {
+        self.keep = keep
+        self.pace = pace
+    }
+
     /// Runs the demo.
     /// - Returns: What happened; the caller turns a failure into exit status 1.
-    /// - Throws: ``DemoError`` or a system error when the demo cannot be set up (temp dir, simulator, binary path).
-    func run() async throws -> Outcome {
+    /// - Throws: ``DemoError``, ``DemoInterruption`` or a system error when the demo cannot be set up (temp dir,
+    ///   simulator, binary path) or a signal stopped it.
+    package func run() async throws -> Outcome {
         let scenario = try DemoScenario.standard()
         let workspace = try DemoWorkspace.create(hooks: ExampleHooks.files, realBinary: try Self.executablePath())
         let timeline = DemoTimeline(callsFile: workspace.callsFile)
@@ -88,95 +101,115 @@ struct Demo: Sendable {
         }
     }
 
-    /// Starts the watcher against the simulator, plays the scenario step by step (each step waits for its events
-    /// and their hooks), stops the watcher and prints the summary.
+    /// Assembles the daemon exactly as `imdswatch run` does (``Daemon/assemble(observers:)``: its hook dispatcher,
+    /// lifecycle actions, poll loop and systemd reporting) against the simulator, with the recorder added as an
+    /// observer; runs its services, plays the scenario step by step (each step waits for its events and their
+    /// hooks), stops them and prints the summary.
     private func watch(
         _ simulator: IMDSSimulator, play scenario: DemoScenario, in workspace: DemoWorkspace, timeline: DemoTimeline
     ) async throws -> Outcome {
         let logFile = try DemoLogFile(path: workspace.logFile)
-        let logger = Logger(label: "imdswatch") { DemoLogHandler(label: $0, file: logFile, timeline: timeline) }
-        let sink = DemoHookSink(
-            workspace: workspace, environment: hookEnvironment(workspace: workspace, endpoint: simulator.baseURL),
-            timeline: timeline, logger: logger
-        )
-        var configuration = PollerConfiguration(interval: interval)
-        configuration.notConfiguredInterval = .seconds(1)
-        let imds = IMDSClient(
-            endpoint: try IMDSEndpoint(url: simulator.baseURL),
-            transport: CurlTransport(options: .init(proxy: .never)),
-            clock: ContinuousClock(), logger: logger
-        )
-        let lifecycle = lifecycleActions(simulator: simulator, imds: imds, downstream: sink, stateDir: workspace.stateDir, logger: logger)
-        await sink.observeSequences { event, results in await lifecycle.sequenceEnded(event, results: results) }
-        let poller = Poller(
-            configuration: configuration,
-            reader: imds,
-            sink: lifecycle, store: StateStore(directory: workspace.stateDir), clock: ContinuousClock(), logger: logger
+        let hookPaths = Dictionary(ExampleHooks.files.map { ($0.name, $0.enabledPath) }) { first, _ in first }
+        let logger = Logger(label: "imdswatch") {
+            DemoLogHandler(label: $0, file: logFile, timeline: timeline, hookPaths: hookPaths)
+        }
+        let recorder = DemoEventRecorder(timeline: timeline)
+        let (firstRound, roundSeen) = AsyncStream.makeStream(of: Void.self)
+        var observers = Daemon.Observers()
+        observers.sinks = [recorder]
+        observers.sequenceEnded = { event, _ in await recorder.sequenceEnded(event.id) }
+        observers.roundCompleted = { roundSeen.yield() }
+        observers.hookEnvironment = hookEnvironment(workspace: workspace, endpoint: simulator.baseURL)
+        observers.eventFileDirectory = workspace.eventsDir
+        // The user's AWS variables and a systemd NOTIFY_SOCKET stay out: the simulated instance profile signs the
+        // calls to the simulator's Auto Scaling API, and nothing tells systemd anything.
+        let host = Daemon.Host(environment: [:], awsProxy: .never, notifier: SystemdNotifier(environment: [:]))
+        let daemon = Daemon(settings: settings(simulator: simulator, workspace: workspace), logger: logger, host: host)
+        let assembly = try await daemon.assemble(observers: observers)
+        let group = ServiceGroup(
+            configuration: .init(services: assembly.services.map { .init(service: $0) }, logger: logger)
         )
         DemoReport.header(simulator: simulator, workspace: workspace, keep: keep, timeline: timeline)
-
         try await simulator.play(Scenario(steps: [scenario.initial.step]))
         timeline.log(.imds, scenario.initial.step.note ?? "")
-        let polling = Task { try await poller.run() }
-        defer { polling.cancel() }
-        var firstRound = poller.rounds.makeAsyncIterator()
-        _ = await firstRound.next()
-        timeline.log(.demo, "watcher started: first round of polls done (every \(DemoReport.seconds(interval)))")
 
-        var missing = await awaitEvents(scenario.initial.expects, sink: sink, timeline: timeline)
-        do {
-            for step in scenario.steps {
-                try await Task.sleep(for: pace)
-                try await simulator.play(Scenario(steps: [step.step]))
-                timeline.log(.imds, step.step.note ?? "")
-                missing += await awaitEvents(step.expects, sink: sink, timeline: timeline)
+        return try await withThrowingTaskGroup(of: Void.self) { services in
+            services.addTask { try await group.run() }
+            do {
+                var rounds = firstRound.makeAsyncIterator()
+                _ = await rounds.next()
+                timeline.log(.demo, "watcher started: first round of polls done (every \(DemoReport.seconds(interval)))")
+                let missing = try await play(scenario, on: simulator, recorder: recorder, timeline: timeline)
+                await assembly.hooks.waitUntilIdle()
+                await group.triggerGracefulShutdown()
+                try await services.waitForAll()
+                await assembly.finish()
+                let outcome = Outcome(missing: missing, counts: timeline.counts)
+                DemoReport.summary(
+                    outcome, expected: scenario.expectedCounts, unexpected: await recorder.unexpectedEvents, timeline: timeline
+                )
+                return outcome
+            } catch {
+                services.cancelAll()
+                try? await services.waitForAll()
+                await assembly.finish()
+                throw error
             }
-        } catch {
-            polling.cancel()
-            try? await polling.value
-            await sink.allHooksFinished()
-            throw error
         }
-        polling.cancel()
-        try? await polling.value
-        await sink.allHooksFinished()
-
-        let outcome = Outcome(missing: missing, counts: timeline.counts)
-        DemoReport.summary(outcome, expected: scenario.expectedCounts, unexpected: await sink.unexpectedEvents, timeline: timeline)
-        return outcome
     }
 
-    /// Waits for each expected event (up to ``eventTimeout``) and then for its hooks.
+    /// The settings `imdswatch run` would resolve for this demo: the simulator's endpoint, the workspace's hooks and
+    /// state, every source polled every ``interval``, a 20 s hook timeout, and the scenario's termination lifecycle
+    /// hook completed against the simulator's Auto Scaling API with heartbeats every second.
+    private func settings(simulator: IMDSSimulator, workspace: DemoWorkspace) -> Settings {
+        var settings = Settings()
+        settings.endpoint = simulator.baseURL
+        settings.hooksDir = workspace.hooksDir
+        settings.stateDir = workspace.stateDir
+        settings.interval = interval
+        settings.sources = settings.sources.mapValues { source in
+            var source = source
+            source.interval = interval
+            return source
+        }
+        settings.hookTimeout = .seconds(20)
+        settings.asg = Settings.AutoScaling(
+            terminationHook: DemoScenario.lifecycleHook, heartbeatInterval: .seconds(1),
+            endpoint: simulator.baseURL + "/autoscaling/"
+        )
+        return settings
+    }
+
+    /// Plays the scenario's steps after the initial state, pausing ``pace`` before each.
+    /// - Returns: The expected event types that did not fire in time (the initial state's included).
+    /// - Throws: `CancellationError` when interrupted, or a simulator error.
+    private func play(
+        _ scenario: DemoScenario, on simulator: IMDSSimulator, recorder: DemoEventRecorder, timeline: DemoTimeline
+    ) async throws -> [EventType] {
+        var missing = await awaitEvents(scenario.initial.expects, recorder: recorder, timeline: timeline)
+        for step in scenario.steps {
+            try await Task.sleep(for: pace)
+            try await simulator.play(Scenario(steps: [step.step]))
+            timeline.log(.imds, step.step.note ?? "")
+            missing += await awaitEvents(step.expects, recorder: recorder, timeline: timeline)
+        }
+        try Task.checkCancellation()
+        return missing
+    }
+
+    /// Waits for each expected event (up to ``eventTimeout``) and then for the daemon to end its hooks.
     /// - Returns: The types that did not fire in time.
-    private func awaitEvents(_ types: [EventType], sink: DemoHookSink, timeline: DemoTimeline) async -> [EventType] {
+    private func awaitEvents(_ types: [EventType], recorder: DemoEventRecorder, timeline: DemoTimeline) async -> [EventType] {
         var missing: [EventType] = []
         for type in types {
-            guard let event = await Self.withTimeout(eventTimeout, { await sink.next(type) }) else {
+            guard let event = await Self.withTimeout(eventTimeout, { await recorder.next(type) }) else {
                 timeline.log(.demo, "MISSING: no \(type.rawValue) event within \(DemoReport.seconds(eventTimeout))")
                 missing.append(type)
                 continue
             }
-            await sink.hooksFinished(for: event.id)
+            await recorder.hooksFinished(for: event.id)
         }
         return missing
-    }
-
-    /// The production lifecycle actions, completing the scenario's termination hook against the simulator's
-    /// Auto Scaling endpoint with the simulated instance profile's credentials (the user's AWS variables ignored).
-    private func lifecycleActions(
-        simulator: IMDSSimulator, imds: IMDSClient<ContinuousClock>, downstream: DemoHookSink, stateDir: String, logger: Logger
-    ) -> LifecycleActions {
-        let clock = ContinuousClock()
-        let settings = Settings.AutoScaling(terminationHook: DemoScenario.lifecycleHook, heartbeatInterval: .seconds(1))
-        let context = LifecycleContext(
-            environment: [:], readMetadata: { path throws(IMDSError) in try await imds.text(path) },
-            transport: CurlTransport(options: .init(proxy: .never)), endpoint: simulator.baseURL + "/autoscaling/",
-            sleep: { try await clock.sleep(for: $0) }, nowMilliseconds: { SafeFile.wallClockMilliseconds() }, logger: logger
-        )
-        return LifecycleActions(
-            settings: settings, dryRun: false, downstream: downstream, context: context, stateDirectory: stateDir,
-            sleep: { try await clock.sleep(for: $0) }, logger: logger
-        )
     }
 
     /// The variables the hooks get on top of the demo's environment: the fakes first on PATH, the example hooks'
@@ -224,9 +257,10 @@ struct Demo: Sendable {
 }
 
 /// The demo was stopped by a signal (it cleaned up first).
-struct DemoInterruption: Error, Sendable, CustomStringConvertible {
+package struct DemoInterruption: Error, Sendable, CustomStringConvertible {
     /// The signal's name.
-    var signal: String
+    package var signal: String
 
-    var description: String { "interrupted by \(signal)" }
+    /// `interrupted by SIGINT`.
+    package var description: String { "interrupted by \(signal)" }
 }

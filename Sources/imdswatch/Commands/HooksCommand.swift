@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Config
 import Events
 import Hooks

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Events
 import Config
 import IMDS

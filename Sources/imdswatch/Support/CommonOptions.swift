@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Config
 
 /// Options shared by the commands that read the configuration (`run`, `status`, `hooks`, `demo`…).
