@@ -114,7 +114,7 @@ package struct Demo: Sendable {
             DemoLogHandler(label: $0, file: logFile, timeline: timeline, hookPaths: hookPaths)
         }
         let recorder = DemoEventRecorder(timeline: timeline)
-        let (firstRound, roundSeen) = AsyncStream.makeStream(of: Void.self)
+        let (firstRound, roundSeen) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         var observers = Daemon.Observers()
         observers.sinks = [recorder]
         observers.sequenceEnded = { event, _ in await recorder.sequenceEnded(event.id) }
