@@ -4,7 +4,7 @@ import Logging
 import Telemetry
 import Webhooks
 
-package extension Settings {
+extension Settings {
     /// The webhook endpoints of these settings, with their secrets loaded from their files.
     /// - Throws: `WebhookError` when a secret file cannot be read or is empty.
     func webhookEndpoints(logger: Logger) throws -> [Webhooks.WebhookEndpoint] {
@@ -34,7 +34,7 @@ package extension Settings {
     }
 
     /// The webhook dispatcher for these settings (outbox under the state dir).
-    func webhookDispatcher(logger: Logger, telemetry: Telemetry = .disabled) throws -> WebhookDispatcher {
+    package func webhookDispatcher(logger: Logger, telemetry: Telemetry = .disabled) throws -> WebhookDispatcher {
         try WebhookDispatcher(
             endpoints: webhookEndpoints(logger: logger),
             stateDirectory: stateDir,

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Daemon
 import Config
 import Events
 import HTTP
@@ -7,6 +6,7 @@ import Journal
 import Logging
 import Telemetry
 import Webhooks
+import Daemon
 
 /// `imdswatch config`: configuration tools.
 struct ConfigCommand: AsyncParsableCommand {

@@ -1,11 +1,11 @@
 import ArgumentParser
-import Daemon
 import Config
 import Events
 import Hooks
 import Journal
 import Logging
 import Webhooks
+import Daemon
 
 #if canImport(Glibc)
 import Glibc

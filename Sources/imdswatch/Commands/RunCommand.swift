@@ -1,7 +1,7 @@
 import ArgumentParser
-import Daemon
 import Journal
 import Logging
+import Daemon
 
 /// `imdswatch run`: the daemon.
 struct RunCommand: AsyncParsableCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Daemon
 import Dispatch
 import Foundation
 import Simulator
+import Daemon
 
 /// `imdswatch simulate --listen HOST:PORT [--scenario FILE] [--style real|aemm]`: a local IMDSv2 simulator.
 struct SimulateCommand: AsyncParsableCommand {

@@ -1,11 +1,11 @@
 import ArgumentParser
-import Daemon
 import Events
 import Config
 import IMDS
 import Lifecycle
 import Logging
 import Watch
+import Daemon
 
 /// `imdswatch status [--json]`: poll every source once and print the current state.
 struct StatusCommand: AsyncParsableCommand {
