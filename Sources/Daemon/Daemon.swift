@@ -16,7 +16,8 @@ import Watch
 /// group of its own, so that the demo exercises exactly the daemon's parts.
 package struct Daemon: Sendable {
     /// What the daemon takes from the process it runs in. The daemon uses ``process``; the demo gives its own, so
-    /// that neither the user's AWS variables nor a systemd `NOTIFY_SOCKET` reach a demo run.
+    /// that neither the user's AWS variables nor a systemd `NOTIFY_SOCKET` reach a demo run, and its hooks find
+    /// the demo's fake commands first on their `PATH`.
     package struct Host: Sendable {
         /// The variables the lifecycle actions read (AWS credentials, region, endpoint).
         package var environment: [String: String]
@@ -24,6 +25,11 @@ package struct Daemon: Sendable {
         package var awsProxy: CurlTransport.Options.Proxy
         /// Tells systemd how the daemon is doing (disabled when the environment has no `NOTIFY_SOCKET`).
         package var notifier: SystemdNotifier
+        /// Variables added to the hooks' environment, which is otherwise this process's (the `IMDSWATCH_*`
+        /// variables win over these).
+        package var hookEnvironment: [String: String?] = [:]
+        /// Where event files for the hooks go (`nil`: `$RUNTIME_DIRECTORY`, `$TMPDIR` or `/tmp`).
+        package var eventFileDirectory: String?
 
         /// The process's own environment, libcurl's proxy variables and systemd's notify socket.
         package static var process: Host {
@@ -31,7 +37,7 @@ package struct Daemon: Sendable {
             return Host(environment: environment, awsProxy: .environment, notifier: SystemdNotifier(environment: environment))
         }
 
-        /// Creates a host.
+        /// Creates a host; the hooks get this process's environment and write event files where they do by default.
         package init(environment: [String: String], awsProxy: CurlTransport.Options.Proxy, notifier: SystemdNotifier) {
             self.environment = environment
             self.awsProxy = awsProxy
@@ -47,10 +53,6 @@ package struct Daemon: Sendable {
         package var sequenceEnded: HookDispatcher.SequenceObserver?
         /// Called after every completed round of polls, on the poll loop (it must be quick).
         package var roundCompleted: @Sendable () -> Void = {}
-        /// Variables added to the hooks' environment (the `IMDSWATCH_*` variables win).
-        package var hookEnvironment: [String: String?] = [:]
-        /// Where event files for the hooks go (`nil`: `$RUNTIME_DIRECTORY`, `$TMPDIR` or `/tmp`).
-        package var eventFileDirectory: String?
 
         /// No observers.
         package init() {}
@@ -122,7 +124,7 @@ package struct Daemon: Sendable {
         let client = try settings.makeIMDSClient(logger: logger)
         let heartbeat = Heartbeat()
         let metrics = DaemonMetrics(settings: settings, logger: logger)
-        let sinks = try EventSinks(settings: settings, logger: logger, metrics: metrics, observers: observers)
+        let sinks = try EventSinks(settings: settings, host: host, logger: logger, metrics: metrics, observers: observers.sinks)
         // Auto Scaling lifecycle actions sit in front of the hooks and webhooks: they add the group and hook to
         // asg-lifecycle-state events and complete the action when the event's hooks end.
         let lifecycle = settings.lifecycleActions(

@@ -19,11 +19,14 @@ struct EventSinks: Sendable {
     /// Builds the sinks these settings ask for.
     /// - Parameters:
     ///   - settings: Hooks directory and timeout, concurrency bound, dry run, webhooks, state directory.
+    ///   - host: The hooks' extra environment and event file directory.
     ///   - logger: Where the hooks and the webhooks log.
     ///   - metrics: What they record through.
-    ///   - observers: Sinks placed first in the fan-out, and the hooks' extra environment and event file directory.
+    ///   - observers: Sinks placed first in the fan-out (they only record).
     /// - Throws: `WebhookError` when a webhook cannot be set up.
-    init(settings: Settings, logger: Logger, metrics: DaemonMetrics = .off, observers: Daemon.Observers = .init()) throws {
+    init(
+        settings: Settings, host: Daemon.Host, logger: Logger, metrics: DaemonMetrics = .off, observers: [any EventSink] = []
+    ) throws {
         var runner = HookRunner(configuration: .init(timeout: settings.hookTimeout), logger: logger)
         runner.telemetry = metrics.telemetry
         let hooks = HookDispatcher(
@@ -31,7 +34,7 @@ struct EventSinks: Sendable {
             runner: runner,
             configuration: .init(
                 maxConcurrentEvents: settings.maxConcurrentEvents, dryRun: settings.dryRun,
-                eventFileDirectory: observers.eventFileDirectory, extraEnvironment: observers.hookEnvironment
+                eventFileDirectory: host.eventFileDirectory, extraEnvironment: host.hookEnvironment
             ),
             logger: logger,
             pending: PendingHookSequences(directory: settings.stateDir + "/hooks-pending", logger: logger)
@@ -40,7 +43,7 @@ struct EventSinks: Sendable {
         // SIGTERM and, 5 s later, SIGKILL to their process groups.
         let hookGrace = min(settings.hookTimeout, .seconds(100))
         // Observers first: they only record, and so see each event before its hooks start.
-        var sinks: [any EventSink] = observers.sinks + [hooks]
+        var sinks: [any EventSink] = observers + [hooks]
         var services: [any Service] = []
         var statusParts: [@Sendable () async -> String] = [{ "hooks running: \(await hooks.runningHookCount)" }]
         if !settings.webhooks.isEmpty {

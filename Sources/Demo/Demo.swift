@@ -119,11 +119,11 @@ package struct Demo: Sendable {
         observers.sinks = [recorder]
         observers.sequenceEnded = { event, _ in await recorder.sequenceEnded(event.id) }
         observers.roundCompleted = { roundSeen.yield() }
-        observers.hookEnvironment = hookEnvironment(workspace: workspace, endpoint: simulator.baseURL)
-        observers.eventFileDirectory = workspace.eventsDir
         // The user's AWS variables and a systemd NOTIFY_SOCKET stay out: the simulated instance profile signs the
         // calls to the simulator's Auto Scaling API, and nothing tells systemd anything.
-        let host = Daemon.Host(environment: [:], awsProxy: .never, notifier: SystemdNotifier(environment: [:]))
+        var host = Daemon.Host(environment: [:], awsProxy: .never, notifier: SystemdNotifier(environment: [:]))
+        host.hookEnvironment = hookEnvironment(workspace: workspace, endpoint: simulator.baseURL)
+        host.eventFileDirectory = workspace.eventsDir
         let daemon = Daemon(settings: settings(simulator: simulator, workspace: workspace), logger: logger, host: host)
         let assembly = try await daemon.assemble(observers: observers)
         let group = ServiceGroup(
