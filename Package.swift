@@ -164,16 +164,43 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The command line: parses flags and wires the modules together.
-        .executableTarget(
-            name: "imdswatch",
+        // The daemon's assembly from settings (IMDS client, poll loop, hooks, webhooks, lifecycle actions, metrics,
+        // systemd), as `run` and `demo` build it. Never the simulator: Tests/EndToEndTests/ModuleGraphTests.swift
+        // fails when this target or one below it depends on Simulator, or a Daemon file imports Simulator or NIO.
+        .target(
+            name: "Daemon",
             dependencies: [
-                "IMDS", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Simulator", "AWS", "Lifecycle",
-                "Telemetry", "CBuildInfo", "CGlibcCompat",
+                "IMDS", "HTTP", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "AWS", "Lifecycle",
+                "Telemetry", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // `imdswatch demo`: the simulator, the daemon's own assembly observed, the shipped hooks.d/ example files
+        // (embedded at build time through the symlink Sources/Demo/hooks.d -> ../../hooks.d).
+        .target(
+            name: "Demo",
+            dependencies: [
+                "Daemon", "Simulator", "Config", "Events", "HTTP", "Hooks", "Journal",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            resources: [.embedInCode("hooks.d")],
+            swiftSettings: strictSettings
+        ),
+        // The command line: parses flags and hands over to Daemon (`run`), Simulator (`simulate`) or Demo (`demo`).
+        .executableTarget(
+            name: "imdswatch",
+            dependencies: [
+                "Daemon", "Demo", "Simulator",
+                "IMDS", "HTTP", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Lifecycle", "Telemetry",
+                "CGlibcCompat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings,
             linkerSettings: staticCxxRuntime

@@ -15,12 +15,19 @@ public actor HookDispatcher: EventSink {
         public var dryRun: Bool
         /// Where event files go (`nil`: `$RUNTIME_DIRECTORY`, `$TMPDIR` or `/tmp`).
         public var eventFileDirectory: String?
+        /// Variables added to the hooks' environment (the demo puts its fakes first on `PATH`); the `IMDSWATCH_*`
+        /// variables win over these.
+        public var extraEnvironment: [String: String?]
 
         /// Creates a configuration.
-        public init(maxConcurrentEvents: Int = 4, dryRun: Bool = false, eventFileDirectory: String? = nil) {
+        public init(
+            maxConcurrentEvents: Int = 4, dryRun: Bool = false, eventFileDirectory: String? = nil,
+            extraEnvironment: [String: String?] = [:]
+        ) {
             self.maxConcurrentEvents = max(1, maxConcurrentEvents)
             self.dryRun = dryRun
             self.eventFileDirectory = eventFileDirectory
+            self.extraEnvironment = extraEnvironment
         }
     }
 
@@ -200,6 +207,7 @@ public actor HookDispatcher: EventSink {
             for: event,
             dryRun: false,
             eventFileDirectory: configuration.eventFileDirectory,
+            extraEnvironment: configuration.extraEnvironment,
             willRun: { _ in await adjustRunning(1) },
             didRun: { result in
                 await adjustRunning(-1)

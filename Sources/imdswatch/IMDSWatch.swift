@@ -1,7 +1,10 @@
 import ArgumentParser
-import CBuildInfo
+import Daemon
 
 /// The `imdswatch` command line: parses flags and wires the modules together; no logic of its own.
+///
+/// The daemon's parts come from the `Daemon` module, which never sees the simulator: only `simulate` and `demo`
+/// (the `Demo` module) import `Simulator`.
 @main
 struct IMDSWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,15 +16,4 @@ struct IMDSWatch: AsyncParsableCommand {
             SimulateCommand.self, DemoCommand.self, ConfigCommand.self,
         ]
     )
-}
-
-/// The version the binary was built as: stamped by scripts/build-release from `git describe` (see Sources/CBuildInfo).
-enum IMDSWatchVersion {
-    /// The version, as in the webhooks' `User-Agent` and the packages' names: `1.2.3` at a `v1.2.3` tag,
-    /// `1.2.3+4.gabcdef0` four commits after it, `0.0.0+gabcdef0` with no tag, `0.0.0-dev` for a plain `swift build`.
-    static let current = String(cString: imdswatch_build_version())
-    /// The full commit hash the binary was built from, or `unknown`.
-    static let commit = String(cString: imdswatch_build_commit())
-    /// What `imdswatch --version` prints: the version and the commit.
-    static let description = "\(current) (commit \(commit))"
 }

@@ -6,6 +6,7 @@ import Journal
 import Logging
 import Telemetry
 import Webhooks
+import Daemon
 
 /// `imdswatch config`: configuration tools.
 struct ConfigCommand: AsyncParsableCommand {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Daemon
+import Demo
 
 /// `imdswatch demo`: the whole product on a machine with no EC2 (see ``Demo``). Only parses flags and maps the
 /// outcome to an exit status.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Events
 import IMDS
+import Daemon
 
 /// `imdswatch get PATH|ATTRIBUTE... [--json]`, `get --all`, `get --match REGEX`, `get --list`: read metadata with one
 /// token and concurrent requests. The tree walk and the attributes live in the IMDS module; this only wires them.

@@ -5,6 +5,7 @@ import Hooks
 import Journal
 import Logging
 import Webhooks
+import Daemon
 
 #if canImport(Glibc)
 import Glibc

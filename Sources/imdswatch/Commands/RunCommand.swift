@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Journal
 import Logging
+import Daemon
 
 /// `imdswatch run`: the daemon.
 struct RunCommand: AsyncParsableCommand {

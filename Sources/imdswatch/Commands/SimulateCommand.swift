@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Simulator
+import Daemon
 
 /// `imdswatch simulate --listen HOST:PORT [--scenario FILE] [--style real|aemm]`: a local IMDSv2 simulator.
 struct SimulateCommand: AsyncParsableCommand {

@@ -5,6 +5,7 @@ import IMDS
 import Lifecycle
 import Logging
 import Watch
+import Daemon
 
 /// `imdswatch status [--json]`: poll every source once and print the current state.
 struct StatusCommand: AsyncParsableCommand {

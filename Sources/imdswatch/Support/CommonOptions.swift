@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Config
 import Journal
 import Webhooks

@@ -8,15 +8,21 @@ import Logging
 import Telemetry
 import Watch
 
-extension Settings {
+package extension Settings {
     /// The lookups lifecycle actions need, over `imds` and a libcurl transport of their own for the AWS API
-    /// (proxy from the usual environment variables, system CAs).
-    func lifecycleContext(imds: IMDSClient<EventLoopClock>, logger: Logger) -> LifecycleContext {
+    /// (proxy from the usual environment variables unless `awsProxy` says otherwise, system CAs).
+    /// - Parameters:
+    ///   - environment: Where AWS credentials, region and endpoint variables are read (the demo gives none).
+    ///   - awsProxy: How the AWS API is reached.
+    func lifecycleContext(
+        imds: IMDSClient<EventLoopClock>, environment: [String: String] = ProcessEnvironment.current,
+        awsProxy: CurlTransport.Options.Proxy = .environment, logger: Logger
+    ) -> LifecycleContext {
         let clock = ContinuousClock()
         return LifecycleContext(
-            environment: ProcessEnvironment.current,
+            environment: environment,
             readMetadata: { path throws(IMDSError) in try await imds.text(path) },
-            transport: CurlTransport(options: .init(proxy: .environment, userAgent: "imdswatch/\(IMDSWatchVersion.current)"), name: "imdswatch-aws"),
+            transport: CurlTransport(options: .init(proxy: awsProxy, userAgent: "imdswatch/\(IMDSWatchVersion.current)"), name: "imdswatch-aws"),
             endpoint: asg.endpoint,
             sleep: { try await clock.sleep(for: $0) },
             nowMilliseconds: { SafeFile.wallClockMilliseconds() },
@@ -25,13 +31,16 @@ extension Settings {
     }
 
     /// The lifecycle actions component in front of `downstream` (the hooks and webhooks).
+    /// - Parameter environment: As for ``lifecycleContext(imds:environment:awsProxy:logger:)``, with `awsProxy`.
     /// - Parameter telemetry: Counts each call's outcome (`imdswatch_lifecycle_actions_total`; dry runs are not calls).
     func lifecycleActions(
-        imds: IMDSClient<EventLoopClock>, downstream: any EventSink, telemetry: Telemetry = .disabled, logger: Logger
+        imds: IMDSClient<EventLoopClock>, downstream: any EventSink, environment: [String: String] = ProcessEnvironment.current,
+        awsProxy: CurlTransport.Options.Proxy = .environment, telemetry: Telemetry = .disabled, logger: Logger
     ) -> LifecycleActions {
         let clock = ContinuousClock()
+        let context = lifecycleContext(imds: imds, environment: environment, awsProxy: awsProxy, logger: logger)
         return LifecycleActions(
-            settings: asg, dryRun: dryRun, downstream: downstream, context: lifecycleContext(imds: imds, logger: logger),
+            settings: asg, dryRun: dryRun, downstream: downstream, context: context,
             stateDirectory: stateDir, sleep: { try await clock.sleep(for: $0) }, logger: logger,
             outcomeObserver: { call, outcome in
                 let action: LifecycleCall = call == .heartbeat ? .heartbeat : .complete
@@ -45,7 +54,7 @@ extension Settings {
     }
 }
 
-extension Settings {
+package extension Settings {
     /// `config check` lines for `[asg]` (no IMDS read: where credentials and the region will come from, and a
     /// clear line when neither the environment nor, at run time, the instance profile can provide them).
     func autoScalingSummary(environment: [String: String]) -> [String] {

@@ -1,10 +1,9 @@
 import Events
 import Foundation
-import Hooks
 import Synchronization
 
 /// What the demo prints: one line per happening, with the seconds since the demo started, and the counts the
-/// summary reports. Thread-safe: the scenario driver, the hook sink and the log handler write to it concurrently.
+/// summary reports. Thread-safe: the scenario driver, the event recorder and the log handler write to it concurrently.
 final class DemoTimeline: Sendable {
     /// The kind of a line, printed as its label.
     enum Kind: String, Sendable {
@@ -77,13 +76,17 @@ final class DemoTimeline: Sendable {
     }
 
     /// Records and prints a hook's result, after the calls it made.
-    func hookEnded(_ relativePath: String, _ result: HookResult) {
+    /// - Parameters:
+    ///   - relativePath: The hook's path relative to `hooks.d`.
+    ///   - succeeded: Whether it exited 0.
+    ///   - summary: How it ended, as the hook runner logged it (`exit status 0 in 0.01 s`).
+    func hookEnded(_ relativePath: String, succeeded: Bool, summary: String) {
         flushCalls()
         state.withLock {
             $0.counts.hooksRun += 1
-            if !result.succeeded { $0.counts.hooksFailed += 1 }
+            if !succeeded { $0.counts.hooksFailed += 1 }
         }
-        log(.hook, "\(relativePath): \(result.succeeded ? "ok" : "FAILED"), \(result.summary)")
+        log(.hook, "\(relativePath): \(succeeded ? "ok" : "FAILED"), \(summary)")
     }
 
     /// Prints a line a hook wrote, after the calls it made so far (so that `run` lines come before the hook's

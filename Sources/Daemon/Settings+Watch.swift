@@ -2,7 +2,7 @@ import Events
 import Config
 import Watch
 
-extension Settings {
+package extension Settings {
     /// The poll loop's configuration: every source's interval and whether it is enabled.
     var pollerConfiguration: PollerConfiguration {
         var configuration = PollerConfiguration()

@@ -5,7 +5,7 @@ import Webhooks
 
 /// The checks `run` makes before it starts, in one place: `run`, `get` and `status` call them as they build their
 /// parts, and `config check` calls exactly these, so both report the same errors and the same warnings.
-extension Settings {
+package extension Settings {
     /// The IMDS endpoint: the flag or file value, else `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else by
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE`.
     /// - Parameters:

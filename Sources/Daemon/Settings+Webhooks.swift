@@ -15,7 +15,7 @@ extension Settings {
     }
 
     /// The webhook dispatcher for these settings (outbox under the state dir).
-    func webhookDispatcher(logger: Logger, telemetry: Telemetry = .disabled) throws -> WebhookDispatcher {
+    package func webhookDispatcher(logger: Logger, telemetry: Telemetry = .disabled) throws -> WebhookDispatcher {
         try WebhookDispatcher(
             endpoints: webhookEndpoints(logger: logger),
             stateDirectory: stateDir,

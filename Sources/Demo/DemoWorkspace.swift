@@ -5,11 +5,16 @@ struct ExampleHook: Sendable, Equatable {
     /// Relative to `hooks.d/`, with the `.example` suffix (`spot-interruption.d/10-stop-services.example`).
     var path: String
     /// The script, byte for byte as in the source tree.
-    var contents: String
+    var contents: [UInt8]
 
     /// The path the demo enables it under: the `.example` suffix dropped.
     var enabledPath: String {
         path.hasSuffix(".example") ? String(path.dropLast(".example".count)) : path
+    }
+
+    /// The name it runs under (the file name of ``enabledPath``), as in the log's `IMDSWATCH_HOOK`.
+    var name: String {
+        enabledPath.split(separator: "/").last.map(String.init) ?? enabledPath
     }
 }
 
@@ -61,13 +66,13 @@ struct DemoWorkspace: Sendable {
         for hook in hooks {
             let path = hooksDir + "/" + hook.enabledPath
             try makeDirectory((path as NSString).deletingLastPathComponent)
-            try write(hook.contents, to: path, mode: 0o755)
+            try write(Data(hook.contents), to: path, mode: 0o755)
         }
         for fake in DemoFakes.all(callsFile: callsFile, realBinary: realBinary) {
-            try write(fake.script, to: binDir + "/" + fake.name, mode: 0o755)
+            try write(Data(fake.script.utf8), to: binDir + "/" + fake.name, mode: 0o755)
         }
-        try write("", to: callsFile, mode: 0o600)
-        try write("", to: logFile, mode: 0o600)
+        try write(Data(), to: callsFile, mode: 0o600)
+        try write(Data(), to: logFile, mode: 0o600)
     }
 
     private func makeDirectory(_ path: String) throws {
@@ -78,8 +83,8 @@ struct DemoWorkspace: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
     }
 
-    private func write(_ text: String, to path: String, mode: Int) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .withoutOverwriting)
+    private func write(_ data: Data, to path: String, mode: Int) throws {
+        try data.write(to: URL(fileURLWithPath: path), options: .withoutOverwriting)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
     }
 
@@ -101,9 +106,9 @@ struct DemoWorkspace: Sendable {
 }
 
 /// Why the demo could not run, in one line.
-struct DemoError: Error, Sendable, CustomStringConvertible {
+package struct DemoError: Error, Sendable, CustomStringConvertible {
     /// The message.
-    var description: String
+    package var description: String
 
     /// Creates an error with this message.
     init(_ description: String) {

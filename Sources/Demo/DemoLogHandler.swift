@@ -29,23 +29,27 @@ final class DemoLogFile: Sendable {
 }
 
 /// A swift-log handler for the demo: writes every entry to the log file in the temp dir (in the format
-/// `imdswatch run` uses on stderr) instead of the terminal, and shows what hooks write on the timeline.
+/// `imdswatch run` uses on stderr) instead of the terminal, and shows on the timeline what the daemon's parts log
+/// about the hooks (their output lines, each hook's result) and the lifecycle action calls.
 struct DemoLogHandler: LogHandler, Sendable {
     private var format: StderrLogHandler
     private let file: DemoLogFile
     private let timeline: DemoTimeline
+    private let hookPaths: [String: String]
 
     /// Creates a handler.
     /// - Parameters:
     ///   - label: The logger's label.
     ///   - file: Where every entry goes.
-    ///   - timeline: Where hooks' output lines also go.
-    init(label: String, file: DemoLogFile, timeline: DemoTimeline) {
+    ///   - timeline: Where hooks' output lines and results also go.
+    ///   - hookPaths: The enabled hooks' paths relative to `hooks.d`, by hook name (the timeline shows the path).
+    init(label: String, file: DemoLogFile, timeline: DemoTimeline, hookPaths: [String: String]) {
         self.format = StderrLogHandler(
             label: label, logLevel: .debug, format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false)
         )
         self.file = file
         self.timeline = timeline
+        self.hookPaths = hookPaths
     }
 
     var logLevel: Logger.Level {
@@ -65,9 +69,17 @@ struct DemoLogHandler: LogHandler, Sendable {
 
     func log(event: LogEvent) {
         file.append(format.line(for: event, date: Date()))
-        if "\(event.message)".hasPrefix("lifecycle action ") { timeline.log(.aws, "\(event.message)") }
-        guard case .string(let stream) = event.metadata?["imdswatch_hook_stream"] else { return }
-        let hook = format.metadata[LogField.hook].map { "\($0)" } ?? "hook"
-        timeline.hookOutput(hook, stream: stream == "stderr" ? .stderr : .stdout, "\(event.message)")
+        let message = "\(event.message)"
+        if message.hasPrefix("lifecycle action ") { timeline.log(.aws, message) }
+        guard let hook = format.metadata[LogField.hook].map({ "\($0)" }) else { return }
+        if case .string(let stream) = event.metadata?["imdswatch_hook_stream"] {
+            timeline.hookOutput(hook, stream: stream == "stderr" ? .stderr : .stdout, message)
+        } else if event.metadata?[LogField.hookExitStatus] != nil {
+            // The hook runner's line for a hook that ended: "hook NAME finished: SUMMARY" (or "failed: ").
+            let succeeded = event.level < .error
+            let prefix = "hook \(hook) \(succeeded ? "finished" : "failed"): "
+            let summary = message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message
+            timeline.hookEnded(hookPaths[hook] ?? hook, succeeded: succeeded, summary: summary)
+        }
     }
 }

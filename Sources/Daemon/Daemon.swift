@@ -1,0 +1,173 @@
+import Config
+import Events
+import HTTP
+import Hooks
+import IMDS
+import Journal
+import Lifecycle
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import Watch
+
+/// Assembles the running daemon from resolved settings: IMDS client, poll loop, event sinks, systemd reporting.
+///
+/// `imdswatch run` calls ``run()``; `imdswatch demo` calls ``assemble(observers:)`` and runs the same services in a
+/// group of its own, so that the demo exercises exactly the daemon's parts.
+package struct Daemon: Sendable {
+    /// What the daemon takes from the process it runs in. The daemon uses ``process``; the demo gives its own, so
+    /// that neither the user's AWS variables nor a systemd `NOTIFY_SOCKET` reach a demo run, and its hooks find
+    /// the demo's fake commands first on their `PATH`.
+    package struct Host: Sendable {
+        /// The variables the lifecycle actions read (AWS credentials, region, endpoint).
+        package var environment: [String: String]
+        /// How the Auto Scaling API is reached: libcurl's proxy variables for the daemon, none for a loopback API.
+        package var awsProxy: CurlTransport.Options.Proxy
+        /// Tells systemd how the daemon is doing (disabled when the environment has no `NOTIFY_SOCKET`).
+        package var notifier: SystemdNotifier
+        /// Variables added to the hooks' environment, which is otherwise this process's (the `IMDSWATCH_*`
+        /// variables win over these).
+        package var hookEnvironment: [String: String?] = [:]
+        /// Where event files for the hooks go (`nil`: `$RUNTIME_DIRECTORY`, `$TMPDIR` or `/tmp`).
+        package var eventFileDirectory: String?
+
+        /// The process's own environment, libcurl's proxy variables and systemd's notify socket.
+        package static var process: Host {
+            let environment = ProcessEnvironment.current
+            return Host(environment: environment, awsProxy: .environment, notifier: SystemdNotifier(environment: environment))
+        }
+
+        /// Creates a host; the hooks get this process's environment and write event files where they do by default.
+        package init(environment: [String: String], awsProxy: CurlTransport.Options.Proxy, notifier: SystemdNotifier) {
+            self.environment = environment
+            self.awsProxy = awsProxy
+            self.notifier = notifier
+        }
+    }
+
+    /// Who watches the assembled daemon from outside (the demo's timeline); the daemon itself has none.
+    package struct Observers: Sendable {
+        /// Get every event as well, before the hooks and the webhooks (after the lifecycle actions' enrichment).
+        package var sinks: [any EventSink] = []
+        /// Told when an event's hook sequence has ended, after the lifecycle actions were.
+        package var sequenceEnded: HookDispatcher.SequenceObserver?
+        /// Called after every completed round of polls, on the poll loop (it must be quick).
+        package var roundCompleted: @Sendable () -> Void = {}
+
+        /// No observers.
+        package init() {}
+    }
+
+    /// The assembled parts, ready to run in a `ServiceGroup`.
+    package struct Assembly: Sendable {
+        /// The services, in start order (the group stops them in reverse).
+        package let services: [any Service]
+        /// The hooks runner (for ``HookDispatcher/waitUntilIdle()``).
+        package let hooks: HookDispatcher
+        /// The IMDS endpoint being watched.
+        package let endpoint: String
+        let sinks: EventSinks
+
+        /// Waits, within bounds, for work the sinks still have in flight (hooks running) after the services stopped.
+        package func finish() async {
+            await sinks.finish()
+        }
+    }
+
+    let settings: Settings
+    let logger: Logger
+    let host: Host
+
+    /// Creates a daemon.
+    /// - Parameters:
+    ///   - settings: The resolved settings.
+    ///   - logger: Where every part logs.
+    ///   - host: What it takes from the process (default: this process's environment).
+    package init(settings: Settings, logger: Logger, host: Host = .process) {
+        self.settings = settings
+        self.logger = logger
+        self.host = host
+    }
+
+    /// Runs until SIGTERM or SIGINT, then lets running hooks finish within a bound.
+    /// - Throws: A state directory that is not safe, an IMDS endpoint or a webhook that cannot be set up (before
+    ///   anything runs), or what the service group throws.
+    package func run() async throws {
+        let assembly = try await assemble()
+        logger.info(
+            "imdswatch \(IMDSWatchVersion.current) watching \(assembly.endpoint)",
+            metadata: [
+                "sources": "\(settings.enabledSources.map(\.rawValue).joined(separator: ","))",
+                "state_dir": "\(settings.stateDir)",
+                "dry_run": "\(settings.dryRun)",
+            ]
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: assembly.services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        await assembly.finish()
+        logger.info("imdswatch stopped")
+    }
+
+    /// Builds every part (and resumes the hook sequences a previous run did not finish), starting nothing else.
+    /// - Parameter observers: Who else is told about events, hook sequences and poll rounds.
+    /// - Returns: The services to run, and what to await after they stopped.
+    /// - Throws: A state directory that is not safe, an IMDS endpoint or a webhook that cannot be set up.
+    package func assemble(observers: Observers = .init()) async throws -> Assembly {
+        let store = StateStore(directory: settings.stateDir)
+        try store.checkSafety()
+        let client = try settings.makeIMDSClient(logger: logger)
+        let heartbeat = Heartbeat()
+        let metrics = DaemonMetrics(settings: settings, logger: logger)
+        let sinks = try EventSinks(settings: settings, host: host, logger: logger, metrics: metrics, observers: observers.sinks)
+        // Auto Scaling lifecycle actions sit in front of the hooks and webhooks: they add the group and hook to
+        // asg-lifecycle-state events and complete the action when the event's hooks end.
+        let lifecycle = settings.lifecycleActions(
+            imds: client, downstream: sinks.fanOut, environment: host.environment, awsProxy: host.awsProxy,
+            telemetry: metrics.telemetry, logger: logger
+        )
+        let sequenceEnded = observers.sequenceEnded
+        await sinks.hooks.observeSequences { event, results in
+            await lifecycle.sequenceEnded(event, results: results)
+            await sequenceEnded?(event, results)
+        }
+        // Hook sequences a previous run did not finish (killed mid-sequence) run their remaining hooks now; a lifecycle
+        // action whose drain is resumed this way is completed when the resumed hooks end, not at once.
+        let resumed = await sinks.hooks.resumePending(nowMilliseconds: SafeFile.wallClockMilliseconds())
+        await lifecycle.hooksResumed(eventIDs: Set(resumed))
+
+        let roundCompleted = observers.roundCompleted
+        let poller = Poller(
+            configuration: settings.pollerConfiguration,
+            reader: client,
+            sink: lifecycle,
+            store: store,
+            clock: client.clock,
+            logger: logger,
+            executor: client.clock.loop,
+            roundReportInterval: SystemdReporter.statusRefresh,
+            onRound: {
+                heartbeat.beat()
+                roundCompleted()
+            },
+            telemetry: metrics.telemetry
+        )
+        let reporter = SystemdReporter(
+            notifier: host.notifier,
+            rounds: poller.rounds,
+            extraStatus: { await sinks.statusLine() },
+            logger: logger
+        )
+        // Metrics first: the group stops services in reverse order, so the textfile's last write sees the rest stopped.
+        var services: [any Service] = metrics.services + [poller, reporter, lifecycle] + sinks.services
+        if let pinger = host.notifier.watchdogPinger(heartbeat: heartbeat, logger: logger) {
+            services.append(WatchdogService(pinger: pinger))
+        }
+        return Assembly(services: services, hooks: sinks.hooks, endpoint: "\(client.endpoint)", sinks: sinks)
+    }
+}
