@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Watch",
             dependencies: [
-                "IMDS", "Events", "Telemetry",
+                "HTTP", "IMDS", "Events", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -94,6 +94,7 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     /// - Parameter path: Relative to `/latest/`, e.g. `meta-data/instance-id`.
     /// - Returns: The body as UTF-8 text, or `nil` when the path is absent (404).
     /// - Throws: ``IMDSError`` for every other outcome; never for a 404.
+    @_specialize(where ClockType == EventLoopClock)  // the daemon's clock: reached through `MetadataReader`, generic
     public func text(_ path: String) async throws(IMDSError) -> String? {
         try await bytes(path).map { String(decoding: $0, as: UTF8.self) }
     }
@@ -102,6 +103,7 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     /// - Parameter path: Relative to `/latest/`.
     /// - Returns: The body, or `nil` when the path is absent (404).
     /// - Throws: ``IMDSError`` for every other outcome; never for a 404.
+    @_specialize(where ClockType == EventLoopClock)
     public func bytes(_ path: String) async throws(IMDSError) -> [UInt8]? {
         var attempt = 0
         var retokened = false
