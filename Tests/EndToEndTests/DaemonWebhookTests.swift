@@ -68,10 +68,23 @@ import Testing
         }
     }
 
+    /// How many rebalance recommendations the daemon's saved state says have fired.
+    static func firedRebalances(stateDirectory: String) -> Int {
+        guard let text = try? String(contentsOfFile: stateDirectory + "/state.json", encoding: .utf8),
+              case .array(let fired)? = (try? JSONDocument.parse(text))?["rebalance"]?["fired"] else { return 0 }
+        return fired.count
+    }
+
+    /// How many events' hooks the daemon has still to run (or finish), by its `hooks-pending/` directory.
+    static func pendingHookSequences(stateDirectory: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: stateDirectory + "/hooks-pending")) ?? []).filter { !$0.hasPrefix(".") }.count
+    }
+
     @Test func pendingDeliverySurvivesSigkill() async throws {
         let receiver = try WebhookReceiver.start()
-        // The receiver is down (503) while the daemon detects the event; the daemon is then killed.
-        try await receiver.script(Array(repeating: .init(status: 503), count: 2))
+        // The receiver is down (503) while the daemon detects the event; the daemon is then killed. Three 503s: the
+        // backoff (about 1 + 2 + 4 s) keeps the delivery pending while the test waits for the state to be saved.
+        try await receiver.script(Array(repeating: .init(status: 503), count: 3))
         try await withSimulator { simulator in
             let daemon = try DaemonHarness(simulator: simulator, arguments: ["--webhook", receiver.url()])
             do {
@@ -79,6 +92,12 @@ import Testing
                 simulator.update { $0.rebalance = Self.t0 }
                 await daemon.waitForRecords(of: .rebalanceRecommendation)
                 _ = try await receiver.waitForRequests(1, timeout: .seconds(60))
+                // Killed once the daemon has saved that the event fired (the poller saves after the hand-off to the
+                // hooks and the outbox) and its hooks have finished: killed before, it would rightly fire the event
+                // again, or run its hooks again (they are at least once).
+                #expect(await eventually {
+                    Self.firedRebalances(stateDirectory: daemon.stateDir) > 0 && Self.pendingHookSequences(stateDirectory: daemon.stateDir) == 0
+                })
                 daemon.process?.signal(SIGKILL)
                 await daemon.process?.wait()
                 let outbox = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/outbox")
