@@ -174,15 +174,10 @@ import Testing
             let target = url.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "/metrics", with: "")
             let server = try await PrometheusServer.start(target: target)
             let query = server.baseURL + "/api/v1/query?query=imdswatch_events_total%7Btype%3D%22spot-interruption%22%7D"
-            var body = ""
-            let deadline = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < deadline {
-                if let response = try? await MetricsScrape.fetch(query), response.status == 200 {
-                    body = response.body
-                    if body.contains("\"imdswatch_events_total\"") { break }
-                }
-                try? await Task.sleep(for: .milliseconds(250))
-            }
+            let body = await waitForValue(timeout: .seconds(60), every: .milliseconds(250)) { () async -> String? in
+                guard let response = try? await MetricsScrape.fetch(query), response.status == 200 else { return nil }
+                return response.body.contains("\"imdswatch_events_total\"") ? response.body : nil
+            } ?? ""
             let serverLog = server.log()
             await server.stop()
             let json = try #require(try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
