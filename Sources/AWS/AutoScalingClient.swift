@@ -1,5 +1,6 @@
 public import Events
 public import HTTP
+import IMDS
 public import Logging
 import SigV4
 
@@ -99,11 +100,8 @@ public struct AutoScalingClient: Sendable {
         self.logger = logger
     }
 
-    /// Full jitter: a uniformly random delay between zero and the backoff.
-    public static let fullJitter: @Sendable (Duration) -> Duration = { backoff in
-        let milliseconds = backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000
-        return .milliseconds(Int64.random(in: 0...max(0, milliseconds)))
-    }
+    /// Full jitter: a uniformly random delay between zero and the backoff (the IMDS client's, ``RetryPolicy/fullJitter``).
+    public static let fullJitter: @Sendable (Duration) -> Duration = RetryPolicy.fullJitter
 
     /// `RecordLifecycleActionHeartbeat`.
     /// - Throws: ``AutoScalingError`` after the retries (or at once when not retryable).

@@ -16,43 +16,97 @@ public enum RedactedURL {
     ///   - revealingSecretPaths: Keep path segments (credentials, query values and fragments are masked anyway).
     /// - Returns: The redacted URL.
     public static func redact(_ url: String, revealingSecretPaths: Bool = false) -> String {
-        var result = url
-        var pathStart = result.startIndex
-        if let schemeEnd = result.firstRange(of: "://") {
-            let authorityStart = schemeEnd.upperBound
-            let authorityEnd = result[authorityStart...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" }
-                ?? result.endIndex
-            if let at = result[authorityStart..<authorityEnd].lastIndex(of: "@") {
-                result.replaceSubrange(authorityStart..<at, with: "***")
+        let parts = URLParts(url)
+        var result = String(parts.scheme)
+        if let authority = parts.authority {
+            if authority.userInfo != nil { result += "***@" }
+            result += authority.hostPort
+        }
+        if let authority = parts.authority, !revealingSecretPaths, !parts.path.isEmpty {
+            var segments = parts.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            let secretFrom = secretPathStart(host: authority.hostPort.lowercased(), segments: segments)
+            for index in segments.indices where !segments[index].isEmpty {
+                if let secretFrom, index >= secretFrom {
+                    segments[index] = "***"
+                } else if looksLikeToken(segments[index]) {
+                    segments[index] = "***"
+                }
             }
-            pathStart = result[authorityStart...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? result.endIndex
+            result += segments.joined(separator: "/")
+        } else {
+            result += parts.path
         }
-        if let hash = result[pathStart...].firstIndex(of: "#") {
-            result.replaceSubrange(result.index(after: hash)..., with: result.index(after: hash) == result.endIndex ? "" : "***")
-        }
-        if let question = result[pathStart...].firstIndex(of: "?") {
-            let queryEnd = result[question...].firstIndex(of: "#") ?? result.endIndex
-            let query = result[result.index(after: question)..<queryEnd]
-            let masked = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+        if let query = parts.query {
+            result += "?" + query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
                 guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
                 return pair[..<equals] + "=***"
             }.joined(separator: "&")
-            result.replaceSubrange(result.index(after: question)..<queryEnd, with: masked)
         }
-        guard !revealingSecretPaths, let schemeEnd = result.firstRange(of: "://"),
-              let slash = result[schemeEnd.upperBound...].firstIndex(of: "/") else { return result }
-        let pathEnd = result[slash...].firstIndex { $0 == "?" || $0 == "#" } ?? result.endIndex
-        let host = result[schemeEnd.upperBound..<slash].lowercased()
-        var segments = result[slash..<pathEnd].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        let secretFrom = secretPathStart(host: host, segments: segments)
-        for index in segments.indices where !segments[index].isEmpty {
-            if let secretFrom, index >= secretFrom {
-                segments[index] = "***"
-            } else if looksLikeToken(segments[index]) {
-                segments[index] = "***"
+        if let fragment = parts.fragment {
+            result += fragment.isEmpty ? "#" : "#***"
+        }
+        return result
+    }
+
+    /// Returns `url` without credentials, query or fragment: `https://user:pw@host:8443/path?token=x#f` becomes
+    /// `https://host:8443/path`. For labels that must name an endpoint without any secret it may carry
+    /// (the `endpoint` label of `imdswatch_webhook_deliveries_total`).
+    /// - Parameter url: Any URL string.
+    /// - Returns: Scheme, host, port and path only.
+    public static func endpoint(_ url: String) -> String {
+        let parts = URLParts(url)
+        return String(parts.scheme) + (parts.authority?.hostPort ?? "") + parts.path
+    }
+
+    /// A URL string cut into the pieces redaction treats differently, found in one pass.
+    ///
+    /// The authority (after `://`) ends at the first `/`, `?` or `#`; its user info is everything before its last
+    /// `@`. The path runs to the first `?` or `#`; a query only exists when `?` comes before any `#`. A string without
+    /// `://` has no scheme and no authority: it is all path, query and fragment.
+    struct URLParts {
+        /// The user info and the host and port of an authority.
+        struct Authority {
+            var userInfo: Substring?
+            var hostPort: Substring
+        }
+
+        /// The scheme with its `://` (empty when there is none).
+        var scheme: Substring
+        var authority: Authority?
+        var path: Substring
+        /// Without the `?`.
+        var query: Substring?
+        /// Without the `#`.
+        var fragment: Substring?
+
+        init(_ url: String) {
+            var rest = url[...]
+            if let schemeEnd = url.firstRange(of: "://") {
+                scheme = url[..<schemeEnd.upperBound]
+                let authorityEnd = url[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
+                let authority = url[schemeEnd.upperBound..<authorityEnd]
+                if let at = authority.lastIndex(of: "@") {
+                    self.authority = Authority(userInfo: authority[..<at], hostPort: authority[authority.index(after: at)...])
+                } else {
+                    self.authority = Authority(userInfo: nil, hostPort: authority)
+                }
+                rest = url[authorityEnd...]
+            } else {
+                scheme = url[url.startIndex..<url.startIndex]
+                authority = nil
             }
+            let pathEnd = rest.firstIndex { $0 == "?" || $0 == "#" } ?? rest.endIndex
+            path = rest[..<pathEnd]
+            rest = rest[pathEnd...]
+            if rest.first == "?" {
+                let queryEnd = rest.firstIndex(of: "#") ?? rest.endIndex
+                query = rest[rest.index(after: rest.startIndex)..<queryEnd]
+                rest = rest[queryEnd...]
+            } else {
+                query = nil
+            }
+            fragment = rest.first == "#" ? rest.dropFirst() : nil
         }
-        return String(result[..<slash]) + segments.joined(separator: "/") + String(result[pathEnd...])
     }
 
     /// The index of the first secret path segment for receivers known to keep their secret in the path.

@@ -337,20 +337,30 @@ public struct RetryPolicy: Sendable {
     public var baseDelay: Duration
     /// The longest backoff.
     public var maxDelay: Duration
+    /// Turns a backoff into the delay actually waited (``fullJitter`` unless a test injects another).
+    public var jitter: @Sendable (Duration) -> Duration
 
     /// Creates a policy.
-    public init(maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(1)) {
+    public init(
+        maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(1),
+        jitter: @escaping @Sendable (Duration) -> Duration = RetryPolicy.fullJitter
+    ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.jitter = jitter
     }
 
-    /// The delay before retry number `attempt` (1-based): uniform in 0...min(maxDelay, baseDelay * 2^(attempt-1)).
-    public func delay(beforeRetry attempt: Int) -> Duration {
-        let ceiling = min(maxDelay, baseDelay * (1 << min(max(attempt - 1, 0), 20)))
-        let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+    /// Full jitter: a uniformly random delay between zero and the backoff.
+    public static let fullJitter: @Sendable (Duration) -> Duration = { backoff in
+        let nanos = backoff.components.seconds * 1_000_000_000 + backoff.components.attoseconds / 1_000_000_000
         guard nanos > 0 else { return .zero }
         return .nanoseconds(Int64.random(in: 0...nanos))
+    }
+
+    /// The delay before retry number `attempt` (1-based): ``jitter`` of min(maxDelay, baseDelay * 2^(attempt-1)).
+    public func delay(beforeRetry attempt: Int) -> Duration {
+        jitter(min(maxDelay, baseDelay * (1 << min(max(attempt - 1, 0), 20))))
     }
 }
 

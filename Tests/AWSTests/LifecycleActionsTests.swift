@@ -56,7 +56,7 @@ struct LifecycleActionsTests {
         var recordFile: String { (try? String(contentsOfFile: stateDir + "/lifecycle-actions.json", encoding: .utf8)) ?? "" }
 
         func waitForRequests(_ count: Int) async {
-            for _ in 0..<2000 where transport.requests.count < count { try? await Task.sleep(for: .milliseconds(5)) }
+            _ = await eventually(timeout: .seconds(10), every: .milliseconds(5)) { transport.requests.count >= count }
         }
 
         deinit { try? FileManager.default.removeItem(atPath: stateDir) }

@@ -58,11 +58,8 @@ extension FaultInjection {
             #expect(K.lines(daemon, containing: "hook 10-orphan finished", from: logStart).count == 1)
             let pidText = try String(contentsOfFile: orphanPID, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             let orphan = try #require(Int32(pidText))
-            let orphanDeadline = ContinuousClock.now + .seconds(4)
-            while ProcessProbe.isAlive(orphan), ContinuousClock.now < orphanDeadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(!ProcessProbe.isAlive(orphan), "the hook's leftover child is ended once the hook's timeout is up")
+            #expect(await eventually(timeout: .seconds(60), every: .milliseconds(50)) { !ProcessProbe.isAlive(orphan) },
+                    "the hook's leftover child is ended once the hook's timeout is up")
             if ProcessProbe.isAlive(orphan) { kill(orphan, SIGKILL) }
             let notLogged = K.lines(daemon, containing: "more bytes of stdout not logged", from: logStart)
             #expect(notLogged.count <= 1, "the endless output is capped with one line: \(notLogged)")

@@ -93,10 +93,7 @@ extension FaultInjection {
             do {
                 try await daemon.start()
                 simulator.update { $0.spot = SpotNotice(action: .terminate, time: Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 600).rounded(.down))) }
-                let deadline = ContinuousClock.now + .seconds(10)
-                while !FileManager.default.fileExists(atPath: marks + "/first"), ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                #expect(await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: marks + "/first") })
                 try await Task.sleep(for: .milliseconds(100))
                 daemon.process?.signal(SIGKILL)
                 await daemon.process?.wait()
@@ -107,10 +104,7 @@ extension FaultInjection {
                 #expect(!FileManager.default.fileExists(atPath: marks + "/second"), "hook 2 had not run before the kill")
 
                 let restarted = try await daemon.start()
-                let until = ContinuousClock.now + .seconds(10)
-                while !FileManager.default.fileExists(atPath: marks + "/third"), ContinuousClock.now < until {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                _ = await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: marks + "/third") }
                 #expect((try? String(contentsOfFile: marks + "/second", encoding: .utf8)) == "ran\n")
                 #expect((try? String(contentsOfFile: marks + "/third", encoding: .utf8)) == "ran\n")
                 // Hook 1 was running when the daemon died: it runs again (at least once).

@@ -89,12 +89,7 @@ enum FaultKit {
     static func waitForPolls(
         _ daemon: DaemonHarness, _ count: Int, after from: Int, on path: String = spotPath, timeout: Duration = .seconds(10)
     ) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if requests(daemon, on: path) - from >= count { return true }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
-        return false
+        await eventually(timeout: timeout, every: .milliseconds(25)) { requests(daemon, on: path) - from >= count }
     }
 
     /// Log lines (stderr) since `index` that contain `text`.
@@ -110,12 +105,7 @@ enum FaultKit {
     @discardableResult
     static func waitForLine(_ daemon: DaemonHarness, containing text: String, from index: Int = 0,
                             timeout: Duration = .seconds(10)) async -> String? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let line = lines(daemon, containing: text, from: index).first { return line }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
-        return nil
+        await waitForValue(timeout: timeout, every: .milliseconds(25)) { lines(daemon, containing: text, from: index).first }
     }
 
     /// Records per event type.

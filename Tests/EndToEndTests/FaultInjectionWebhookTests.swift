@@ -25,13 +25,10 @@ extension FaultInjection {
 
     /// Waits for a 200 delivery of `id` at the receiver.
     private static func delivered(_ receiver: WebhookReceiver, id: String, timeout: Duration) async throws -> [WebhookReceiver.Request] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        try await waitForValue(timeout: timeout, every: .milliseconds(100)) { () async throws -> [WebhookReceiver.Request]? in
             let found = try await receiver.requests(path: "/hook").filter { $0.status == 200 && $0.header("X-Imdswatch-Delivery") == id }
-            if !found.isEmpty { return found }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return []
+            return found.isEmpty ? nil : found
+        } ?? []
     }
 
     @Test func hangingReceiver() async throws {

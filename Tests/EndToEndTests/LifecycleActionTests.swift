@@ -60,29 +60,10 @@ import Testing
         try await calls(client).filter { $0["action"]?.stringValue == action }
     }
 
-    /// The simulator's record of `CompleteLifecycleAction` calls, once there is one (empty after a minute without).
-    static func firstCompletions(_ client: SimulatorClient) async throws -> [JSONValue] {
-        for _ in 0..<600 {
-            let completions = try await calls(client, action: "CompleteLifecycleAction")
-            if !completions.isEmpty { return completions }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return []
-    }
-
     /// Whether a line containing `first` comes before one containing `then` (`nil` when either is missing).
     static func lineOrder(_ lines: [String], _ first: String, _ then: String) -> Bool? {
         guard let a = lines.firstIndex(where: { $0.contains(first) }), let b = lines.firstIndex(where: { $0.contains(then) }) else { return nil }
         return a < b
-    }
-
-    /// Whether `path` exists within 20 s.
-    static func fileAppears(_ path: String) async throws -> Bool {
-        for _ in 0..<2000 {
-            if FileManager.default.fileExists(atPath: path) { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return FileManager.default.fileExists(atPath: path)
     }
 
     /// Injects `fault` (a `/_sim/aws/faults` body), starts the daemon, sets the target lifecycle state to
@@ -161,8 +142,7 @@ import Testing
             simulator.update { $0.asgState = "Terminated" }
             #expect(await first.waitForLine(timeout: .seconds(20)) { $0.contains("lifecycle action heartbeat sent") } != nil)
             // Killed in the middle of the drain: only once the hook has started its long sleep.
-            let drainStarted = try await Self.fileAppears(marker)
-            #expect(drainStarted)
+            #expect(await eventually(every: .milliseconds(10)) { FileManager.default.fileExists(atPath: marker) })
             first.signal(SIGKILL)
             _ = await first.wait()
             if let pid = Int32((try? String(contentsOfFile: setup.daemon.directory + "/hook-pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") {
@@ -172,7 +152,10 @@ import Testing
 
             let second = try await setup.daemon.start()
             // Waits on the simulator's record of the completion, then reads the daemon's whole output once it stopped.
-            let completed = try await Self.firstCompletions(setup.client)
+            let completed = try await waitForValue(every: .milliseconds(100)) { () async throws -> [JSONValue]? in
+                let completions = try await Self.calls(setup.client, action: "CompleteLifecycleAction")
+                return completions.isEmpty ? nil : completions
+            } ?? []
             let result = completed.first?["parameters"]?["LifecycleActionResult"]?.stringValue
             #expect(result == "CONTINUE")
             _ = await second.stop()

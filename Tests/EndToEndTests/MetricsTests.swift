@@ -54,13 +54,12 @@ import Testing
 
     /// Scrapes until `condition` holds (at most `timeout`, a bound for a hung daemon); returns the last scrape.
     private func scrape(_ url: String, timeout: Duration = .seconds(15), until condition: (MetricsScrape) -> Bool) async throws -> MetricsScrape {
-        let deadline = ContinuousClock.now + timeout
-        var last = try await MetricsScrape.scrape(url)
-        while !condition(last), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-            last = try await MetricsScrape.scrape(url)
+        let met = try await waitForValue(timeout: timeout, every: .milliseconds(50)) { () async throws -> MetricsScrape? in
+            let scrape = try await MetricsScrape.scrape(url)
+            return condition(scrape) ? scrape : nil
         }
-        return last
+        if let met { return met }
+        return try await MetricsScrape.scrape(url)
     }
 
     /// `promtool check metrics` on `text`: must exit 0 and report nothing.
@@ -91,13 +90,11 @@ import Testing
 
             // The textfile is rewritten at the event: it shows the same count (no wait for the 5 s period needed,
             // but allow it as a bound).
-            var file = MetricsScrape(text: "")
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
-                file = MetricsScrape(text: (try? String(contentsOfFile: textfile, encoding: .utf8)) ?? "")
-                if file.value("imdswatch_events_total", Self.spotEvents) == 1 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let current = { MetricsScrape(text: (try? String(contentsOfFile: textfile, encoding: .utf8)) ?? "") }
+            let file = await waitForValue(timeout: .seconds(60)) { () -> MetricsScrape? in
+                let file = current()
+                return file.value("imdswatch_events_total", Self.spotEvents) == 1 ? file : nil
+            } ?? current()
             #expect(file.value("imdswatch_events_total", Self.spotEvents) == 1)
             #expect(file.value("imdswatch_spot_interruption_deadline_timestamp_seconds") == 1_795_953_600)
             try await expectPromtoolClean(file.text, "textfile")
@@ -177,15 +174,10 @@ import Testing
             let target = url.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "/metrics", with: "")
             let server = try await PrometheusServer.start(target: target)
             let query = server.baseURL + "/api/v1/query?query=imdswatch_events_total%7Btype%3D%22spot-interruption%22%7D"
-            var body = ""
-            let deadline = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < deadline {
-                if let response = try? await MetricsScrape.fetch(query), response.status == 200 {
-                    body = response.body
-                    if body.contains("\"imdswatch_events_total\"") { break }
-                }
-                try? await Task.sleep(for: .milliseconds(250))
-            }
+            let body = await waitForValue(timeout: .seconds(60), every: .milliseconds(250)) { () async -> String? in
+                guard let response = try? await MetricsScrape.fetch(query), response.status == 200 else { return nil }
+                return response.body.contains("\"imdswatch_events_total\"") ? response.body : nil
+            } ?? ""
             let serverLog = server.log()
             await server.stop()
             let json = try #require(try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")

@@ -1,6 +1,7 @@
 import Events
 import Foundation
 import Hooks
+import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Testing
@@ -24,15 +25,18 @@ struct HookDispatcherTests {
         await dispatcher.deliver(syntheticEvent(.tagsChanged))
         await dispatcher.deliver(syntheticEvent(.spotInterruption))
 
-        #expect(await eventually(within: .seconds(5)) { dir.exists("spot-ran") })
-        #expect(await eventuallyAsync { await dispatcher.runningHookCount == 1 })
-        #expect(await eventuallyAsync { await dispatcher.pendingEventCount == 2 })
+        // The hanging hook sleeps 300 s: the spot hook can only run now if it does not wait behind it.
+        #expect(await eventually(timeout: .seconds(50)) { dir.exists("spot-ran") })
+        #expect(await eventually { await dispatcher.runningHookCount == 1 })
+        #expect(await eventually { await dispatcher.pendingEventCount == 2 })
 
-        let clock = ContinuousClock()
-        let start = clock.now
+        let marker = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("hang-started-") })
+        let hanging = try #require(Int32(marker.dropFirst("hang-started-".count)))
+        #expect(isAlive(hanging))
         let finished = await dispatcher.shutdown(gracePeriod: .milliseconds(200))
         #expect(!finished)
-        #expect(clock.now - start < .seconds(5))
+        // Shutdown ended the hanging hook instead of waiting out its 300 s.
+        #expect(await eventually { !isAlive(hanging) })
         #expect(await dispatcher.pendingEventCount == 0)
         #expect(await dispatcher.runningHookCount == 0)
     }
@@ -113,16 +117,21 @@ struct HookDispatcherTests {
     @Test func deliverReturnsBeforeTheHooksFinish() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }
-        try dir.script("10-slow", "sleep 2")
+        // The hook cannot finish before the test releases it (or 20 s pass, should deliver wrongly wait for it; the runner allows 30 s).
+        try dir.script("10-slow", """
+            i=0
+            until [ -e \(dir.path)/release ] || [ $i -gt 400 ]; do sleep 0.05; i=$((i + 1)); done
+            touch \(dir.path)/finished
+            """)
         let (logger, _) = memoryLogger()
         let dispatcher = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger)
-        let clock = ContinuousClock()
-        let start = clock.now
 
         await dispatcher.deliver(syntheticEvent(.rebalanceRecommendation))
 
-        #expect(clock.now - start < .milliseconds(500))
-        #expect(await dispatcher.shutdown(gracePeriod: .seconds(10)))
+        #expect(!dir.exists("finished"), "deliver returned only after the hook had finished")
+        #expect(FileManager.default.createFile(atPath: dir.path + "/release", contents: nil))
+        #expect(await dispatcher.shutdown(gracePeriod: .seconds(60)))
+        #expect(dir.exists("finished"))
     }
 
     @Test func eventsAfterShutdownAreNotRun() async throws {
@@ -164,13 +173,4 @@ struct SyntheticEventTests {
         for key in ["added", "removed", "changed", "tags"] { #expect(tags.data[key] != nil) }
         #expect(tags.deadline == nil)
     }
-}
-
-/// Polls an async `condition` until it holds or 5 s pass.
-func eventuallyAsync(_ condition: () async -> Bool) async -> Bool {
-    for _ in 0..<3000 {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
 }

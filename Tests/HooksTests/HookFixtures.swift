@@ -87,17 +87,6 @@ func isAlive(_ pid: Int32) -> Bool {
     return state != "Z" && state != "X"
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(within timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
-    let clock = ContinuousClock()
-    let end = clock.now + timeout
-    while clock.now < end {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
-}
-
 /// The repository's `hooks.d/` with the shipped example hooks.
 let shippedHooksDirectory: String = {
     var url = URL(fileURLWithPath: #filePath)

@@ -7,13 +7,17 @@ import Testing
 
 /// The IMDS client against the simulator over real HTTP on loopback, through libcurl.
 @Suite struct IMDSClientSimulatorTests {
-    private func client(_ simulator: IMDSSimulator, timeout: Duration = .seconds(2), ttl: Int = 21_600) -> IMDSClient<ContinuousClock> {
+    /// A client over libcurl whose token lifetimes and retry pauses run on `clock` (real requests, virtual waits).
+    private func client(
+        _ simulator: IMDSSimulator, timeout: Duration = .seconds(2), ttl: Int = 21_600,
+        clock: ManualClock = ManualClock(advancesOnSleep: true)
+    ) -> IMDSClient<ManualClock> {
         IMDSClient(
             endpoint: try! IMDSEndpoint(url: simulator.baseURL),
             transport: CurlTransport(),
             configuration: .init(tokenTTLSeconds: ttl, connectTimeout: .seconds(1), totalTimeout: timeout,
                                  retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20))),
-            clock: ContinuousClock()
+            clock: clock
         )
     }
 
@@ -53,12 +57,18 @@ import Testing
 
     @Test func expiringTokenIsRefreshedBeforeTheServiceRejectsIt() async throws {
         var state = SimulatorState()
-        // 2 s granted: the client uses it for 1.5 s (a quarter is kept as margin), then fetches a new one.
-        state.maxTokenTTL = 2
+        // The service grants 60 s of the 21 600 asked for: the client uses it for 45 s of its clock (a quarter is kept
+        // as margin), then fetches a new one. The client's clock is moved by hand, so a slow machine cannot make the
+        // service's real 60 s run out first.
+        state.maxTokenTTL = 60
         try await withSimulator(state: state) { simulator in
-            let client = client(simulator)
+            let clock = ManualClock(advancesOnSleep: true)
+            let client = client(simulator, clock: clock)
             _ = try await client.text("meta-data/instance-id")
-            try await Task.sleep(for: .milliseconds(2_100))
+            clock.advance(by: .seconds(40))
+            _ = try await client.text("meta-data/instance-id")
+            #expect(simulator.statistics.tokenRequests == 1, "still inside the granted lifetime less its margin")
+            clock.advance(by: .seconds(6))
             _ = try await client.text("meta-data/instance-id")
             #expect(simulator.statistics.tokenRequests == 2)
             #expect(simulator.statistics.responsesByStatus["401"] == nil, "refreshed before expiry, not after a 401")
@@ -92,14 +102,16 @@ import Testing
             simulator.inject(.delay(5, on: "meta-data/spot/instance-action"))
             let client = client(simulator, timeout: .milliseconds(500))
             _ = try await client.text("meta-data/instance-id")
-            let started = ContinuousClock.now
+            let answered = simulator.statistics.responsesByStatus
             do {
                 _ = try await client.text("meta-data/spot/instance-action")
                 Issue.record("expected a timeout")
             } catch let error as IMDSError {
                 #expect(error.code == .timedOut)
             }
-            #expect(ContinuousClock.now - started < .milliseconds(1_500))
+            // Given up before the service answered (5 s later, and never once the client hung up), and not retried.
+            #expect(simulator.statistics.responsesByStatus == answered)
+            #expect(simulator.statistics.requests(on: "/latest/meta-data/spot/instance-action") == 1)
         }
     }
 

@@ -36,7 +36,7 @@ private final class ScriptedIMDS: Sendable {
     }
 }
 
-private func client(_ imds: ScriptedIMDS, clock: SteppingClock = SteppingClock(), retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100))) -> (IMDSClient<SteppingClock>, FakeTransport) {
+private func client(_ imds: ScriptedIMDS, clock: ManualClock = ManualClock(advancesOnSleep: true), retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100), jitter: { $0 })) -> (IMDSClient<ManualClock>, FakeTransport) {
     let transport = FakeTransport { imds.respond($0) }
     let endpoint = try! IMDSEndpoint(url: "http://127.0.0.1:1338")
     return (IMDSClient(endpoint: endpoint, transport: transport, configuration: .init(retry: retry), clock: clock), transport)
@@ -77,13 +77,13 @@ private func client(_ imds: ScriptedIMDS, clock: SteppingClock = SteppingClock()
                 ? .success(HTTPResponse(status: 200, body: Array("tok".utf8)))
                 : .success(HTTPResponse(status: 401))
         }
-        let client = IMDSClient(endpoint: .ipv4, transport: transport, clock: SteppingClock())
+        let client = IMDSClient(endpoint: .ipv4, transport: transport, clock: ManualClock(advancesOnSleep: true))
         await #expect(throws: IMDSError.self) { try await client.text("meta-data/spot/instance-action") }
         #expect(transport.requests.count == 4, "PUT, GET 401, PUT, GET 401, then give up")
     }
 
     @Test func tokenRefreshedBeforeExpiry() async throws {
-        let clock = SteppingClock()
+        let clock = ManualClock(advancesOnSleep: true)
         let imds = ScriptedIMDS(ttlEcho: 60) { _, _ in HTTPResponse(status: 200, body: Array("v".utf8)) }
         let (client, _) = client(imds, clock: clock)
         _ = try await client.text("meta-data/a")
@@ -101,7 +101,7 @@ private func client(_ imds: ScriptedIMDS, clock: SteppingClock = SteppingClock()
             attempts.withLock { $0 += 1 }
             return HTTPResponse(status: 500)
         }
-        let clock = SteppingClock()
+        let clock = ManualClock(advancesOnSleep: true)
         let (client, _) = client(imds, clock: clock)
         do {
             _ = try await client.text("meta-data/spot/instance-action")
@@ -112,8 +112,8 @@ private func client(_ imds: ScriptedIMDS, clock: SteppingClock = SteppingClock()
             #expect(error.message.contains("500"))
         }
         #expect(attempts.withLock { $0 } == 3)
-        #expect(clock.sleptDurations.count == 2)
-        #expect(clock.sleptDurations.allSatisfy { $0 <= .milliseconds(200) })
+        // No jitter (the test's policy waits the whole backoff): 100 ms, then doubled.
+        #expect(clock.sleptDurations == [.milliseconds(100), .milliseconds(200)])
     }
 
     @Test func serverErrorThenSuccessRecovers() async throws {
@@ -130,7 +130,7 @@ private func client(_ imds: ScriptedIMDS, clock: SteppingClock = SteppingClock()
         let transport = FakeTransport { request in
             .failure(HTTPError(code: .connectionRefused, detail: "refused", url: request.url))
         }
-        let client = IMDSClient(endpoint: try IMDSEndpoint(url: "http://127.0.0.1:9"), transport: transport, clock: SteppingClock())
+        let client = IMDSClient(endpoint: try IMDSEndpoint(url: "http://127.0.0.1:9"), transport: transport, clock: ManualClock(advancesOnSleep: true))
         do {
             _ = try await client.text("meta-data/instance-id")
             Issue.record("expected an error")
@@ -145,7 +145,7 @@ private func client(_ imds: ScriptedIMDS, clock: SteppingClock = SteppingClock()
         let transport = FakeTransport { request in
             .failure(HTTPError(code: .timedOut, detail: "timeout", url: request.url))
         }
-        let client = IMDSClient(endpoint: .ipv4, transport: transport, clock: SteppingClock())
+        let client = IMDSClient(endpoint: .ipv4, transport: transport, clock: ManualClock(advancesOnSleep: true))
         do {
             _ = try await client.text("meta-data/instance-id")
             Issue.record("expected an error")
@@ -158,14 +158,14 @@ private func client(_ imds: ScriptedIMDS, clock: SteppingClock = SteppingClock()
 
     @Test func forbiddenSaysDisabled() async throws {
         let transport = FakeTransport { _ in .success(HTTPResponse(status: 403)) }
-        let client = IMDSClient(endpoint: .ipv4, transport: transport, clock: SteppingClock())
+        let client = IMDSClient(endpoint: .ipv4, transport: transport, clock: ManualClock(advancesOnSleep: true))
         await #expect(throws: IMDSError.self) { try await client.text("meta-data/instance-id") }
         do { _ = try await client.text("x") } catch { #expect(error.message.contains("disabled")) }
     }
 
     @Test func neverFallsBackToIMDSv1() async throws {
         let transport = FakeTransport { _ in .success(HTTPResponse(status: 403)) }
-        let client = IMDSClient(endpoint: .ipv4, transport: transport, clock: SteppingClock())
+        let client = IMDSClient(endpoint: .ipv4, transport: transport, clock: ManualClock(advancesOnSleep: true))
         _ = try? await client.text("meta-data/instance-id")
         #expect(transport.requests.allSatisfy { $0.method == .put }, "no tokenless GET is ever sent")
     }

@@ -99,13 +99,10 @@ public final class DaemonHarness: Sendable {
     /// Waits until `count` payloads of `type` are recorded; returns them (possibly fewer on timeout).
     @discardableResult
     public func waitForRecords(of type: EventType, count: Int = 1, timeout: Duration = .seconds(10)) async -> [JSONValue] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        await waitForValue(timeout: timeout) { () -> [JSONValue]? in
             let found = records(of: type)
-            if found.count >= count { return found }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return records(of: type)
+            return found.count >= count ? found : nil
+        } ?? records(of: type)
     }
 
     /// Stops the daemon with SIGTERM and removes the temp dir.

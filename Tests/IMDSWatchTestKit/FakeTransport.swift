@@ -1,66 +1,72 @@
 public import HTTP
 import Synchronization
 
-/// An ``HTTPTransport`` that answers from a script and records every request.
+/// An ``HTTPTransport`` that answers from a script and records every request (and, given a clock, when it came).
 public final class FakeTransport: HTTPTransport, Sendable {
     /// Decides the outcome of one request.
     public typealias Responder = @Sendable (HTTPRequest) -> Result<HTTPResponse, HTTPError>
 
+    /// One scripted outcome.
+    public enum Answer: Sendable {
+        /// A response with this status and these headers (and no body).
+        case status(Int, [HTTPHeader] = [])
+        /// A transport error with this code.
+        case error(HTTPError.Code)
+    }
+
+    private struct Log {
+        var requests: [HTTPRequest] = []
+        var arrivals: [ManualClock.Instant] = []
+    }
+
     private let responder: Responder
-    private let log = Mutex<[HTTPRequest]>([])
+    private let clock: ManualClock?
+    private let log = Mutex(Log())
 
     /// Creates a transport that answers each request with `responder`.
-    public init(responder: @escaping Responder) {
+    /// - Parameters:
+    ///   - clock: When given, each request's arrival is read from it (``arrivals``).
+    ///   - responder: Decides each outcome.
+    public init(clock: ManualClock? = nil, responder: @escaping Responder) {
+        self.clock = clock
         self.responder = responder
     }
 
+    /// Creates a transport that gives `answers` in order, then 200 to every further request.
+    /// - Parameters:
+    ///   - clock: When given, each request's arrival is read from it (``arrivals``).
+    ///   - answers: The outcomes of the first requests.
+    public convenience init(clock: ManualClock? = nil, answers: [Answer]) {
+        let script = Locked(answers)
+        self.init(clock: clock) { request in
+            var answer = Answer.status(200)
+            script.update { answers in
+                if !answers.isEmpty { answer = answers.removeFirst() }
+            }
+            switch answer {
+            case .status(let status, let headers):
+                return .success(HTTPResponse(status: status, headers: headers))
+            case .error(let code):
+                return .failure(HTTPError(code: code, detail: "scripted", url: request.url))
+            }
+        }
+    }
+
     public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        log.withLock { $0.append(request) }
+        log.withLock { log in
+            log.requests.append(request)
+            if let clock { log.arrivals.append(clock.now) }
+        }
         return try responder(request).get()
     }
 
     /// Every request sent so far, in order.
     public var requests: [HTTPRequest] {
-        log.withLock { $0 }
-    }
-}
-
-/// A clock whose time moves only when told to, or when someone sleeps on it (sleeping advances it at once).
-///
-/// Tests stay fast and deterministic: a retry backoff of 2 s takes no real time but moves `now` by 2 s.
-public final class SteppingClock: Clock, Sendable {
-    public typealias Duration = Swift.Duration
-
-    /// An instant on a ``SteppingClock``.
-    public struct Instant: InstantProtocol, Sendable {
-        public var offset: Swift.Duration
-        public func advanced(by duration: Swift.Duration) -> Instant { Instant(offset: offset + duration) }
-        public func duration(to other: Instant) -> Swift.Duration { other.offset - offset }
-        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        log.withLock { $0.requests }
     }
 
-    private let current = Mutex(Instant(offset: .zero))
-    private let sleeps = Mutex<[Swift.Duration]>([])
-
-    /// Creates a clock at offset zero.
-    public init() {}
-
-    public var now: Instant { current.withLock { $0 } }
-    public var minimumResolution: Swift.Duration { .nanoseconds(1) }
-
-    /// Moves time forward.
-    public func advance(by duration: Swift.Duration) {
-        current.withLock { $0 = $0.advanced(by: duration) }
-    }
-
-    /// Every duration slept so far.
-    public var sleptDurations: [Swift.Duration] { sleeps.withLock { $0 } }
-
-    public func sleep(until deadline: Instant, tolerance: Swift.Duration?) async throws {
-        try Task.checkCancellation()
-        current.withLock { now in
-            sleeps.withLock { $0.append(now.duration(to: deadline)) }
-            if now < deadline { now = deadline }
-        }
+    /// When each request of ``requests`` arrived, on the clock given at creation (empty without one).
+    public var arrivals: [ManualClock.Instant] {
+        log.withLock { $0.arrivals }
     }
 }

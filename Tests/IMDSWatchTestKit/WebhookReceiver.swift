@@ -121,16 +121,12 @@ public final class WebhookReceiver: @unchecked Sendable {
     /// Waits until at least `count` requests reached `path`, polling every 50 ms.
     /// - Throws: ``ReceiverError`` after `timeout`.
     public func waitForRequests(_ count: Int, path: String = "/hook", timeout: Duration = .seconds(10)) async throws -> [Request] {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while true {
+        let received = try await waitForValue(timeout: timeout, every: .milliseconds(50)) { () async throws -> [Request]? in
             let received = try await requests(path: path)
-            if received.count >= count { return received }
-            if clock.now >= deadline {
-                throw ReceiverError(message: "expected \(count) requests on \(path), got \(received.count)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+            return received.count >= count ? received : nil
         }
+        if let received { return received }
+        throw ReceiverError(message: "expected \(count) requests on \(path), got \(try await requests(path: path).count)")
     }
 
     /// Stops the receiver process with SIGKILL (the child may inherit a mask that blocks SIGTERM) and waits up to

@@ -105,17 +105,17 @@ struct WatchdogPingerTests {
 
         // Poll loop advancing: one ping per tick.
         for _ in 0..<3 {
-            try await clock.waitForSleepers()
+            try #require(await clock.waitForSleepers())
             heartbeat.beat()
             clock.advance(by: .seconds(15))
             #expect(await socket.next(timeout: .seconds(5)) == "WATCHDOG=1")
         }
         // Poll loop stalled: ticks pass, no ping.
         for _ in 0..<3 {
-            try await clock.waitForSleepers()
+            try #require(await clock.waitForSleepers())
             clock.advance(by: .seconds(15))
         }
-        try await clock.waitForSleepers()
+        try #require(await clock.waitForSleepers())
         #expect(await socket.next(timeout: .milliseconds(300)) == nil)
         // Progress again: pings resume.
         heartbeat.beat()

@@ -8,16 +8,6 @@ import Testing
 
 /// The `/metrics` listener and the textfile writer as services.
 @Suite struct ServiceTests {
-    /// Waits for `condition`, polling every 10 ms, at most `timeout` (a bound for a hung test, not a speed check).
-    private func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return await condition()
-    }
-
     @Test func listenerServesMetricsAnd404ForOtherPaths() async throws {
         let exposition = MetricsExposition()
         exposition.telemetry.start(version: "1.2.3", sources: [.spot])

@@ -24,7 +24,6 @@ final class PollerHarness: Sendable {
     let roundReportInterval: Duration?
     /// How often the poller called `onRound` (the watchdog heartbeat in the daemon).
     let roundCallbacks = Locked(0)
-    private let wall = WallClock()
     private let task = Mutex<Task<Void, any Error>?>(nil)
     private let currentPoller = Mutex<Poller<ManualClock>?>(nil)
 
@@ -69,7 +68,7 @@ final class PollerHarness: Sendable {
         let logger = Logger(label: "test") { [logs] _ in logs }
         let poller = Poller(
             configuration: configuration, reader: reader, sink: sink, store: store, clock: clock, logger: logger,
-            wallClock: { [wall] in wall.milliseconds.withLock { $0 } },
+            wallClock: { [clock] in clock.epochMilliseconds },
             roundReportInterval: roundReportInterval,
             onRound: { [roundCallbacks] in roundCallbacks.update { $0 += 1 } }
         )
@@ -100,7 +99,6 @@ final class PollerHarness: Sendable {
         var left = duration
         while left > .zero {
             let move = min(step, left)
-            wall.milliseconds.withLock { $0 += Int64(move.components.seconds * 1000 + move.components.attoseconds / 1_000_000_000_000_000) }
             clock.advance(by: move)
             left -= move
             await settle()
@@ -115,9 +113,4 @@ final class PollerHarness: Sendable {
     func logLines(_ level: Logger.Level? = nil, containing text: String) -> [String] {
         logs.entries.filter { (level == nil || $0.level == level) && "\($0.message)".contains(text) }.map { "\($0.message)" }
     }
-}
-
-/// The harness's wall clock, shared with the poller without a reference cycle.
-final class WallClock: Sendable {
-    let milliseconds = Mutex<Int64>(1_795_000_000_000)
 }

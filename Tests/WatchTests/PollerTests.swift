@@ -166,10 +166,7 @@ struct PollerTests {
         /// What the consumer has taken once it holds at least `count` reports (it runs on its own task); a report
         /// that should not have been made shows up at the latest in the next check.
         func reports(atLeast count: Int) async throws -> [Int] {
-            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-            while reported.value.count < count, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            _ = await eventually(timeout: .seconds(10), every: .milliseconds(5)) { reported.value.count >= count }
             try await Task.sleep(for: .milliseconds(20))
             return reported.value
         }

@@ -1,6 +1,7 @@
 import Events
 import Foundation
 import HTTP
+import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Testing
@@ -8,7 +9,8 @@ import Testing
 
 /// The retry schedule, with a fake transport and virtual time.
 @Suite struct DispatcherScheduleTests {
-    let clock = VirtualClock()
+    /// Virtual time: every backoff is slept at once.
+    let clock = ManualClock(advancesOnSleep: true, startEpochMilliseconds: 1_795_003_081_532)
 
     func dispatcher(
         _ transport: FakeTransport, endpoint: WebhookEndpoint = WebhookEndpoint(url: "http://127.0.0.1:9/hook"),
@@ -16,7 +18,7 @@ import Testing
     ) throws -> WebhookDispatcher {
         try WebhookDispatcher(
             endpoints: [endpoint], stateDirectory: stateDirectory, version: "1.2.3",
-            transportFactory: { _ in transport }, clock: clock, jitter: { jitter }, logger: logger
+            transportFactory: { _ in transport }, clock: WebhookTestClock(clock: clock), jitter: { jitter }, logger: logger
         )
     }
 
@@ -24,15 +26,15 @@ import Testing
         let transport = FakeTransport(clock: clock, answers: [.status(503), .error(.connectionRefused), .status(500), .status(204)])
         let (logger, handler) = capturingLogger()
         let dispatcher = try dispatcher(transport, logger: logger)
-        let start = clock.now()
+        let start = clock.now
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
             // 65 attempts, each an fsynced outbox update: on a disk busy with other suites (the kill loop) that can
             // take well over 10 s of wall time, though the schedule itself is virtual.
             #expect(await eventually(timeout: .seconds(120)) { await dispatcher.pendingCount() == 0 })
         }
-        let times = transport.requests.map { $0.at - start }
-        #expect(times == [0, 1000, 3000, 7000])
+        let times = transport.arrivals.map { start.duration(to: $0) }
+        #expect(times == [.zero, .seconds(1), .seconds(3), .seconds(7)])
         let warnings = handler.entries.filter { $0.level == .warning }
         #expect(warnings.count == 1, "the first failure is a warning, the next ones debug lines")
         #expect(warnings.first?.metadata[LogField.webhookStatus] == "503")
@@ -54,9 +56,9 @@ import Testing
             await dispatcher.deliver(sampleEvent())
             #expect(await eventually { await dispatcher.pendingCount() == 0 })
         }
-        let times = transport.requests.map(\.at)
+        let times = transport.arrivals
         #expect(times.count == 2)
-        #expect(times[1] - times[0] >= 3000)
+        #expect(times[0].duration(to: times[1]) >= .seconds(3))
     }
 
     @Test func dropsOn400WithoutRetrying() async throws {
@@ -78,16 +80,16 @@ import Testing
         let transport = FakeTransport(clock: clock, answers: Array(repeating: .status(503), count: 1000))
         let (logger, handler) = capturingLogger()
         let dispatcher = try dispatcher(transport, logger: logger)
-        let start = clock.now()
+        let start = clock.now
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
             // 65 attempts, each an fsynced outbox update: on a disk busy with other suites (the kill loop) that can
             // take well over 10 s of wall time, though the schedule itself is virtual.
             #expect(await eventually(timeout: .seconds(120)) { await dispatcher.pendingCount() == 0 })
         }
-        let last = try #require(transport.requests.last?.at)
-        #expect(last - start < 3_600_000)
-        #expect(last - start > 3_500_000)
+        let last = try #require(transport.arrivals.last)
+        #expect(start.duration(to: last) < .seconds(3600))
+        #expect(start.duration(to: last) > .seconds(3500))
         // 1+2+…+32 s, then every 60 s until the hour is up.
         let expected = 6 + (3_600_000 - 63_000) / 60_000 + 1
         #expect(transport.requests.count == expected)
@@ -110,7 +112,7 @@ import Testing
             for index in 1...4 { await dispatcher.deliver(sampleEvent(id: "event-\(index)")) }
             #expect(await eventually { await dispatcher.pendingCount() == 0 })
         }
-        let order = transport.requests.compactMap { $0.request.headers.first { $0.name == "X-Imdswatch-Delivery" }?.value }
+        let order = transport.requests.compactMap { $0.headers.first { $0.name == "X-Imdswatch-Delivery" }?.value }
         #expect(order == ["event-1", "event-1", "event-1", "event-2", "event-3", "event-4"])
     }
 
@@ -131,7 +133,7 @@ import Testing
         let directory = temporaryDirectory()
         let dispatcher = try WebhookDispatcher(
             endpoints: [WebhookEndpoint(url: "http://127.0.0.1:9/hook")], stateDirectory: directory, version: "1",
-            dryRun: true, transportFactory: { _ in transport }, clock: clock, logger: logger
+            dryRun: true, transportFactory: { _ in transport }, clock: WebhookTestClock(clock: clock), logger: logger
         )
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
@@ -154,8 +156,8 @@ import Testing
         let following = FakeTransport(clock: clock, answers: [redirect, .status(200)])
         let on = try dispatcher(following, endpoint: WebhookEndpoint(url: "http://127.0.0.1:9/hook", followRedirects: true), logger: logger)
         #expect(await on.sendOnce(sampleEvent()).map(\.outcome) == [.delivered(status: 200)])
-        #expect(following.requests.map(\.request.url) == ["http://127.0.0.1:9/hook", "http://127.0.0.1:9/moved"])
-        #expect(following.requests[1].request.body == following.requests[0].request.body)
+        #expect(following.requests.map(\.url) == ["http://127.0.0.1:9/hook", "http://127.0.0.1:9/moved"])
+        #expect(following.requests[1].body == following.requests[0].body)
     }
 
     @Test func aRedirectToAnotherOriginCarriesNeitherExtraHeadersNorTheSignature() async throws {
@@ -169,8 +171,8 @@ import Testing
             )
             let dispatcher = try dispatcher(transport, endpoint: endpoint, logger: logger)
             #expect(await dispatcher.sendOnce(sampleEvent()).map(\.outcome) == [.delivered(status: 200)])
-            let first = try #require(transport.requests.first?.request.headers)
-            let second = try #require(transport.requests.last?.request.headers)
+            let first = try #require(transport.requests.first?.headers)
+            let second = try #require(transport.requests.last?.headers)
             #expect(first.contains { $0.name == "Authorization" } && first.contains { $0.name == "X-Imdswatch-Signature-256" })
             #expect(second.contains { $0.name == "Authorization" } == !crosses, "\(location)")
             #expect(second.contains { $0.name == "X-Imdswatch-Signature-256" } == !crosses, "\(location)")
@@ -186,7 +188,7 @@ import Testing
         )
         let dispatcher = try dispatcher(transport, endpoint: endpoint, logger: logger)
         _ = await dispatcher.sendOnce(sampleEvent())
-        let headers = try #require(transport.requests.first?.request.headers)
+        let headers = try #require(transport.requests.first?.headers)
         #expect(headers.filter { $0.name == "X-Imdswatch-Event" }.map(\.value) == ["spot-interruption"])
         #expect(headers.contains(HTTPHeader("Authorization", "Bearer x")))
         #expect(headers.contains(HTTPHeader("User-Agent", "imdswatch/1.2.3")))
@@ -197,7 +199,7 @@ import Testing
         let (logger, handler) = capturingLogger()
         let outbox = WebhookOutbox(directory: state + "/outbox", logger: logger)
         await outbox.add(OutboxEntry(sequence: 0, endpointID: "0123456789abcdef", eventID: "old", eventType: "spot-interruption",
-                                     body: [], contentType: "application/json", createdAtMilliseconds: clock.now()))
+                                     body: [], contentType: "application/json", createdAtMilliseconds: clock.epochMilliseconds))
         let transport = FakeTransport(clock: clock, answers: [])
         let dispatcher = try dispatcher(transport, logger: logger, stateDirectory: state)
         try await withRunning(dispatcher) {

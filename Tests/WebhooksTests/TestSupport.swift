@@ -1,6 +1,7 @@
 import Events
 import Foundation
 import HTTP
+import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Synchronization
@@ -41,53 +42,15 @@ func renderedLines(_ handler: InMemoryLogHandler) -> [String] {
     handler.entries.map { "\($0.level) \($0.message) \($0.metadata)" }
 }
 
-/// Virtual wall-clock time: sleeping jumps forward at once.
-final class VirtualClock: WebhookClock {
-    private let current: Mutex<Int64>
+/// The test kit's clock as the dispatcher's wall clock: ``ManualClock/epochMilliseconds`` is `now()`, and sleeping
+/// jumps there at once when the clock advances on sleep.
+struct WebhookTestClock: WebhookClock {
+    let clock: ManualClock
 
-    init(start: Int64 = 1_795_003_081_532) {
-        current = Mutex(start)
-    }
-
-    func now() -> Int64 { current.withLock { $0 } }
+    func now() -> Int64 { clock.epochMilliseconds }
 
     func sleep(untilMilliseconds deadline: Int64) async throws {
-        try Task.checkCancellation()
-        current.withLock { $0 = max($0, deadline) }
-        await Task.yield()
-    }
-}
-
-/// A transport that answers from a script and records each request with the virtual time it arrived.
-final class FakeTransport: HTTPTransport {
-    enum Answer: Sendable {
-        case status(Int, [HTTPHeader] = [])
-        case error(HTTPError.Code)
-    }
-
-    private let state: Mutex<(answers: [Answer], requests: [(HTTPRequest, Int64)])>
-    private let clock: any WebhookClock
-
-    init(clock: any WebhookClock, answers: [Answer]) {
-        self.clock = clock
-        state = Mutex((answers, []))
-    }
-
-    var requests: [(request: HTTPRequest, at: Int64)] {
-        state.withLock { $0.requests.map { (request: $0.0, at: $0.1) } }
-    }
-
-    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let answer: Answer = state.withLock { state in
-            state.requests.append((request, clock.now()))
-            return state.answers.isEmpty ? .status(200) : state.answers.removeFirst()
-        }
-        switch answer {
-        case .status(let status, let headers):
-            return HTTPResponse(status: status, headers: headers)
-        case .error(let code):
-            throw HTTPError(code: code, detail: "scripted", url: request.url)
-        }
+        try await clock.sleep(until: clock.instant(epochMilliseconds: deadline), tolerance: nil)
     }
 }
 
@@ -99,15 +62,4 @@ func withRunning<T>(_ dispatcher: WebhookDispatcher, _ body: () async throws -> 
     dispatcher.shutdown()
     try await task.value
     return result
-}
-
-/// Polls `condition` every 20 ms (real time) until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(120), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while clock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }
