@@ -43,13 +43,12 @@ extension FaultInjection {
             await daemon.waitForRecords(of: .maintenanceScheduled)
             await daemon.waitForRecords(of: .tagsChanged)
 
-            // While they misbehave: polling goes on, and a spot notice's hooks run at once.
+            // While they misbehave: polling goes on, and a spot notice's hooks run. (That spot hooks do not wait behind
+            // hanging ones is checked by order, not by time, in HookDispatcherTests and DaemonWebhookTests.)
             let from = K.requests(daemon)
-            #expect(await K.waitForPolls(daemon, 10, after: from, timeout: .seconds(3)), "polling goes on during the hooks")
-            let spotAt = ContinuousClock.now
+            #expect(await K.waitForPolls(daemon, 10, after: from, timeout: .seconds(60)), "polling goes on during the hooks")
             simulator.update { $0.spot = SpotNotice(action: .terminate, time: K.t0) }
-            #expect(await daemon.waitForRecords(of: .spotInterruption, timeout: .seconds(3)).count == 1)
-            #expect(ContinuousClock.now - spotAt < .seconds(2), "the spot hook did not wait behind the others")
+            #expect(await daemon.waitForRecords(of: .spotInterruption, timeout: .seconds(60)).count == 1)
 
             // Results: the timeouts and the signal are reported; the orphan dies with the hook's process group.
             #expect(await K.waitForLine(daemon, containing: "hook 10-hang failed", from: logStart) != nil)

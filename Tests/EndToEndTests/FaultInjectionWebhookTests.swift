@@ -42,13 +42,13 @@ extension FaultInjection {
             try await receiver.script([.init(status: 200, delaySeconds: 20)])
             let baseline = try K.sample(daemon)
             let logStart = K.lineCount(daemon)
-            let changed = ContinuousClock.now
             simulator.update { $0.spot = SpotNotice(action: .terminate, time: K.t0) }
-            let records = await daemon.waitForRecords(of: .spotInterruption, timeout: .seconds(3))
-            #expect(ContinuousClock.now - changed < .seconds(2), "the hook does not wait for the hanging receiver")
+            // The hook runs although the receiver hangs (that it does not wait for it is checked by order in
+            // DaemonWebhookTests.slowReceiverDoesNotDelayTheSpotHook); polling goes on.
+            let records = await daemon.waitForRecords(of: .spotInterruption, timeout: .seconds(60))
             let id = try #require(records.first?["id"]?.stringValue)
             let from = K.requests(daemon)
-            #expect(await K.waitForPolls(daemon, 20, after: from, timeout: .seconds(3)), "polling goes on")
+            #expect(await K.waitForPolls(daemon, 20, after: from, timeout: .seconds(60)), "polling goes on")
 
             let requests = try await Self.delivered(receiver, id: id, timeout: .seconds(8))
             #expect(requests.count == 1, "the retry after the timed-out attempt arrives")
