@@ -34,7 +34,7 @@ struct ConfigFileDecoder {
     /// - Returns: The values it sets.
     /// - Throws: ``ConfigError`` holding the syntax error, or every semantic problem in line order.
     mutating func decode() throws(ConfigError) -> ConfigFile {
-        if let bad = TOMLGuard.badTableHeader(in: text) {
+        if let bad = TOMLGuard.badTableHeader(in: text) ?? TOMLGuard.braceClosingArray(in: text) {
             throw ConfigError(ConfigIssue(
                 file: path, line: bad.line, column: bad.column, key: "", message: "TOML syntax error: \(bad.message)"
             ))

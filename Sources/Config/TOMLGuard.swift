@@ -2,7 +2,8 @@
 ///
 /// toml++ asserts, instead of reporting a syntax error, when a table header's first key does not start with a bare
 /// key character or a quote: `[é]`, `[=]`, `[#]`, `[ .a]`, `[[é]]`, a `[` alone on a line abort the process (SwiftPM builds C++ without
-/// `NDEBUG`, so the assertion is live; with `NDEBUG` it would be undefined behaviour). Found by `Fuzz/` (fuzz-config).
+/// `NDEBUG`, so the assertion is live; with `NDEBUG` it would be undefined behaviour), and when a `}` stands where an
+/// array expects a value (`a = [}`, `a = [1, }`). Found by `Fuzz/` (fuzz-config).
 enum TOMLGuard {
     /// The first line that opens a table header with something other than a key, as a syntax error toml++ would
     /// have reported: line and column (1-based, in Unicode scalars) and the character.
@@ -39,6 +40,70 @@ enum TOMLGuard {
             }
             return (lineNumber, column,
                     "Error while parsing table header: expected a bare key starting character or string delimiter, saw \(shown)")
+        }
+        return nil
+    }
+
+    /// The first `}` whose innermost open bracket is an array's `[` (`a = [}`, `a = [1, }`, `a = { b = [}] }`), as the
+    /// syntax error toml++ should have reported: line and column (1-based, in Unicode scalars) and the message.
+    ///
+    /// In valid TOML every `}` outside strings and comments closes the innermost `{`, so this refuses nothing valid.
+    /// Strings (basic, literal, multi-line) and comments are skipped; a single-line string ends at its line's end.
+    static func braceClosingArray(in text: String) -> (line: Int, column: Int, message: String)? {
+        let scalars = Array(text.unicodeScalars)
+        var openBrackets: [Unicode.Scalar] = []
+        var line = 1
+        var lineStart = 0
+        var index = 0
+        func isScalar(_ position: Int, _ scalar: Unicode.Scalar) -> Bool {
+            position < scalars.count && scalars[position] == scalar
+        }
+        func newLine(at position: Int) {
+            line += 1
+            lineStart = position + 1
+        }
+        while index < scalars.count {
+            let scalar = scalars[index]
+            switch scalar {
+            case "\n":
+                newLine(at: index)
+                index += 1
+            case "#":
+                while index < scalars.count, scalars[index] != "\n" { index += 1 }
+            case "\"", "'":
+                let multiLine = isScalar(index + 1, scalar) && isScalar(index + 2, scalar)
+                index += multiLine ? 3 : 1
+                while index < scalars.count {
+                    let inner = scalars[index]
+                    if inner == "\n" {
+                        if !multiLine { break }
+                        newLine(at: index)
+                    } else if inner == "\\", scalar == "\"" {
+                        if isScalar(index + 1, "\n") { newLine(at: index + 1) }
+                        index += 2
+                        continue
+                    } else if inner == scalar, !multiLine || (isScalar(index + 1, scalar) && isScalar(index + 2, scalar)) {
+                        index += multiLine ? 3 : 1
+                        break
+                    }
+                    index += 1
+                }
+            case "[", "{":
+                openBrackets.append(scalar)
+                index += 1
+            case "]":
+                if openBrackets.last == "[" { openBrackets.removeLast() }
+                index += 1
+            case "}":
+                if openBrackets.last == "[" {
+                    return (line, index - lineStart + 1,
+                            "Error while parsing array: expected a value, a comma or the closing ']', saw '}'")
+                }
+                if openBrackets.last == "{" { openBrackets.removeLast() }
+                index += 1
+            default:
+                index += 1
+            }
         }
         return nil
     }

@@ -48,6 +48,36 @@ struct ConfigFuzzRegressionTests {
         #expect(file.settings.webhooks.count == 2)
     }
 
+    /// fuzz-config: toml++ asserts when a `}` stands where an array expects a value. The first input is the fuzzer's
+    /// (nested arrays, then `}`); `a = [}` is the smallest.
+    @Test(arguments: [
+        ("interralvval =[[[[[[[[[[[[[[[[[[[[[}", 1, 36),
+        ("a = [}\n", 1, 6),
+        ("a = [1, }\n", 1, 9),
+        ("interval = 2\na = [\n  # a comment }\n}\n", 4, 1),
+        ("a = { b = [}] }\n", 1, 12),
+        ("a = [{}, }\n", 1, 10),
+        ("a = [\"]\", }\n", 1, 11),
+    ])
+    func aBraceWhereAnArrayExpectsAValueIsASyntaxError(text: String, line: Int, column: Int) throws {
+        let issue = try onlyIssue(text)
+        #expect(issue.line == line)
+        #expect(issue.column == column)
+        #expect(issue.key == "")
+        #expect(issue.message.hasPrefix("TOML syntax error: "))
+    }
+
+    /// Braces in strings, comments and inline tables (inside arrays too) are valid TOML and pass the guard.
+    @Test(arguments: [
+        "a = [{ b = 1 }, { c = [2, { d = 3 }] }]\n",
+        "a = [\"}\", '}', \"\"\"\n}\n\"\"\", '''}'''] # }\n",
+        "a = [ # }\n  1,\n]\nb = { c = \"\\\"}\" }\n",
+        "[t]\nx = \"a\\\\\"\ny = [1]\n",
+    ])
+    func bracesInValidTOMLPass(text: String) {
+        #expect(TOMLGuard.braceClosingArray(in: text) == nil)
+    }
+
     @Test func theShippedExampleStillParses() throws {
         _ = try ConfigFile.load(path: repositoryRoot + "/docs/imdswatch.toml.example")
     }
