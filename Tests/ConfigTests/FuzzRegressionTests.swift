@@ -22,6 +22,11 @@ struct ConfigFuzzRegressionTests {
         ("[log]\nlevel = \"info\"\n[\u{1}ces.maintenance]\n", 3, 2),
     ])
     func tableHeadersWithoutAKeyAreSyntaxErrors(text: String, line: Int, column: Int) throws {
+        try expectSyntaxError(text, line: line, column: column)
+    }
+
+    /// One issue, a TOML syntax error at `line`:`column`, naming no key.
+    private func expectSyntaxError(_ text: String, line: Int, column: Int) throws {
         let issue = try onlyIssue(text)
         #expect(issue.line == line)
         #expect(issue.column == column)
@@ -60,11 +65,7 @@ struct ConfigFuzzRegressionTests {
         ("a = [\"]\", }\n", 1, 11),
     ])
     func aBraceWhereAnArrayExpectsAValueIsASyntaxError(text: String, line: Int, column: Int) throws {
-        let issue = try onlyIssue(text)
-        #expect(issue.line == line)
-        #expect(issue.column == column)
-        #expect(issue.key == "")
-        #expect(issue.message.hasPrefix("TOML syntax error: "))
+        try expectSyntaxError(text, line: line, column: column)
     }
 
     /// Braces in strings, comments and inline tables (inside arrays too) are valid TOML and pass the guard.
