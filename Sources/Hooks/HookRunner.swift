@@ -13,6 +13,9 @@ import SystemPackage
 /// Runs one hook: its own process group, no shell, the payload on stdin, output to the log line by line,
 /// a timeout with SIGTERM then SIGKILL to the whole process group.
 public struct HookRunner: Sendable {
+    /// Spawns tried again after ETXTBSY, 20 ms after the first and doubling (620 ms in all).
+    static let textFileBusyRetries = 5
+
     /// Limits and timing of hook runs.
     public struct Configuration: Sendable, Equatable {
         /// How long a hook may run before its process group gets SIGTERM (default 90 s).
@@ -97,34 +100,43 @@ public struct HookRunner: Sendable {
 
         let outcome: HookResult.Termination = await withTaskGroup(of: Void.self) { group in
             group.addTask { await watchdog(control) }
-            let termination: HookResult.Termination
-            do {
-                let result = try await Subprocess.run(
-                    .path(FilePath(file.executablePath)),
-                    // argv[0] is the hook's path (a `#!` script sees the descriptor path as $0; see docs/hooks.md).
-                    arguments: Arguments(executablePathOverride: hook.path, remainingValues: []),
-                    environment: .inherit.updating(overrides),
-                    platformOptions: platformOptions,
-                    input: .inputWriter,
-                    output: .sequence,
-                    error: .sequence
-                ) { execution in
-                    control.started(processGroup: execution.processIdentifier.value)
-                    await withTaskGroup(of: Void.self) { streams in
-                        streams.addTask {
-                            _ = try? await execution.standardInputWriter.write(payload)
-                            try? await execution.standardInputWriter.finish()
+            var termination = HookResult.Termination.failedToStart("not started")
+            // A file that some process holds open for writing cannot be executed (ETXTBSY): a hook being saved at that
+            // moment, or, in a process that writes a hook and forks at once, a child that still holds the descriptor
+            // between fork and exec. Both pass within milliseconds, so the spawn is tried again (it has not run).
+            for attempt in 0...Self.textFileBusyRetries {
+                do {
+                    let result = try await Subprocess.run(
+                        .path(FilePath(file.executablePath)),
+                        // argv[0] is the hook's path (a `#!` script sees the descriptor path as $0; see docs/hooks.md).
+                        arguments: Arguments(executablePathOverride: hook.path, remainingValues: []),
+                        environment: .inherit.updating(overrides),
+                        platformOptions: platformOptions,
+                        input: .inputWriter,
+                        output: .sequence,
+                        error: .sequence
+                    ) { execution in
+                        control.started(processGroup: execution.processIdentifier.value)
+                        await withTaskGroup(of: Void.self) { streams in
+                            streams.addTask {
+                                _ = try? await execution.standardInputWriter.write(payload)
+                                try? await execution.standardInputWriter.finish()
+                            }
+                            streams.addTask { await log(execution.standardOutput, as: .info, logger: logger) }
+                            streams.addTask { await log(execution.standardError, as: .warning, logger: logger) }
                         }
-                        streams.addTask { await log(execution.standardOutput, as: .info, logger: logger) }
-                        streams.addTask { await log(execution.standardError, as: .warning, logger: logger) }
                     }
+                    switch result.terminationStatus {
+                    case .exited(let status): termination = .exited(status)
+                    case .signaled(let signal): termination = .signaled(signal)
+                    }
+                    break
+                } catch {
+                    termination = .failedToStart("\(error)")
+                    let busy = (error as? SubprocessError)?.underlyingError == .textFileBusy
+                    guard busy, attempt < Self.textFileBusyRetries, !Task.isCancelled else { break }
+                    try? await Task.sleep(for: .milliseconds(20 << attempt))
                 }
-                switch result.terminationStatus {
-                case .exited(let status): termination = .exited(status)
-                case .signaled(let signal): termination = .signaled(signal)
-                }
-            } catch {
-                termination = .failedToStart("\(error)")
             }
             if control.finish() { group.cancelAll() }
             await group.waitForAll()

@@ -44,6 +44,29 @@ struct HookRunnerTests {
         #expect(!FileManager.default.fileExists(atPath: eventFile), "the event file is removed after the last hook")
     }
 
+    /// A hook held open for writing cannot be executed (ETXTBSY) until the writer closes it; the runner tries the
+    /// spawn again instead of failing the hook (a hook being saved, or a forked child still holding the descriptor).
+    @Test func aHookBusyBeingWrittenRunsOnceTheWriterCloses() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-busy", "echo ran > \(dir.path)/ran")
+        let path = dir.catalog.plan(for: .spotInterruption).hooks[0].path
+        let writer = open(path, O_WRONLY | O_CLOEXEC)
+        #expect(writer >= 0)
+        let closer = Task {
+            try? await Task.sleep(for: .milliseconds(100))
+            close(writer)
+        }
+        let (logger, _) = memoryLogger()
+
+        let results = await testRunner(logger: logger).runSequence(
+            dir.catalog.plan(for: .spotInterruption).hooks, for: syntheticEvent(.spotInterruption)
+        )
+        await closer.value
+        #expect(results.map(\.termination) == [.exited(0)])
+        #expect(dir.read("ran") == "ran\n")
+    }
+
     @Test func deadlineIsAbsentWhenTheEventHasNone() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }
