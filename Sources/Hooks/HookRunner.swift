@@ -13,8 +13,6 @@ import SystemPackage
 /// Runs one hook: its own process group, no shell, the payload on stdin, output to the log line by line,
 /// a timeout with SIGTERM then SIGKILL to the whole process group.
 public struct HookRunner: Sendable {
-    /// Spawns tried again after ETXTBSY, 20 ms after the first and doubling (620 ms in all).
-    static let textFileBusyRetries = 5
 
     /// Limits and timing of hook runs.
     public struct Configuration: Sendable, Equatable {
@@ -26,18 +24,23 @@ public struct HookRunner: Sendable {
         public var maxLineBytes: Int
         /// Output logged per hook and stream; the rest is read and counted but not logged (default 1 MiB).
         public var maxLoggedBytes: Int
+        /// The waits before each new start of a hook that could not be executed because a process held it open for
+        /// writing (ETXTBSY); default 20 ms, doubling, five times (620 ms in all).
+        public var busyRetryDelays: [Duration]
 
         /// Creates a configuration.
         public init(
             timeout: Duration = .seconds(90),
             killGrace: Duration = .seconds(5),
             maxLineBytes: Int = 4096,
-            maxLoggedBytes: Int = 1 << 20
+            maxLoggedBytes: Int = 1 << 20,
+            busyRetryDelays: [Duration] = [20, 40, 80, 160, 320].map { .milliseconds($0) }
         ) {
             self.timeout = timeout
             self.killGrace = killGrace
             self.maxLineBytes = maxLineBytes
             self.maxLoggedBytes = maxLoggedBytes
+            self.busyRetryDelays = busyRetryDelays
         }
     }
 
@@ -100,44 +103,45 @@ public struct HookRunner: Sendable {
 
         let outcome: HookResult.Termination = await withTaskGroup(of: Void.self) { group in
             group.addTask { await watchdog(control) }
-            var termination = HookResult.Termination.failedToStart("not started")
             // A file that some process holds open for writing cannot be executed (ETXTBSY): a hook being saved at that
             // moment, or, in a process that writes a hook and forks at once, a child that still holds the descriptor
             // between fork and exec. Both pass within milliseconds, so the spawn is tried again (it has not run).
-            for attempt in 0...Self.textFileBusyRetries {
-                do {
-                    let result = try await Subprocess.run(
-                        .path(FilePath(file.executablePath)),
-                        // argv[0] is the hook's path (a `#!` script sees the descriptor path as $0; see docs/hooks.md).
-                        arguments: Arguments(executablePathOverride: hook.path, remainingValues: []),
-                        environment: .inherit.updating(overrides),
-                        platformOptions: platformOptions,
-                        input: .inputWriter,
-                        output: .sequence,
-                        error: .sequence
-                    ) { execution in
-                        control.started(processGroup: execution.processIdentifier.value)
-                        await withTaskGroup(of: Void.self) { streams in
-                            streams.addTask {
-                                _ = try? await execution.standardInputWriter.write(payload)
-                                try? await execution.standardInputWriter.finish()
+            let termination: HookResult.Termination = await {
+                var retryDelays = configuration.busyRetryDelays[...]
+                while true {
+                    do {
+                        let result = try await Subprocess.run(
+                            .path(FilePath(file.executablePath)),
+                            // argv[0] is the hook's path (a `#!` script sees the descriptor path as $0; see docs/hooks.md).
+                            arguments: Arguments(executablePathOverride: hook.path, remainingValues: []),
+                            environment: .inherit.updating(overrides),
+                            platformOptions: platformOptions,
+                            input: .inputWriter,
+                            output: .sequence,
+                            error: .sequence
+                        ) { execution in
+                            control.started(processGroup: execution.processIdentifier.value)
+                            await withTaskGroup(of: Void.self) { streams in
+                                streams.addTask {
+                                    _ = try? await execution.standardInputWriter.write(payload)
+                                    try? await execution.standardInputWriter.finish()
+                                }
+                                streams.addTask { await log(execution.standardOutput, as: .info, logger: logger) }
+                                streams.addTask { await log(execution.standardError, as: .warning, logger: logger) }
                             }
-                            streams.addTask { await log(execution.standardOutput, as: .info, logger: logger) }
-                            streams.addTask { await log(execution.standardError, as: .warning, logger: logger) }
                         }
+                        switch result.terminationStatus {
+                        case .exited(let status): return .exited(status)
+                        case .signaled(let signal): return .signaled(signal)
+                        }
+                    } catch {
+                        let busy = (error as? SubprocessError)?.underlyingError == .textFileBusy
+                        guard busy, let delay = retryDelays.popFirst(), !Task.isCancelled else { return .failedToStart("\(error)") }
+                        logger.debug("hook \(hook.name) is open for writing elsewhere (text file busy): starting it again in \(delay)")
+                        try? await Task.sleep(for: delay)
                     }
-                    switch result.terminationStatus {
-                    case .exited(let status): termination = .exited(status)
-                    case .signaled(let signal): termination = .signaled(signal)
-                    }
-                    break
-                } catch {
-                    termination = .failedToStart("\(error)")
-                    let busy = (error as? SubprocessError)?.underlyingError == .textFileBusy
-                    guard busy, attempt < Self.textFileBusyRetries, !Task.isCancelled else { break }
-                    try? await Task.sleep(for: .milliseconds(20 << attempt))
                 }
-            }
+            }()
             if control.finish() { group.cancelAll() }
             await group.waitForAll()
             withExtendedLifetime(file) {}

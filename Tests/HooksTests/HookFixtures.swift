@@ -71,10 +71,14 @@ func testRunner(
     logger: Logger,
     timeout: Duration = .seconds(30),
     killGrace: Duration = .seconds(1),
-    maxLoggedBytes: Int = 1 << 20
+    maxLoggedBytes: Int = 1 << 20,
+    busyRetryDelays: [Duration] = HookRunner.Configuration().busyRetryDelays
 ) -> HookRunner {
     HookRunner(
-        configuration: .init(timeout: timeout, killGrace: killGrace, maxLineBytes: 4096, maxLoggedBytes: maxLoggedBytes),
+        configuration: .init(
+            timeout: timeout, killGrace: killGrace, maxLineBytes: 4096, maxLoggedBytes: maxLoggedBytes,
+            busyRetryDelays: busyRetryDelays
+        ),
         logger: logger
     )
 }

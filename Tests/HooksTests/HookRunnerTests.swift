@@ -45,26 +45,28 @@ struct HookRunnerTests {
     }
 
     /// A hook held open for writing cannot be executed (ETXTBSY) until the writer closes it; the runner tries the
-    /// spawn again instead of failing the hook (a hook being saved, or a forked child still holding the descriptor).
+    /// start again instead of failing the hook (a hook being saved, or a forked child still holding the descriptor).
+    /// The writer closes only once a retry has been logged, so the order is checked, not the time: the retries
+    /// (every 20 ms for up to 60 s here) only bound a hung test.
     @Test func aHookBusyBeingWrittenRunsOnceTheWriterCloses() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }
         try dir.script("10-busy", "echo ran > \(dir.path)/ran")
-        let path = dir.catalog.plan(for: .spotInterruption).hooks[0].path
-        let writer = open(path, O_WRONLY | O_CLOEXEC)
+        let hooks = dir.catalog.plan(for: .spotInterruption).hooks
+        let writer = open(hooks[0].path, O_WRONLY | O_CLOEXEC)
         #expect(writer >= 0)
+        let (logger, handler) = memoryLogger()
         let closer = Task {
-            try? await Task.sleep(for: .milliseconds(100))
+            _ = await eventually { handler.entries.contains { $0.text.contains("is open for writing elsewhere") } }
             close(writer)
         }
-        let (logger, _) = memoryLogger()
+        let runner = testRunner(logger: logger, busyRetryDelays: Array(repeating: .milliseconds(20), count: 3000))
 
-        let results = await testRunner(logger: logger).runSequence(
-            dir.catalog.plan(for: .spotInterruption).hooks, for: syntheticEvent(.spotInterruption)
-        )
+        let results = await runner.runSequence(hooks, for: syntheticEvent(.spotInterruption))
         await closer.value
         #expect(results.map(\.termination) == [.exited(0)])
         #expect(dir.read("ran") == "ran\n")
+        #expect(handler.entries.contains { $0.text.contains("hook 10-busy is open for writing elsewhere (text file busy)") })
     }
 
     @Test func deadlineIsAbsentWhenTheEventHasNone() async throws {
