@@ -16,7 +16,7 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         public var totalTimeout: Duration
         /// Largest body accepted.
         public var maxResponseBytes: Int
-        /// Retries for 5xx and broken connections.
+        /// Retries for 5xx, broken connections and connect timeouts of metadata reads.
         public var retry: RetryPolicy
 
         /// Creates settings; the defaults are the contract's.
@@ -144,10 +144,13 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     }
 
     private static func isRetryable(_ error: IMDSError) -> Bool {
-        // Timeouts are not retried: a hung service rarely answers faster a moment later, and the caller's bound
-        // (the total timeout) must hold. The poll loop tries again on its next round anyway.
+        // A timeout after the connection was made is not retried: a hung service rarely answers faster a moment
+        // later, and the caller's bound (the total timeout) must hold. The poll loop tries again on its next round
+        // anyway. A connect timeout is: the request never reached the service (a dropped SYN, a full listen queue
+        // when the instance has too many connections open), like a reset connection.
         switch error.code {
         case .serverError, .connectionReset, .unreachable, .transport: true
+        case .timedOut: error.underlying?.code == .connectTimedOut
         default: false
         }
     }
@@ -305,7 +308,8 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
             message = "IMDS token request to \(base) timed out after \(configuration.totalTimeout): if imdswatch runs in a container or behind an extra network hop, the instance's metadata hop limit is too low (raise it with aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2); otherwise not on EC2, or wrong endpoint"
         case .connectTimedOut:
             code = .timedOut
-            message = "connecting to IMDS at \(base) timed out for \(path): not on EC2, or wrong endpoint"
+            // Only reads reach here, after the token PUT was answered: the endpoint is right, the connection was not.
+            message = "connecting to IMDS at \(base) timed out for \(path), though it answered the token request (too many connections open to it?)"
         case .timedOut:
             code = .timedOut
             message = "IMDS at \(base) did not answer \(path) within \(configuration.totalTimeout)"

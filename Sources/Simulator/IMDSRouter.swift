@@ -107,9 +107,11 @@ enum IMDSRouter {
         switch node {
         case .directory(let children):
             let topLevel = path.components.isEmpty
+            let tagsDirectory = path.components == ["meta-data", "tags"]
             let entries = children.map { name, child in
-                if child.isDirectory, state.style == .real, !topLevel { return name + "/" }
-                return name
+                guard child.isDirectory, state.style == .real, !topLevel else { return name }
+                if tagsDirectory, name == "instance" { return state.tagsListing.rawValue }
+                return name + "/"
             }
             return .text(.ok, entries.joined(separator: "\n"), headers: ttl)
         case .listed(let listing, _):

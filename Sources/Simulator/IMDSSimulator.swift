@@ -33,15 +33,26 @@ public final class IMDSSimulator: Sendable {
     ///   - host: A local address to bind: `127.0.0.1`, `::1` or another address of this machine (never a remote one).
     ///   - port: The port; 0 picks a free ephemeral port (read it back from ``port``).
     ///   - state: The initial state (also what `DELETE /_sim/state` restores).
+    ///   - limits: The listen backlog and the most connections open at once (default: 256, unlimited).
     /// - Returns: The running simulator.
     /// - Throws: NIO's `IOError` or `SocketAddressError` when the address cannot be bound (in use, not local, invalid).
-    public static func start(host: String = "127.0.0.1", port: Int = 0, state: SimulatorState = .init()) async throws -> IMDSSimulator {
+    public static func start(
+        host: String = "127.0.0.1", port: Int = 0, state: SimulatorState = .init(), limits: ListenerLimits = .init()
+    ) async throws -> IMDSSimulator {
         let core = SimulatorCore(state: state)
         let control = ControlAPI(core: core, initialState: state)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: Int32(clamping: limits.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Accept one connection per read when limited, so that the limiter pauses the listener at the limit.
+            .serverChannelOption(.maxMessagesPerRead, value: UInt(limits.connectionLimit == nil ? 4 : 1))
+            .serverChannelInitializer { listener in
+                guard let limit = limits.connectionLimit else { return listener.eventLoop.makeSucceededVoidFuture() }
+                return listener.eventLoop.makeCompletedFuture {
+                    try listener.pipeline.syncOperations.addHandler(ConnectionLimiter(limit: limit))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 core.countConnection()

@@ -35,6 +35,9 @@ public struct SimulatorState: Sendable, Codable, Equatable {
     public var tagsEnabled: Bool
     /// Instance tags, in the order they are listed.
     public var tags: [InstanceTag]
+    /// How `meta-data/tags/` lists the key list in the `real` style: `instance` (the real service, as far as is
+    /// known) or `instance/` (like every other sub-directory).
+    public var tagsListing: TagsListing = .bare
 
     // MARK: Lifecycle notices
 
@@ -139,7 +142,7 @@ public struct SimulatorState: Sendable, Codable, Equatable {
     /// The JSON field names, used to reject unknown fields in a merge patch.
     enum CodingKeys: String, CodingKey, CaseIterable {
         case instanceId, instanceType, region, availabilityZone, accountId, imageId, privateIp, hostname
-        case architecture, pendingTime, tagsEnabled, tags, spot, rebalance, scheduledEvents, maintenanceHistory
+        case architecture, pendingTime, tagsEnabled, tags, tagsListing, spot, rebalance, scheduledEvents, maintenanceHistory
         case noEvents, asgState, imdsDisabled, style, maxTokenTTL
         case availabilityZoneId, amiLaunchIndex, reservationId, instanceLifeCycle, instanceAction, amiManifestPath
         case blockDeviceMapping, network, securityGroups, publicIp
@@ -297,6 +300,14 @@ public enum NoEventsForm: String, Sendable, Codable, Equatable {
     case emptyArray
     /// 404, as amazon-ec2-metadata-mock does.
     case notFound
+}
+
+/// How `meta-data/tags/` names the key list `meta-data/tags/instance` in its listing.
+public enum TagsListing: String, Sendable, Codable, Equatable, CaseIterable {
+    /// `instance`, without the trailing `/` of a sub-directory (the real service, as far as is known).
+    case bare = "instance"
+    /// `instance/`, as any other sub-directory.
+    case slash = "instance/"
 }
 
 /// Body layout of the answers.

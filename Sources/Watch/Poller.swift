@@ -150,7 +150,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     private nonisolated func sourceLoop(_ source: MetadataSource, start: ClockType.Instant) async {
         let interval = configuration[source].interval
         var due = start
-        var tagCache = TagReadCache()
+        var tagCache = TagReadCache(interval: interval)
         while !Task.isCancelled {
             let started = clock.now
             let observation = await source.read(from: reader, tagCache: &tagCache)

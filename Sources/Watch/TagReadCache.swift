@@ -1,13 +1,19 @@
 public import Events
 import IMDS
 
-/// What the tags source remembers between two polls of one poll loop, so that a poll whose key list has not changed
-/// reads one path instead of one per tag.
+/// What the tags source remembers between two polls of one poll loop, so that a loop polling more often than the
+/// values need to be read reads one path instead of one per tag.
 ///
 /// IMDS offers no conditional request (no `ETag`/`If-None-Match`, no change counter; docs/configuration.md), so a
-/// value changed under an unchanged key can only be seen by reading it: every value is read again when the key list
-/// changes, after a failed or absent read, and otherwise every ``refreshPolls`` polls.
+/// value changed under an unchanged key can only be seen by reading it. Every value is read again when the key list
+/// changes, after a failed or absent read, and otherwise on every ``refreshPolls``th poll, so that no value answered
+/// is older than ``valueMaxAge``: at the default tags interval (60 s) every poll reads every value, at 2 s every
+/// 30th does.
 public struct TagReadCache: Sendable {
+    /// The longest a tag value is answered from the cache: 60 s, the default tags interval. An operator who changes
+    /// a tag (to ask a host to drain) sees it acted on within about a minute.
+    public static let valueMaxAge = Duration.seconds(60)
+
     /// The keys and values of the last full read, or `nil` when the next poll must read every value.
     var tags: [String: String]?
     /// Polls answered from ``tags`` since the last full read.
@@ -15,8 +21,16 @@ public struct TagReadCache: Sendable {
     /// Every this many polls every value is read again (1: every poll, no caching).
     public let refreshPolls: Int
 
+    /// A cache for a loop polling every `interval`: every value is read again on every poll that would otherwise
+    /// answer values older than ``valueMaxAge`` (every poll when `interval` is ``valueMaxAge`` or longer).
+    /// - Parameter interval: The tags source's poll interval (default: its default interval, 60 s).
+    public init(interval: Duration = MetadataSource.tags.defaultInterval) {
+        let polls = interval > .zero ? (Self.valueMaxAge / interval).rounded(.down) : 1
+        self.init(refreshPolls: polls < Double(Int.max) ? Int(polls) : Int.max)
+    }
+
     /// - Parameter refreshPolls: Read every value on every this many polls (at least 1).
-    public init(refreshPolls: Int = MetadataSource.tagValueRefreshPolls) {
+    public init(refreshPolls: Int) {
         self.refreshPolls = max(1, refreshPolls)
     }
 

@@ -5,15 +5,17 @@ import Simulator
 /// - Parameters:
 ///   - host: The address to bind (`127.0.0.1` or `::1`).
 ///   - state: The initial state.
+///   - limits: The listen backlog and connection limit.
 ///   - body: The test.
 /// - Returns: What `body` returns.
 /// - Throws: What `start`, `body` or `stop` throws.
 public func withSimulator<T: Sendable>(
     host: String = "127.0.0.1",
     state: SimulatorState = SimulatorState(),
+    limits: ListenerLimits = ListenerLimits(),
     _ body: (IMDSSimulator) async throws -> T
 ) async throws -> T {
-    let simulator = try await IMDSSimulator.start(host: host, state: state)
+    let simulator = try await IMDSSimulator.start(host: host, state: state, limits: limits)
     do {
         let result = try await body(simulator)
         try await simulator.stop()

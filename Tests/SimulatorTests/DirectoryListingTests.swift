@@ -74,4 +74,27 @@ struct DirectoryListingTests {
             #expect(try await client.get("/bogus/meta-data/instance-id", token: token).status == 404)
         }
     }
+
+    @Test(arguments: [(ResponseStyle.real, TagsListing.bare, "instance"), (.real, .slash, "instance/"), (.aemm, .slash, "instance")])
+    func tagsListTheKeyListAsConfigured(style: ResponseStyle, listing: TagsListing, expected: String) async throws {
+        var state = SimulatorState(style: style)
+        state.tagsListing = listing
+        try await withSimulator(state: state) { simulator async throws in
+            let client = SimulatorClient(simulator)
+            let token = try await client.token()
+            #expect(try await client.get("meta-data/tags/", token: token).bodyText == expected)
+            #expect(try await client.get("meta-data/tags/instance", token: token).bodyText == "Name")
+            #expect(try await client.get("meta-data/tags/instance/", token: token).bodyText == "Name")
+        }
+    }
+
+    @Test func tagsListingIsAStateField() async throws {
+        try await withSimulator { simulator async throws in
+            #expect(simulator.state.tagsListing == .bare, "the real service's form by default")
+            let client = SimulatorClient(simulator)
+            #expect(try await client.control(.put, "/_sim/state", json: #"{"tagsListing": "instance/"}"#).status == 200)
+            #expect(simulator.state.tagsListing == .slash)
+            #expect(try await client.control(.put, "/_sim/state", json: #"{"tagsListing": "instance//"}"#).status == 400)
+        }
+    }
 }

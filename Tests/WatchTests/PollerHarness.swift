@@ -32,12 +32,13 @@ final class PollerHarness: Sendable {
     ///   - sources: The enabled sources.
     ///   - reader: The fake IMDS (a fresh one with the identity document when nil).
     ///   - roundReportInterval: Passed to the poller (`nil`: every round is reported).
+    ///   - interval: Every source's interval (default 2 s).
     init(directory: String? = nil, sources: [MetadataSource] = MetadataSource.allCases, reader: FakeMetadataReader? = nil,
-         roundReportInterval: Duration? = nil) {
+         roundReportInterval: Duration? = nil, interval: Duration = PollerConfiguration.defaultInterval) {
         self.roundReportInterval = roundReportInterval
         self.directory = directory ?? PollerHarness.makeTemporaryDirectory()
         self.reader = reader ?? FakeMetadataReader(clock: clock)
-        var configuration = PollerConfiguration()
+        var configuration = PollerConfiguration(interval: interval)
         for source in MetadataSource.allCases where !sources.contains(source) {
             configuration[source].enabled = false
         }

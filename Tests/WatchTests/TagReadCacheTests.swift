@@ -1,9 +1,11 @@
 import Events
 import IMDS
+import IMDSWatchTestKit
 import Testing
 import Watch
 
-/// The tags source reads its values only when the key list changes and every `refreshPolls` polls (issue 17).
+/// The tags source reads its values when the key list changes and often enough that none is older than 60 s
+/// (issue 17, issue 22).
 @Suite("Tag read cache")
 struct TagReadCacheTests {
     private static func valueReads(_ reader: FakeMetadataReader) -> Int {
@@ -66,5 +68,49 @@ struct TagReadCacheTests {
         var cache = TagReadCache(refreshPolls: 1)
         for _ in 0..<3 { _ = await MetadataSource.tags.read(from: reader, tagCache: &cache) }
         #expect(Self.valueReads(reader) == 6)
+    }
+
+    @Test func valuesAreNeverAnsweredOlderThanTheirMaximumAge() {
+        #expect(TagReadCache().refreshPolls == 1, "at the default tags interval (60 s) every poll reads every value")
+        #expect(TagReadCache(interval: .seconds(60)).refreshPolls == 1)
+        #expect(TagReadCache(interval: .seconds(300)).refreshPolls == 1)
+        #expect(TagReadCache(interval: .seconds(2)).refreshPolls == 30)
+        #expect(TagReadCache(interval: .seconds(7)).refreshPolls == 8, "8 × 7 s = 56 s ≤ 60 s")
+        #expect(TagReadCache(interval: .milliseconds(50)).refreshPolls == 1200)
+    }
+
+    @Test func atTheDefaultIntervalAValueChangeIsReadOnTheNextPoll() async {
+        let reader = FakeMetadataReader()
+        reader.tags(["Name": "web", "team": "core"])
+        var cache = TagReadCache()
+        #expect(await MetadataSource.tags.read(from: reader, tagCache: &cache) == .value(.tags(["Name": "web", "team": "core"])))
+        reader.tags(["Name": "drain", "team": "core"])
+        #expect(await MetadataSource.tags.read(from: reader, tagCache: &cache) == .value(.tags(["Name": "drain", "team": "core"])))
+    }
+}
+
+/// The poller, on a manual clock at the default tags interval, fires a tag change on the next tags poll.
+@Suite("Tags at the default interval")
+struct TagsAtTheDefaultIntervalTests {
+    @Test func aValueChangeAnAddedAndARemovedKeyFireOnTheNextTagsPoll() async {
+        let interval = MetadataSource.tags.defaultInterval
+        let harness = PollerHarness(sources: [.tags], interval: interval)
+        harness.reader.tags(["Name": "web", "team": "core"])
+        await harness.start()
+        #expect(harness.sink.events.isEmpty, "the first run records tags silently")
+
+        harness.reader.tags(["Name": "drain", "team": "core"])
+        await harness.advance(by: interval, step: interval)
+        #expect(harness.sink.events.count == 1, "a changed value is fired on the next tags poll, 60 s later")
+        #expect(harness.sink.events.last?.data["changed"]?["Name"] == ["from": "web", "to": "drain"])
+
+        harness.reader.tags(["Name": "drain", "owner": "ops"])
+        await harness.advance(by: interval, step: interval)
+        await harness.stop()
+        #expect(harness.sink.events.map(\.type) == [.tagsChanged, .tagsChanged])
+        #expect(harness.sink.events.last?.data["added"] == ["owner": "ops"])
+        #expect(harness.sink.events.last?.data["removed"] == ["team": "core"])
+        let polls = harness.reader.reads(of: MetadataSource.tags.path)
+        #expect(polls == [.zero, interval, interval * 2], "one poll per interval")
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 import Simulator
 import Daemon
 
-/// `imdswatch simulate --listen HOST:PORT [--scenario FILE] [--style real|aemm]`: a local IMDSv2 simulator.
+/// `imdswatch simulate --listen HOST:PORT [--scenario FILE] [--style real|aemm] [--connection-limit N]
+/// [--listen-backlog N]`: a local IMDSv2 simulator.
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
@@ -25,6 +26,17 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Response style: real (the EC2 service) or aemm (amazon-ec2-metadata-mock).")
     var style: ResponseStyle = .real
 
+    @Option(name: .long, help: ArgumentHelp("Accept at most N connections open at once; later ones wait in the listen backlog, then time out (default: no limit).", valueName: "N"))
+    var connectionLimit: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The listen backlog: connections queued before they are accepted.", valueName: "N"))
+    var listenBacklog = ListenerLimits().backlog
+
+    func validate() throws {
+        if let connectionLimit, connectionLimit < 1 { throw ValidationError("--connection-limit must be at least 1, got \(connectionLimit)") }
+        if listenBacklog < 0 { throw ValidationError("--listen-backlog must be at least 0, got \(listenBacklog)") }
+    }
+
     func run() async throws {
         guard let (host, port) = Self.parseListen(listen) else {
             printError("imdswatch: invalid --listen value \"\(listen)\": expected HOST:PORT, e.g. 127.0.0.1:1338 or [::1]:1338")
@@ -42,7 +54,10 @@ struct SimulateCommand: AsyncParsableCommand {
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let simulator: IMDSSimulator
         do {
-            simulator = try await IMDSSimulator.start(host: host, port: port, state: SimulatorState(style: style))
+            simulator = try await IMDSSimulator.start(
+                host: host, port: port, state: SimulatorState(style: style),
+                limits: ListenerLimits(backlog: listenBacklog, connectionLimit: connectionLimit)
+            )
         } catch {
             printError("imdswatch: cannot listen on \(listen): \(error)")
             throw ExitCode.failure
