@@ -6,13 +6,15 @@ import IMDS
 ///
 /// IMDS offers no conditional request (no `ETag`/`If-None-Match`, no change counter; docs/configuration.md), so a
 /// value changed under an unchanged key can only be seen by reading it. Every value is read again when the key list
-/// changes, after a failed or absent read, and otherwise on every ``refreshPolls``th poll, so that no value answered
-/// is older than ``valueMaxAge``: at the default tags interval (60 s) every poll reads every value, at 2 s every
-/// 30th does.
+/// changes, after a failed or absent read, and otherwise on every ``refreshPolls``th poll: at most every
+/// ``maxRefreshPolls``th, and often enough that no value answered is older than ``valueMaxAge``. At the default tags
+/// interval (60 s) every poll reads every value; at 2 s every 15th does (30 s), at 5 s every 12th (60 s).
 public struct TagReadCache: Sendable {
     /// The longest a tag value is answered from the cache: 60 s, the default tags interval. An operator who changes
     /// a tag (to ask a host to drain) sees it acted on within about a minute.
     public static let valueMaxAge = Duration.seconds(60)
+    /// The most polls between two reads of every value, whatever the interval: 15 (at 0.1 s, 1.5 s).
+    public static let maxRefreshPolls = 15
 
     /// The keys and values of the last full read, or `nil` when the next poll must read every value.
     var tags: [String: String]?
@@ -21,12 +23,13 @@ public struct TagReadCache: Sendable {
     /// Every this many polls every value is read again (1: every poll, no caching).
     public let refreshPolls: Int
 
-    /// A cache for a loop polling every `interval`: every value is read again on every poll that would otherwise
-    /// answer values older than ``valueMaxAge`` (every poll when `interval` is ``valueMaxAge`` or longer).
+    /// A cache for a loop polling every `interval`: every value is read again on every ``maxRefreshPolls``th poll,
+    /// or sooner when the values would otherwise be answered older than ``valueMaxAge`` (every poll when `interval`
+    /// is ``valueMaxAge`` or longer).
     /// - Parameter interval: The tags source's poll interval (default: its default interval, 60 s).
     public init(interval: Duration = MetadataSource.tags.defaultInterval) {
         let polls = interval > .zero ? (Self.valueMaxAge / interval).rounded(.down) : 1
-        self.init(refreshPolls: polls < Double(Int.max) ? Int(polls) : Int.max)
+        self.init(refreshPolls: polls < Double(Self.maxRefreshPolls) ? Int(polls) : Self.maxRefreshPolls)
     }
 
     /// - Parameter refreshPolls: Read every value on every this many polls (at least 1).

@@ -81,8 +81,8 @@ struct PollerTests {
         await harness.rounds(3)
         #expect(harness.sink.events.isEmpty)
         harness.reader.tags(["Name": "db"])
-        // A value changed under an unchanged key list is read again within 60 s: the 30th poll at 2 s (TagReadCache).
-        await harness.rounds(Int(TagReadCache.valueMaxAge / PollerConfiguration.defaultInterval))
+        // A value changed under an unchanged key list is read again at the latest on the 15th poll (TagReadCache).
+        await harness.rounds(TagReadCache(interval: PollerConfiguration.defaultInterval).refreshPolls)
         #expect(harness.sink.events.map(\.type) == [.tagsChanged])
         harness.reader.tags(["Name": "db", "team": "core"])
         await harness.rounds(1)
