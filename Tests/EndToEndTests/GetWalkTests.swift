@@ -30,6 +30,24 @@ import Testing
         }
     }
 
+    @Test func imdswatchSimulateTakesTheConnectionLimitAndTheBacklog() async throws {
+        let simulator = try BackgroundProcess(ProcessRunner.imdswatchPath, [
+            "simulate", "--listen", "127.0.0.1:0", "--connection-limit", "4", "--listen-backlog", "5",
+        ])
+        defer { simulator.signal(SIGKILL) }
+        let prefix = "imdswatch simulator listening on "
+        let ready = await simulator.waitForLine(timeout: .seconds(60)) { $0.hasPrefix(prefix) }
+        let url = try #require(ready?.dropFirst(prefix.count)).description
+        let outcome = try await ProcessRunner.imdswatch(["get", "--all", "--endpoint", url])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(try JSONDocument.parse(outcome.stdout)["meta-data"]?["tags"]?["instance"]?["Name"] == "imdswatch-simulator")
+        #expect(await simulator.stop() == 0)
+
+        let bad = try await ProcessRunner.imdswatch(["simulate", "--connection-limit", "0"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--connection-limit"), "\(bad.stderr)")
+    }
+
     @Test(arguments: [(ResponseStyle.real, TagsListing.bare), (.real, .slash), (.aemm, .bare)])
     func tagsAreAnObjectWhicheverWayTheirListingIsWritten(style: ResponseStyle, listing: TagsListing) async throws {
         var state = SimulatorState(tags: [InstanceTag("Name", "web-1"), InstanceTag("Team", "blue")], style: style)
