@@ -49,7 +49,7 @@ import Testing
 
     @Test func aStopWhileTheCompletionRetriesExpiredTokenDoesNotWaitAndTheNextStartCompletes() async throws {
         try await withSimulator(state: LifecycleActionTests.inService) { simulator in
-            let setup = try Self.setUp(simulator, asg: "heartbeat_interval = 1")
+            let setup = try Self.setUp(simulator, asg: "heartbeat_interval = 1\ngroup = \"imdswatch-simulator-asg\"")
             defer { Task { await setup.daemon.tearDown() } }
             try await Self.fault(setup, "*", "ExpiredToken")
             let process = try await setup.daemon.start()
