@@ -258,25 +258,4 @@ struct LifecycleCompletionTests {
         #expect(lines.contains { $0.contains("cannot complete lifecycle hook drain") && $0.contains("credentials") })
         #expect(!lines.contains { $0.contains("set [asg] group") })
     }
-
-    @Test func aHangingGroupLookupEndsWhenItsTaskIsCancelled() async {
-        let context = LifecycleContext(
-            environment: Self.keys, readMetadata: { _ throws(IMDSError) in nil }, transport: HangingTransport(), endpoint: "https://autoscaling.test/",
-            sleep: { try await Task.sleep(for: $0) }, nowMilliseconds: { 1_795_000_000_000 }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        )
-        let lookup = Task {
-            await context.group(settings: Settings.AutoScaling(terminationHook: "drain"), instance: Self.instance, allowAPI: true, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        }
-        lookup.cancel()
-        #expect(await lookup.value == nil)
-    }
-}
-
-/// A transport whose requests never get an answer: they end when their task is cancelled.
-final class HangingTransport: HTTPTransport, Sendable {
-    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let stream = AsyncStream<Void> { _ in }
-        for await _ in stream {}
-        throw HTTPError(code: .cancelled, detail: "cancelled", url: request.url)
-    }
 }
