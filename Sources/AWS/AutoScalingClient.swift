@@ -38,38 +38,44 @@ public struct AutoScalingClient: Sendable {
         public var endpoint: String
         /// The signing region.
         public var region: String
-        /// Attempts per call, the first included.
-        public var maxAttempts: Int
-        /// The backoff before the first retry (doubling, capped at ``maxDelay``, then jittered).
-        public var baseDelay: Duration
-        /// The largest backoff.
-        public var maxDelay: Duration
+        /// The backoff between attempts (0.5 s doubling, at most 20 s, jittered) and the attempts of a call that has
+        /// no deadline (5, the first included). Its jitter is replaced by the client's.
+        public var retry: RetryPolicy
         /// Time allowed per request.
         public var timeout: Duration
 
+        /// The schedule of every Auto Scaling call: heartbeats, the group lookup and the completion.
+        public static let defaultRetry = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(500), maxDelay: .seconds(20))
+
         /// Creates a configuration.
-        public init(
-            endpoint: String, region: String, maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(500),
-            maxDelay: Duration = .seconds(20), timeout: Duration = .seconds(10)
-        ) {
+        public init(endpoint: String, region: String, retry: RetryPolicy = Configuration.defaultRetry, timeout: Duration = .seconds(10)) {
             self.endpoint = endpoint
             self.region = region
-            self.maxAttempts = max(1, maxAttempts)
-            self.baseDelay = baseDelay
-            self.maxDelay = maxDelay
+            self.retry = retry
+            self.retry.maxAttempts = max(1, retry.maxAttempts)
             self.timeout = timeout
         }
+    }
+
+    /// How long a call keeps trying after retryable failures (throttling, 5xx, no answer, expired credentials).
+    public enum Persistence: Sendable {
+        /// ``RetryPolicy/maxAttempts`` attempts.
+        case attempts
+        /// One attempt, no retry (at shutdown: a stop never waits on retries).
+        case once
+        /// Until the wall clock (Unix seconds, as `now`) reaches the deadline the closure gives (asked before each
+        /// wait, so it may move), however many attempts that takes.
+        case until(@Sendable () async -> Int64)
     }
 
     /// The API version sent with every request.
     public static let apiVersion = "2011-01-01"
 
-    /// The configuration.
-    public let configuration: Configuration
+    /// The configuration (its retry policy's jitter is the client's).
+    public private(set) var configuration: Configuration
     private let transport: any HTTPTransport
     private let credentials: CredentialsProvider
     private let sleep: @Sendable (Duration) async throws -> Void
-    private let jitter: @Sendable (Duration) -> Duration
     private let now: @Sendable () -> Int64
     private let logger: Logger
 
@@ -92,10 +98,10 @@ public struct AutoScalingClient: Sendable {
         logger: Logger
     ) {
         self.configuration = configuration
+        self.configuration.retry.jitter = jitter
         self.transport = transport
         self.credentials = credentials
         self.sleep = sleep
-        self.jitter = jitter
         self.now = now
         self.logger = logger
     }
@@ -110,17 +116,40 @@ public struct AutoScalingClient: Sendable {
     }
 
     /// `CompleteLifecycleAction`.
+    /// - Parameter persistence: How long to keep trying.
     /// - Throws: ``AutoScalingError`` after the retries (or at once when not retryable).
-    public func complete(_ target: LifecycleActionTarget, result: LifecycleActionResult) async throws(AutoScalingError) {
-        _ = try await call("CompleteLifecycleAction", target.parameters + [("LifecycleActionResult", result.rawValue)])
+    public func complete(
+        _ target: LifecycleActionTarget, result: LifecycleActionResult, persistence: Persistence = .attempts
+    ) async throws(AutoScalingError) {
+        _ = try await call("CompleteLifecycleAction", target.parameters + [("LifecycleActionResult", result.rawValue)], persistence: persistence)
     }
 
     /// `DescribeAutoScalingInstances` for one instance.
+    /// - Parameter persistence: How long to keep trying.
     /// - Returns: Its group's name, or `nil` when the instance is in no group.
     /// - Throws: ``AutoScalingError``.
-    public func groupName(ofInstance instanceID: String) async throws(AutoScalingError) -> String? {
-        let answer = try await call("DescribeAutoScalingInstances", [("InstanceIds.member.1", instanceID)])
+    public func groupName(ofInstance instanceID: String, persistence: Persistence = .attempts) async throws(AutoScalingError) -> String? {
+        let answer = try await call("DescribeAutoScalingInstances", [("InstanceIds.member.1", instanceID)], persistence: persistence)
         return answer.descendant("AutoScalingInstances")?.child("member")?.child("AutoScalingGroupName")?.text
+    }
+
+    /// What `DescribeLifecycleHooks` says of one hook.
+    public struct HookDescription: Sendable, Equatable {
+        /// `HeartbeatTimeout`, in seconds: the action times out this long after it started or after its last heartbeat.
+        public var heartbeatTimeoutSeconds: Int64
+        /// `DefaultResult`: what the group applies at the timeout (`CONTINUE` or `ABANDON`).
+        public var defaultResult: String
+    }
+
+    /// `DescribeLifecycleHooks` for one hook of one group.
+    /// - Returns: Its timeout and default result, or `nil` when the group has no such hook.
+    /// - Throws: ``AutoScalingError``.
+    public func describeHook(group: String, hook: String) async throws(AutoScalingError) -> HookDescription? {
+        let answer = try await call("DescribeLifecycleHooks", [("AutoScalingGroupName", group), ("LifecycleHookNames.member.1", hook)])
+        guard let member = answer.descendant("LifecycleHooks")?.child("member"),
+              let timeout = member.child("HeartbeatTimeout").flatMap({ Int64($0.text) })
+        else { return nil }
+        return HookDescription(heartbeatTimeoutSeconds: timeout, defaultResult: member.child("DefaultResult")?.text ?? "its DefaultResult")
     }
 
     /// The form body of a call (what `--dry-run` logs).
@@ -128,10 +157,12 @@ public struct AutoScalingClient: Sendable {
         SigV4Signer.formEncode([("Action", action), ("Version", apiVersion)] + parameters)
     }
 
-    /// One API call with retries.
+    /// One API call with retries: backoff from ``Configuration/retry``, for as long as `persistence` says.
+    /// Cancellation ends it at once (the in-flight request included) with the last error.
     /// - Returns: The answer document.
     /// - Throws: ``AutoScalingError``.
-    public func call(_ action: String, _ parameters: [(String, String)]) async throws(AutoScalingError) -> XMLTree {
+    public func call(_ action: String, _ parameters: [(String, String)], persistence: Persistence = .attempts) async throws(AutoScalingError) -> XMLTree {
+        let policy = configuration.retry
         var attempt = 0
         while true {
             attempt += 1
@@ -139,17 +170,32 @@ public struct AutoScalingClient: Sendable {
                 return try await attemptOnce(action, parameters)
             } catch {
                 if error.code == .expiredToken { await credentials.invalidate() }
-                guard error.isRetryable, attempt < configuration.maxAttempts, !Task.isCancelled else { throw error }
-                let backoff = min(configuration.maxDelay, configuration.baseDelay * (1 << min(attempt - 1, 20)))
-                let delay = jitter(backoff)
-                logger.notice("\(action): \(error.awsCode ?? error.code.rawValue), retrying in \(delay) (attempt \(attempt + 1) of \(configuration.maxAttempts))")
-                do { try await sleep(delay) } catch { throw AutoScalingError(code: .transport, action: action, message: "cancelled") }
+                guard error.isRetryable, !Task.isCancelled else { throw error }
+                let delay = policy.delay(beforeRetry: attempt)
+                let of: String
+                switch persistence {
+                case .once:
+                    throw error
+                case .attempts:
+                    guard attempt < policy.maxAttempts else { throw error }
+                    of = " of \(policy.maxAttempts)"
+                case .until(let deadline):
+                    let remaining = await deadline() - now()
+                    guard Duration.seconds(remaining) > delay else { throw error }
+                    of = ", until \(remaining) s from now"
+                }
+                // The first retries are worth a line each; a long outage at the cap is one line a minute or so.
+                let level: Logger.Level = attempt < policy.maxAttempts || attempt % 4 == 0 ? .notice : .debug
+                logger.log(level: level, "\(action): \(error.awsCode ?? error.code.rawValue), retrying in \(delay) (attempt \(attempt + 1)\(of))")
+                let last = error
+                do { try await sleep(delay) } catch { throw last }
             }
         }
     }
 
     private func attemptOnce(_ action: String, _ parameters: [(String, String)]) async throws(AutoScalingError) -> XMLTree {
         let keys = try await credentials.credentials(action: action)
+        let secrets = [keys.secretAccessKey, keys.sessionToken].compactMap(\.self)
         let body = Array(Self.formBody(action, parameters).utf8)
         let contentType = "application/x-www-form-urlencoded; charset=utf-8"
         let signer = SigV4Signer(region: configuration.region, service: "autoscaling")
@@ -165,14 +211,14 @@ public struct AutoScalingClient: Sendable {
         )
         let response: HTTPResponse
         do { response = try await transport.send(http) } catch {
-            throw AutoScalingError(code: .transport, action: action, message: error.description, underlying: error)
+            throw AutoScalingError(code: .transport, action: action, message: ServerText.excerpt(error.description, secrets: secrets), underlying: error)
         }
         guard (200..<300).contains(response.status) else {
-            throw AutoScalingError.fromAnswer(status: response.status, body: response.body, action: action)
+            throw AutoScalingError.fromAnswer(status: response.status, body: response.body, action: action, secrets: secrets)
         }
         let tree: XMLTree
         do { tree = try XMLTree.parse(response.body) } catch {
-            throw AutoScalingError(code: .malformedResponse, action: action, status: response.status, message: error.description)
+            throw AutoScalingError(code: .malformedResponse, action: action, status: response.status, message: "\(error.description): \(ServerText.excerpt(response.body, secrets: secrets, limit: 200))")
         }
         guard tree.name == "\(action)Response" else {
             throw AutoScalingError(code: .malformedResponse, action: action, status: response.status, message: "expected <\(action)Response>, got <\(tree.name)>")

@@ -24,6 +24,8 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
         case noCredentials
         /// No region is known (identity document unreadable and no `AWS_REGION`).
         case noRegion
+        /// The endpoint is refused (plain `http://` to a host that is not loopback).
+        case insecureEndpoint
     }
 
     /// The kind of failure.
@@ -34,7 +36,8 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
     public var status: Int?
     /// The AWS error code (`Throttling`), when the answer had one.
     public var awsCode: String?
-    /// The service's message or the local cause; never contains credentials.
+    /// The service's message (cut and scrubbed by ``ServerText``) or the
+    /// local cause; never contains credentials. Empty when the answer had no error document.
     public var message: String
     /// The transport failure, when there was no answer.
     public var underlying: HTTPError?
@@ -60,14 +63,31 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
     /// The IAM permission an `accessDenied` is about: `autoscaling:ACTION`.
     public var missingPermission: String { "autoscaling:\(action)" }
 
+    /// Whether the service rejected the credentials themselves (wrong secret, unknown key, expired or missing
+    /// token), as opposed to the request.
+    public var isCredentialsProblem: Bool {
+        switch code {
+        case .noCredentials, .expiredToken: return true
+        case .rejected:
+            return ["SignatureDoesNotMatch", "InvalidClientTokenId", "IncompleteSignature", "MissingAuthenticationToken",
+                    "UnrecognizedClientException", "InvalidSignatureException", "AuthFailure"].contains(awsCode ?? "")
+        default: return false
+        }
+    }
+
     public var description: String {
         switch code {
         case .accessDenied:
             "\(action): access denied (\(awsCode ?? "AccessDenied")): the instance's role lacks the IAM permission \(missingPermission)"
-        case .noCredentials, .noRegion:
+        case .noCredentials, .noRegion, .insecureEndpoint:
             message
         default:
-            "\(action) failed: \([status.map { "HTTP \($0)" }, awsCode].compactMap(\.self).joined(separator: " ")): \(message)"
+            switch (status, awsCode, message.isEmpty) {
+            case (let status?, nil, true): "\(action) failed: HTTP \(status) without an error document"
+            case (_, _, true): "\(action) failed: \([status.map { "HTTP \($0)" }, awsCode].compactMap(\.self).joined(separator: " "))"
+            case (nil, nil, false): "\(action) failed: \(message)"
+            default: "\(action) failed: \([status.map { "HTTP \($0)" }, awsCode].compactMap(\.self).joined(separator: " ")): \(message)"
+            }
         }
     }
 
@@ -76,16 +96,19 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
     ///   - status: The HTTP status (not 2xx).
     ///   - body: The body, normally an `ErrorResponse` document.
     ///   - action: The API action.
+    ///   - secrets: The credentials the request was signed with: scrubbed from the message (a
+    ///     `SignatureDoesNotMatch` may echo the canonical request, session token included).
     /// - Returns: The error; a body that is not an `ErrorResponse` still gives an error from the status alone.
-    public static func fromAnswer(status: Int, body: [UInt8], action: String) -> AutoScalingError {
+    public static func fromAnswer(status: Int, body: [UInt8], action: String, secrets: [String] = []) -> AutoScalingError {
         let tree = try? XMLTree.parse(body)
-        let awsCode = tree?.descendant("Error")?.child("Code")?.text
-        let message = tree?.descendant("Error")?.child("Message")?.text ?? "HTTP \(status) without an error document"
+        let awsCode = (tree?.descendant("Error")?.child("Code")?.text).map { ServerText.excerpt($0, secrets: secrets, limit: 64) }
+        let rawMessage = tree?.descendant("Error")?.child("Message")?.text ?? ""
+        let message = ServerText.excerpt(rawMessage, secrets: secrets)
         let code: Code = switch awsCode {
         case "Throttling", "ThrottlingException", "RequestLimitExceeded": .throttled
         case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation": .accessDenied
         case "ExpiredToken", "ExpiredTokenException", "RequestExpired": .expiredToken
-        case "ValidationError" where message.contains("No active Lifecycle Action found"): .noActiveLifecycleAction
+        case "ValidationError" where rawMessage.contains("No active Lifecycle Action found"): .noActiveLifecycleAction
         case _ where status == 429: .throttled
         case _ where status >= 500: .serverError
         default: .rejected

@@ -38,17 +38,25 @@ public actor CredentialsProvider {
     private let environment: [String: String]
     private let readMetadata: MetadataText
     private let now: @Sendable () -> Int64
+    private let warn: @Sendable (String) -> Void
     private var cached: Cached?
+    /// The `Expiration` already warned about (one warning per set of credentials).
+    private var warnedExpiration: Int64?
 
     /// Creates a provider.
     /// - Parameters:
     ///   - environment: The process environment (`AWS_ACCESS_KEY_ID`…).
     ///   - readMetadata: Reads IMDS paths (`meta-data/iam/security-credentials/`).
     ///   - now: The wall clock, in Unix seconds (compared with `Expiration`).
-    public init(environment: [String: String], readMetadata: @escaping MetadataText, now: @escaping @Sendable () -> Int64) {
+    ///   - warn: Receives the warning about instance-profile credentials whose `Expiration` has already passed.
+    public init(
+        environment: [String: String], readMetadata: @escaping MetadataText, now: @escaping @Sendable () -> Int64,
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.environment = environment
         self.readMetadata = readMetadata
         self.now = now
+        self.warn = warn
     }
 
     /// The credentials from the environment, when both keys are set and non-empty.
@@ -81,12 +89,28 @@ public actor CredentialsProvider {
     /// - Parameter action: The API action they are for (named in errors).
     /// - Returns: The environment's credentials, or the instance profile's (fetched when absent or near expiry).
     /// - Throws: ``AutoScalingError`` with code `noCredentials` saying why none could be found.
+    ///   A value with a line break or another control character is refused (it would end the header it is sent in).
+    ///   Instance-profile credentials whose `Expiration` has passed are used (the service decides), with one warning.
     public func credentials(action: String) async throws(AutoScalingError) -> AWSCredentials {
-        if let fromEnvironment = environmentCredentials { return fromEnvironment }
+        if let fromEnvironment = environmentCredentials {
+            for (name, value) in [("AWS_ACCESS_KEY_ID", fromEnvironment.accessKeyID), ("AWS_SECRET_ACCESS_KEY", fromEnvironment.secretAccessKey),
+                                  ("AWS_SESSION_TOKEN", fromEnvironment.sessionToken ?? "")] where Self.hasControlCharacter(value) {
+                throw AutoScalingError(code: .noCredentials, action: action, message: "no AWS credentials: \(name) contains a line break or another control character: refused")
+            }
+            return fromEnvironment
+        }
         if let cached, now() < cached.expiresAt - Self.refreshMargin { return cached.credentials }
         let fetched = try await fetch(action: action)
         cached = fetched
+        if fetched.expiresAt <= now(), warnedExpiration != fetched.expiresAt {
+            warnedExpiration = fetched.expiresAt
+            warn("the instance profile's credentials (role \(fetched.role)) expired at \(Timestamp.rfc3339(seconds: fetched.expiresAt)) (IMDS serves stale credentials): using them anyway; the service may answer ExpiredToken")
+        }
         return fetched.credentials
+    }
+
+    private static func hasControlCharacter(_ value: String) -> Bool {
+        value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
     private func fetch(action: String) async throws(AutoScalingError) -> Cached {
@@ -115,6 +139,9 @@ public actor CredentialsProvider {
         if let code = field("Code"), code != "Success" { throw failure("\(path) says Code \(code)") }
         guard let key = field("AccessKeyId"), let secret = field("SecretAccessKey"), let expiration = field("Expiration") else {
             throw failure("\(path) lacks AccessKeyId, SecretAccessKey or Expiration")
+        }
+        for name in ["AccessKeyId", "SecretAccessKey", "Token"] where Self.hasControlCharacter(field(name) ?? "") {
+            throw failure("\(path): \(name) contains a line break or another control character: refused")
         }
         let expiresAt: Int64
         do { expiresAt = try IMDSDate.epochSeconds(expiration) } catch { throw failure("\(path): Expiration \(error)") }

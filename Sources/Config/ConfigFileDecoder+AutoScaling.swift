@@ -29,7 +29,11 @@ extension ConfigFileDecoder {
             }
         }
         if let endpoint = string(table, "endpoint", at: "asg") {
-            if let problem = Validation.urlProblem(endpoint, schemes: ["http", "https"]) { fail("asg.endpoint", problem) } else { result.endpoint = endpoint }
+            if let problem = Validation.urlProblem(endpoint, schemes: ["http", "https"]) ?? Validation.cleartextProblem(endpoint) {
+                fail("asg.endpoint", problem)
+            } else {
+                result.endpoint = endpoint
+            }
         }
         return result
     }

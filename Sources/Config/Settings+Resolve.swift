@@ -64,6 +64,7 @@ extension Settings {
         settings.log.target = overrides.logTarget ?? settings.log.target
         settings.dryRun = overrides.dryRun ?? settings.dryRun
         settings.asg.apply(overrides, issues: &issues)
+        settings.asg.checkEndpointVariables(environment, issues: &issues)
         settings.imdsConnectTimeout = min(settings.imdsConnectTimeout, settings.imdsTimeout)
 
         for source in MetadataSource.allCases {

@@ -1,3 +1,5 @@
+import HTTP
+
 /// Checks of single values shared by the file, the environment and the flags; each returns what is wrong,
 /// or `nil` when the value is fine.
 enum Validation {
@@ -11,8 +13,8 @@ enum Validation {
     /// - Returns: What is wrong with `url`, or `nil`.
     static func urlProblem(_ url: String, schemes: [String]) -> String? {
         let expected = schemes == ["http", "https"]
-            ? "expected an http:// or https:// URL, got \(quoted(url))"
-            : "expected a URL with scheme \(schemes.joined(separator: ", ")), got \(quoted(url))"
+            ? "expected an http:// or https:// URL, got \(quotedURL(url))"
+            : "expected a URL with scheme \(schemes.joined(separator: ", ")), got \(quotedURL(url))"
         guard !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }),
               let separator = url.firstRange(of: "://"),
               schemes.contains(url[..<separator.lowerBound].lowercased()) else {
@@ -25,21 +27,21 @@ enum Validation {
         var host = hostPort
         var port: Substring?
         if hostPort.hasPrefix("[") {
-            guard let close = hostPort.firstIndex(of: "]") else { return "invalid IPv6 host in \(quoted(url))" }
+            guard let close = hostPort.firstIndex(of: "]") else { return "invalid IPv6 host in \(quotedURL(url))" }
             host = hostPort[...close]
             let after = hostPort[hostPort.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { return "invalid host in \(quoted(url))" }
+                guard after.hasPrefix(":") else { return "invalid host in \(quotedURL(url))" }
                 port = after.dropFirst()
             }
         } else if let colon = hostPort.lastIndex(of: ":") {
             host = hostPort[..<colon]
             port = hostPort[hostPort.index(after: colon)...]
         }
-        guard !host.isEmpty, host != "[]" else { return "no host in \(quoted(url))" }
+        guard !host.isEmpty, host != "[]" else { return "no host in \(quotedURL(url))" }
         if let port {
             guard let number = Int(port), (1...65535).contains(number) else {
-                return "invalid port \(quoted(String(port))) in \(quoted(url))"
+                return "invalid port \(quoted(String(port))) in \(quotedURL(url))"
             }
         }
         return nil
@@ -55,7 +57,7 @@ enum Validation {
         var path = rest.drop { $0 != "/" && $0 != "?" && $0 != "#" }
         while path.hasSuffix("/") { path = path.dropLast() }
         guard path.isEmpty || path == "/latest" else {
-            return "expected scheme://host[:port] with no path (for example http://169.254.169.254), got \(quoted(url))"
+            return "expected scheme://host[:port] with no path (for example http://169.254.169.254), got \(quotedURL(url))"
         }
         return nil
     }
@@ -152,6 +154,31 @@ enum Validation {
     }
 
     /// `text` in double quotes, with `"` and `\` escaped, as TOML would write it.
+    /// A URL quoted for an error message, redacted first (``RedactedURL``): credentials and query values never
+    /// reach a config error.
+    static func quotedURL(_ url: String) -> String {
+        quoted(RedactedURL.redact(url))
+    }
+
+    /// Checks an endpoint that will carry signed requests and credentials: plain `http://` only to a loopback host.
+    /// - Returns: What is wrong, or `nil` (also for URLs that are not http at all: ``urlProblem(_:schemes:)`` says).
+    static func cleartextProblem(_ url: String) -> String? {
+        guard let separator = url.firstRange(of: "://"), url[..<separator.lowerBound].lowercased() == "http" else { return nil }
+        let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        var host = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        let name = host.lowercased()
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        let loopback = name == "localhost" || name == "::1"
+            || (octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil })
+        if loopback { return nil }
+        return "plain http:// to \(quotedURL(url)), not a loopback address, would send signed requests and the session token in clear text: use https://"
+    }
+
     static func quoted(_ text: String) -> String {
         var result = "\""
         for char in text {

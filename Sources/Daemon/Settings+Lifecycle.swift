@@ -68,7 +68,7 @@ package extension Settings {
             ? "  asg credentials: environment (AWS_ACCESS_KEY_ID)"
             : "  asg credentials: not in the environment: the instance profile must provide them (checked at start and by `imdswatch status`; without one no lifecycle action can be completed)")
         if let region = AutoScalingEndpoint.region(environment: environment, identityRegion: nil) {
-            lines.append("  asg region: \(region) (environment), endpoint \(AutoScalingEndpoint.resolve(configured: asg.endpoint, environment: environment, region: region))")
+            lines.append("  asg region: \(region) (environment), endpoint \(RedactedURL.redact(AutoScalingEndpoint.resolve(configured: asg.endpoint, environment: environment, region: region)))")
         } else {
             lines.append("  asg region: not in the environment (AWS_REGION): read from the identity document at start")
         }

@@ -13,7 +13,16 @@ public struct PendingLifecycleAction: Sendable, Equatable, Codable {
         case hooksDone = "hooks-done"
         /// `CompleteLifecycleAction` was confirmed (or the action was gone): never sent again.
         case completed
+        /// Not confirmed, and never sent again: the hook's timeout has certainly passed (the group applied its
+        /// `DefaultResult`), or the permission to complete it is missing.
+        case gaveUp = "gave-up"
+
+        /// Whether nothing more is sent for the action.
+        public var isFinal: Bool { self == .completed || self == .gaveUp }
     }
+
+    /// The longest `HeartbeatTimeout` AWS allows (7200 s): the bound used when `DescribeLifecycleHooks` cannot say.
+    public static let longestHeartbeatTimeout: Int64 = 7200
 
     /// The id of the `asg-lifecycle-state` event it came from.
     public var eventID: String
@@ -27,6 +36,34 @@ public struct PendingLifecycleAction: Sendable, Equatable, Codable {
     public var result: LifecycleActionResult?
     /// When it was recorded, Unix milliseconds.
     public var recordedAt: Int64
+    /// When the service last confirmed a heartbeat, Unix milliseconds.
+    public var lastHeartbeatAt: Int64?
+    /// The hook's `HeartbeatTimeout` in seconds, once `DescribeLifecycleHooks` said it.
+    public var heartbeatTimeoutSeconds: Int64?
+    /// The hook's `DefaultResult`, once `DescribeLifecycleHooks` said it.
+    public var defaultResult: String?
+
+    /// Creates a record.
+    public init(
+        eventID: String, target: LifecycleActionTarget, region: String, phase: Phase, result: LifecycleActionResult?,
+        recordedAt: Int64, lastHeartbeatAt: Int64? = nil, heartbeatTimeoutSeconds: Int64? = nil, defaultResult: String? = nil
+    ) {
+        self.eventID = eventID
+        self.target = target
+        self.region = region
+        self.phase = phase
+        self.result = result
+        self.recordedAt = recordedAt
+        self.lastHeartbeatAt = lastHeartbeatAt
+        self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
+        self.defaultResult = defaultResult
+    }
+
+    /// When the action has certainly timed out at the service, Unix seconds: the hook's `HeartbeatTimeout` (or
+    /// ``longestHeartbeatTimeout``) after its last confirmed heartbeat, or after it was recorded (it started before).
+    public var certainTimeoutSeconds: Int64 {
+        max(recordedAt, lastHeartbeatAt ?? 0) / 1000 + (heartbeatTimeoutSeconds ?? Self.longestHeartbeatTimeout)
+    }
 }
 
 /// The lifecycle actions file (`lifecycle-actions.json` in the state directory), written atomically and durably
@@ -45,35 +82,78 @@ public struct LifecycleActionStore: Sendable {
         self.directory = directory
     }
 
-    /// Every recorded action.
-    /// - Throws: ``SafeFile/Failure`` when the file cannot be read (a symlink or FIFO included), or
-    ///   ``LifecycleActionStoreError`` when it is not valid.
-    public func load() throws -> [PendingLifecycleAction] {
-        guard let bytes = try SafeFile.readRegularFileIfPresent(directory + "/" + Self.fileName, limit: 1 << 20) else {
-            return []
-        }
+    /// What ``loadKeeping(nowMilliseconds:)`` found.
+    public struct Loaded: Sendable {
+        /// The actions read (from a damaged file: those that could be read).
+        public var actions: [PendingLifecycleAction]
+        /// One sentence about a damaged or unreadable file, for the log; `nil` when all is well.
+        public var problem: String?
+    }
+
+    /// Every recorded action; a file that is not valid (truncated, garbage, empty) is moved aside as
+    /// `lifecycle-actions.json.corrupt-TIMESTAMP` (like the watch state), keeping every entry that still reads.
+    /// - Parameter nowMilliseconds: The wall clock, for the moved file's name.
+    /// - Returns: The actions, and one sentence saying what happened when the file was damaged.
+    public func loadKeeping(nowMilliseconds: Int64) -> Loaded {
+        let path = directory + "/" + Self.fileName
+        let bytes: [UInt8]
         do {
-            return try JSONDecoder().decode([PendingLifecycleAction].self, from: Data(bytes))
+            guard let read = try SafeFile.readRegularFileIfPresent(path, limit: 1 << 20) else { return Loaded(actions: []) }
+            bytes = read
         } catch {
-            throw LifecycleActionStoreError(message: "\(directory)/\(Self.fileName) is not a valid lifecycle actions file: \(error)")
+            return Loaded(actions: [], problem: "cannot read \(path) (\(error)): pending lifecycle actions unknown")
         }
+        if let actions = try? JSONDecoder().decode([PendingLifecycleAction].self, from: Data(bytes)) {
+            return Loaded(actions: actions)
+        }
+        let kept = Self.salvage(bytes)
+        let keptText = kept.isEmpty ? "no entry could be read" : "kept the \(kept.count) entries that could be read"
+        do {
+            let target = try StateStore.moveAside(directory: directory, fileName: Self.fileName, nowMilliseconds: nowMilliseconds)
+            if !kept.isEmpty { try save(kept, nowMilliseconds: nowMilliseconds) }
+            return Loaded(actions: kept, problem: "\(path) is damaged (not a valid lifecycle actions file): moved it aside to \(target) and \(keptText)")
+        } catch {
+            return Loaded(actions: kept, problem: "\(path) is damaged (not a valid lifecycle actions file) and could not be moved aside (\(error)): \(keptText)")
+        }
+    }
+
+    /// The entries of a damaged file that still decode: each complete `{…}` object at the top level of the array.
+    static func salvage(_ bytes: [UInt8]) -> [PendingLifecycleAction] {
+        var found: [PendingLifecycleAction] = []
+        var depth = 0
+        var start: Int?
+        var inString = false
+        var escaped = false
+        for (index, byte) in bytes.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"):
+                if depth == 0 { start = index }
+                depth += 1
+            case UInt8(ascii: "}") where depth > 0:
+                depth -= 1
+                if depth == 0, let begin = start,
+                   let action = try? JSONDecoder().decode(PendingLifecycleAction.self, from: Data(bytes[begin...index])) {
+                    found.append(action)
+                }
+            default: break
+            }
+        }
+        return found
     }
 
     /// Replaces the file with `actions`, dropping completed ones older than ``retention``.
     /// - Throws: ``SafeFile/Failure`` naming the failed step.
     public func save(_ actions: [PendingLifecycleAction], nowMilliseconds: Int64) throws {
-        let kept = actions.filter { $0.phase != .completed || nowMilliseconds - $0.recordedAt < Self.retention }
+        let kept = actions.filter { !$0.phase.isFinal || nowMilliseconds - $0.recordedAt < Self.retention }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array(try encoder.encode(kept))
         if SafeFile.kind(of: directory) == nil { try SafeFile.makeDirectory(directory) }
         try SafeFile.writeDurably(bytes, directory: directory, name: Self.fileName)
     }
-}
-
-/// A lifecycle actions file that is not valid JSON of the expected shape.
-public struct LifecycleActionStoreError: Error, Sendable, CustomStringConvertible {
-    /// The file and the cause, one line.
-    public var message: String
-    public var description: String { message }
 }

@@ -50,6 +50,13 @@ public actor LifecycleActions: EventSink, Service {
     private var actions: [PendingLifecycleAction] = []
     private var loaded = false
     private var heartbeats: [String: Task<Void, Never>] = [:]
+    /// The completion in progress of each action (retrying in the background, never holding the hook sequence).
+    private var completions: [String: Task<Void, Never>] = [:]
+    /// Set at shutdown: completions still running were cancelled (their actions stay pending for the next start),
+    /// and a completion asked for now gets one attempt, no retries.
+    private var stopping = false
+    /// Whether the hook's timeout was asked of `DescribeLifecycleHooks` for an action in this run.
+    private var timeoutAsked: Set<String> = []
     private var deniedReported: Set<String> = []
     private var dryRunTargets: [String: LifecycleActionTarget] = [:]
     /// Actions a previous run left pending (read from the file), as opposed to those this run started.
@@ -80,11 +87,39 @@ public actor LifecycleActions: EventSink, Service {
         self.outcomeObserver = outcomeObserver
     }
 
-    /// Completes the actions left pending by a previous run, then waits for shutdown.
+    /// Completes the actions left pending by a previous run, then waits for shutdown. At shutdown the completions
+    /// still retrying are cancelled (their actions stay pending for the next start): a stop never waits on retries.
     public func run() async throws {
-        if settings.isEnabled { await context.logReadiness(settings: settings, allowAPI: !dryRun) }
-        await resumePending()
+        if settings.isEnabled {
+            // The start-up lookup (DescribeAutoScalingInstances) may hang or retry: a SIGTERM ends it at once.
+            await cancelWhenGracefulShutdown { [context, settings, dryRun] in
+                await context.logReadiness(settings: settings, allowAPI: !dryRun)
+            }
+        }
+        if !Task.isCancelled && !Task.isShuttingDownGracefully { await resumePending() }
         try? await gracefulShutdown()
+        await stop()
+    }
+
+    /// Cancels the completions still retrying (and their heartbeats) and waits for them to end; later completions get
+    /// one attempt each. Their actions stay pending in the state directory for the next start.
+    public func stop() async {
+        stopping = true
+        let running = completions
+        for (eventID, task) in running {
+            task.cancel()
+            if actions.first(where: { $0.eventID == eventID })?.phase != .hooksRunning {
+                heartbeats.removeValue(forKey: eventID)?.cancel()
+            }
+        }
+        for task in running.values { await task.value }
+    }
+
+    /// Waits until every completion started so far has ended (confirmed, gone, given up or cancelled).
+    public func completionsSettled() async {
+        while let task = completions.values.first {
+            await task.value
+        }
     }
 
     /// Says which events' hook sequences the hook dispatcher resumed after a restart (their hooks had not all run
@@ -104,7 +139,7 @@ public actor LifecycleActions: EventSink, Service {
     /// (hooks cut short and not resumed count as failed).
     public func resumePending() async {
         loadOnce()
-        for action in actions where action.phase != .completed && inherited.contains(action.eventID) {
+        for action in actions where !action.phase.isFinal && inherited.contains(action.eventID) {
             inherited.remove(action.eventID)
             let result = action.result ?? settings.onHookFailure
             logger.notice("completing the lifecycle action left pending by the previous run (\(action.target), hooks \(action.phase == .hooksDone ? "had ended" : "were cut short and are not run again"))")
@@ -129,7 +164,8 @@ public actor LifecycleActions: EventSink, Service {
         if let hook, let group {
             await begin(event: enriched, hook: hook, group: group, logger: logger)
         } else if let hook {
-            logger.error("cannot complete lifecycle hook \(hook): the Auto Scaling group is unknown (set [asg] group)")
+            let reason = await context.groupUnknownReason
+            logger.error("cannot complete lifecycle hook \(hook): \(reason)")
         }
         await downstream.deliver(enriched)
     }
@@ -215,6 +251,10 @@ public actor LifecycleActions: EventSink, Service {
             try await context.client(region: action.region).recordHeartbeat(action.target)
             logger.info("lifecycle action heartbeat sent (\(action.target))")
             outcomeObserver(.heartbeat, .ok)
+            if let index = actions.firstIndex(where: { $0.eventID == eventID }) {
+                actions[index].lastHeartbeatAt = context.nowMilliseconds()
+                persist()
+            }
             return true
         } catch {
             // Cancelled because the hooks ended: not a failure worth a line.
@@ -223,28 +263,80 @@ public actor LifecycleActions: EventSink, Service {
         }
     }
 
+    /// Starts the completion of an action in the background and returns: `CompleteLifecycleAction` is retried with
+    /// the client's backoff until it is confirmed, the action is gone, or the hook's timeout has certainly passed
+    /// (``completionDeadline(_:)``); heartbeats go on meanwhile. At shutdown it gets one attempt and no retries.
     private func complete(_ eventID: String, result: LifecycleActionResult) async {
-        var attempt = 0
-        while let action = actions.first(where: { $0.eventID == eventID }), action.phase != .completed {
-            attempt += 1
-            do {
-                try await context.client(region: action.region).complete(action.target, result: result)
-                logger.notice(
-                    "lifecycle action completed with \(result.rawValue) (\(action.target))",
-                    metadata: [LogField.lifecycleActionResult: .string(result.rawValue)]
-                )
-                outcomeObserver(.complete, .ok)
-                markCompleted(eventID)
+        guard completions[eventID] == nil,
+              let action = actions.first(where: { $0.eventID == eventID }), !action.phase.isFinal
+        else { return }
+        if stopping {
+            await attemptCompletion(eventID, result: result, persistence: .once)
+            return
+        }
+        completions[eventID] = Task {
+            await self.attemptCompletion(eventID, result: result, persistence: .until({ await self.completionDeadline(eventID) }))
+            await self.completionEnded(eventID)
+        }
+    }
+
+    private func completionEnded(_ eventID: String) {
+        completions[eventID] = nil
+    }
+
+    private func attemptCompletion(_ eventID: String, result: LifecycleActionResult, persistence: AutoScalingClient.Persistence) async {
+        guard let action = actions.first(where: { $0.eventID == eventID }), !action.phase.isFinal else { return }
+        if !stopping { startHeartbeats(eventID: eventID) }
+        do {
+            try await context.client(region: action.region).complete(action.target, result: result, persistence: persistence)
+            logger.notice(
+                "lifecycle action completed with \(result.rawValue) (\(action.target))",
+                metadata: [LogField.lifecycleActionResult: .string(result.rawValue)]
+            )
+            outcomeObserver(.complete, .ok)
+            markFinal(eventID, .completed)
+        } catch {
+            if Task.isCancelled || (stopping && error.isRetryable) {
+                logger.notice("shutting down: CompleteLifecycleAction (\(action.target)) not confirmed (\(error.awsCode ?? error.code.rawValue)): left pending for the next start")
+                heartbeats.removeValue(forKey: eventID)?.cancel()
                 return
-            } catch {
-                let outcome = report(error, call: .complete, action: action)
-                guard outcome == .failed, error.isRetryable || error.code == .transport, attempt < 10 else {
-                    if outcome != .failed || attempt >= 10 { markCompleted(eventID) }
-                    return
-                }
-                do { try await sleep(.seconds(30)) } catch { return }
+            }
+            switch error.code {
+            case .accessDenied, .noActiveLifecycleAction:
+                if report(error, call: .complete, action: action) == .denied { markFinal(eventID, .gaveUp) }
+            case _ where error.isRetryable:
+                // The deadline came: the service has timed the action out by now, whatever the last answer was.
+                outcomeObserver(.complete, .failed)
+                let current = actions.first { $0.eventID == eventID } ?? action
+                logger.error("giving up CompleteLifecycleAction (\(action.target)) after retrying until the hook's heartbeat timeout (\(timeoutText(current))) had certainly passed (last: \(error)): the group applies \(current.defaultResult ?? "its DefaultResult") at HeartbeatTimeout")
+                markFinal(eventID, .gaveUp)
+            default:
+                outcomeObserver(.complete, .failed)
+                let hint = error.isCredentialsProblem ? " (check the AWS credentials)" : ""
+                let defaultResult = actions.first { $0.eventID == eventID }?.defaultResult ?? "its DefaultResult"
+                logger.error("\(error)\(hint): lifecycle action (\(action.target)) left pending: the next start tries again, else the group applies \(defaultResult) at HeartbeatTimeout")
+                heartbeats.removeValue(forKey: eventID)?.cancel()
             }
         }
+    }
+
+    /// When the action has certainly timed out at the service (Unix seconds): its last confirmed heartbeat, or when it
+    /// was recorded (the action started before that), plus the hook's `HeartbeatTimeout`: read once with
+    /// `DescribeLifecycleHooks`, else ``PendingLifecycleAction/longestHeartbeatTimeout`` (the most AWS allows).
+    func completionDeadline(_ eventID: String) async -> Int64 {
+        guard let action = actions.first(where: { $0.eventID == eventID }) else { return 0 }
+        if action.heartbeatTimeoutSeconds == nil, timeoutAsked.insert(eventID).inserted,
+           let described = await context.hookDescription(action.target, region: action.region),
+           let index = actions.firstIndex(where: { $0.eventID == eventID }) {
+            actions[index].heartbeatTimeoutSeconds = described.heartbeatTimeoutSeconds
+            actions[index].defaultResult = described.defaultResult
+            persist()
+        }
+        return actions.first { $0.eventID == eventID }?.certainTimeoutSeconds ?? 0
+    }
+
+    private func timeoutText(_ action: PendingLifecycleAction) -> String {
+        action.heartbeatTimeoutSeconds.map { "\($0) s" } ?? "unknown: at most \(PendingLifecycleAction.longestHeartbeatTimeout) s"
     }
 
     /// Logs a failed call once in a useful form and reports its outcome.
@@ -260,7 +352,7 @@ public actor LifecycleActions: EventSink, Service {
         case .noActiveLifecycleAction:
             outcome = .gone
             logger.warning("no active lifecycle action (\(action.target)): already completed or timed out; not sending more")
-            markCompleted(action.eventID)
+            markFinal(action.eventID, .completed)
         default:
             outcome = .failed
             logger.warning("\(error)")
@@ -269,9 +361,9 @@ public actor LifecycleActions: EventSink, Service {
         return outcome
     }
 
-    private func markCompleted(_ eventID: String) {
-        guard let index = actions.firstIndex(where: { $0.eventID == eventID }) else { return }
-        actions[index].phase = .completed
+    private func markFinal(_ eventID: String, _ phase: PendingLifecycleAction.Phase) {
+        guard let index = actions.firstIndex(where: { $0.eventID == eventID }), !actions[index].phase.isFinal else { return }
+        actions[index].phase = phase
         heartbeats.removeValue(forKey: eventID)?.cancel()
         persist()
     }
@@ -279,8 +371,10 @@ public actor LifecycleActions: EventSink, Service {
     private func loadOnce() {
         guard !loaded else { return }
         loaded = true
-        do { actions = try store.load() } catch { logger.error("\(error): pending lifecycle actions unknown") }
-        inherited = Set(actions.filter { $0.phase != .completed }.map(\.eventID))
+        let loaded = store.loadKeeping(nowMilliseconds: context.nowMilliseconds())
+        actions = loaded.actions
+        if let problem = loaded.problem { logger.error("\(problem)") }
+        inherited = Set(actions.filter { !$0.phase.isFinal }.map(\.eventID))
     }
 
     private func persist() {

@@ -23,6 +23,9 @@ public actor LifecycleContext {
     private var clients: [String: AutoScalingClient] = [:]
     private var cachedGroup: (group: String, source: String)?
     private var identity: (instanceID: String, region: String)?
+    /// Why the last `DescribeAutoScalingInstances` lookup failed, when it did.
+    private var lookupFailure: AutoScalingError?
+    private var hookDescriptions: [String: AutoScalingClient.HookDescription] = [:]
 
     /// Creates a context.
     /// - Parameters:
@@ -48,7 +51,10 @@ public actor LifecycleContext {
         self.now = { nowMilliseconds() / 1000 }
         self.nowMilliseconds = nowMilliseconds
         self.logger = logger
-        self.credentials = CredentialsProvider(environment: environment, readMetadata: readMetadata, now: { nowMilliseconds() / 1000 })
+        self.credentials = CredentialsProvider(
+            environment: environment, readMetadata: readMetadata, now: { nowMilliseconds() / 1000 },
+            warn: { logger.warning("\($0)") }
+        )
     }
 
     /// The wall clock in Unix milliseconds.
@@ -84,13 +90,33 @@ public actor LifecycleContext {
     }
 
     /// The group and where it came from: `[asg] group`, else the instance tag `aws:autoscaling:groupName`, else
-    /// (when `allowAPI`) `DescribeAutoScalingInstances`. Cached once found.
-    public func group(settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, logger: Logger) async -> String? {
-        await groupAndSource(settings: settings, instance: instance, allowAPI: allowAPI, logger: logger)?.group
+    /// (when `allowAPI`) `DescribeAutoScalingInstances`, with the retries of every Auto Scaling call
+    /// (``AutoScalingClient/Configuration/defaultRetry``) for as long as `persistence` says. Cached once found.
+    /// Cancelling the calling task ends the lookup at once (the request in flight included): the result is `nil`.
+    public func group(
+        settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,
+        logger: Logger
+    ) async -> String? {
+        await groupAndSource(settings: settings, instance: instance, allowAPI: allowAPI, persistence: persistence, logger: logger)?.group
     }
 
-    /// ``group(settings:instance:allowAPI:logger:)`` with its source (`config`, `tag`, `DescribeAutoScalingInstances`).
-    public func groupAndSource(settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, logger: Logger) async -> (group: String, source: String)? {
+    /// Why ``group(settings:instance:allowAPI:persistence:logger:)`` found no group, for the line that says the
+    /// lifecycle hook cannot be completed: the credentials when the service rejected them, else the group.
+    public var groupUnknownReason: String {
+        if let lookupFailure, lookupFailure.isCredentialsProblem {
+            return "the AWS credentials were rejected (\(lookupFailure.awsCode ?? lookupFailure.code.rawValue)): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or the instance profile"
+        }
+        if let lookupFailure, lookupFailure.code == .accessDenied {
+            return "the Auto Scaling group is unknown: set [asg] group, or allow \(lookupFailure.missingPermission)"
+        }
+        return "the Auto Scaling group is unknown (set [asg] group)"
+    }
+
+    /// ``group(settings:instance:allowAPI:persistence:logger:)`` with its source (`config`, `tag`, `DescribeAutoScalingInstances`).
+    public func groupAndSource(
+        settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,
+        logger: Logger
+    ) async -> (group: String, source: String)? {
         if let group = settings.group { return (group, "config") }
         if let cachedGroup { return cachedGroup }
         do {
@@ -103,15 +129,37 @@ public actor LifecycleContext {
         }
         guard allowAPI, let instanceID = await instanceID(instance), let region = await region(instance) else { return nil }
         do {
-            if let group = try await client(region: region).groupName(ofInstance: instanceID) {
-                cachedGroup = (group, "DescribeAutoScalingInstances")
+            let found = try await client(region: region).groupName(ofInstance: instanceID, persistence: persistence)
+            lookupFailure = nil
+            if let found {
+                cachedGroup = (found, "DescribeAutoScalingInstances")
                 return cachedGroup
             }
             logger.error("DescribeAutoScalingInstances: instance \(instanceID) is in no Auto Scaling group")
         } catch {
-            logger.error("cannot find the Auto Scaling group: \(error)")
+            if Task.isCancelled {
+                logger.notice("the Auto Scaling group lookup was cancelled (shutting down)")
+            } else {
+                lookupFailure = error
+                logger.error("cannot find the Auto Scaling group: \(error)")
+            }
         }
         return nil
+    }
+
+    /// The hook's `HeartbeatTimeout` and `DefaultResult` (`DescribeLifecycleHooks`, 5 attempts), cached once known.
+    /// - Returns: `nil` when they cannot be read (the permission `autoscaling:DescribeLifecycleHooks` is optional).
+    public func hookDescription(_ target: LifecycleActionTarget, region: String) async -> AutoScalingClient.HookDescription? {
+        let key = "\(region)|\(target.group)|\(target.hook)"
+        if let known = hookDescriptions[key] { return known }
+        do {
+            guard let found = try await client(region: region).describeHook(group: target.group, hook: target.hook) else { return nil }
+            hookDescriptions[key] = found
+            return found
+        } catch {
+            if !Task.isCancelled { logger.info("cannot read the lifecycle hook's timeout (\(error)): assuming the longest AWS allows") }
+            return nil
+        }
     }
 
     /// Logs one line saying whether credentials and a region are available, and which hooks will be completed.
@@ -139,7 +187,8 @@ public actor LifecycleContext {
             lines.append(("asg: \(error.message)", true))
         }
         if let region = await region(.unknown) {
-            lines.append(("asg: region \(region), endpoint \(AutoScalingEndpoint.resolve(configured: endpointSetting, environment: environment, region: region))", false))
+            let endpoint = AutoScalingEndpoint.resolve(configured: endpointSetting, environment: environment, region: region)
+            lines.append(("asg: region \(region), endpoint \(RedactedURL.redact(endpoint))", false))
         } else {
             lines.append(("asg: no region: set AWS_REGION or let imdswatch read the identity document", true))
         }

@@ -50,6 +50,9 @@ final class SimulatedAWS: Sendable {
         var completed: Set<String> = []
     }
 
+    /// The `HeartbeatTimeout` `DescribeLifecycleHooks` reports for every hook (AWS's default).
+    static let heartbeatTimeoutSeconds = 3600
+
     /// The group when neither the control API nor the tag `aws:autoscaling:groupName` names one.
     static let defaultGroup = "imdswatch-simulator-asg"
 

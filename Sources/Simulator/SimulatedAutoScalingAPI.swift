@@ -17,8 +17,8 @@ enum SimulatedAutoScalingAPI {
         uri == pathPrefix || uri.hasPrefix(pathPrefix + "/") || uri.hasPrefix(pathPrefix + "?")
     }
 
-    /// The answer to one request.
-    static func respond(head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, state: SimulatorState, now: Date = Date()) -> SimulatorResponse {
+    /// The answer to one request; `nil` for the `Hang` fault (no answer ever: the client's timeout or cancellation ends it).
+    static func respond(head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, state: SimulatorState, now: Date = Date()) -> SimulatorResponse? {
         let bodyText = String(decoding: body, as: UTF8.self)
         let parameters: [(String, String)] = bodyText.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -33,7 +33,7 @@ enum SimulatedAutoScalingAPI {
             headers: head.headers.map { ($0.name, $0.value) }, body: bodyText
         )
         let response = answer(head: head, body: body, action: action, parameter: parameter, aws: aws, state: state, now: now, call: &call)
-        call.status = Int(response.status.code)
+        call.status = response.map { Int($0.status.code) } ?? 0
         aws.record(call)
         return response
     }
@@ -41,7 +41,7 @@ enum SimulatedAutoScalingAPI {
     private static func answer(
         head: HTTPRequestHead, body: [UInt8], action: String, parameter: (String) -> String?, aws: SimulatedAWS,
         state: SimulatorState, now: Date, call: inout SimulatedAWS.Call
-    ) -> SimulatorResponse {
+    ) -> SimulatorResponse? {
         func fail(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> SimulatorResponse {
             call.errorCode = code
             return error(status, code, message)
@@ -52,6 +52,19 @@ enum SimulatedAutoScalingAPI {
         }
         guard parameter("Version") == "2011-01-01" else { return fail(.badRequest, "InvalidParameterValue", "Version must be 2011-01-01") }
         if let code = aws.takeFault(for: action) {
+            // Faults that are not error codes: no answer at all, a 5xx without an error document, a huge message.
+            switch code {
+            case "Hang":
+                call.errorCode = code
+                return nil
+            case "InternalFailureWithoutDocument":
+                call.errorCode = code
+                return SimulatorResponse(status: .internalServerError, headers: [("Content-Type", "text/plain")], body: ByteBuffer())
+            case "HugeMessage":
+                return fail(.badRequest, "ValidationError", "simulated huge message " + String(repeating: "x", count: 900_000))
+            default:
+                break
+            }
             let status: HTTPResponseStatus = switch code {
             case "AccessDenied", "UnauthorizedOperation", "ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch": .forbidden
             case "InternalFailure": .internalServerError
@@ -81,6 +94,17 @@ enum SimulatedAutoScalingAPI {
                 _ = aws.complete(key)
             }
             return ok(action, result: "")
+        case "DescribeLifecycleHooks":
+            guard parameter("AutoScalingGroupName") == aws.group(tags: state.tags), let hook = parameter("LifecycleHookNames.member.1") else {
+                return ok(action, result: "<LifecycleHooks/>")
+            }
+            return ok(action, result: """
+                <LifecycleHooks><member><LifecycleHookName>\(escape(hook))</LifecycleHookName>\
+                <AutoScalingGroupName>\(escape(aws.group(tags: state.tags)))</AutoScalingGroupName>\
+                <LifecycleTransition>autoscaling:EC2_INSTANCE_TERMINATING</LifecycleTransition>\
+                <HeartbeatTimeout>\(SimulatedAWS.heartbeatTimeoutSeconds)</HeartbeatTimeout><GlobalTimeout>\(SimulatedAWS.heartbeatTimeoutSeconds * 100)</GlobalTimeout>\
+                <DefaultResult>ABANDON</DefaultResult></member></LifecycleHooks>
+                """)
         case "DescribeAutoScalingInstances":
             let requested = parameter("InstanceIds.member.1")
             let members = requested == state.instanceId ? """
@@ -133,7 +157,9 @@ enum SimulatedAutoScalingAPI {
         let signer = SigV4Signer(region: scope[2], service: "autoscaling")
         let expected = signer.signature(canonicalRequest: signer.canonicalParts(request).canonicalRequest, secret: issued.credentials.secretAccessKey, amzDate: amzDate)
         guard expected == signature else {
-            return (.forbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+            // As the service does: the message echoes the canonical request, signed headers (the token) included.
+            let canonical = signer.canonicalParts(request).canonicalRequest
+            return (.forbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'\(canonical)'\n")
         }
         return nil
     }

@@ -53,7 +53,10 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         if SimulatedAutoScalingAPI.handles(head.uri) {
-            write(SimulatedAutoScalingAPI.respond(head: head, body: body, aws: core.aws, state: core.state), for: head, context: context)
+            // No answer at all for the `Hang` fault.
+            if let response = SimulatedAutoScalingAPI.respond(head: head, body: body, aws: core.aws, state: core.state) {
+                write(response, for: head, context: context)
+            }
             return
         }
         let path = IMDSPath(uri: head.uri)

@@ -90,12 +90,14 @@ struct LifecycleActionsTests {
         #expect(fixture.sent == Array(repeating: "RecordLifecycleActionHeartbeat", count: 3))
 
         await actions.sequenceEnded(Self.event("Terminated"), results: [Self.result(0)])
+        await actions.completionsSettled()
         #expect(fixture.sent.last == "CompleteLifecycleAction CONTINUE")
         #expect(fixture.recordFile.contains("\"phase\":\"completed\""))
         // No heartbeat after the completion, and a restart sends nothing again.
         fixture.clock.advance(by: .seconds(600))
         await fixture.actions(Self.settings).resumePending()
         await actions.sequenceEnded(Self.event("Terminated"), results: [Self.result(0)])
+        await actions.completionsSettled()
         #expect(fixture.sent.count == 4)
     }
 
@@ -107,10 +109,12 @@ struct LifecycleActionsTests {
         let actions = fixture.actions(settings)
         await actions.deliver(Self.event("InService", id: "asg-0"))
         await actions.sequenceEnded(Self.event("InService", id: "asg-0"), results: [])
+        await actions.completionsSettled()
         #expect(fixture.sent.isEmpty, "no launch hook configured")
         #expect(fixture.downstream.events.first?.data["lifecycle_hook"] == .null)
         await actions.deliver(Self.event("Terminated"))
         await actions.sequenceEnded(Self.event("Terminated"), results: [Self.result(0), Self.result(2)])
+        await actions.completionsSettled()
         #expect(fixture.sent == ["CompleteLifecycleAction ABANDON"])
     }
 
@@ -123,6 +127,7 @@ struct LifecycleActionsTests {
         #expect(fixture.sent.isEmpty)
         let restarted = fixture.actions(Self.settings)
         await restarted.resumePending()
+        await restarted.completionsSettled()
         #expect(fixture.sent == ["CompleteLifecycleAction CONTINUE"])
         await fixture.actions(Self.settings).resumePending()
         #expect(fixture.sent.count == 1)
@@ -135,6 +140,7 @@ struct LifecycleActionsTests {
         for (index, state) in ["Warmed:Stopped", "InService", "Terminated"].enumerated() {
             await actions.deliver(Self.event(state, id: "asg-\(index)"))
             await actions.sequenceEnded(Self.event(state, id: "asg-\(index)"), results: [Self.result(0)])
+            await actions.completionsSettled()
         }
         #expect(fixture.sent == ["CompleteLifecycleAction CONTINUE", "CompleteLifecycleAction CONTINUE"])
         #expect(fixture.downstream.events.map { $0.data["lifecycle_hook"] } == ["warm-up", "warm-up", .null])
@@ -148,8 +154,10 @@ struct LifecycleActionsTests {
         // The first poll can deliver before the service's resume step runs: its action is this run's, not pending.
         await actions.deliver(Self.event("Terminated"))
         await actions.resumePending()
+        await actions.completionsSettled()
         #expect(fixture.sent.isEmpty)
         await actions.sequenceEnded(Self.event("Terminated"), results: [Self.result(0)])
+        await actions.completionsSettled()
         #expect(fixture.sent == ["CompleteLifecycleAction CONTINUE"])
     }
 
@@ -158,6 +166,7 @@ struct LifecycleActionsTests {
         let actions = fixture.actions(Self.settings, dryRun: true)
         await actions.deliver(Self.event("Terminated"))
         await actions.sequenceEnded(Self.event("Terminated"), results: [])
+        await actions.completionsSettled()
         #expect(fixture.sent.isEmpty)
         #expect(fixture.recordFile.isEmpty)
     }

@@ -1,3 +1,4 @@
+import HTTP
 import Events
 
 /// Dates as IMDS writes them, normalized to RFC 3339 UTC with whole seconds (`2019-01-21T09:00:43Z`), with the
@@ -24,7 +25,6 @@ public enum IMDSDate {
 
     /// A short, printable excerpt of untrusted text for error messages.
     static func preview(_ text: String) -> String {
-        let clipped = text.unicodeScalars.prefix(40).map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) }
-        return "\"" + String(clipped) + (text.unicodeScalars.count > 40 ? "…" : "") + "\""
+        "\"" + ServerText.excerpt(text, limit: 40) + "\""
     }
 }

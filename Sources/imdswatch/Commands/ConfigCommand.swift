@@ -71,7 +71,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
             return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(Double(milliseconds) / 1000)s"
         }
-        print("  endpoint: \(settings.endpoint ?? "from AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (default http://169.254.169.254)")")
+        print("  endpoint: \(settings.endpoint.map { RedactedURL.redact($0) } ?? "from AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (default http://169.254.169.254)")")
         let sources = MetadataSource.allCases.map { source in
             let entry = settings.settings(for: source)
             return entry.enabled ? "\(source.rawValue) every \(seconds(entry.interval))" : "\(source.rawValue) off"
