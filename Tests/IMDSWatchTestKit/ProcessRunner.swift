@@ -96,7 +96,9 @@ public enum ProcessRunner {
             process.standardInput = input
             process.terminationHandler = { [ended] _ in ended.mark() }
             try process.run()
-            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+            // A child that exits before reading all of its input (EPIPE) is a result for the test to judge, not a
+            // trap in the runner (the non-throwing `write(_:)` traps on EPIPE).
+            if let stdin { try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
             try? input.fileHandleForWriting.close()
             collector = OutputCollector(out: out, err: err)
         }
