@@ -1,5 +1,6 @@
 import Config
 import Events
+import Durability
 import HTTP
 import Hooks
 import IMDS

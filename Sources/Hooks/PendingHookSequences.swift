@@ -1,4 +1,5 @@
 import Events
+import Durability
 import Logging
 
 /// The durable record of hook sequences that have not finished: `<state dir>/hooks-pending/<event>.json`, one file per

@@ -1,4 +1,5 @@
 public import Events
+import Durability
 import HTTP
 import IMDS
 public import Logging

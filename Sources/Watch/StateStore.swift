@@ -1,4 +1,5 @@
-public import Events
+import Events
+public import Durability
 public import Logging
 
 /// The persisted watch state: `state.json` in the state directory, written atomically.
