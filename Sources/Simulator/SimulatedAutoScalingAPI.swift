@@ -17,8 +17,8 @@ enum SimulatedAutoScalingAPI {
         uri == pathPrefix || uri.hasPrefix(pathPrefix + "/") || uri.hasPrefix(pathPrefix + "?")
     }
 
-    /// The answer to one request.
-    static func respond(head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, state: SimulatorState, now: Date = Date()) -> SimulatorResponse {
+    /// The answer to one request, and how long a delay fault holds it (seconds).
+    static func respond(head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, state: SimulatorState, now: Date = Date()) -> (response: SimulatorResponse, delaySeconds: Double) {
         let bodyText = String(decoding: body, as: UTF8.self)
         let parameters: [(String, String)] = bodyText.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -32,15 +32,16 @@ enum SimulatedAutoScalingAPI {
             accessKeyID: "", status: 200, errorCode: nil, method: head.method.rawValue, path: head.uri,
             headers: head.headers.map { ($0.name, $0.value) }, body: bodyText
         )
-        let response = answer(head: head, body: body, action: action, parameter: parameter, aws: aws, state: state, now: now, call: &call)
+        var delay: Double = 0
+        let response = answer(head: head, body: body, action: action, parameter: parameter, aws: aws, state: state, now: now, call: &call, delay: &delay)
         call.status = Int(response.status.code)
         aws.record(call)
-        return response
+        return (response, delay)
     }
 
     private static func answer(
         head: HTTPRequestHead, body: [UInt8], action: String, parameter: (String) -> String?, aws: SimulatedAWS,
-        state: SimulatorState, now: Date, call: inout SimulatedAWS.Call
+        state: SimulatorState, now: Date, call: inout SimulatedAWS.Call, delay: inout Double
     ) -> SimulatorResponse {
         func fail(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> SimulatorResponse {
             call.errorCode = code
@@ -51,7 +52,9 @@ enum SimulatedAutoScalingAPI {
             return fail(problem.status, problem.code, problem.message)
         }
         guard parameter("Version") == "2011-01-01" else { return fail(.badRequest, "InvalidParameterValue", "Version must be 2011-01-01") }
-        if let code = aws.takeFault(for: action) {
+        let fault = aws.takeFault(for: action)
+        delay = fault?.delaySeconds ?? 0
+        if let code = fault?.code {
             let status: HTTPResponseStatus = switch code {
             case "AccessDenied", "UnauthorizedOperation", "ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch": .forbidden
             case "InternalFailure": .internalServerError

@@ -53,7 +53,15 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         if SimulatedAutoScalingAPI.handles(head.uri) {
-            write(SimulatedAutoScalingAPI.respond(head: head, body: body, aws: core.aws, state: core.state), for: head, context: context)
+            let (response, delay) = SimulatedAutoScalingAPI.respond(head: head, body: body, aws: core.aws, state: core.state)
+            guard delay > 0 else {
+                write(response, for: head, context: context)
+                return
+            }
+            _ = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) { [self] in
+                guard context.channel.isActive else { return }
+                write(response, for: head, context: context)
+            }
             return
         }
         let path = IMDSPath(uri: head.uri)

@@ -56,7 +56,7 @@ import Testing
             }
         }
         let durability = Set(try swiftFiles(in: "Sources/Durability").map { ($0.0 as NSString).lastPathComponent })
-        #expect(durability.isSuperset(of: ["SafeFile.swift", "TrustedPath.swift", "SystemCall.swift"]),
+        #expect(durability.isSuperset(of: ["SafeFile.swift", "TrustedPath.swift", "SystemCall.swift", "EventJournal.swift"]),
                 "\(durability.sorted())")
     }
 
