@@ -70,10 +70,22 @@ let package = Package(
         ),
         // The event model: types, the v1 payload, the dispatch interface.
         .target(name: "Events", dependencies: [], swiftSettings: strictSettings),
+        // Durability in the state directory: the event journal, `SafeFile` (durable, symlink- and FIFO-proof files),
+        // `TrustedPath` (StrictModes-style path checks), `SystemCall` (EINTR retries, whole writes).
+        .target(
+            name: "Durability",
+            dependencies: [
+                "Events",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The configuration file (TOML), environment and defaults.
         .target(
             name: "Config",
-            dependencies: ["TOMLKit", "Events", "HTTP", "Journal", "Webhooks", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TOMLKit", "Events", "Durability", "HTTP", "Journal", "Webhooks", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Metrics: the catalogue of every metric (swift-metrics API, swift-prometheus registry), the /metrics
@@ -96,7 +108,7 @@ let package = Package(
         .target(
             name: "Watch",
             dependencies: [
-                "HTTP", "IMDS", "Events", "Telemetry",
+                "HTTP", "IMDS", "Events", "Durability", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -107,7 +119,7 @@ let package = Package(
         .target(
             name: "Hooks",
             dependencies: [
-                "Events", "Telemetry",
+                "Events", "Durability", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
@@ -117,7 +129,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "HTTP", "Events", "Telemetry",
+                "HTTP", "Events", "Durability", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -128,7 +140,7 @@ let package = Package(
         // journald log handler, stderr log handler, sd_notify.
         .target(
             name: "Journal",
-            dependencies: ["CSystemd", "Events", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSystemd", "Events", "Durability", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // A strict IMDSv2 simulator with a control API and scenarios.
@@ -158,7 +170,7 @@ let package = Package(
         .target(
             name: "Lifecycle",
             dependencies: [
-                "AWS", "Config", "Events", "Hooks", "IMDS", "Watch",
+                "AWS", "Config", "Events", "Durability", "Hooks", "IMDS", "Watch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -170,7 +182,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "IMDS", "HTTP", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "AWS", "Lifecycle",
+                "IMDS", "HTTP", "Events", "Durability", "Config", "Watch", "Hooks", "Webhooks", "Journal", "AWS", "Lifecycle",
                 "Telemetry", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -197,7 +209,7 @@ let package = Package(
             name: "imdswatch",
             dependencies: [
                 "Daemon", "Demo", "Simulator",
-                "IMDS", "HTTP", "Events", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Lifecycle", "Telemetry",
+                "IMDS", "HTTP", "Events", "Durability", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Lifecycle", "Telemetry",
                 "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,6 +232,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Events", "Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "EventsTests", dependencies: ["Events"], swiftSettings: strictSettings),
+        .testTarget(name: "DurabilityTests", dependencies: ["Durability", "Events", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(
             name: "ConfigTests",
             dependencies: ["Config", "HTTP", "Journal", "Webhooks", .product(name: "Logging", package: "swift-log")],
@@ -227,10 +240,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WatchTests",
-            dependencies: ["Watch", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")],
+            dependencies: ["Watch", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "HooksTests", dependencies: ["Hooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "HooksTests", dependencies: ["Hooks", "Durability", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "HTTP", "Events", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
@@ -241,6 +254,6 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Tests that drive the built `imdswatch` binary as a user would.
-        .testTarget(name: "EndToEndTests", dependencies: ["IMDSWatchTestKit", "Simulator", "Events"], swiftSettings: strictSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["IMDSWatchTestKit", "Simulator", "Events", "Durability"], swiftSettings: strictSettings),
     ]
 )

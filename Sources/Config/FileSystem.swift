@@ -7,6 +7,7 @@ import Darwin
 #endif
 
 import Events
+import Durability
 
 /// The few file calls the Config module needs, with errno turned into a message.
 enum FileSystem {

@@ -1,5 +1,6 @@
 import Config
 import Events
+import Durability
 import HTTP
 import Hooks
 import IMDS
@@ -125,12 +126,13 @@ package struct Daemon: Sendable {
         let heartbeat = Heartbeat()
         let metrics = DaemonMetrics(settings: settings, logger: logger)
         let sinks = try EventSinks(settings: settings, host: host, logger: logger, metrics: metrics, observers: observers.sinks)
-        // Auto Scaling lifecycle actions sit in front of the hooks and webhooks: they add the group and hook to
-        // asg-lifecycle-state events and complete the action when the event's hooks end.
+        // Auto Scaling lifecycle actions are the journal's stage in front of the hooks and webhooks: they add the
+        // group and hook to asg-lifecycle-state events and complete the action when the event's hooks end.
         let lifecycle = settings.lifecycleActions(
-            imds: client, downstream: sinks.fanOut, environment: host.environment, awsProxy: host.awsProxy,
+            imds: client, downstream: EventFanOut([]), environment: host.environment, awsProxy: host.awsProxy,
             telemetry: metrics.telemetry, logger: logger
         )
+        let journal = EventJournal(directory: settings.stateDir, consumers: [lifecycle] + sinks.consumers, logger: logger)
         let sequenceEnded = observers.sequenceEnded
         await sinks.hooks.observeSequences { event, results in
             await lifecycle.sequenceEnded(event, results: results)
@@ -139,13 +141,16 @@ package struct Daemon: Sendable {
         // Hook sequences a previous run did not finish (killed mid-sequence) run their remaining hooks now; a lifecycle
         // action whose drain is resumed this way is completed when the resumed hooks end, not at once.
         let resumed = await sinks.hooks.resumePending(nowMilliseconds: SafeFile.wallClockMilliseconds())
-        await lifecycle.hooksResumed(eventIDs: Set(resumed))
+        // So are the actions of events the journal offers to the hooks again (they had not taken them): their hooks
+        // run after this start.
+        let owedToHooks = await journal.unfinishedEventIDs(for: EventSinks.hooksConsumer)
+        await lifecycle.hooksResumed(eventIDs: Set(resumed).union(owedToHooks))
 
         let roundCompleted = observers.roundCompleted
         let poller = Poller(
             configuration: settings.pollerConfiguration,
             reader: client,
-            sink: lifecycle,
+            journal: journal,
             store: store,
             clock: client.clock,
             logger: logger,
@@ -164,7 +169,9 @@ package struct Daemon: Sendable {
             logger: logger
         )
         // Metrics first: the group stops services in reverse order, so the textfile's last write sees the rest stopped.
-        var services: [any Service] = metrics.services + [poller, reporter, lifecycle] + sinks.services
+        // The journal before the poller: stopped after it, so that the poller's last records still reach the
+        // consumers' stores.
+        var services: [any Service] = metrics.services + [journal, poller, reporter, lifecycle] + sinks.services
         if let pinger = host.notifier.watchdogPinger(heartbeat: heartbeat, logger: logger) {
             services.append(WatchdogService(pinger: pinger))
         }

@@ -1,5 +1,6 @@
 import Config
 import Events
+import Durability
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -1,14 +1,18 @@
 import Config
+import Durability
 import Events
 import Hooks
+import Lifecycle
 import Logging
 import ServiceLifecycle
 import Webhooks
 
 /// Where detected events go: the hooks runner and the webhooks (the poll loop itself logs each detection), after
-/// any observing sinks (the demo's timeline).
+/// any observing sinks (the demo's timeline). Each is a consumer of the event journal, downstream of the lifecycle
+/// stage (which enriches `asg-lifecycle-state` events).
 struct EventSinks: Sendable {
-    let fanOut: EventFanOut
+    /// The journal consumers: `hooks` (the observers, then the hook dispatcher) and `webhooks` when configured.
+    let consumers: [any JournalConsumer]
     /// The hooks runner: the lifecycle actions observe its sequences; ``HookDispatcher/resumePending(nowMilliseconds:)``
     /// runs at start.
     let hooks: HookDispatcher
@@ -43,24 +47,30 @@ struct EventSinks: Sendable {
         // SIGTERM and, 5 s later, SIGKILL to their process groups.
         let hookGrace = min(settings.hookTimeout, .seconds(100))
         // Observers first: they only record, and so see each event before its hooks start.
-        var sinks: [any EventSink] = observers + [hooks]
+        var consumers: [any JournalConsumer] = [
+            SinkConsumer(name: Self.hooksConsumer, upstream: Self.lifecycleStage, sink: EventFanOut(observers + [hooks])),
+        ]
         var services: [any Service] = []
         var statusParts: [@Sendable () async -> String] = [{ "hooks running: \(await hooks.runningHookCount)" }]
         if !settings.webhooks.isEmpty {
-            // After the hooks in the fan-out: handing an event to the hooks returns at once, so spot hooks start
-            // first and the webhook POSTs (written to the outbox, then sent) go out in parallel with them.
+            // A consumer of its own: the outbox entry is written (and the POST sent) in parallel with the hooks.
             let webhooks = try settings.webhookDispatcher(logger: logger, telemetry: metrics.telemetry)
             metrics.watchOutbox(of: webhooks)
-            sinks.append(webhooks)
+            consumers.append(SinkConsumer(name: "webhooks", upstream: Self.lifecycleStage, sink: webhooks))
             services.append(webhooks)
             statusParts.append { "webhooks pending: \(await webhooks.pendingCount())" }
         }
-        self.fanOut = EventFanOut(sinks)
+        self.consumers = consumers
         self.hooks = hooks
         self.services = services
         self.statusParts = statusParts
         self.finishers = [{ await hooks.shutdown(gracePeriod: hookGrace) }]
     }
+
+    /// The consumer the hooks and webhooks take `asg-lifecycle-state` events from.
+    static let lifecycleStage = LifecycleActions.journalName
+    /// The hooks' name in the journal.
+    static let hooksConsumer = "hooks"
 
     /// Parts of systemd's STATUS= line: hooks running, webhooks pending.
     func statusLine() async -> String {

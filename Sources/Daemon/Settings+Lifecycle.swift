@@ -1,6 +1,7 @@
 import AWS
 import Config
 import Events
+import Durability
 import HTTP
 import IMDS
 import Lifecycle

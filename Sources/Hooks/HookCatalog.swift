@@ -1,4 +1,5 @@
 import Events
+import Durability
 
 /// One hook that will run: an executable file in `hooks.d/` or `hooks.d/TYPE.d/`.
 public struct Hook: Sendable, Equatable {

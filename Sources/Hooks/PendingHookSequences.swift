@@ -1,4 +1,5 @@
 import Events
+import Durability
 import Logging
 
 /// The durable record of hook sequences that have not finished: `<state dir>/hooks-pending/<event>.json`, one file per
@@ -84,11 +85,9 @@ public actor PendingHookSequences {
         guard writable else { return }
         do {
             try SafeFile.makeDirectory(directory, parents: true)
-            let json: JSONValue = [
-                "event": pending.event.payload,
-                "detected_at_ms": .number(Double(pending.event.detectedAtMilliseconds)),
-                "done": .array(pending.done.map(JSONValue.string)),
-            ]
+            guard case .object(var members) = pending.event.journalJSON else { return }
+            members.append(("done", .array(pending.done.map(JSONValue.string))))
+            let json = JSONValue.object(members)
             try SafeFile.writeDurably(Array(json.serialized().utf8), directory: directory, name: Self.fileName(pending.event.id))
         } catch {
             writable = false
@@ -111,25 +110,7 @@ public actor PendingHookSequences {
     }
 
     static func decode(_ json: JSONValue) -> Pending? {
-        guard let payload = json["event"], let id = payload["id"]?.stringValue,
-              let typeName = payload["type"]?.stringValue, let type = EventType(rawValue: typeName),
-              case .number(let detected)? = json["detected_at_ms"], let instance = payload["instance"],
-              case .array(let doneValues)? = json["done"]
-        else { return nil }
-        let info = InstanceInfo(
-            instanceID: instance["instance_id"]?.stringValue ?? "",
-            instanceType: instance["instance_type"]?.stringValue ?? "",
-            region: instance["region"]?.stringValue ?? "",
-            availabilityZone: instance["availability_zone"]?.stringValue ?? "",
-            accountID: instance["account_id"]?.stringValue ?? ""
-        )
-        var synthetic = false
-        if case .bool(let value)? = payload["synthetic"] { synthetic = value }
-        let event = Event(
-            id: id, type: type, detectedAtMilliseconds: Int64(detected), source: payload["source"]?.stringValue,
-            instance: info, data: payload["data"] ?? .object([]), previous: payload["previous"] ?? .null,
-            synthetic: synthetic
-        )
+        guard let event = Event(journalJSON: json), case .array(let doneValues)? = json["done"] else { return nil }
         return Pending(event: event, done: doneValues.compactMap(\.stringValue))
     }
 }

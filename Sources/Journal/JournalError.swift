@@ -66,7 +66,7 @@ public struct JournalError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Describing an `errno` captured right after the failing call (the retry and capture are ``Events/SystemCall``'s).
+/// Describing an `errno` captured right after the failing call (the retry and capture are ``Durability/SystemCall``'s).
 enum ErrorNumber {
     /// `strerror` text with the number, e.g. `No such file or directory (errno 2)`.
     static func describe(_ number: Int32) -> String {

@@ -1,5 +1,6 @@
 import CSystemd
 import Events
+import Durability
 public import Logging
 import Synchronization
 

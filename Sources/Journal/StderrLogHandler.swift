@@ -1,4 +1,5 @@
 import Events
+import Durability
 public import Foundation
 public import Logging
 

@@ -6,6 +6,7 @@ import Musl
 public import Foundation
 public import Logging
 import Events
+import Durability
 import Synchronization
 
 /// Tells systemd about the service's state through `$NOTIFY_SOCKET` (`Type=notify`, `WatchdogSec=`).

@@ -1,5 +1,6 @@
 public import AWS
 public import Events
+import Durability
 import Foundation
 import Watch
 

@@ -4,6 +4,7 @@ public import Events
 public import Hooks
 public import Logging
 import ServiceLifecycle
+public import Durability
 
 /// Completes the instance's Auto Scaling lifecycle actions around the hooks of `asg-lifecycle-state` events.
 ///
@@ -147,17 +148,29 @@ public actor LifecycleActions: EventSink, Service {
         }
     }
 
+    /// Enriches the event and records its lifecycle action, then hands it to `downstream`.
     public func deliver(_ event: Event) async {
-        guard event.type == .asgLifecycleState else {
-            await downstream.deliver(event)
-            return
-        }
+        guard let enriched = await take(event) else { return }
+        await downstream.deliver(enriched)
+    }
+
+    /// The lifecycle stage of the event journal: for an `asg-lifecycle-state` event, looks the group up (the
+    /// network call happens here, after the event is durable in the journal), adds `group` and `lifecycle_hook`
+    /// and records the pending action in `lifecycle-actions.json`; other events pass unchanged.
+    /// - Returns: The event as the hooks and webhooks get it, or `nil` when shutdown interrupted the lookup (the
+    ///   journal offers the event again at the next start).
+    public func take(_ event: Event) async -> Event? {
+        guard event.type == .asgLifecycleState else { return event }
         var logger = logger
         logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
         logger[metadataKey: LogField.eventID] = .string(event.id)
         let state = event.data["state"]?.stringValue ?? ""
         let hook = settings.hook(forState: state)
         let group = await context.group(settings: settings, instance: event.instance, allowAPI: hook != nil && !dryRun, logger: logger)
+        if Task.isCancelled {
+            logger.notice("shutting down during the Auto Scaling group lookup: the event stays pending for the next start")
+            return nil
+        }
         var enriched = event
         let added: [(String, JSONValue)] = [("group", .string(orNull: group)), ("lifecycle_hook", .string(orNull: group == nil ? nil : hook))]
         enriched.data = Self.adding(added, to: event.data)
@@ -167,7 +180,7 @@ public actor LifecycleActions: EventSink, Service {
             let reason = await context.groupUnknownReason
             logger.error("cannot complete lifecycle hook \(hook): \(reason)")
         }
-        await downstream.deliver(enriched)
+        return enriched
     }
 
     /// Called by the ``HookDispatcher`` when an event's hooks have ended: stops the heartbeats and completes the
@@ -390,4 +403,14 @@ public actor LifecycleActions: EventSink, Service {
         }
         return .object(existing)
     }
+}
+
+extension LifecycleActions: JournalConsumer {
+    /// The stage's name in the journal's acknowledgements; the hooks and webhooks name it as their upstream.
+    public static let journalName = "lifecycle"
+
+    public nonisolated var name: String { Self.journalName }
+
+    /// Only `asg-lifecycle-state` events.
+    public nonisolated func handles(_ event: Event) -> Bool { event.type == .asgLifecycleState }
 }

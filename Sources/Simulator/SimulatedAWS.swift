@@ -34,10 +34,13 @@ final class SimulatedAWS: Sendable {
         var body: String
     }
 
-    /// An error the endpoint answers instead of performing the action.
+    /// An error the endpoint answers instead of performing the action, a delay before the answer, or both.
     struct Fault: Sendable {
         var action: String
-        var code: String
+        /// The AWS error code answered; `nil`: the action is performed (after the delay).
+        var code: String?
+        /// Seconds the answer is held.
+        var delaySeconds: Double = 0
         var count: Int?
     }
 
@@ -88,14 +91,14 @@ final class SimulatedAWS: Sendable {
     }
 
     /// Takes the first fault for `action`, counting this use.
-    func takeFault(for action: String) -> String? {
+    func takeFault(for action: String) -> Fault? {
         state.withLock { state in
             guard let index = state.faults.firstIndex(where: { $0.action == action || $0.action == "*" }) else { return nil }
-            let code = state.faults[index].code
+            let fault = state.faults[index]
             if let count = state.faults[index].count {
                 if count <= 1 { state.faults.remove(at: index) } else { state.faults[index].count = count - 1 }
             }
-            return code
+            return fault
         }
     }
 
@@ -161,12 +164,15 @@ final class SimulatedAWS: Sendable {
         case ("", .GET):
             return .json(.ok, snapshot().serialized())
         case ("/faults", .POST):
-            guard let action = input["action"]?.stringValue, let code = input["code"]?.stringValue else {
-                return .controlError(.badRequest, "expected {\"action\": NAME or \"*\", \"code\": AWS error code, \"count\": N or null}")
+            var delay: Double = 0
+            if case .number(let seconds)? = input["delay"], seconds >= 0, seconds <= 600 { delay = seconds }
+            let code = input["code"]?.stringValue
+            guard let action = input["action"]?.stringValue, code != nil || delay > 0 else {
+                return .controlError(.badRequest, "expected {\"action\": NAME or \"*\", \"code\": AWS error code and/or \"delay\": seconds (0-600), \"count\": N or null}")
             }
             var count: Int?
             if case .number(let number)? = input["count"] { count = Int(number) }
-            state.withLock { $0.faults.append(Fault(action: action, code: code, count: count)) }
+            state.withLock { $0.faults.append(Fault(action: action, code: code, delaySeconds: delay, count: count)) }
             return .json(.ok, snapshot().serialized())
         case ("/faults", .DELETE):
             state.withLock { $0.faults.removeAll() }
@@ -196,7 +202,7 @@ final class SimulatedAWS: Sendable {
             [
                 "rotation_seconds": .number(state.rotationSeconds),
                 "access_key_ids": .array(state.issued.map { .string($0.credentials.accessKeyID) }),
-                "faults": .array(state.faults.map { ["action": .string($0.action), "code": .string($0.code), "count": $0.count.map { .number(Double($0)) } ?? .null] }),
+                "faults": .array(state.faults.map { ["action": .string($0.action), "code": $0.code.map(JSONValue.string) ?? .null, "delay": .number($0.delaySeconds), "count": $0.count.map { .number(Double($0)) } ?? .null] }),
                 "calls": .array(state.calls.map { call in
                     [
                         "action": .string(call.action),

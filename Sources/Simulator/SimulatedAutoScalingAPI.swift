@@ -17,8 +17,9 @@ enum SimulatedAutoScalingAPI {
         uri == pathPrefix || uri.hasPrefix(pathPrefix + "/") || uri.hasPrefix(pathPrefix + "?")
     }
 
-    /// The answer to one request; `nil` for the `Hang` fault (no answer ever: the client's timeout or cancellation ends it).
-    static func respond(head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, state: SimulatorState, now: Date = Date()) -> SimulatorResponse? {
+    /// The answer to one request (`nil` for the `Hang` fault: no answer ever, the client's timeout or cancellation
+    /// ends it), and how long a delay fault holds it (seconds).
+    static func respond(head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, state: SimulatorState, now: Date = Date()) -> (response: SimulatorResponse?, delaySeconds: Double) {
         let bodyText = String(decoding: body, as: UTF8.self)
         let parameters: [(String, String)] = bodyText.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -32,15 +33,16 @@ enum SimulatedAutoScalingAPI {
             accessKeyID: "", status: 200, errorCode: nil, method: head.method.rawValue, path: head.uri,
             headers: head.headers.map { ($0.name, $0.value) }, body: bodyText
         )
-        let response = answer(head: head, body: body, action: action, parameter: parameter, aws: aws, state: state, now: now, call: &call)
+        var delay: Double = 0
+        let response = answer(head: head, body: body, action: action, parameter: parameter, aws: aws, state: state, now: now, call: &call, delay: &delay)
         call.status = response.map { Int($0.status.code) } ?? 0
         aws.record(call)
-        return response
+        return (response, delay)
     }
 
     private static func answer(
         head: HTTPRequestHead, body: [UInt8], action: String, parameter: (String) -> String?, aws: SimulatedAWS,
-        state: SimulatorState, now: Date, call: inout SimulatedAWS.Call
+        state: SimulatorState, now: Date, call: inout SimulatedAWS.Call, delay: inout Double
     ) -> SimulatorResponse? {
         func fail(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> SimulatorResponse {
             call.errorCode = code
@@ -51,7 +53,9 @@ enum SimulatedAutoScalingAPI {
             return fail(problem.status, problem.code, problem.message)
         }
         guard parameter("Version") == "2011-01-01" else { return fail(.badRequest, "InvalidParameterValue", "Version must be 2011-01-01") }
-        if let code = aws.takeFault(for: action) {
+        let fault = aws.takeFault(for: action)
+        delay = fault?.delaySeconds ?? 0
+        if let code = fault?.code {
             // Faults that are not error codes: no answer at all, a 5xx without an error document, a huge message.
             switch code {
             case "Hang":

@@ -53,8 +53,15 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         if SimulatedAutoScalingAPI.handles(head.uri) {
+            let (answer, delay) = SimulatedAutoScalingAPI.respond(head: head, body: body, aws: core.aws, state: core.state)
             // No answer at all for the `Hang` fault.
-            if let response = SimulatedAutoScalingAPI.respond(head: head, body: body, aws: core.aws, state: core.state) {
+            guard let response = answer else { return }
+            guard delay > 0 else {
+                write(response, for: head, context: context)
+                return
+            }
+            _ = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) { [self] in
+                guard context.channel.isActive else { return }
                 write(response, for: head, context: context)
             }
             return

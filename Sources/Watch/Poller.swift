@@ -1,12 +1,14 @@
 public import Events
+public import Durability
 import HTTP
 import IMDS
 public import Logging
 public import ServiceLifecycle
 public import Telemetry
 
-/// The poll loop: polls every enabled source on its own schedule, detects changes, persists the state and hands
-/// events to the sink. Runs until cancelled or a graceful shutdown; never exits because IMDS failed.
+/// The poll loop: polls every enabled source on its own schedule, detects changes and records each change (the
+/// events and the state after them) in the ``EventJournal``, which hands the events to its consumers once the record
+/// is durable. Runs until cancelled or a graceful shutdown; never exits because IMDS failed.
 ///
 /// Each source has its own task, so a slow source never delays another (spot above all). Polls are scheduled
 /// start to start with no drift (next due = previous due + interval); missed slots are skipped, never burst.
@@ -14,7 +16,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     nonisolated let configuration: PollerConfiguration
     nonisolated let enabledSources: [MetadataSource]
     nonisolated let reader: any MetadataReader
-    let sink: any EventSink
+    nonisolated let journal: EventJournal
     let store: StateStore
     nonisolated let clock: ClockType
     let logger: Logger
@@ -46,8 +48,9 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// - Parameters:
     ///   - configuration: Intervals and enabled sources.
     ///   - reader: Where to read IMDS (an ``IMDSClient`` in production).
-    ///   - sink: Receives every detected event, before the state recording it is saved (the sink makes it durable).
-    ///   - store: The persisted state, loaded when ``run()`` starts.
+    ///   - journal: Where each change is recorded (events and state in one durable record) and from where the events
+    ///     reach their consumers; its state, else the checkpoint in `store`, is loaded when ``run()`` starts.
+    ///   - store: The checkpoint (`state.json`, written at the journal's compaction).
     ///   - clock: Paces the polls (in production the IMDS transport's `EventLoopClock`, whose timers wake the loop
     ///     that runs the polls).
     ///   - logger: Receives detections, absent sources, rate-limited errors and recoveries.
@@ -61,7 +64,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     public init(
         configuration: PollerConfiguration,
         reader: any MetadataReader,
-        sink: any EventSink,
+        journal: EventJournal,
         store: StateStore,
         clock: ClockType,
         logger: Logger,
@@ -74,7 +77,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         self.configuration = configuration
         self.enabledSources = configuration.enabledSources
         self.reader = reader
-        self.sink = sink
+        self.journal = journal
         self.store = store
         self.clock = clock
         self.logger = logger
@@ -94,7 +97,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// cycle, `bench/run`'s callgrind row); other clocks (tests) take the generic path.
     @_specialize(where ClockType == EventLoopClock)
     public func run() async throws {
-        machine = WatchStateMachine(state: store.load(logger: logger, nowMilliseconds: wallClock()))
+        machine = WatchStateMachine(state: await loadState())
         await refreshIdentity()
         let sources = enabledSources
         if sources.isEmpty {
@@ -145,6 +148,18 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         machine.state
     }
 
+    /// The journal's last state (read on its I/O queue), else the checkpoint.
+    private func loadState() async -> WatchState {
+        if let json = await journal.open() {
+            do {
+                return try WatchState(json: json)
+            } catch {
+                logger.warning("the event journal's last state is not a valid state (\(error)): using the checkpoint", metadata: ["path": "\(journal.path)"])
+            }
+        }
+        return store.load(logger: logger, nowMilliseconds: wallClock())
+    }
+
     // MARK: Loops
 
     private nonisolated func sourceLoop(_ source: MetadataSource, start: ClockType.Instant) async {
@@ -193,42 +208,35 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
 
     // MARK: Handling observations
 
-    /// Records one poll, applies it to the state machine, saves and dispatches.
+    /// Records one poll, applies it to the state machine and records the change in the journal.
     /// - Returns: True when the source should be polled at the slow not-configured interval.
     private func handle(_ source: MetadataSource, _ observation: Observation, duration: Duration) async -> Bool {
         let now = wallClock()
         let slow = track(source, observation, at: now)
         telemetry.recordPoll(source, observation, duration: duration, unixMilliseconds: now)
         let outcome = machine.observe(source, observation, instance: instance, detectedAtMilliseconds: now)
-        // Hand-off first: the sinks make each event durable (outbox entry, pending-hooks record) before `deliver`
-        // returns, and only then is the state that says it fired saved. A crash in between fires it again.
-        for event in outcome.events {
-            logDetection(event)
-            telemetry.recordEvent(event.type)
-            await sink.deliver(event)
-        }
         if outcome.persist || stateDirty || !outcome.events.isEmpty {
-            saveState()
+            // No suspension between `observe` and this call: the record of these events and the state that says they
+            // fired is queued before any other source's change can be, and becomes durable in one write. The journal
+            // offers the events to their consumers only then; this source is polled again only after it too.
+            let ticket = journal.record(events: outcome.events, state: machine.state.json)
+            noteSaved(await ticket.durable())
+            for event in outcome.events {
+                logDetection(event)
+                telemetry.recordEvent(event.type)
+            }
         }
         polledThisRound.insert(source)
         completeRoundIfDone()
         return slow
     }
 
-    private func saveState() {
-        do throws(StateStoreError) {
-            try store.save(machine.state)
-            if stateDirty {
-                logger.notice("state saved again", metadata: ["path": "\(store.path)"])
-            }
-            stateDirty = false
-        } catch {
-            if !stateDirty {
-                logger.error("\(error.message): events still fire, but may fire again after a restart",
-                             metadata: ["path": "\(store.path)"])
-            }
-            stateDirty = true
+    /// A failed journal write is logged by the journal; the state is recorded again at the next poll.
+    private func noteSaved(_ durable: Bool) {
+        if durable, stateDirty {
+            logger.notice("state saved again", metadata: ["path": "\(journal.path)"])
         }
+        stateDirty = !durable
     }
 
     private func logDetection(_ event: Event) {

@@ -1,4 +1,5 @@
-public import Events
+import Events
+public import Durability
 public import Logging
 
 /// The persisted watch state: `state.json` in the state directory, written atomically.
@@ -116,8 +117,8 @@ public struct StateStoreError: Error, Sendable, Equatable, CustomStringConvertib
 
 extension StateStore {
     /// Checks, before the daemon starts, that nobody but root and the daemon's user can change the state directory:
-    /// the directory and every ancestor (see ``TrustedPath``), and that `outbox`, `hooks-pending` and the state file
-    /// are not symlinks (the files are also opened with `O_NOFOLLOW` every time; this turns a planted link into a
+    /// the directory and every ancestor (see ``TrustedPath``), and that `outbox`, `hooks-pending`, the event journal and
+    /// the state file are not symlinks (the files are also opened with `O_NOFOLLOW` every time; this turns a planted link into a
     /// clear refusal).
     /// - Parameter trusted: The walker (trusting root and the effective user by default).
     /// - Throws: ``StateStoreError`` with one sentence naming the path at fault. The directory is created (mode 0700)
@@ -129,11 +130,12 @@ extension StateStore {
         if let problem = trusted.problem(withDirectory: directory) {
             throw StateStoreError(message: "refusing to use the state directory \(directory): \(problem)")
         }
-        for name in [fileName, "outbox", "hooks-pending"] {
+        for name in [fileName, EventJournal.fileName, "outbox", "hooks-pending"] {
             let path = directory == "/" ? "/" + name : directory + "/" + name
             guard let kind = SafeFile.kind(of: path) else { continue }
-            let expected: FileKind = name == fileName ? .regular : .directory
-            if kind == .symlink || (kind != expected && name != fileName) {
+            let isFile = name == fileName || name == EventJournal.fileName
+            let expected: FileKind = isFile ? .regular : .directory
+            if kind == .symlink || (kind != expected && !isFile) {
                 throw StateStoreError(
                     message: "refusing to use the state directory \(directory): \(path) is a \(kind), not a \(expected)"
                 )

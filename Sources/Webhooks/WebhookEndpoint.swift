@@ -1,5 +1,6 @@
 import Crypto
 import Events
+import Durability
 import HTTP
 
 /// How a webhook body is built from an event: the `format` of `[[webhook]]` and `--webhook-format`, by these raw

@@ -1,4 +1,5 @@
 import Events
+import Durability
 import Foundation
 import Logging
 

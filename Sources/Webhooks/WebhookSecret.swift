@@ -1,5 +1,6 @@
 import Crypto
 import Events
+import Durability
 import Foundation
 import Logging
 

@@ -70,8 +70,7 @@ import Testing
 
     /// How many rebalance recommendations the daemon's saved state says have fired.
     static func firedRebalances(stateDirectory: String) -> Int {
-        guard let text = try? String(contentsOfFile: stateDirectory + "/state.json", encoding: .utf8),
-              case .array(let fired)? = (try? JSONDocument.parse(text))?["rebalance"]?["fired"] else { return 0 }
+        guard case .array(let fired)? = SavedState.read(stateDirectory: stateDirectory)?["rebalance"]?["fired"] else { return 0 }
         return fired.count
     }
 
@@ -92,9 +91,9 @@ import Testing
                 simulator.update { $0.rebalance = Self.t0 }
                 await daemon.waitForRecords(of: .rebalanceRecommendation)
                 _ = try await receiver.waitForRequests(1, timeout: .seconds(60))
-                // Killed once the daemon has saved that the event fired (the poller saves after the hand-off to the
-                // hooks and the outbox) and its hooks have finished: killed before, it would rightly fire the event
-                // again, or run its hooks again (they are at least once).
+                // Killed once the daemon has recorded that the event fired (in the journal, with the event; the first
+                // POST above came from the outbox) and its hooks have finished: killed before, it would rightly fire
+                // the event again, or run its hooks again (they are at least once).
                 #expect(await eventually {
                     Self.firedRebalances(stateDirectory: daemon.stateDir) > 0 && Self.pendingHookSequences(stateDirectory: daemon.stateDir) == 0
                 })

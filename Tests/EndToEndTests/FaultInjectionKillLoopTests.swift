@@ -1,5 +1,6 @@
 import Events
 import Foundation
+import HTTP
 import IMDSWatchTestKit
 import Simulator
 import Testing
@@ -8,9 +9,9 @@ import Testing
 /// is durable before the state says "fired"), and a sequence cut short resumes after the restart.
 extension FaultInjection {
 @Suite struct KillLoopTests {
-    private static func writeConfig(url: String) throws -> String {
+    private static func writeConfig(url: String, extra: String = "") throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-killloop-\(UUID().uuidString).toml").path
-        try "[[webhook]]\nurl = \"\(url)\"\ntimeout = 2\nconnect_timeout = 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "[[webhook]]\nurl = \"\(url)\"\ntimeout = 2\nconnect_timeout = 1\n\(extra)".write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -68,6 +69,86 @@ extension FaultInjection {
                 #expect(hooked.count == changes, "seed \(seed): \(changes - hooked.count) notices never reached a hook")
                 #expect(posted.count == changes, "seed \(seed): \(changes - posted.count) notices never reached the webhook")
                 print("kill loop: seed \(seed), \(changes) SIGKILLs after 0-99 ms (mean \(delays.reduce(0, +) / max(1, delays.count)) ms); hooks saw \(hooked.count), webhook got \(posted.count)")
+                await daemon.tearDown()
+            } catch {
+                await daemon.tearDown()
+                throw error
+            }
+        }
+    }
+
+    /// Event ids in the daemon's "detected" log lines.
+    private static func detectedIDs(_ lines: [String]) -> Set<String> {
+        Set(lines.filter { $0.contains(" detected ") }.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("imdswatch_event_id=") }.map { String($0.dropFirst("imdswatch_event_id=".count)) }
+        })
+    }
+
+    /// Spot and Auto Scaling changing together at `--interval 0.05` with `[asg]` and a webhook, SIGKILL 0-99 ms
+    /// after each change (seeded): every event a daemon logged as detected reaches the hooks and the webhook, and
+    /// the one termination is completed exactly once. `TEST_KILL_LOOP_SEED` and `TEST_KILL_LOOP_MIXED_CHANGES`
+    /// (default 30) scale it; issue 21's run is 100 changes for each of 4 seeds.
+    @Test func spotAndAutoScalingChangingTogetherSurviveSigkillsAtRandomMoments() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seed = environment["TEST_KILL_LOOP_SEED"].flatMap { UInt64($0) } ?? 20_261_207
+        let changes = environment["TEST_KILL_LOOP_MIXED_CHANGES"].flatMap { Int($0) } ?? 30
+        var random = SplitMix(seed: seed)
+        let receiver = try WebhookReceiver.start()
+        defer { receiver.stop() }
+        var state = SimulatorState()
+        state.asgState = "InService"
+        try await withSimulator(state: state) { simulator in
+            let configPath = try Self.writeConfig(url: receiver.url(), extra: """
+                [asg]
+                termination_hook = "drain-hook"
+                endpoint = "\(simulator.baseURL)/autoscaling/"
+                heartbeat_interval = 0
+                """)
+            defer { try? FileManager.default.removeItem(atPath: configPath) }
+            let daemon = try DaemonHarness(simulator: simulator, arguments: ["--interval", "0.05", "--config", configPath])
+            let seen = daemon.directory + "/seen"
+            try FileManager.default.createDirectory(atPath: seen, withIntermediateDirectories: true)
+            try daemon.installHook(named: "50-seen", script: "#!/bin/sh\ncat > \"\(seen)/.$$\" && mv \"\(seen)/.$$\" \"\(seen)/$(date +%s%N)-$$.json\"\n")
+            do {
+                var detected = Set<String>()
+                try await daemon.start()
+                let base = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3600).rounded(.down))
+                for index in 0..<changes {
+                    // The last change is the termination: it must be completed exactly once.
+                    let asg = index == changes - 1 ? "Terminated" : (index % 2 == 0 ? "Standby" : "InService")
+                    simulator.update {
+                        $0.spot = SpotNotice(action: .terminate, time: base.addingTimeInterval(Double(changes - index)))
+                        $0.asgState = asg
+                    }
+                    try await Task.sleep(for: .milliseconds(Int(random.next() % 100)))
+                    daemon.process?.signal(SIGKILL)
+                    await daemon.process?.wait()
+                    detected.formUnion(Self.detectedIDs(daemon.process?.lines ?? []))
+                    try await daemon.start()
+                }
+                var hooked = Set<String>()
+                var posted = Set<String>()
+                let deadline = ContinuousClock.now + .seconds(90)
+                while ContinuousClock.now < deadline {
+                    detected.formUnion(Self.detectedIDs(daemon.process?.lines ?? []))
+                    let names = ((try? FileManager.default.contentsOfDirectory(atPath: seen)) ?? []).filter { !$0.hasPrefix(".") }
+                    hooked = Set(names.compactMap { name in
+                        (try? String(contentsOfFile: seen + "/" + name, encoding: .utf8)).flatMap { try? JSONDocument.parse($0) }?["id"]?.stringValue
+                    })
+                    posted = Set(try await receiver.requests(path: "/hook").filter { $0.status == 200 }.compactMap { try? JSONDocument.parse($0.bodyText)["id"]?.stringValue })
+                    let completed = daemon.process?.lines.contains { $0.contains("lifecycle action completed") } ?? false
+                    if detected.isSubset(of: hooked), detected.isSubset(of: posted), completed { break }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                try await Task.sleep(for: .seconds(1))
+                #expect(detected.count >= changes, "seed \(seed): only \(detected.count) events detected")
+                #expect(detected.subtracting(hooked).isEmpty, "seed \(seed): \(detected.subtracting(hooked).count) detected events never reached a hook")
+                #expect(detected.subtracting(posted).isEmpty, "seed \(seed): \(detected.subtracting(posted).count) detected events never reached the webhook")
+                let response = try await SimulatorClient(simulator).control(.get, "/_sim/aws")
+                let calls: [JSONValue] = if case .array(let all)? = try JSONDocument.parse(response.bodyText)["calls"] { all } else { [] }
+                let completions = calls.filter { $0["action"]?.stringValue == "CompleteLifecycleAction" }
+                #expect(completions.count == 1, "seed \(seed): \(completions.count) CompleteLifecycleAction calls")
+                print("mixed kill loop: seed \(seed), \(changes) SIGKILLs; \(detected.count) events detected, hooks saw \(hooked.intersection(detected).count), webhook got \(posted.intersection(detected).count), \(completions.count) completion")
                 await daemon.tearDown()
             } catch {
                 await daemon.tearDown()

@@ -45,6 +45,21 @@ import Testing
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "../../hooks.d")
     }
 
+    @Test func eventsHoldsTheEventModelAndDurabilityTheStateDirectoryFiles() throws {
+        let graph = try PackageGraph.read()
+        let events = try #require(graph.dependencies["Events"], "no Events target in Package.swift")
+        #expect(!events.contains("Durability"), "Events depends on Durability: \(events.sorted())")
+        #expect(try #require(graph.dependencies["Durability"], "no Durability target").contains("Events"))
+        for (path, text) in try swiftFiles(in: "Sources/Events") {
+            for durable in ["struct SafeFile", "enum SafeFile", "struct TrustedPath", "enum SystemCall", "fsync("] {
+                #expect(!text.contains(durable), "\(path) holds \(durable): it belongs in Durability")
+            }
+        }
+        let durability = Set(try swiftFiles(in: "Sources/Durability").map { ($0.0 as NSString).lastPathComponent })
+        #expect(durability.isSuperset(of: ["SafeFile.swift", "TrustedPath.swift", "SystemCall.swift", "EventJournal.swift"]),
+                "\(durability.sorted())")
+    }
+
     /// The module a line imports (`import X`, `package import X`, `@preconcurrency import X`), or `nil`.
     static func importedModule(_ line: Substring) -> String? {
         let words = line.split(separator: " ").filter { !$0.hasPrefix("@") }

@@ -1,3 +1,4 @@
+import Durability
 import Events
 import IMDS
 import IMDSWatchTestKit
@@ -26,6 +27,7 @@ final class PollerHarness: Sendable {
     let roundCallbacks = Locked(0)
     private let task = Mutex<Task<Void, any Error>?>(nil)
     private let currentPoller = Mutex<Poller<ManualClock>?>(nil)
+    private let currentJournal = Mutex<EventJournal?>(nil)
 
     /// - Parameters:
     ///   - directory: The state dir to use (a fresh temporary one when nil).
@@ -60,6 +62,20 @@ final class PollerHarness: Sendable {
 
     var poller: Poller<ManualClock>? { currentPoller.withLock { $0 } }
 
+    /// A journal over this state dir whose one consumer is ``sink``.
+    func makeJournal(logger: Logger = Logger(label: "test")) -> EventJournal {
+        EventJournal(directory: directory, consumers: [SinkConsumer(name: "sink", sink: sink)], logger: logger)
+    }
+
+    /// The state a restarted process would load: the journal's last state, else the checkpoint.
+    func savedState() -> WatchState {
+        let bytes = (try? SafeFile.readRegularFileIfPresent(directory + "/" + EventJournal.fileName, limit: 1 << 26)) ?? nil
+        for record in JournalRecord.read(bytes ?? []).records.reversed() {
+            if case .detected(_, let state?) = record, let loaded = try? WatchState(json: state) { return loaded }
+        }
+        return store.load(logger: Logger(label: "test"), nowMilliseconds: 0)
+    }
+
     /// Loops that park on the clock when idle: one per enabled source plus the identity refresh.
     var loopCount: Int { configuration.enabledSources.count + 1 }
 
@@ -67,14 +83,23 @@ final class PollerHarness: Sendable {
     @discardableResult
     func start() async -> Poller<ManualClock> {
         let logger = Logger(label: "test") { [logs] _ in logs }
+        let journal = makeJournal(logger: logger)
         let poller = Poller(
-            configuration: configuration, reader: reader, sink: sink, store: store, clock: clock, logger: logger,
+            configuration: configuration, reader: reader, journal: journal, store: store, clock: clock, logger: logger,
             wallClock: { [clock] in clock.epochMilliseconds },
             roundReportInterval: roundReportInterval,
             onRound: { [roundCallbacks] in roundCallbacks.update { $0 += 1 } }
         )
         currentPoller.withLock { $0 = poller }
-        task.withLock { $0 = Task { try await poller.run() } }
+        currentJournal.withLock { $0 = journal }
+        task.withLock {
+            $0 = Task {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { try await poller.run() }
+                    group.addTask { try await journal.run() }
+                }
+            }
+        }
         await settle()
         return poller
     }
@@ -89,10 +114,11 @@ final class PollerHarness: Sendable {
         _ = try? await running?.value
     }
 
-    /// Waits until every loop is parked on the clock.
+    /// Waits until every loop is parked on the clock and the sink has taken every event the journal offered.
     func settle() async {
         let parked = await clock.waitForSleepers(loopCount)
         #expect(parked, "poller loops did not park on the clock")
+        await currentJournal.withLock { $0 }?.waitUntilTaken()
     }
 
     /// Moves time forward in steps, letting every loop finish its work at each step.

@@ -1,3 +1,4 @@
+import Durability
 import Events
 import IMDS
 import IMDSWatchTestKit
@@ -209,7 +210,7 @@ struct PollerTests {
         harness.reader.tags(["Name": "web"])
         harness.reader.fail(MetadataSource.rebalance.path, .timedOut)
         let poller = Poller(
-            configuration: harness.configuration, reader: harness.reader, sink: harness.sink, store: harness.store,
+            configuration: harness.configuration, reader: harness.reader, journal: harness.makeJournal(), store: harness.store,
             clock: harness.clock, logger: Logger(label: "test")
         )
         let report = await poller.pollOnce()
@@ -262,16 +263,18 @@ struct PollerTests {
 struct PollerServiceTests {
     @Test func gracefulShutdownStopsThePoller() async throws {
         let harness = PollerHarness(sources: [.spot])
+        let journal = harness.makeJournal()
         let poller = Poller(
-            configuration: harness.configuration, reader: harness.reader, sink: harness.sink, store: harness.store,
+            configuration: harness.configuration, reader: harness.reader, journal: journal, store: harness.store,
             clock: harness.clock, logger: Logger(label: "test")
         )
-        let group = ServiceGroup(services: [poller], logger: Logger(label: "test"))
+        let group = ServiceGroup(services: [journal, poller], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         await harness.settle()
         harness.reader.spot("terminate")
         harness.clock.advance(by: .seconds(2))
         await harness.settle()
+        await journal.waitUntilTaken()
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(harness.sink.events.map(\.type) == [.spotInterruption])
@@ -279,46 +282,60 @@ struct PollerServiceTests {
     }
 }
 
-/// A sink that, at each delivery, reads the state file as a restarted process would.
+/// A sink that, at each delivery, reads the state dir as a restarted process would.
 final class StateCheckingSink: EventSink {
-    let store: StateStore
+    let harness: PollerHarness
     let recorder = RecordingSink()
     let persistedAtDelivery = RecordingSink()
 
-    init(store: StateStore) {
-        self.store = store
+    init(harness: PollerHarness) {
+        self.harness = harness
     }
 
     func deliver(_ event: Event) async {
-        var restarted = WatchStateMachine(state: store.load(logger: Logger(label: "test"), nowMilliseconds: 0))
+        var restarted = WatchStateMachine(state: harness.savedState())
         let again = restarted.observe(
             .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))),
             instance: event.instance, detectedAtMilliseconds: 0
         )
-        if again.events.isEmpty { await persistedAtDelivery.deliver(event) }
+        // The state says it fired: then the journal must hold the event too, unacknowledged (offered again).
+        let path = harness.directory + "/" + EventJournal.fileName
+        let bytes: [UInt8] = ((try? SafeFile.readRegularFileIfPresent(path, limit: 1 << 26)) ?? nil) ?? []
+        let journaled = JournalRecord.read(bytes).records.contains { record in
+            guard case .detected(let events, let state) = record, state != nil else { return false }
+            return events.contains { $0.id == event.id }
+        }
+        if again.events.isEmpty, journaled { await persistedAtDelivery.deliver(event) }
         await recorder.deliver(event)
     }
 }
 
 @Suite("Poller persistence and identity", .timeLimit(.minutes(1)))
 struct PollerPersistenceTests {
-    @Test func theEventIsHandedOverBeforeTheStateSaysItFired() async {
+    @Test func theEventAndTheStateThatSaysItFiredAreDurableTogetherBeforeAnyConsumerGetsIt() async {
         let harness = PollerHarness(sources: [.spot])
-        let sink = StateCheckingSink(store: harness.store)
+        let sink = StateCheckingSink(harness: harness)
         harness.reader.spot("terminate")
+        let journal = EventJournal(directory: harness.directory, consumers: [SinkConsumer(name: "sink", sink: sink)], logger: Logger(label: "test"))
         let poller = Poller(
-            configuration: harness.configuration, reader: harness.reader, sink: sink, store: harness.store,
+            configuration: harness.configuration, reader: harness.reader, journal: journal, store: harness.store,
             clock: harness.clock, logger: Logger(label: "test")
         )
-        let running = Task { try await poller.run() }
+        let running = Task {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await poller.run() }
+                group.addTask { try await journal.run() }
+            }
+        }
         await harness.settle()
+        await journal.waitUntilTaken()
         running.cancel()
         _ = try? await running.value
         #expect(sink.recorder.events.count == 1)
-        // At delivery a restarted process would still fire it (the sinks make it durable first): nothing is lost.
-        #expect(sink.persistedAtDelivery.events.isEmpty)
-        // Once delivered, the state says it fired.
-        var restarted = WatchStateMachine(state: harness.store.load(logger: Logger(label: "test"), nowMilliseconds: 0))
+        // At delivery the journal holds the event and the state that says it fired, both durable: a restart offers
+        // the event again if the consumer had not taken it, and never fires it twice.
+        #expect(sink.persistedAtDelivery.events.count == 1)
+        var restarted = WatchStateMachine(state: harness.savedState())
         let again = restarted.observe(
             .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))),
             instance: sink.recorder.events.first?.instance ?? .unknown, detectedAtMilliseconds: 0

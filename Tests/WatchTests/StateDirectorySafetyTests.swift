@@ -1,4 +1,5 @@
 import Events
+import Durability
 import InMemoryLogging
 import Logging
 import Testing
@@ -45,6 +46,15 @@ struct StateDirectorySafetyTests {
         #expect(symlink(elsewhere, directory + "/outbox") == 0)
         let error = #expect(throws: StateStoreError.self) { try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0)) }
         #expect(error?.message == "refusing to use the state directory \(directory): \(directory)/outbox is a symlink, not a directory")
+    }
+
+    @Test func aJournalSymlinkIsRefused() throws {
+        let directory = PollerHarness.makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        try writeFile(directory + "/victim", "precious")
+        #expect(symlink(directory + "/victim", directory + "/" + EventJournal.fileName) == 0)
+        let error = #expect(throws: StateStoreError.self) { try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0)) }
+        #expect(error?.message == "refusing to use the state directory \(directory): \(directory)/events.journal is a symlink, not a regular file")
     }
 
     @Test func aSymlinkPlantedAtTheStateFileIsReplacedNotFollowed() throws {

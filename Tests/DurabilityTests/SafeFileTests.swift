@@ -1,4 +1,4 @@
-import Events
+import Durability
 import Foundation
 import Testing
 

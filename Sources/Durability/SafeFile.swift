@@ -117,10 +117,12 @@ public enum SafeFile {
             if mode != 0o600, fchmod(fd, mode) != 0 { throw Failure(operation: "chmod", path: temporary, errno: errno) }
             let code = SystemCall.writeAll(fd, bytes)
             if code != 0 { throw Failure(operation: "write", path: temporary, errno: code) }
-            if fsync(fd) != 0 { throw Failure(operation: "fsync", path: temporary, errno: errno) }
+            let synced = SystemCall.retryingOnInterrupt { fsync(fd) }
+            if synced.value != 0 { throw Failure(operation: "fsync", path: temporary, errno: synced.errno) }
             _ = close(fd)
             fd = -1
-            if rename(temporary, target) != 0 { throw Failure(operation: "rename \(temporary) to", path: target, errno: errno) }
+            let renamed = SystemCall.retryingOnInterrupt { rename(temporary, target) }
+            if renamed.value != 0 { throw Failure(operation: "rename \(temporary) to", path: target, errno: renamed.errno) }
         } catch {
             if fd >= 0 { _ = close(fd) }
             _ = unlink(temporary)
@@ -146,7 +148,8 @@ public enum SafeFile {
     /// - Throws: ``Failure`` when the rename fails.
     public static func move(directory: String, from: String, to: String) throws(Failure) {
         let path = join(directory, from)
-        if rename(path, join(directory, to)) != 0 { throw Failure(operation: "rename", path: path, errno: errno) }
+        let renamed = SystemCall.retryingOnInterrupt { rename(path, join(directory, to)) }
+        if renamed.value != 0 { throw Failure(operation: "rename", path: path, errno: renamed.errno) }
         try syncDirectory(directory)
     }
 
@@ -264,10 +267,11 @@ public enum SafeFile {
         return FileKind(mode: info.st_mode) ?? .other
     }
 
-    private static func syncDirectory(_ directory: String) throws(Failure) {
+    static func syncDirectory(_ directory: String) throws(Failure) {
         let fd = try openFile(directory, O_RDONLY | O_DIRECTORY, operation: "open directory")
         defer { _ = close(fd) }
-        if fsync(fd) != 0 { throw Failure(operation: "fsync directory", path: directory, errno: errno) }
+        let synced = SystemCall.retryingOnInterrupt { fsync(fd) }
+        if synced.value != 0 { throw Failure(operation: "fsync directory", path: directory, errno: synced.errno) }
     }
 
     private static func join(_ directory: String, _ name: String) -> String {
