@@ -74,6 +74,7 @@ struct HookDispatcherTests {
         #expect(await eventually { await dispatcher.runningHookCount == 4 })
         #expect(await dispatcher.pendingEventCount == 6)
         #expect(handler.entries.contains { $0.text.contains("3 spot sequences already running hooks: this one waits (2 waiting)") })
+        #expect(await eventually { (dir.read("log") ?? "").split(separator: "\n").count == 3 }, "three spot hooks started")
         _ = FileManager.default.createFile(atPath: "\(dir.path)/release", contents: nil)
         #expect(await eventually { await dispatcher.pendingEventCount == 1 })
 

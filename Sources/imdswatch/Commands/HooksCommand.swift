@@ -102,6 +102,8 @@ struct HooksTestCommand: AsyncParsableCommand {
             case finished([HookResult])
             case signalled(Int32)
         }
+        // A launcher's blocked mask is inherited: without this, the signals would stay pending, unseen.
+        ProcessSignals.unblockTerminationSignals()
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM, SIGHUP])
         return await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
