@@ -15,7 +15,7 @@ import Synchronization
 /// Adopted processes that exit are reaped whenever the table is read (at the latest at the owning run's timeout).
 /// Under systemd the unit's cgroup ends whatever is left when the service stops (`KillMode=control-group`).
 ///
-/// Process-wide, like the subreaper setting and the children it adopts.
+/// Process-wide (``shared``), like the subreaper setting and the children it adopts.
 final class HookProcessTree: Sendable {
     /// The one tree of this process.
     static let shared = HookProcessTree()

@@ -52,6 +52,9 @@ public struct HookRunner: Sendable {
     /// Records each run of ``runSequence(_:for:dryRun:eventFileDirectory:extraEnvironment:willRun:didRun:)``
     /// (nothing by default).
     public var telemetry: Telemetry = .disabled
+    /// Which processes each run owns (process-wide, like the subreaper setting; tests give each runner its own so
+    /// that the runs of unrelated tests in one process do not own each other's processes).
+    var processTree: HookProcessTree = .shared
 
     /// Creates a runner. Sets `SIGPIPE` to ignored in this process (hooks get the default back), so that a hook
     /// whose output pipe breaks cannot kill the daemon; and makes this process a child subreaper
@@ -70,7 +73,7 @@ public struct HookRunner: Sendable {
     /// once, when the calling task is cancelled). `hooks test` calls it before it exits; the daemon does not wait
     /// (they are ended in the background, and under systemd the unit's cgroup ends them when it stops).
     public func waitForLeftovers() async {
-        await HookProcessTree.shared.waitForLeftovers()
+        await processTree.waitForLeftovers()
     }
 
     /// Runs `hook` to completion (or until it is killed) and logs its output and result.
@@ -128,7 +131,7 @@ public struct HookRunner: Sendable {
             return result
         }
         defer { HookFileSystem.closeDescriptor(stdin) }
-        let tree = HookProcessTree.shared
+        let tree = processTree
         let run = tree.register(timeout: configuration.timeout)
         control.run = run
 
@@ -208,7 +211,7 @@ public struct HookRunner: Sendable {
         guard control.expire(shutdown: shutdown), let run = control.run else { return }
         // The hook, its group and every process that left it (`setsid`): SIGTERM, the grace period (waited out at
         // shutdown too), SIGKILL.
-        await HookProcessTree.shared.end(run, grace: configuration.killGrace)
+        await processTree.end(run, grace: configuration.killGrace)
     }
 
     private func log(_ stream: SubprocessOutputSequence, as level: Logger.Level, logger: Logger) async {
