@@ -31,7 +31,7 @@ extension HookDispatcher {
                 metadata: metadata
             )
             resumedDone[event.id] = record.done
-            start(event, bounded: event.type != .spotInterruption)
+            admit(event, logger: logger)
             resumed.append(event.id)
         }
         return resumed

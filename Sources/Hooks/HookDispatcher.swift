@@ -2,8 +2,9 @@ import Events
 import Logging
 
 /// Runs the hooks of every delivered event: one sequence per event (its hooks in order, one at a time),
-/// sequences of different events in parallel up to a bound. A `spot-interruption` never waits: its sequence
-/// starts at once and does not count against the bound.
+/// sequences of different events in parallel up to a bound. A `spot-interruption` never waits behind other events:
+/// its sequence starts at once and does not count against the bound; spot sequences have a bound of their own
+/// (``Configuration/maxConcurrentSpotEvents``), so that a flapping or hostile IMDS cannot fork without limit.
 ///
 /// Plug it into the watcher as an ``EventSink``; at shutdown call ``shutdown(gracePeriod:)``.
 public actor HookDispatcher: EventSink {
@@ -11,6 +12,9 @@ public actor HookDispatcher: EventSink {
     public struct Configuration: Sendable, Equatable {
         /// How many event sequences (other than `spot-interruption`) may run at once; more wait in order.
         public var maxConcurrentEvents: Int
+        /// How many `spot-interruption` sequences may run at once (default 8); more wait in order, behind other
+        /// spot sequences only.
+        public var maxConcurrentSpotEvents: Int
         /// Run nothing; log which hooks would have run.
         public var dryRun: Bool
         /// Where event files go (`nil`: `$RUNTIME_DIRECTORY`, `$TMPDIR` or `/tmp`).
@@ -21,10 +25,11 @@ public actor HookDispatcher: EventSink {
 
         /// Creates a configuration.
         public init(
-            maxConcurrentEvents: Int = 4, dryRun: Bool = false, eventFileDirectory: String? = nil,
-            extraEnvironment: [String: String?] = [:]
+            maxConcurrentEvents: Int = 4, maxConcurrentSpotEvents: Int = 8, dryRun: Bool = false,
+            eventFileDirectory: String? = nil, extraEnvironment: [String: String?] = [:]
         ) {
             self.maxConcurrentEvents = max(1, maxConcurrentEvents)
+            self.maxConcurrentSpotEvents = max(1, maxConcurrentSpotEvents)
             self.dryRun = dryRun
             self.eventFileDirectory = eventFileDirectory
             self.extraEnvironment = extraEnvironment
@@ -42,6 +47,8 @@ public actor HookDispatcher: EventSink {
 
     private var waiting: [Event] = []
     private var boundedActive = 0
+    private var spotWaiting: [Event] = []
+    private var spotActive = 0
     private var sequences: [Int: Task<Void, Never>] = [:]
     private var nextSequenceID = 0
     private var runningHooks = 0
@@ -91,7 +98,18 @@ public actor HookDispatcher: EventSink {
             logger.info("hooks for this event are already pending: not run twice")
             return
         }
+        admit(event, logger: logger)
+    }
+
+    /// Starts `event`'s sequence, or queues it behind the sequences of its kind (spot, or the others) when their
+    /// bound is reached.
+    func admit(_ event: Event, logger: Logger) {
         if event.type == .spotInterruption {
+            guard spotActive < configuration.maxConcurrentSpotEvents else {
+                spotWaiting.append(event)
+                logger.notice("\(spotActive) spot sequences already running hooks: this one waits (\(spotWaiting.count) waiting)")
+                return
+            }
             start(event, bounded: false)
         } else if boundedActive < configuration.maxConcurrentEvents {
             start(event, bounded: true)
@@ -105,11 +123,11 @@ public actor HookDispatcher: EventSink {
     public var runningHookCount: Int { runningHooks }
 
     /// How many events have hook sequences running or waiting to start.
-    public var pendingEventCount: Int { sequences.count + waiting.count }
+    public var pendingEventCount: Int { sequences.count + waiting.count + spotWaiting.count }
 
     /// Waits until no sequence runs and none waits. Returns early when the calling task is cancelled.
     public func waitUntilIdle() async {
-        while !sequences.isEmpty || !waiting.isEmpty {
+        while !sequences.isEmpty || !waiting.isEmpty || !spotWaiting.isEmpty {
             do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
         }
     }
@@ -121,13 +139,14 @@ public actor HookDispatcher: EventSink {
     @discardableResult
     public func shutdown(gracePeriod: Duration) async -> Bool {
         accepting = false
-        for event in waiting {
+        for event in waiting + spotWaiting {
             logger.error(
                 "shutting down: hooks not run for this event",
                 metadata: [LogField.eventType: .string(event.type.rawValue), LogField.eventID: .string(event.id)]
             )
         }
         waiting.removeAll()
+        spotWaiting.removeAll()
         let finished = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await self.waitUntilIdle(); return !Task.isCancelled }
             group.addTask { try? await Task.sleep(for: gracePeriod); return false }
@@ -148,6 +167,8 @@ public actor HookDispatcher: EventSink {
         let id = nextSequenceID
         nextSequenceID += 1
         if bounded { boundedActive += 1 }
+        let spot = event.type == .spotInterruption
+        if spot { spotActive += 1 }
         let (catalog, runner, configuration, logger, pending) = (catalog, runner, configuration, logger, pending)
         let done = Set(resumedDone.removeValue(forKey: event.id) ?? [])
         sequences[id] = Task {
@@ -158,12 +179,18 @@ public actor HookDispatcher: EventSink {
                 await self.adjustRunningHooks(by: $0)
             }
             await self.sequenceObserver?(event, results)
-            self.finish(id, bounded: bounded)
+            self.finish(id, bounded: bounded, spot: spot)
         }
     }
 
-    private func finish(_ id: Int, bounded: Bool) {
+    private func finish(_ id: Int, bounded: Bool, spot: Bool) {
         sequences[id] = nil
+        if spot {
+            spotActive -= 1
+            if spotActive < configuration.maxConcurrentSpotEvents, !spotWaiting.isEmpty, accepting {
+                start(spotWaiting.removeFirst(), bounded: false)
+            }
+        }
         guard bounded else { return }
         boundedActive -= 1
         while boundedActive < configuration.maxConcurrentEvents, !waiting.isEmpty, accepting {

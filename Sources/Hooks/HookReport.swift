@@ -45,6 +45,11 @@ public enum HookReport {
         }.joined(separator: "\n")
     }
 
+    /// The short name of a signal (`SIGINT`), or its number.
+    public static func signalName(_ number: Int32) -> String {
+        HookFileSystem.signalName(number)
+    }
+
     /// The one-line error for an unknown event type, naming the valid ones.
     public static func unknownType(_ name: String) -> String {
         "unknown event type \"\(name.escapingControlCharacters)\"; valid types: \(EventType.allCases.map(\.rawValue).joined(separator: ", "))"

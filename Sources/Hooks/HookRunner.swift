@@ -10,8 +10,9 @@ import System
 import SystemPackage
 #endif
 
-/// Runs one hook: its own process group, no shell, the payload on stdin, output to the log line by line,
-/// a timeout with SIGTERM then SIGKILL to the whole process group.
+/// Runs one hook: its own process group, no shell, the payload on stdin (complete before the hook starts), output
+/// to the log line by line, a timeout with SIGTERM then SIGKILL to every process the hook started
+/// (``HookProcessTree``: its process group, its descendants, and those that left with `setsid`).
 public struct HookRunner: Sendable {
 
     /// Limits and timing of hook runs.
@@ -51,21 +52,37 @@ public struct HookRunner: Sendable {
     /// Records each run of ``runSequence(_:for:dryRun:eventFileDirectory:extraEnvironment:willRun:didRun:)``
     /// (nothing by default).
     public var telemetry: Telemetry = .disabled
+    /// Which processes each run owns (process-wide, like the subreaper setting; tests give each runner its own so
+    /// that the runs of unrelated tests in one process do not own each other's processes).
+    var processTree: HookProcessTree = .shared
 
     /// Creates a runner. Sets `SIGPIPE` to ignored in this process (hooks get the default back), so that a hook
-    /// that exits without reading its stdin cannot kill the daemon.
+    /// whose output pipe breaks cannot kill the daemon; and makes this process a child subreaper
+    /// (`PR_SET_CHILD_SUBREAPER`), so that a hook's child that left with `setsid` and lost its parent is adopted
+    /// here and can still be ended at the hook's timeout (see ``HookProcessTree``).
     public init(configuration: Configuration = .init(), logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         HookFileSystem.ignoreBrokenPipeSignal()
+        if !HookFileSystem.becomeChildSubreaper() {
+            logger.warning("cannot become a child subreaper: a hook's child that calls setsid and outlives its parent survives the hook's timeout")
+        }
+    }
+
+    /// Waits until the processes that finished hooks left behind have been ended at their hooks' timeouts (at
+    /// once, when the calling task is cancelled). `hooks test` calls it before it exits; the daemon does not wait
+    /// (they are ended in the background, and under systemd the unit's cgroup ends them when it stops).
+    public func waitForLeftovers() async {
+        await processTree.waitForLeftovers()
     }
 
     /// Runs `hook` to completion (or until it is killed) and logs its output and result.
     ///
-    /// Cancelling the calling task ends the hook at once: SIGTERM, then SIGKILL to its process group.
+    /// Cancelling the calling task ends the hook at once: SIGTERM, then SIGKILL to every process it started.
     /// - Parameters:
     ///   - hook: The hook.
-    ///   - payload: Bytes written to its stdin, followed by end-of-file.
+    ///   - payload: Its stdin: a sealed in-memory file holding these bytes, complete before the hook starts (a
+    ///     hook never reads a partial or empty stdin, even when this process dies as it spawns the hook).
     ///   - environment: Variables added to (or, when `nil`, removed from) the daemon's environment.
     ///   - logger: The logger for this run (carrying the event's metadata); the hook name is added.
     /// - Returns: How it ended. Never throws: a hook that cannot start is a ``HookResult`` too.
@@ -101,6 +118,23 @@ public struct HookRunner: Sendable {
             return result
         }
 
+        // The payload is in the descriptor before the hook exists: nothing is written after the spawn.
+        let stdin: Int32
+        do {
+            stdin = try HookFileSystem.sealedPayload(payload, fallbackDirectory: HookFileSystem.defaultEventFileDirectory())
+        } catch {
+            let result = HookResult(
+                hook: hook.name, termination: .failedToStart("cannot prepare its stdin: \(error)"),
+                duration: clock.now - start, timedOut: false, stoppedAtShutdown: false
+            )
+            logResult(result, logger: logger)
+            return result
+        }
+        defer { HookFileSystem.closeDescriptor(stdin) }
+        let tree = processTree
+        let run = tree.register(timeout: configuration.timeout)
+        control.run = run
+
         let outcome: HookResult.Termination = await withTaskGroup(of: Void.self) { group in
             group.addTask { await watchdog(control) }
             // A file that some process holds open for writing cannot be executed (ETXTBSY): a hook being saved at that
@@ -110,22 +144,20 @@ public struct HookRunner: Sendable {
                 var retryDelays = configuration.busyRetryDelays[...]
                 while true {
                     do {
+                        // Each start reads the payload from its beginning.
+                        guard HookFileSystem.rewind(stdin) else { return .failedToStart("cannot rewind its stdin") }
                         let result = try await Subprocess.run(
                             .path(FilePath(file.executablePath)),
                             // argv[0] is the hook's path (a `#!` script sees the descriptor path as $0; see docs/hooks.md).
                             arguments: Arguments(executablePathOverride: hook.path, remainingValues: []),
                             environment: .inherit.updating(overrides),
                             platformOptions: platformOptions,
-                            input: .inputWriter,
+                            input: .fileDescriptor(FileDescriptor(rawValue: stdin), closeAfterSpawningProcess: false),
                             output: .sequence,
                             error: .sequence
                         ) { execution in
-                            control.started(processGroup: execution.processIdentifier.value)
+                            tree.spawned(run, pid: execution.processIdentifier.value)
                             await withTaskGroup(of: Void.self) { streams in
-                                streams.addTask {
-                                    _ = try? await execution.standardInputWriter.write(payload)
-                                    try? await execution.standardInputWriter.finish()
-                                }
                                 streams.addTask { await log(execution.standardOutput, as: .info, logger: logger) }
                                 streams.addTask { await log(execution.standardError, as: .warning, logger: logger) }
                             }
@@ -142,18 +174,21 @@ public struct HookRunner: Sendable {
                     }
                 }
             }()
+            tree.hookEnded(run)
             if control.finish() { group.cancelAll() }
             await group.waitForAll()
             withExtendedLifetime(file) {}
             return termination
         }
 
-        // Processes the hook left behind in its group (a `cmd &` that outlived it) get what the hook would have got
-        // at its timeout; the run itself does not wait for them.
-        if control.ending == .none, let group = control.processGroup, HookFileSystem.processGroupExists(group) {
-            let remaining = configuration.timeout - (clock.now - start)
-            let grace = configuration.killGrace
-            Task.detached { await Self.endLeftovers(of: group, after: remaining, grace: grace, logger: logger) }
+        // Processes the hook left behind (a `cmd &` in its group, a `setsid cmd &` adopted here) get what the hook
+        // would have got at its timeout; the run itself does not wait for them.
+        if control.ending == .none {
+            tree.endLeftovers(of: run, grace: configuration.killGrace) { count in
+                logger.warning("the hook's timeout is up and \(count) processes it started still run: ending them")
+            }
+        } else {
+            tree.deregister(run)
         }
 
         let result = HookResult(
@@ -173,32 +208,10 @@ public struct HookRunner: Sendable {
         } catch {
             shutdown = true
         }
-        guard let group = control.expire(shutdown: shutdown) else { return }
-        HookFileSystem.signalProcessGroup(group, HookFileSystem.terminateSignal)
-        // Wait out the grace period (at shutdown too: the sleeps run in a task that is not cancelled), or less
-        // when the whole group has gone already.
-        let clock = ContinuousClock()
-        let killAt = clock.now + configuration.killGrace
-        while clock.now < killAt, HookFileSystem.processGroupExists(group) {
-            let step = min(.milliseconds(50), killAt - clock.now)
-            await Task { try? await Task.sleep(for: step) }.value
-        }
-        HookFileSystem.signalProcessGroup(group, HookFileSystem.killSignal)
-    }
-
-    /// Waits `delay`, then ends what is left of a finished hook's process group: SIGTERM, then SIGKILL after
-    /// `grace` (or as soon as the group is gone).
-    private static func endLeftovers(of group: Int32, after delay: Duration, grace: Duration, logger: Logger) async {
-        if delay > .zero { try? await Task.sleep(for: delay) }
-        guard HookFileSystem.processGroupExists(group) else { return }
-        logger.warning("the hook's timeout is up and processes it started still run in its process group \(group): ending them")
-        HookFileSystem.signalProcessGroup(group, HookFileSystem.terminateSignal)
-        let clock = ContinuousClock()
-        let killAt = clock.now + grace
-        while clock.now < killAt, HookFileSystem.processGroupExists(group) {
-            try? await Task.sleep(for: min(.milliseconds(50), killAt - clock.now))
-        }
-        HookFileSystem.signalProcessGroup(group, HookFileSystem.killSignal)
+        guard control.expire(shutdown: shutdown), let run = control.run else { return }
+        // The hook, its group and every process that left it (`setsid`): SIGTERM, the grace period (waited out at
+        // shutdown too), SIGKILL.
+        await processTree.end(run, grace: configuration.killGrace)
     }
 
     private func log(_ stream: SubprocessOutputSequence, as level: Logger.Level, logger: Logger) async {
@@ -232,21 +245,17 @@ public struct HookRunner: Sendable {
     }
 }
 
-/// Shared between a run and its watchdog: the process group once known, whether the run finished or timed out.
+/// Shared between a run and its watchdog: the run's id in ``HookProcessTree``, whether it finished or timed out.
 private final class ProcessControl: Sendable {
     enum Ending { case none, timeout, shutdown }
 
     private struct State {
-        var processGroup: Int32?
+        var run: Int?
         var finished = false
         var ending = Ending.none
     }
 
     private let state = Mutex(State())
-
-    func started(processGroup: Int32) {
-        state.withLock { $0.processGroup = processGroup }
-    }
 
     /// Marks the run finished; returns `true` when the watchdog may be cancelled (it has not fired).
     func finish() -> Bool {
@@ -256,18 +265,21 @@ private final class ProcessControl: Sendable {
         }
     }
 
-    /// Marks the run as ended by its timeout or by shutdown and returns the group to signal, or `nil` when the
-    /// run already finished.
-    func expire(shutdown: Bool) -> Int32? {
+    /// Marks the run as ended by its timeout or by shutdown; `false` when the run already finished.
+    func expire(shutdown: Bool) -> Bool {
         state.withLock { state in
-            guard !state.finished else { return nil }
+            guard !state.finished else { return false }
             state.ending = shutdown ? .shutdown : .timeout
-            return state.processGroup
+            return true
         }
     }
 
     var ending: Ending { state.withLock { $0.ending } }
 
-    /// The hook's process group, once started.
-    var processGroup: Int32? { state.withLock { $0.processGroup } }
+    /// The run's id in ``HookProcessTree``.
+    var run: Int? {
+        get { state.withLock { $0.run } }
+        set { state.withLock { $0.run = newValue } }
+    }
+
 }

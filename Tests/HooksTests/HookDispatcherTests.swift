@@ -41,6 +41,56 @@ struct HookDispatcherTests {
         #expect(await dispatcher.runningHookCount == 0)
     }
 
+    @Test func spotSequencesHaveABoundOfTheirOwnAndStillDoNotWaitBehindOtherEvents() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        let log = "\(dir.path)/log"
+        try dir.script("tags-changed.d/10-hang", "touch \(dir.path)/hang-started; exec sleep 300")
+        // Each spot hook holds its slot until the test releases it (at most 50 s).
+        try dir.script("spot-interruption.d/10-hold", """
+            echo "start $IMDSWATCH_EVENT_ID" >> \(log)
+            i=0
+            until [ -e \(dir.path)/release ]; do sleep 0.02; i=$((i + 1)); [ $i -gt 2500 ] && exit 9; done
+            echo "end $IMDSWATCH_EVENT_ID" >> \(log)
+            """)
+        let (logger, handler) = memoryLogger()
+        let runner = testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300))
+        let dispatcher = HookDispatcher(
+            catalog: dir.catalog, runner: runner, configuration: .init(maxConcurrentEvents: 1, maxConcurrentSpotEvents: 3),
+            logger: logger
+        )
+
+        // The general bound (1) is taken by a hanging tags-changed sequence: spot sequences still start.
+        await dispatcher.deliver(syntheticEvent(.tagsChanged))
+        #expect(await eventually { dir.exists("hang-started") })
+        let ids = (1...5).map { "spot-\($0)" }
+        for id in ids {
+            var event = syntheticEvent(.spotInterruption)
+            event.id = id
+            await dispatcher.deliver(event)
+        }
+
+        // Three run, two wait (behind spot sequences only).
+        #expect(await eventually { await dispatcher.runningHookCount == 4 })
+        #expect(await dispatcher.pendingEventCount == 6)
+        #expect(handler.entries.contains { $0.text.contains("3 spot sequences already running hooks: this one waits (2 waiting)") })
+        #expect(await eventually { (dir.read("log") ?? "").split(separator: "\n").count == 3 }, "three spot hooks started")
+        _ = FileManager.default.createFile(atPath: "\(dir.path)/release", contents: nil)
+        #expect(await eventually { await dispatcher.pendingEventCount == 1 })
+
+        // Order, not time: the fourth and fifth start only after one of the first three ended.
+        let lines = try #require(dir.read("log")).split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("start") }.count == 5)
+        #expect(Set(lines.prefix(3)) == Set(ids.prefix(3).map { "start \($0)" }), "\(lines)")
+        #expect(lines[3].hasPrefix("end"), "the fourth spot sequence started before a slot was free: \(lines)")
+        await dispatcher.shutdown(gracePeriod: .milliseconds(100))
+    }
+
+    @Test func theSpotBoundIsEightByDefault() {
+        #expect(HookDispatcher.Configuration().maxConcurrentSpotEvents == 8)
+        #expect(HookDispatcher.Configuration(maxConcurrentSpotEvents: 0).maxConcurrentSpotEvents == 1)
+    }
+
     @Test func eventsRunInParallelUpToTheBoundAndHooksOfOneEventInOrder() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }

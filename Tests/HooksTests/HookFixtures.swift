@@ -1,6 +1,6 @@
 import Events
 import Foundation
-import Hooks
+@testable import Hooks
 import InMemoryLogging
 import Logging
 
@@ -74,13 +74,17 @@ func testRunner(
     maxLoggedBytes: Int = 1 << 20,
     busyRetryDelays: [Duration] = HookRunner.Configuration().busyRetryDelays
 ) -> HookRunner {
-    HookRunner(
+    var runner = HookRunner(
         configuration: .init(
             timeout: timeout, killGrace: killGrace, maxLineBytes: 4096, maxLoggedBytes: maxLoggedBytes,
             busyRetryDelays: busyRetryDelays
         ),
         logger: logger
     )
+    // The tests of this target share one process (a subreaper): a tree per runner keeps the runs of unrelated tests
+    // from owning each other's adopted processes (one test's leftovers would otherwise wait for another's timeout).
+    runner.processTree = HookProcessTree()
+    return runner
 }
 
 /// Whether process `pid` is alive (a zombie counts as dead: it runs nothing).

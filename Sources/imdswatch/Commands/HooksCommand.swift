@@ -81,9 +81,53 @@ struct HooksTestCommand: AsyncParsableCommand {
         }
         let runner = HookRunner(configuration: settings.hookRunnerConfiguration, logger: logger)
         // With --dry-run the hooks still run, with IMDSWATCH_DRY_RUN=1, so that hooks honouring it say what they would do.
-        let results = await runner.runSequence(plan.hooks, for: event, dryRun: settings.dryRun)
+        let (results, signal) = await Self.runUntilSignalled(runner, plan.hooks, event: event, dryRun: settings.dryRun)
         print(HookReport.results(results, plan: plan))
+        if let signal {
+            let name = HookReport.signalName(signal)
+            printError("imdswatch: interrupted by \(name): the running hook and every process it started were ended (SIGTERM, then SIGKILL)")
+            throw ExitCode(128 + signal)
+        }
         if results.contains(where: { !$0.succeeded }) { throw ExitCode.failure }
+    }
+
+    /// Runs the hooks, then waits until what they left behind is ended at their timeouts (as the daemon would end
+    /// it), unless SIGINT, SIGTERM or SIGHUP comes first: then the running hook and every process the hooks
+    /// started are ended at once (SIGTERM, SIGKILL after the grace period) and the rest of the sequence is not run.
+    /// - Returns: The results of the hooks that ran, and the signal that interrupted them, if any.
+    static func runUntilSignalled(
+        _ runner: HookRunner, _ hooks: [Hook], event: Event, dryRun: Bool
+    ) async -> (results: [HookResult], signal: Int32?) {
+        enum Outcome: Sendable {
+            case finished([HookResult])
+            case signalled(Int32)
+        }
+        // A launcher's blocked mask is inherited: without this, the signals would stay pending, unseen.
+        ProcessSignals.unblockTerminationSignals()
+        let signals = SignalWaiter(signals: [SIGINT, SIGTERM, SIGHUP])
+        return await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                let results = await runner.runSequence(hooks, for: event, dryRun: dryRun)
+                await runner.waitForLeftovers()
+                return .finished(results)
+            }
+            group.addTask { await signals.next().map(Outcome.signalled) }
+            var results: [HookResult] = []
+            var signal: Int32?
+            while let next = await group.next() {
+                switch next {
+                case .finished(let ran):
+                    results = ran
+                    group.cancelAll()
+                case .signalled(let number):
+                    signal = number
+                    group.cancelAll()
+                case nil:
+                    break
+                }
+            }
+            return (results, signal)
+        }
     }
 
     /// Sends the synthetic event once to every configured webhook (no outbox, no retries) and prints each outcome.

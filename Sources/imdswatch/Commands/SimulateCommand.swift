@@ -107,7 +107,7 @@ struct SimulateCommand: AsyncParsableCommand {
 extension ResponseStyle: ExpressibleByArgument {}
 
 /// Waits for the first of some signals, which are ignored by default handling so the process can stop cleanly.
-final class SignalWaiter {
+final class SignalWaiter: @unchecked Sendable {  // immutable after init; dispatch sources are thread-safe
     private let sources: [any DispatchSourceSignal]
     private let stream: AsyncStream<Int32>
 
@@ -126,5 +126,11 @@ final class SignalWaiter {
     /// Returns when one of the signals arrives.
     func wait() async {
         for await _ in stream { return }
+    }
+
+    /// The next signal that arrives (`nil` when the calling task is cancelled first).
+    func next() async -> Int32? {
+        for await number in stream { return number }
+        return nil
     }
 }
