@@ -1,4 +1,5 @@
 import Events
+import Durability
 
 #if canImport(Glibc)
 import Glibc
