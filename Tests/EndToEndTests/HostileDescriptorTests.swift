@@ -144,4 +144,31 @@ struct HostileDescriptorTests {
             await daemon.tearDown()
         }
     }
+
+    /// `hooks test` under every descriptor limit from 6 to 30: swift-subprocess traps (SIGILL, `FileDescriptor … was
+    /// not closed`) when one of a spawn's pipes cannot be made, so the runner never spawns short of descriptors. At
+    /// each limit the command ends by itself, with a result, never by a signal.
+    @Test func aHookStartShortOfDescriptorsNeverTraps() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-fd-\(UUID().uuidString)").path
+        let hooks = base + "/hooks.d"
+        try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try "#!/bin/sh\ncat >/dev/null\necho ran\n".write(toFile: hooks + "/10-ran", atomically: true, encoding: .utf8)
+        chmod(hooks + "/10-ran", 0o755)
+
+        var ran = 0
+        for limit in 6...30 {
+            let outcome = try await ProcessRunner.run(
+                "/usr/bin/prlimit",
+                ["--nofile=\(limit):\(limit)", "--", ProcessRunner.imdswatchPath, "hooks", "test", "spot-interruption",
+                 "--hooks-dir", hooks, "--hook-timeout", "1"],
+                timeout: .seconds(60)
+            )
+            let output = outcome.stdout + outcome.stderr
+            #expect(outcome.status == 0 || outcome.status == 1, "limit \(limit): status \(outcome.status): \(output.suffix(400))")
+            #expect(!output.contains("Fatal error"), "limit \(limit): \(output.suffix(400))")
+            if output.contains("ran") { ran += 1 }
+        }
+        #expect(ran > 0, "with enough descriptors the hook runs")
+    }
 }
