@@ -94,6 +94,7 @@ package struct Daemon: Sendable {
     /// - Throws: A state directory that is not safe, an IMDS endpoint or a webhook that cannot be set up (before
     ///   anything runs), or what the service group throws.
     package func run() async throws {
+        DescriptorLimit.raiseSoftLimitToHard(logger: logger)
         let assembly = try await assemble()
         logger.info(
             "imdswatch \(IMDSWatchVersion.current) watching \(assembly.endpoint)",
@@ -124,7 +125,7 @@ package struct Daemon: Sendable {
         try store.checkSafety()
         let client = try settings.makeIMDSClient(logger: logger)
         let heartbeat = Heartbeat()
-        let metrics = DaemonMetrics(settings: settings, logger: logger)
+        let metrics = try DaemonMetrics(settings: settings, logger: logger)
         let sinks = try EventSinks(settings: settings, host: host, logger: logger, metrics: metrics, observers: observers.sinks)
         // Auto Scaling lifecycle actions are the journal's stage in front of the hooks and webhooks: they add the
         // group and hook to asg-lifecycle-state events and complete the action when the event's hooks end.

@@ -30,7 +30,9 @@ struct DaemonMetrics: Sendable {
     /// - Parameters:
     ///   - settings: `[metrics] listen` and `textfile`; the enabled sources.
     ///   - logger: For the listener's address and textfile write failures.
-    init(settings: Settings, logger: Logger) {
+    /// - Throws: ``MetricsTextfileError`` when the textfile's directory is not safe (someone other than root or the
+    ///   daemon's user could change it).
+    init(settings: Settings, logger: Logger) throws(MetricsTextfileError) {
         let configuration = settings.metrics
         guard configuration.listen != nil || configuration.textfile != nil else {
             self = .off
@@ -43,6 +45,7 @@ struct DaemonMetrics: Sendable {
             services.append(MetricsListener(host: listen.host, port: listen.port, exposition: exposition, logger: logger))
         }
         if let path = configuration.textfile {
+            try MetricsTextfileError.checkDirectory(of: path)
             services.append(MetricsTextfile(
                 path: path, exposition: exposition, clock: ContinuousClock(),
                 write: { bytes, path in

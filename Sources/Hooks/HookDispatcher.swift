@@ -215,6 +215,9 @@ public actor HookDispatcher: EventSink {
         var logger = logger
         logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
         logger[metadataKey: LogField.eventID] = .string(event.id)
+        // Short of descriptors, the catalog would read the directory as unreadable or its files as unsafe and the
+        // event's hooks would be lost: it waits for them instead (until shutdown), the sequence still pending.
+        _ = await HookRunner.waitForDescriptors(within: nil, hook: nil, logger: logger)
         let plan = catalog.plan(for: event.type)
         plan.log(to: logger)
         let hooks = progress.remaining(plan.hooks, logger: logger)

@@ -89,6 +89,25 @@ enum HookFileSystem {
 
     /// Ignores `SIGPIPE` in this process, so that writing the payload to a hook that closed its stdin fails with
     /// `EPIPE` instead of killing the daemon. Hooks get default signal dispositions back when they are spawned.
+    /// Descriptors a hook's run needs at most: its file, three pipes, swift-subprocess's pidfd, exec-error pipe and
+    /// monitor, with room to spare.
+    static let descriptorsPerHook = 16
+
+    /// Whether `count` more descriptors can be opened now: `nil` when they can, else the errno of the open that failed
+    /// (EMFILE, ENFILE). swift-subprocess traps when one of a spawn's pipes cannot be made (its descriptor type
+    /// checks on deinit that it was closed, and its error path leaves the pipes made before open), so a spawn is
+    /// attempted only with this headroom.
+    static func descriptorShortage(_ count: Int = descriptorsPerHook) -> Int32? {
+        var opened: [Int32] = []
+        defer { for fd in opened { _ = close(fd) } }
+        for _ in 0..<count {
+            let fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { return errno }
+            opened.append(fd)
+        }
+        return nil
+    }
+
     static func ignoreBrokenPipeSignal() {
         _ = signal(SIGPIPE, SIG_IGN)
     }

@@ -143,6 +143,10 @@ public struct HookRunner: Sendable {
             let termination: HookResult.Termination = await {
                 var retryDelays = configuration.busyRetryDelays[...]
                 while true {
+                    // Never spawn short of descriptors (swift-subprocess traps then): wait for them within the timeout.
+                    if let shortage = await Self.waitForDescriptors(within: configuration.timeout, hook: hook.name, logger: logger) {
+                        return .failedToStart("\(HookFileSystem.describe(errno: shortage))")
+                    }
                     do {
                         // Each start reads the payload from its beginning.
                         guard HookFileSystem.rewind(stdin) else { return .failedToStart("cannot rewind its stdin") }
@@ -197,6 +201,28 @@ public struct HookRunner: Sendable {
         )
         logResult(result, logger: logger)
         return result
+    }
+
+    /// Waits until a hook's run has the descriptors it needs (``HookFileSystem/descriptorShortage(_:)``), trying
+    /// again 50 ms later and doubling up to 1 s; logs the shortage once at warning.
+    /// - Parameter limit: How long at most; `nil` until they are there or the task is cancelled.
+    /// - Returns: `nil` once they are there; the errno when they are not within `limit` or the task is cancelled.
+    static func waitForDescriptors(within limit: Duration?, hook: String?, logger: Logger) async -> Int32? {
+        guard var shortage = HookFileSystem.descriptorShortage() else { return nil }
+        let subject = hook.map { "hook \($0)" } ?? "the hooks"
+        logger.warning("\(subject) wait for free descriptors (\(HookFileSystem.describe(errno: shortage)))")
+        let deadline = limit.map { ContinuousClock.now + $0 }
+        var delay = Duration.milliseconds(50)
+        while deadline.map({ ContinuousClock.now < $0 }) ?? true {
+            do { try await Task.sleep(for: delay) } catch { return shortage }
+            guard let again = HookFileSystem.descriptorShortage() else {
+                logger.notice("\(subject) have free descriptors again")
+                return nil
+            }
+            shortage = again
+            delay = min(delay * 2, .seconds(1))
+        }
+        return shortage
     }
 
     /// Waits for the timeout (or for cancellation of the run), then SIGTERM, the grace period, SIGKILL.

@@ -12,11 +12,14 @@ public import ServiceLifecycle
 /// Serves `GET /metrics` (the Prometheus text format) on one address; every other path is a 404, every other
 /// method a 405. Runs in the daemon's `ServiceGroup`: binds when ``run()`` starts, closes at graceful shutdown.
 ///
-/// One event-loop thread of its own, blocked in `epoll_wait` while nobody scrapes.
+/// One event-loop thread of its own, blocked in `epoll_wait` while nobody scrapes. Bounded by
+/// ``MetricsListenerLimits`` (connections open at once, time for a request, idle time), so that no client holds
+/// more than a few of the daemon's descriptors or holds them for long.
 public struct MetricsListener: Service {
     private let host: String
     private let port: Int
     private let exposition: MetricsExposition
+    private let limits: MetricsListenerLimits
     private let logger: Logger
     private let onBound: @Sendable (Int) -> Void
 
@@ -25,13 +28,15 @@ public struct MetricsListener: Service {
     ///   - host: The address to bind (`127.0.0.1`, `::1`, `0.0.0.0`, …); a non-loopback one is logged at notice.
     ///   - port: The port; 0 picks a free one (logged, and passed to `onBound`).
     ///   - exposition: What `/metrics` serves.
-    ///   - logger: For the bound address and refused requests.
+    ///   - limits: The bounds on clients (``MetricsListenerLimits/daemon`` by default).
+    ///   - logger: For the bound address, refused requests and refused connections.
     ///   - onBound: Called with the bound port once listening.
-    public init(host: String, port: Int, exposition: MetricsExposition, logger: Logger,
-                onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(host: String, port: Int, exposition: MetricsExposition, limits: MetricsListenerLimits = .daemon,
+                logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.exposition = exposition
+        self.limits = limits
         self.logger = logger
         self.onBound = onBound
     }
@@ -46,14 +51,25 @@ public struct MetricsListener: Service {
     ///   `ServiceGroup` then stops the daemon with that error.
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let exposition = exposition
+        let (exposition, limits, logger) = (exposition, limits, logger)
+        let connections = MetricsConnectionCount()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 16)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        MetricsConnectionCap(limit: limits.maxConnections, count: connections, logger: logger)
+                    )
+                }
+            }
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(exposition: exposition))
+                    let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(IdleStateHandler(allTimeout: TimeAmount(limits.idleTimeout)))
+                    try operations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try operations.addHandler(MetricsRequestDeadline(timeout: limits.requestTimeout))
+                    try operations.addHandler(MetricsHTTPHandler(exposition: exposition))
                 }
             }
         let channel: any Channel

@@ -1,4 +1,5 @@
 public import Logging
+public import Events
 public import ServiceLifecycle
 
 /// Writes the exposition to a file for node_exporter's textfile collector: at start, every ``interval``, after each
@@ -74,6 +75,29 @@ public struct MetricsTextfile<ClockType: Clock<Duration>>: Service {
                 logger.error("cannot write the metrics textfile: \(error); retrying at each write", metadata: ["path": "\(path)"])
             }
             failing = true
+        }
+    }
+}
+
+/// The metrics textfile cannot be used.
+public struct MetricsTextfileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// One sentence naming the path at fault.
+    public var message: String
+
+    public var description: String { message }
+
+    /// Refuses a textfile whose directory someone other than root or the daemon's user could change (the walk the
+    /// state directory gets, ``TrustedPath``): root would otherwise create and rename files in a directory another
+    /// user controls, or reach it through their symlink.
+    /// - Parameters:
+    ///   - path: The textfile; its parent directory is walked (judged by its nearest existing ancestor when missing).
+    ///   - trusted: The walker (trusting root and the effective user by default).
+    /// - Throws: ``MetricsTextfileError`` naming the textfile and the component at fault.
+    public static func checkDirectory(of path: String, trusted: TrustedPath = TrustedPath()) throws(MetricsTextfileError) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        if let problem = trusted.problem(withDirectory: directory) {
+            throw MetricsTextfileError(message: "refusing to write the metrics textfile \(path): \(problem)")
         }
     }
 }

@@ -212,6 +212,32 @@ import Testing
         #expect(flag.stderr.contains("--metrics-listen"), "\(flag.stderr)")
     }
 
+    /// Root would create and rename the textfile in a directory reached through another user's symlink: refused at
+    /// start with one line naming the path, as an unsafe state directory is.
+    @Test func aTextfileDirectoryReachedThroughAnotherUsersSymlinkIsRefused() async throws {
+        var template = Array("/tmp/imdswatch-textfile-XXXXXX".utf8CString)
+        let base = String(cString: try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }))
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        chmod(base, 0o755)
+        for dir in [base + "/state", base + "/real"] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) }
+        chmod(base + "/real", 0o755)
+        #expect(symlink(base + "/real", base + "/link") == 0)
+        #expect(lchown(base + "/link", 65534, 65534) == 0)
+        let config = base + "/imdswatch.toml"
+        try "[metrics]\ntextfile = \"\(base)/link/imdswatch.prom\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+
+        let outcome = try await ProcessRunner.imdswatch(
+            ["run", "--config", config, "--endpoint", "http://127.0.0.1:9", "--state-dir", base + "/state",
+             "--hooks-dir", base + "/hooks.d", "--log-target", "stderr"],
+            timeout: .seconds(20)
+        )
+        #expect(outcome.status != 0)
+        let lines = outcome.stderr.split(separator: "\n").filter { $0.contains("refusing to write the metrics textfile") }
+        #expect(lines.count == 1, "\(outcome.stderr)")
+        #expect(lines.first?.contains("\(base)/link/imdswatch.prom: \(base)/link is unsafe: the symlink is owned by uid 65534") == true)
+        #expect(!FileManager.default.fileExists(atPath: base + "/real/imdswatch.prom"))
+    }
+
     @Test func shippedAlertRulesPassPromtool() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.promtool), "promtool missing: install Debian's prometheus package")
         let rules = Self.repositoryRoot + "/docs/metrics-alerts.rules.yml"
