@@ -94,6 +94,7 @@ let package = Package(
             name: "Telemetry",
             dependencies: [
                 "Events",
+                "Durability",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -246,7 +247,7 @@ let package = Package(
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "Durability", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "HTTP", "Events", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "HTTP", "Events", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(
             name: "AWSTests",

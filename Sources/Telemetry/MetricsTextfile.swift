@@ -1,5 +1,6 @@
 public import Logging
 public import Events
+public import Durability
 public import ServiceLifecycle
 
 /// Writes the exposition to a file for node_exporter's textfile collector: at start, every ``interval``, after each

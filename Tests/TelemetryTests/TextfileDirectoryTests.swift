@@ -1,3 +1,4 @@
+import Durability
 import Events
 import Foundation
 import Telemetry
