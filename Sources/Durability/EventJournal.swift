@@ -417,16 +417,9 @@ public final class EventJournal: Service, Sendable {
     }
 
     private func moveAside(reason: String) {
-        let stamp = Timestamp.rfc3339(seconds: SafeFile.wallClockMilliseconds() / 1000).filter { $0 != ":" }
-        var target = "\(Self.fileName).corrupt-\(stamp)"
-        var counter = 1
-        while SafeFile.kind(of: directory + "/" + target) != nil {
-            counter += 1
-            target = "\(Self.fileName).corrupt-\(stamp)-\(counter)"
-        }
         do throws(SafeFile.Failure) {
-            try SafeFile.move(directory: directory, from: Self.fileName, to: target)
-            logger.warning("event journal \(reason): moved it aside", metadata: ["path": "\(path)", "moved_to": "\(directory)/\(target)"])
+            let target = try SafeFile.moveAside(directory: directory, fileName: Self.fileName, nowMilliseconds: SafeFile.wallClockMilliseconds())
+            logger.warning("event journal \(reason): moved it aside", metadata: ["path": "\(path)", "moved_to": "\(target)"])
         } catch {
             logger.warning("event journal \(reason) and could not be moved aside (\(error))", metadata: ["path": "\(path)"])
         }

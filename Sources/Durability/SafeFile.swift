@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Events
 
 /// The file calls of the state directory (state, outbox, pending hooks), in one place: every open is
 /// `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` and checked with `fstat` (a symlink or a FIFO planted where a file should
@@ -142,6 +143,22 @@ public enum SafeFile {
         let path = join(directory, name)
         if unlink(path) != 0, errno != ENOENT { throw Failure(operation: "remove", path: path, errno: errno) }
         try syncDirectory(directory)
+    }
+
+    /// Renames a damaged state file to `NAME.corrupt-TIMESTAMP` (`-2`, `-3`… when taken) in its directory: the one
+    /// way every state file of the directory (watch state, event journal, lifecycle actions) is moved aside.
+    /// - Returns: The new path.
+    /// - Throws: ``Failure`` when the rename fails.
+    public static func moveAside(directory: String, fileName: String, nowMilliseconds: Int64) throws(Failure) -> String {
+        let stamp = Timestamp.rfc3339(seconds: nowMilliseconds / 1000).filter { $0 != ":" }
+        var target = "\(fileName).corrupt-\(stamp)"
+        var counter = 1
+        while kind(of: directory + "/" + target) != nil {
+            counter += 1
+            target = "\(fileName).corrupt-\(stamp)-\(counter)"
+        }
+        try move(directory: directory, from: fileName, to: target)
+        return directory + "/" + target
     }
 
     /// Renames `directory/from` to `directory/to` (which should not exist) and makes it durable.

@@ -2,7 +2,6 @@ public import AWS
 public import Events
 import Durability
 import Foundation
-import Watch
 
 /// One lifecycle action imdswatch owes the Auto Scaling service, as recorded in the state directory.
 public struct PendingLifecycleAction: Sendable, Equatable, Codable {
@@ -110,7 +109,7 @@ public struct LifecycleActionStore: Sendable {
         let kept = Self.salvage(bytes)
         let keptText = kept.isEmpty ? "no entry could be read" : "kept the \(kept.count) entries that could be read"
         do {
-            let target = try StateStore.moveAside(directory: directory, fileName: Self.fileName, nowMilliseconds: nowMilliseconds)
+            let target = try SafeFile.moveAside(directory: directory, fileName: Self.fileName, nowMilliseconds: nowMilliseconds)
             if !kept.isEmpty { try save(kept, nowMilliseconds: nowMilliseconds) }
             return Loaded(actions: kept, problem: "\(path) is damaged (not a valid lifecycle actions file): moved it aside to \(target) and \(keptText)")
         } catch {

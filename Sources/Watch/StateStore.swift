@@ -75,25 +75,9 @@ public struct StateStore: Sendable {
         }
     }
 
-    /// Renames a damaged state file to `NAME.corrupt-TIMESTAMP` (`-2`, `-3`… when taken) in its directory: the one
-    /// way every state file of the directory is moved aside.
-    /// - Returns: The new path.
-    /// - Throws: ``SafeFile/Failure`` when the rename fails.
-    public static func moveAside(directory: String, fileName: String, nowMilliseconds: Int64) throws -> String {
-        let stamp = Timestamp.rfc3339(seconds: nowMilliseconds / 1000).filter { $0 != ":" }
-        var target = "\(fileName).corrupt-\(stamp)"
-        var counter = 1
-        while SafeFile.kind(of: directory + "/" + target) != nil {
-            counter += 1
-            target = "\(fileName).corrupt-\(stamp)-\(counter)"
-        }
-        try SafeFile.move(directory: directory, from: fileName, to: target)
-        return directory + "/" + target
-    }
-
     private func moveAside(reason: String, logger: Logger, nowMilliseconds: Int64) {
         do {
-            let target = try Self.moveAside(directory: directory, fileName: fileName, nowMilliseconds: nowMilliseconds)
+            let target = try SafeFile.moveAside(directory: directory, fileName: fileName, nowMilliseconds: nowMilliseconds)
             logger.warning(
                 "state file \(reason): moved it aside and starting as a first run (an event may fire again)",
                 metadata: ["path": "\(path)", "moved_to": "\(target)"]
