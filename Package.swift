@@ -197,7 +197,7 @@ let package = Package(
         .target(
             name: "Demo",
             dependencies: [
-                "Daemon", "Simulator", "Config", "Events", "HTTP", "Hooks", "Journal",
+                "Daemon", "Simulator", "Config", "Events", "Durability", "HTTP", "Hooks", "Journal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -245,7 +245,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "Durability", "IMDSWatchTestKit"], swiftSettings: strictSettings),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Durability", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "HTTP", "Events", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),

@@ -2,9 +2,6 @@ public import IMDS
 public import SigV4
 import Events
 
-/// Reads one IMDS path as text: the body, or `nil` on 404 (``IMDSClient/text(_:)`` in production).
-public typealias MetadataText = @Sendable (String) async throws(IMDSError) -> String?
-
 /// Where credentials come from, for `status` and the start line.
 public enum CredentialsSource: Sendable, Equatable, CustomStringConvertible {
     /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`).
@@ -36,7 +33,7 @@ public actor CredentialsProvider {
     public static let refreshMargin: Int64 = 10 * 60
 
     private let environment: [String: String]
-    private let readMetadata: MetadataText
+    private let metadata: any MetadataReader
     private let now: @Sendable () -> Int64
     private let warn: @Sendable (String) -> Void
     private var cached: Cached?
@@ -46,15 +43,15 @@ public actor CredentialsProvider {
     /// Creates a provider.
     /// - Parameters:
     ///   - environment: The process environment (`AWS_ACCESS_KEY_ID`…).
-    ///   - readMetadata: Reads IMDS paths (`meta-data/iam/security-credentials/`).
+    ///   - metadata: Reads IMDS paths (`meta-data/iam/security-credentials/`).
     ///   - now: The wall clock, in Unix seconds (compared with `Expiration`).
     ///   - warn: Receives the warning about instance-profile credentials whose `Expiration` has already passed.
     public init(
-        environment: [String: String], readMetadata: @escaping MetadataText, now: @escaping @Sendable () -> Int64,
+        environment: [String: String], metadata: any MetadataReader, now: @escaping @Sendable () -> Int64,
         warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.environment = environment
-        self.readMetadata = readMetadata
+        self.metadata = metadata
         self.now = now
         self.warn = warn
     }
@@ -119,7 +116,7 @@ public actor CredentialsProvider {
         }
         let roles = MetadataPath.iamSecurityCredentials
         let listing: String?
-        do { listing = try await readMetadata(roles) } catch {
+        do { listing = try await metadata.text(roles) } catch {
             throw failure("cannot read \(roles) from IMDS: \(error)")
         }
         guard let listing else {
@@ -130,7 +127,7 @@ public actor CredentialsProvider {
         }
         let path = roles + role
         let body: String?
-        do { body = try await readMetadata(path) } catch { throw failure("cannot read \(path): \(error)") }
+        do { body = try await metadata.text(path) } catch { throw failure("cannot read \(path): \(error)") }
         guard let body else { throw failure("\(path) is absent") }
         guard let document = try? JSONDocument.parse(body), case .object = document else {
             throw failure("\(path) is not a JSON object")

@@ -34,7 +34,7 @@ enum FileSystem {
             let bytes = try SafeFile.readRegularFileFollowingSymlink(path, limit: maximumSize).bytes
             return String(decoding: bytes, as: UTF8.self)
         } catch {
-            throw Failure(message: error.errno == EFBIG ? "larger than 1 MiB" : error.reason ?? SafeFile.describe(errno: error.errno))
+            throw Failure(message: error.errno == EFBIG ? "larger than 1 MiB" : error.reason ?? SystemCall.describe(errno: error.errno))
         }
     }
 }

@@ -141,7 +141,7 @@ package struct Daemon: Sendable {
         }
         // Hook sequences a previous run did not finish (killed mid-sequence) run their remaining hooks now; a lifecycle
         // action whose drain is resumed this way is completed when the resumed hooks end, not at once.
-        let resumed = await sinks.hooks.resumePending(nowMilliseconds: SafeFile.wallClockMilliseconds())
+        let resumed = await sinks.hooks.resumePending(nowMilliseconds: SystemWallClock().now())
         // So are the actions of events the journal offers to the hooks again (they had not taken them): their hooks
         // run after this start.
         let owedToHooks = await journal.unfinishedEventIDs(for: EventSinks.hooksConsumer)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Durability
 import Logging
 
 /// The process's limit on open descriptors (`RLIMIT_NOFILE`).
@@ -19,14 +20,14 @@ enum DescriptorLimit {
     static func raiseSoftLimitToHard(logger: Logger) -> UInt64? {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else {
-            logger.warning("cannot read the open-file limit: \(String(cString: strerror(errno)))")
+            logger.warning("cannot read the open-file limit: \(SystemCall.describe(errno: errno))")
             return nil
         }
         guard limit.rlim_cur < limit.rlim_max else { return UInt64(limit.rlim_cur) }
         let soft = limit.rlim_cur
         limit.rlim_cur = limit.rlim_max
         guard setrlimit(resource, &limit) == 0 else {
-            logger.warning("cannot raise the open-file limit from \(soft) to \(limit.rlim_max): \(String(cString: strerror(errno)))")
+            logger.warning("cannot raise the open-file limit from \(soft) to \(limit.rlim_max): \(SystemCall.describe(errno: errno))")
             return UInt64(soft)
         }
         logger.debug("open-file limit raised from \(soft) to \(limit.rlim_max)")

@@ -22,11 +22,11 @@ package extension Settings {
         let clock = ContinuousClock()
         return LifecycleContext(
             environment: environment,
-            readMetadata: { path throws(IMDSError) in try await imds.text(path) },
+            metadata: imds,
             transport: CurlTransport(options: .init(proxy: awsProxy, userAgent: "imdswatch/\(IMDSWatchVersion.current)"), name: "imdswatch-aws"),
             endpoint: asg.endpoint,
             sleep: { try await clock.sleep(for: $0) },
-            nowMilliseconds: { SafeFile.wallClockMilliseconds() },
+            nowMilliseconds: { SystemWallClock().now() },
             logger: logger
         )
     }

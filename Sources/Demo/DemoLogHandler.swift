@@ -1,3 +1,4 @@
+import Durability
 import Events
 import Foundation
 import Journal
@@ -12,7 +13,7 @@ final class DemoLogFile: Sendable {
     init(path: String) throws {
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw DemoError("cannot open \(path): \(String(cString: strerror(errno)))")
+            throw DemoError("cannot open \(path): \(SystemCall.describe(errno: errno))")
         }
         self.descriptor = descriptor
     }
@@ -68,7 +69,7 @@ struct DemoLogHandler: LogHandler, Sendable {
     }
 
     func log(event: LogEvent) {
-        file.append(format.line(for: event, date: Date()))
+        file.append(format.line(for: event, milliseconds: SystemWallClock().now()))
         let message = "\(event.message)"
         if message.hasPrefix("lifecycle action ") { timeline.log(.aws, message) }
         guard let hook = format.metadata[LogField.hook].map({ "\($0)" }) else { return }

@@ -1,3 +1,4 @@
+import Durability
 import Foundation
 
 /// One embedded example hook: its path relative to `hooks.d/` and its exact contents.
@@ -99,7 +100,7 @@ struct DemoWorkspace: Sendable {
             return mkdtemp(address) != nil
         }
         guard created else {
-            throw DemoError("cannot create a temporary directory in \(base): \(String(cString: strerror(errno)))")
+            throw DemoError("cannot create a temporary directory in \(base): \(SystemCall.describe(errno: errno))")
         }
         return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -250,9 +250,9 @@ public final class EventJournal: Service, Sendable {
         }
         if fd >= 0 {
             if case let code = SystemCall.writeAll(fd, line), code != 0 {
-                failure = "write: \(SafeFile.describe(errno: code))"
+                failure = "write: \(SystemCall.describe(errno: code))"
             } else if case let synced = SystemCall.retryingOnInterrupt({ fdatasync(fd) }), synced.value != 0 {
-                failure = "fdatasync: \(SafeFile.describe(errno: synced.errno))"
+                failure = "fdatasync: \(SystemCall.describe(errno: synced.errno))"
             }
             // Never leave half a record for the next one to follow: cut the file back to its last whole record.
             if failure != nil { _ = SystemCall.retryingOnInterrupt { ftruncate(fd, off_t(size)) } }
@@ -418,7 +418,7 @@ public final class EventJournal: Service, Sendable {
 
     private func moveAside(reason: String) {
         do throws(SafeFile.Failure) {
-            let target = try SafeFile.moveAside(directory: directory, fileName: Self.fileName, nowMilliseconds: SafeFile.wallClockMilliseconds())
+            let target = try SafeFile.moveAside(directory: directory, fileName: Self.fileName, nowMilliseconds: SystemWallClock().now())
             logger.warning("event journal \(reason): moved it aside", metadata: ["path": "\(path)", "moved_to": "\(target)"])
         } catch {
             logger.warning("event journal \(reason) and could not be moved aside (\(error))", metadata: ["path": "\(path)"])

@@ -36,7 +36,7 @@ public enum SafeFile {
 
         /// `cannot read /var/lib/imdswatch/state.json: not a regular file (a FIFO)`.
         public var description: String {
-            "cannot \(operation) \(path): \(reason ?? SafeFile.describe(errno: errno))"
+            "cannot \(operation) \(path): \(reason ?? SystemCall.describe(errno: errno))"
         }
     }
 
@@ -244,20 +244,6 @@ public enum SafeFile {
             }
         }
         return records
-    }
-
-    /// The wall-clock time in milliseconds since the Unix epoch.
-    public static func wallClockMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
-
-    /// The `strerror` text of an errno value, in lower case (`no such file or directory`).
-    public static func describe(errno value: Int32) -> String {
-        let text = String(cString: strerror(value))
-        guard let first = text.first else { return "errno \(value)" }
-        return first.lowercased() + text.dropFirst()
     }
 
     // MARK: - Helpers

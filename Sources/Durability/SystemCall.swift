@@ -6,8 +6,8 @@ import Musl
 import Darwin
 #endif
 
-/// The `EINTR` retry and `errno` capture of libc calls, written once (as NIO's `System.swift` does) and used by
-/// ``SafeFile``, the journal and notify writers, the hook files and stdout.
+/// The `EINTR` retry and `errno` capture of libc calls, and the text of an `errno`, written once (as NIO's
+/// `System.swift` does) and used by ``SafeFile``, the journal and notify writers, the hook files and stdout.
 public enum SystemCall {
     /// Runs a libc call until it does not fail with `EINTR`.
     /// - Parameter call: The call; it returns a negative value (normally `-1`) and sets `errno` on failure.
@@ -43,5 +43,16 @@ public enum SystemCall {
     /// - Returns: `0` when everything was written, else the `errno` of the failed write.
     public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Int32 {
         bytes.withUnsafeBytes { writeAll(descriptor, $0) }
+    }
+
+    /// The one way an `errno` value becomes text: its `strerror` text in lower case, to sit inside a sentence
+    /// (`cannot open /x: no such file or directory`); `errno N` for a value the C library has no text for.
+    /// - Parameter value: An `errno` value, read right after the failing call.
+    /// - Returns: The text; never empty.
+    public static func describe(errno value: Int32) -> String {
+        guard let pointer = strerror(value) else { return "errno \(value)" }
+        let text = String(cString: pointer)
+        guard let first = text.first else { return "errno \(value)" }
+        return first.lowercased() + text.dropFirst()
     }
 }

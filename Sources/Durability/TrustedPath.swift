@@ -83,7 +83,7 @@ public struct TrustedPath: Sendable {
         var pending = Self.components(Self.absolute(path))
         pending.reverse()
         var directoryFD = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryFD >= 0 else { return .failure(Refusal(path: "/", cause: SafeFile.describe(errno: errno))) }
+        guard directoryFD >= 0 else { return .failure(Refusal(path: "/", cause: SystemCall.describe(errno: errno))) }
         var directoryPath = "/"
         var stack: [(fd: Int32, path: String)] = []
         var retired: [Int32] = []
@@ -113,14 +113,14 @@ public struct TrustedPath: Sendable {
             var info = stat()
             if fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) != 0 {
                 let code = errno
-                return .failure(Refusal(path: here, cause: SafeFile.describe(errno: code), isNotFound: code == ENOENT))
+                return .failure(Refusal(path: here, cause: SystemCall.describe(errno: code), isNotFound: code == ENOENT))
             }
             if info.st_mode & S_IFMT == S_IFLNK {
                 hops += 1
                 if hops > 40 { return .failure(Refusal(path: here, cause: "too many symlinks", isUnsafe: true)) }
                 if let refusal = ownerProblem(UInt32(info.st_uid), path: here, what: "symlink") { return .failure(refusal) }
                 guard let target = Self.readLink(directoryFD, name) else {
-                    return .failure(Refusal(path: here, cause: SafeFile.describe(errno: errno)))
+                    return .failure(Refusal(path: here, cause: SystemCall.describe(errno: errno)))
                 }
                 pending.append(contentsOf: Self.components(target).reversed())
                 if target.hasPrefix("/") {
@@ -129,7 +129,7 @@ public struct TrustedPath: Sendable {
                     stack = []
                     directoryFD = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                     directoryPath = "/"
-                    if directoryFD < 0 { return .failure(Refusal(path: "/", cause: SafeFile.describe(errno: errno))) }
+                    if directoryFD < 0 { return .failure(Refusal(path: "/", cause: SystemCall.describe(errno: errno))) }
                 }
                 if pending.isEmpty { return reopen(directoryFD, path: directoryPath, onTheWay: finalIsOnTheWay) }
                 continue
@@ -137,7 +137,7 @@ public struct TrustedPath: Sendable {
             let fd = openat(directoryFD, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else {
                 let code = errno
-                let cause = code == ELOOP ? "it became a symlink while being checked" : SafeFile.describe(errno: code)
+                let cause = code == ELOOP ? "it became a symlink while being checked" : SystemCall.describe(errno: code)
                 return .failure(Refusal(path: here, cause: cause, isNotFound: code == ENOENT, isUnsafe: code == ELOOP))
             }
             if pending.isEmpty {
@@ -168,7 +168,7 @@ public struct TrustedPath: Sendable {
     /// A directory on the way: trusted owner; writable by others only with the sticky bit (not for the last one).
     private func directoryProblem(_ fd: Int32, path: String, final: Bool) -> Refusal? {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return Refusal(path: path, cause: SafeFile.describe(errno: errno)) }
+        guard fstat(fd, &info) == 0 else { return Refusal(path: path, cause: SystemCall.describe(errno: errno)) }
         guard info.st_mode & S_IFMT == S_IFDIR else { return Refusal(path: path, cause: "not a directory", isUnsafe: true) }
         if let refusal = ownerProblem(UInt32(info.st_uid), path: path, what: "directory") { return refusal }
         if info.st_mode & 0o022 != 0, final || info.st_mode & S_ISVTX == 0 {
@@ -179,7 +179,7 @@ public struct TrustedPath: Sendable {
 
     private func finalProblem(_ fd: Int32, path: String, onTheWay: Bool) -> Refusal? {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return Refusal(path: path, cause: SafeFile.describe(errno: errno)) }
+        guard fstat(fd, &info) == 0 else { return Refusal(path: path, cause: SystemCall.describe(errno: errno)) }
         if info.st_mode & S_IFMT == S_IFDIR { return directoryProblem(fd, path: path, final: !onTheWay) }
         if let refusal = ownerProblem(UInt32(info.st_uid), path: path, what: "file") { return refusal }
         if info.st_mode & 0o022 != 0 {
@@ -190,7 +190,7 @@ public struct TrustedPath: Sendable {
 
     private func reopen(_ directoryFD: Int32, path: String, onTheWay: Bool) -> Result<Opened, Refusal> {
         let fd = openat(directoryFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(Refusal(path: path, cause: SafeFile.describe(errno: errno))) }
+        guard fd >= 0 else { return .failure(Refusal(path: path, cause: SystemCall.describe(errno: errno))) }
         if let problem = directoryProblem(fd, path: path, final: !onTheWay) {
             _ = close(fd)
             return .failure(problem)
@@ -203,7 +203,7 @@ public struct TrustedPath: Sendable {
         guard fstat(fd, &info) == 0 else {
             let code = errno
             _ = close(fd)
-            return .failure(Refusal(path: path, cause: SafeFile.describe(errno: code)))
+            return .failure(Refusal(path: path, cause: SystemCall.describe(errno: code)))
         }
         return .success(Opened(
             fd: fd, owner: UInt32(info.st_uid), mode: UInt32(info.st_mode & 0o7777),

@@ -114,6 +114,7 @@ public protocol HTTPTransport: Sendable {
     /// Sends one request and waits for the complete response.
     /// - Parameter request: The request.
     /// - Returns: The response, whatever its status code: a 404 or a 500 is a response, not an error.
-    /// - Throws: ``HTTPError`` when no complete response arrived (connection, timeout, size cap, TLS).
+    /// - Throws: ``HTTPError`` when no complete response arrived (connection, timeout, size cap, TLS), and
+    ///   ``HTTPError/Code/cancelled`` when the calling task is cancelled (``CurlTransport`` then aborts the transfer).
     func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse
 }

@@ -139,11 +139,6 @@ enum HookFileSystem {
         }
     }
 
-    /// The `strerror` text of an errno value.
-    static func describe(errno value: Int32) -> String {
-        String(cString: strerror(value))
-    }
-
     /// The directory for event files: `$RUNTIME_DIRECTORY` (systemd), else `$TMPDIR`, else `/tmp`.
     static func defaultEventFileDirectory() -> String {
         for name in ["RUNTIME_DIRECTORY", "TMPDIR"] {
@@ -165,5 +160,5 @@ public struct HookFileError: Error, Sendable, Equatable, CustomStringConvertible
     /// The `errno` value.
     public var errno: Int32
 
-    public var description: String { "\(path): \(HookFileSystem.describe(errno: errno))" }
+    public var description: String { "\(path): \(SystemCall.describe(errno: errno))" }
 }

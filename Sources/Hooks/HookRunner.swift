@@ -1,3 +1,4 @@
+import Durability
 import Events
 import Logging
 import Subprocess
@@ -145,7 +146,7 @@ public struct HookRunner: Sendable {
                 while true {
                     // Never spawn short of descriptors (swift-subprocess traps then): wait for them within the timeout.
                     if let shortage = await Self.waitForDescriptors(within: configuration.timeout, hook: hook.name, logger: logger) {
-                        return .failedToStart("\(HookFileSystem.describe(errno: shortage))")
+                        return .failedToStart("\(SystemCall.describe(errno: shortage))")
                     }
                     do {
                         // Each start reads the payload from its beginning.
@@ -210,7 +211,7 @@ public struct HookRunner: Sendable {
     static func waitForDescriptors(within limit: Duration?, hook: String?, logger: Logger) async -> Int32? {
         guard var shortage = HookFileSystem.descriptorShortage() else { return nil }
         let subject = hook.map { "hook \($0)" } ?? "the hooks"
-        logger.warning("\(subject) wait for free descriptors (\(HookFileSystem.describe(errno: shortage)))")
+        logger.warning("\(subject) wait for free descriptors (\(SystemCall.describe(errno: shortage)))")
         let deadline = limit.map { ContinuousClock.now + $0 }
         var delay = Duration.milliseconds(50)
         while deadline.map({ ContinuousClock.now < $0 }) ?? true {

@@ -333,41 +333,6 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     }
 }
 
-/// Bounded retries with exponential backoff and full jitter.
-public struct RetryPolicy: Sendable {
-    /// Attempts in all, the first included.
-    public var maxAttempts: Int
-    /// The backoff before the first retry (before jitter).
-    public var baseDelay: Duration
-    /// The longest backoff.
-    public var maxDelay: Duration
-    /// Turns a backoff into the delay actually waited (``fullJitter`` unless a test injects another).
-    public var jitter: @Sendable (Duration) -> Duration
-
-    /// Creates a policy.
-    public init(
-        maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(1),
-        jitter: @escaping @Sendable (Duration) -> Duration = RetryPolicy.fullJitter
-    ) {
-        self.maxAttempts = maxAttempts
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-        self.jitter = jitter
-    }
-
-    /// Full jitter: a uniformly random delay between zero and the backoff.
-    public static let fullJitter: @Sendable (Duration) -> Duration = { backoff in
-        let nanos = backoff.components.seconds * 1_000_000_000 + backoff.components.attoseconds / 1_000_000_000
-        guard nanos > 0 else { return .zero }
-        return .nanoseconds(Int64.random(in: 0...nanos))
-    }
-
-    /// The delay before retry number `attempt` (1-based): ``jitter`` of min(maxDelay, baseDelay * 2^(attempt-1)).
-    public func delay(beforeRetry attempt: Int) -> Duration {
-        jitter(min(maxDelay, baseDelay * (1 << min(max(attempt - 1, 0), 20))))
-    }
-}
-
 /// The one response header the client reads (the token's remaining lifetime).
 private let keptResponseHeaders = ["X-aws-ec2-metadata-token-ttl-seconds"]
 

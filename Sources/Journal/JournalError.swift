@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Durability
 
 /// The one error type of the Journal module: a failed journal write or a failed notification to systemd.
 ///
@@ -61,16 +62,7 @@ public struct JournalError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var text = code.description
         if !context.isEmpty { text += " (\(context))" }
-        if let errno { text += ": \(ErrorNumber.describe(errno))" }
+        if let errno { text += ": \(SystemCall.describe(errno: errno)) (errno \(errno))" }
         return text
-    }
-}
-
-/// Describing an `errno` captured right after the failing call (the retry and capture are ``Durability/SystemCall``'s).
-enum ErrorNumber {
-    /// `strerror` text with the number, e.g. `No such file or directory (errno 2)`.
-    static func describe(_ number: Int32) -> String {
-        guard let text = strerror(number) else { return "errno \(number)" }
-        return "\(String(cString: text)) (errno \(number))"
     }
 }

@@ -118,7 +118,7 @@ final class StderrFallback: Sendable {
             defer { warned = true }
             return !warned
         }
-        let now = Timestamp.rfc3339Milliseconds(SafeFile.wallClockMilliseconds())
+        let now = Timestamp.rfc3339Milliseconds(SystemWallClock().now())
         if isFirst {
             StandardError.writeLine(
                 format.line(

@@ -39,16 +39,17 @@ public struct StderrLogHandler: LogHandler, Sendable {
     }
 
     public func log(event: LogEvent) {
-        StandardError.writeLine(line(for: event, date: Date()))
+        StandardError.writeLine(line(for: event, milliseconds: SystemWallClock().now()))
     }
 
-    /// The line this handler writes for `event` at `date`, with handler, provider and per-call metadata merged
-    /// (later ones win).
+    /// The line this handler writes for `event` at `milliseconds`, with handler, provider and per-call metadata
+    /// merged (later ones win).
     /// - Parameters:
     ///   - event: The event.
-    ///   - date: The time stamped on the line when the format includes one.
+    ///   - milliseconds: The time stamped on the line when the format includes one (since the Unix epoch), as
+    ///     RFC 3339 UTC with milliseconds (`2026-11-24T11:58:01.532Z`, ``Events/Timestamp/rfc3339Milliseconds(_:)``).
     /// - Returns: One line without a trailing newline.
-    public func line(for event: LogEvent, date: Date) -> String {
+    public func line(for event: LogEvent, milliseconds: Int64) -> String {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let perCall = event.metadata { merged.merge(perCall) { _, new in new } }
@@ -57,7 +58,7 @@ public struct StderrLogHandler: LogHandler, Sendable {
             level: event.level,
             message: event.message.description,
             metadata: merged,
-            timestamp: format.includesTimestamp ? StderrLineFormat.timestamp(for: date) : ""
+            timestamp: format.includesTimestamp ? Timestamp.rfc3339Milliseconds(milliseconds) : ""
         )
     }
 }
@@ -116,14 +117,6 @@ public struct StderrLineFormat: Sendable, Hashable {
             line += " " + Self.escaped(key) + "=" + Self.quotedIfNeeded(JournalEntry.text(of: value))
         }
         return line
-    }
-
-    /// The timestamp of a line written at `date`: RFC 3339 UTC with milliseconds (`2026-11-24T11:58:01.532Z`,
-    /// ``Events/Timestamp/rfc3339Milliseconds(_:)``), the fraction truncated.
-    /// - Parameter date: The time of the entry.
-    /// - Returns: The timestamp text.
-    public static func timestamp(for date: Date) -> String {
-        Timestamp.rfc3339Milliseconds(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// Escapes control characters so the text stays on one line.

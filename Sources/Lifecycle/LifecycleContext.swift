@@ -2,7 +2,7 @@ public import AWS
 public import Config
 public import Events
 public import HTTP
-import IMDS
+public import IMDS
 public import Logging
 import Foundation
 
@@ -11,7 +11,7 @@ import Foundation
 /// the credentials and one ``AutoScalingClient`` per region.
 public actor LifecycleContext {
     private let environment: [String: String]
-    private let readMetadata: MetadataText
+    private let metadata: any MetadataReader
     private let transport: any HTTPTransport
     private let endpointSetting: String?
     private let sleep: @Sendable (Duration) async throws -> Void
@@ -30,7 +30,7 @@ public actor LifecycleContext {
     /// Creates a context.
     /// - Parameters:
     ///   - environment: The process environment (credentials, region, endpoint variables).
-    ///   - readMetadata: Reads IMDS paths.
+    ///   - metadata: Reads IMDS paths.
     ///   - transport: The libcurl transport for the API.
     ///   - endpoint: `[asg] endpoint`.
     ///   - sleep: Waits between retries (a clock's `sleep(for:)`).
@@ -38,12 +38,12 @@ public actor LifecycleContext {
     ///   - nowMilliseconds: The wall clock in Unix milliseconds.
     ///   - logger: For the API client's retry lines.
     public init(
-        environment: [String: String], readMetadata: @escaping MetadataText, transport: any HTTPTransport, endpoint: String?,
+        environment: [String: String], metadata: any MetadataReader, transport: any HTTPTransport, endpoint: String?,
         sleep: @escaping @Sendable (Duration) async throws -> Void, jitter: @escaping @Sendable (Duration) -> Duration = AutoScalingClient.fullJitter,
         nowMilliseconds: @escaping @Sendable () -> Int64, logger: Logger
     ) {
         self.environment = environment
-        self.readMetadata = readMetadata
+        self.metadata = metadata
         self.transport = transport
         self.endpointSetting = endpoint
         self.sleep = sleep
@@ -52,7 +52,7 @@ public actor LifecycleContext {
         self.nowMilliseconds = nowMilliseconds
         self.logger = logger
         self.credentials = CredentialsProvider(
-            environment: environment, readMetadata: readMetadata, now: { nowMilliseconds() / 1000 },
+            environment: environment, metadata: metadata, now: { nowMilliseconds() / 1000 },
             warn: { logger.warning("\($0)") }
         )
     }
@@ -120,7 +120,7 @@ public actor LifecycleContext {
         if let group = settings.group { return (group, "config") }
         if let cachedGroup { return cachedGroup }
         do {
-            if let tag = try await readMetadata(InstanceTags.valuePath("aws:autoscaling:groupName")), !tag.isEmpty {
+            if let tag = try await metadata.text(InstanceTags.valuePath("aws:autoscaling:groupName")), !tag.isEmpty {
                 cachedGroup = (tag.trimmingCharacters(in: .whitespacesAndNewlines), "tag aws:autoscaling:groupName")
                 return cachedGroup
             }
@@ -197,7 +197,7 @@ public actor LifecycleContext {
 
     private func identityDocument() async -> (instanceID: String, region: String)? {
         if let identity { return identity }
-        guard let text = try? await readMetadata(MetadataPath.identityDocument),
+        guard let text = try? await metadata.text(MetadataPath.identityDocument),
               let document = try? JSONDocument.parse(text),
               let instanceID = document["instanceId"]?.stringValue, let region = document["region"]?.stringValue
         else { return nil }

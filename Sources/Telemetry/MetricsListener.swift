@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Durability
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -77,7 +78,7 @@ public struct MetricsListener: Service {
             channel = try await bootstrap.bind(host: host, port: port).get()
         } catch {
             try? await group.shutdownGracefully()
-            let cause = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            let cause = (error as? IOError).map { SystemCall.describe(errno: $0.errnoCode) } ?? "\(error)"
             let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             throw MetricsListenerError(message: "cannot listen for metrics on \(address): \(cause)")
         }

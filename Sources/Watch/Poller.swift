@@ -81,7 +81,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         self.store = store
         self.clock = clock
         self.logger = logger
-        self.wallClock = wallClock ?? { SafeFile.wallClockMilliseconds() }
+        self.wallClock = wallClock ?? { SystemWallClock().now() }
         self.executor = executor
         self.roundReportInterval = roundReportInterval
         self.onRound = onRound

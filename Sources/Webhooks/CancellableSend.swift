@@ -3,9 +3,11 @@ import Synchronization
 
 /// Sends a request so that the waiting task can give up on cancellation.
 ///
-/// A libcurl transfer cannot be interrupted from Swift, so a cancelled caller stops waiting at once and the
-/// transfer finishes (within its timeout) in the background, its result discarded. The delivery is then still in
-/// the outbox and is sent again by the next run: at least once, possibly twice.
+/// A cancelled caller stops waiting at once. The transfer itself is not aborted: ``HTTP/CurlTransport`` aborts a
+/// transfer when the task that sends it is cancelled (`CurlCancellationTests`), but here the send runs in an
+/// unstructured task that the caller's cancellation does not reach, so the transfer goes on in the background until
+/// it ends or times out, its result discarded. The delivery is then still in the outbox and is sent again by the
+/// next run: at least once, possibly twice.
 enum CancellableSend {
     /// The transport's result, or `nil` when the calling task was cancelled first.
     static func send(_ request: HTTPRequest, over transport: any HTTPTransport) async -> Result<HTTPResponse, HTTPError>? {

@@ -1,3 +1,4 @@
+import Durability
 import Events
 import Foundation
 import HTTP
@@ -65,7 +66,7 @@ extension WebhookDispatcher {
             telemetry.recordWebhookDelivery(endpoint: lane.endpoint.telemetryLabel, result: .dropped)
             await outbox.remove(entry)
         case .retry(let retryAfter):
-            let delay = retryAfter ?? retryPolicy.delayMilliseconds(afterAttempt: entry.attempts, unit: jitter())
+            let delay = retryAfter ?? retryPolicy.delay(beforeRetry: entry.attempts).wholeMilliseconds
             let next = now + delay
             if next >= deadline {
                 log.error("webhook delivery failed (\(outcome), attempt \(entry.attempts)); dropped: the next try would pass the maximum age")

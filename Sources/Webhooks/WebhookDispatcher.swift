@@ -1,3 +1,4 @@
+import Durability
 import Events
 import HTTP
 import Logging
@@ -26,9 +27,8 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     let lanes: [Lane]
     let outbox: WebhookOutbox
     let renderer: WebhookBodyRenderer
-    let retryPolicy: WebhookRetryPolicy
-    let clock: any WebhookClock
-    let jitter: @Sendable () -> Double
+    let retryPolicy: RetryPolicy
+    let clock: any WallClock
     let logger: Logger
     let userAgent: String
     let telemetry: Telemetry
@@ -43,11 +43,11 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     ///   - stateDirectory: The state directory; deliveries live in its `outbox/` subdirectory.
     ///   - version: imdswatch's version, sent as `User-Agent: imdswatch/VERSION`.
     ///   - dryRun: Log what would be sent, send nothing, persist nothing.
-    ///   - retryPolicy: Backoff base and cap (1 s, 60 s).
+    ///   - retryPolicy: The backoff (``RetryPolicy/webhook``: 1 s doubling, at most 60 s, full jitter; tests inject
+    ///     the jitter); its attempts are not counted, the endpoint's maximum age bounds them.
     ///   - outboxCapacity: The most pending deliveries kept (1000).
     ///   - transportFactory: Makes each endpoint's transport; `nil` makes a ``CurlTransport`` per endpoint.
     ///   - clock: Wall-clock time and sleeping.
-    ///   - jitter: A random fraction in 0…1 for each backoff.
     ///   - logger: Where every attempt is reported.
     ///   - telemetry: Records each attempt's outcome (nothing by default).
     /// - Throws: ``WebhookError`` when a URL is invalid or a template file is missing or does not parse.
@@ -56,11 +56,10 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
         stateDirectory: String,
         version: String,
         dryRun: Bool = false,
-        retryPolicy: WebhookRetryPolicy = WebhookRetryPolicy(),
+        retryPolicy: RetryPolicy = .webhook,
         outboxCapacity: Int = 1000,
         transportFactory: TransportFactory? = nil,
-        clock: any WebhookClock = SystemWebhookClock(),
-        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        clock: any WallClock = SystemWallClock(),
         logger: Logger,
         telemetry: Telemetry = .disabled
     ) throws(WebhookError) {
@@ -84,7 +83,6 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
         )
         self.retryPolicy = retryPolicy
         self.clock = clock
-        self.jitter = jitter
         self.logger = logger
         self.userAgent = "imdswatch/\(version)"
         self.telemetry = telemetry

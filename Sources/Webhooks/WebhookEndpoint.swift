@@ -155,7 +155,7 @@ public struct WebhookEndpoint: Sendable, Equatable {
             } catch {
                 throw WebhookError(
                     code: .caBundle,
-                    message: "webhook \(redactedURL): cannot read ca_bundle \(caBundlePath): \(error.reason ?? SafeFile.describe(errno: error.errno))"
+                    message: "webhook \(redactedURL): cannot read ca_bundle \(caBundlePath): \(error.reason ?? SystemCall.describe(errno: error.errno))"
                 )
             }
         }

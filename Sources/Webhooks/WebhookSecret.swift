@@ -31,7 +31,7 @@ public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, Custo
         do {
             file = try SafeFile.readRegularFileFollowingSymlink(path, limit: 64 << 10)
         } catch {
-            throw WebhookError(code: .secretFile, message: "cannot read webhook secret file \(path): \(error.reason ?? SafeFile.describe(errno: error.errno))")
+            throw WebhookError(code: .secretFile, message: "cannot read webhook secret file \(path): \(error.reason ?? SystemCall.describe(errno: error.errno))")
         }
         if file.mode & 0o044 != 0 {
             logger.warning(

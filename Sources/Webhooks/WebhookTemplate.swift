@@ -40,7 +40,7 @@ public struct WebhookTemplate: Sendable {
         do {
             bytes = try SafeFile.readRegularFileFollowingSymlink(path, limit: 1 << 20).bytes
         } catch {
-            throw WebhookError(code: .templateFile, message: "cannot read webhook template \(path): \(error.reason ?? SafeFile.describe(errno: error.errno))")
+            throw WebhookError(code: .templateFile, message: "cannot read webhook template \(path): \(error.reason ?? SystemCall.describe(errno: error.errno))")
         }
         return try WebhookTemplate(text: String(decoding: bytes, as: UTF8.self), path: path)
     }

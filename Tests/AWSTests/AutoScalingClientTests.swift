@@ -22,9 +22,9 @@ struct AutoScalingClientTests {
     /// A client whose sleeps are recorded (not waited) and whose jitter halves the backoff.
     static func client(
         _ transport: FakeTransport, environment: [String: String] = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"],
-        metadata: @escaping MetadataText = { _ throws(IMDSError) in nil }, now: Int64 = 1_440_938_160, sleeps: DelayLog? = nil
+        metadata: ScriptedMetadata = .absent, now: Int64 = 1_440_938_160, sleeps: DelayLog? = nil
     ) -> AutoScalingClient {
-        let provider = CredentialsProvider(environment: environment, readMetadata: metadata, now: { now })
+        let provider = CredentialsProvider(environment: environment, metadata: metadata, now: { now })
         return AutoScalingClient(
             configuration: .init(endpoint: "https://autoscaling.eu-west-1.amazonaws.com/", region: "eu-west-1"),
             transport: transport, credentials: provider,
@@ -91,14 +91,14 @@ struct AutoScalingClientTests {
     @Test func instanceProfileCredentialsAreCachedRefreshedNearExpiryAndAfterExpiredToken() async throws {
         let fetches = Mutex(0)
         let clock = Mutex<Int64>(1_800_000_000)
-        let metadata: MetadataText = { path throws(IMDSError) in
+        let metadata = ScriptedMetadata { path throws(IMDSError) in
             if path == "meta-data/iam/security-credentials/" { return "role-a\n" }
             guard path == "meta-data/iam/security-credentials/role-a" else { return nil }
             let n = fetches.withLock { $0 += 1; return $0 }
             let expiration = Timestamp.rfc3339(seconds: clock.withLock { $0 } + 3600)
             return #"{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"ASIA\#(n)","SecretAccessKey":"s","Token":"t\#(n)","Expiration":"\#(expiration)"}"#
         }
-        let provider = CredentialsProvider(environment: [:], readMetadata: metadata, now: { clock.withLock { $0 } })
+        let provider = CredentialsProvider(environment: [:], metadata: metadata, now: { clock.withLock { $0 } })
         #expect(try await provider.credentials(action: "x") == AWSCredentials(accessKeyID: "ASIA1", secretAccessKey: "s", sessionToken: "t1"))
         clock.withLock { $0 += 3600 - CredentialsProvider.refreshMargin - 1 }
         #expect(try await provider.credentials(action: "x").accessKeyID == "ASIA1")
@@ -117,7 +117,7 @@ struct AutoScalingClientTests {
     }
 
     @Test func noInstanceProfileIsAClearError() async {
-        let provider = CredentialsProvider(environment: [:], readMetadata: { _ throws(IMDSError) in nil }, now: { 0 })
+        let provider = CredentialsProvider(environment: [:], metadata: ScriptedMetadata.absent, now: { 0 })
         do {
             _ = try await provider.credentials(action: "CompleteLifecycleAction")
             Issue.record("expected noCredentials")

@@ -1,5 +1,6 @@
 import AWS
 import Foundation
+import HTTP
 import IMDS
 import Lifecycle
 import Testing

@@ -18,7 +18,7 @@ struct AutoScalingHardeningTests {
         AutoScalingClient(
             configuration: .init(endpoint: "https://autoscaling.eu-west-1.amazonaws.com/", region: "eu-west-1"),
             transport: transport,
-            credentials: CredentialsProvider(environment: environment, readMetadata: { _ throws(IMDSError) in nil }, now: { 1_800_000_000 }),
+            credentials: CredentialsProvider(environment: environment, metadata: ScriptedMetadata.absent, now: { 1_800_000_000 }),
             sleep: { _ in }, jitter: { $0 }, now: { 1_800_000_000 }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         )
     }
@@ -75,19 +75,19 @@ struct AutoScalingHardeningTests {
             #expect(transport.requests.isEmpty, "\(name)")
         }
         // The same for the instance profile's values.
-        let metadata: MetadataText = { path throws(IMDSError) in
+        let metadata = ScriptedMetadata { path throws(IMDSError) in
             path.hasSuffix("/") ? "role-a" : #"{"Code":"Success","AccessKeyId":"ASIA","SecretAccessKey":"s","Token":"t\r\nX: 1","Expiration":"2030-01-01T00:00:00Z"}"#
         }
-        let provider = CredentialsProvider(environment: [:], readMetadata: metadata, now: { 1_800_000_000 })
+        let provider = CredentialsProvider(environment: [:], metadata: metadata, now: { 1_800_000_000 })
         await #expect(throws: AutoScalingError.self) { _ = try await provider.credentials(action: "x") }
     }
 
     @Test func expiredInstanceProfileCredentialsAreUsedWithOneWarning() async throws {
         let warnings = Locked<[String]>([])
-        let metadata: MetadataText = { path throws(IMDSError) in
+        let metadata = ScriptedMetadata { path throws(IMDSError) in
             path.hasSuffix("/") ? "role-a" : #"{"Code":"Success","AccessKeyId":"ASIA","SecretAccessKey":"s","Token":"t","Expiration":"2020-01-01T00:00:00Z"}"#
         }
-        let provider = CredentialsProvider(environment: [:], readMetadata: metadata, now: { 1_800_000_000 }, warn: { line in warnings.update { $0.append(line) } })
+        let provider = CredentialsProvider(environment: [:], metadata: metadata, now: { 1_800_000_000 }, warn: { line in warnings.update { $0.append(line) } })
         for _ in 0..<3 { #expect(try await provider.credentials(action: "x").accessKeyID == "ASIA") }
         #expect(warnings.value.count == 1)
         #expect(warnings.value.first?.contains("expired at 2020-01-01T00:00:00Z") == true)

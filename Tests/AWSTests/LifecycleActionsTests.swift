@@ -32,7 +32,7 @@ struct LifecycleActionsTests {
             let clock = clock
             let context = LifecycleContext(
                 environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"],
-                readMetadata: { _ throws(IMDSError) in nil }, transport: transport, endpoint: "https://autoscaling.test/",
+                metadata: ScriptedMetadata.absent, transport: transport, endpoint: "https://autoscaling.test/",
                 sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, nowMilliseconds: { 1_800_000_000_000 },
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )

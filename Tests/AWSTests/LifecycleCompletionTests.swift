@@ -68,7 +68,7 @@ struct LifecycleCompletionTests {
             let clock = clock
             let context = LifecycleContext(
                 environment: environment,
-                readMetadata: { _ throws(IMDSError) in nil }, transport: transport, endpoint: "https://autoscaling.test/",
+                metadata: ScriptedMetadata.absent, transport: transport, endpoint: "https://autoscaling.test/",
                 sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, nowMilliseconds: { clock.epochMilliseconds },
                 logger: log.logger
             )

@@ -95,6 +95,36 @@ private struct Scratch {
         #expect(value == -1 && code == EBADF)
     }
 
+    /// The seam every SafeFile call (open, read, write, fsync, rename) goes through: a call failing with EINTR is
+    /// made again, any other errno is returned at once.
+    @Test func retryingOnInterruptRepeatsOnlyInterruptedCalls() {
+        var calls = 0
+        let interrupted = SystemCall.retryingOnInterrupt { () -> Int32 in
+            calls += 1
+            if calls < 3 {
+                errno = EINTR
+                return -1
+            }
+            return 7
+        }
+        #expect(interrupted.value == 7 && interrupted.errno == 0)
+        #expect(calls == 3)
+        calls = 0
+        let failed = SystemCall.retryingOnInterrupt { () -> Int32 in
+            calls += 1
+            errno = EIO
+            return -1
+        }
+        #expect(failed.value == -1 && failed.errno == EIO)
+        #expect(calls == 1)
+    }
+
+    @Test func errnoTextIsLowerCaseStrerror() {
+        #expect(SystemCall.describe(errno: ENOENT) == "no such file or directory")
+        #expect(SystemCall.describe(errno: EMFILE) == "too many open files")
+        #expect(!SystemCall.describe(errno: 99_999).isEmpty)
+    }
+
     @Test func makeDirectoryRefusesASymlink() throws {
         let dir = try Scratch()
         defer { dir.remove() }

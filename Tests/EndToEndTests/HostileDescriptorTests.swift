@@ -84,7 +84,7 @@ struct HostileDescriptorTests {
             let records = await daemon.waitForRecords(of: .spotInterruption, timeout: .seconds(60))
             #expect(records.count == 1, "the spot hooks ran: \(process.lines.suffix(10))")
             #expect(process.isRunning)
-            #expect(!process.lines.contains { $0.contains("Too many open files") }, "\(process.lines.filter { $0.contains("Too many") }.prefix(3))")
+            #expect(!process.lines.contains { $0.lowercased().contains("too many open files") }, "\(process.lines.filter { $0.lowercased().contains("too many") }.prefix(3))")
 
             // The held connections time out (the holder never closes them): a scrape is served again.
             let scraped = await eventually(timeout: .seconds(120), every: .milliseconds(200)) {
@@ -123,7 +123,7 @@ struct HostileDescriptorTests {
             try #require(await eventually(timeout: .seconds(60)) { Self.descriptors(of: pid) >= open + 2 })
 
             simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
-            let starved = await process.waitForLine(timeout: .seconds(60)) { $0.contains("Too many open files") }
+            let starved = await process.waitForLine(timeout: .seconds(60)) { $0.lowercased().contains("too many open files") }
             #expect(starved != nil, "the notice met the exhausted descriptors: \(process.lines.suffix(10))")
             // The webhook's first attempt is made while they are still exhausted.
             let attempted = await process.waitForLine(timeout: .seconds(60)) { $0.contains("webhook delivery failed") }

@@ -14,21 +14,22 @@ struct StderrLogHandlerTests {
     @Test func formatsLevelMessageAndSortedMetadataWithTimestamp() {
         var handler = StderrLogHandler(label: "t", format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
         handler[metadataKey: "a"] = "first"
-        let line = handler.line(for: event, date: Date(timeIntervalSince1970: 1_795_521_481.5))
+        let line = handler.line(for: event, milliseconds: 1_795_521_481_500)
         #expect(line == #"2026-11-24T11:58:01.500Z WARNING hook failed\nexit 3 a=first imdswatch_hook="10 drain" status=3"#)
         #expect(!line.contains("\n"))
     }
 
-    @Test func timestampIsRFC3339WithTruncatedMilliseconds() {
-        #expect(StderrLineFormat.timestamp(for: Date(timeIntervalSince1970: 1_795_521_481.9996)) == "2026-11-24T11:58:01.999Z")
-        #expect(StderrLineFormat.timestamp(for: Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+    @Test func timestampIsRFC3339WithMilliseconds() {
+        let handler = StderrLogHandler(label: "t", format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
+        #expect(handler.line(for: event, milliseconds: 1_795_521_481_999).hasPrefix("2026-11-24T11:58:01.999Z WARNING "))
+        #expect(handler.line(for: event, milliseconds: 0).hasPrefix("1970-01-01T00:00:00.000Z WARNING "))
     }
 
     @Test func underJournaldOmitsTimestampAndAddsSyslogPrefix() {
         let format = StderrLineFormat.forEnvironment(["JOURNAL_STREAM": "8:12345"])
         #expect(format == StderrLineFormat(includesTimestamp: false, includesSyslogPrefix: true))
         let handler = StderrLogHandler(label: "t", format: format)
-        #expect(handler.line(for: event, date: Date()) == #"<4>WARNING hook failed\nexit 3 imdswatch_hook="10 drain" status=3"#)
+        #expect(handler.line(for: event, milliseconds: 0) == #"<4>WARNING hook failed\nexit 3 imdswatch_hook="10 drain" status=3"#)
     }
 
     @Test func withoutJournalStreamKeepsTimestamp() {
@@ -66,7 +67,7 @@ struct StderrLogHandlerTests {
             level: .error, message: "x", error: Failure(), metadata: ["n": .stringConvertible(42), "list": ["a", "b"]],
             source: nil, file: "F", function: "f", line: 1
         )
-        #expect(handler.line(for: event, date: Date()) == #"ERROR x error=boom list="[\"a\", \"b\"]" n=42"#)
+        #expect(handler.line(for: event, milliseconds: 0) == #"ERROR x error=boom list="[\"a\", \"b\"]" n=42"#)
     }
 }
 

@@ -14,11 +14,13 @@ import Testing
 
     func dispatcher(
         _ transport: FakeTransport, endpoint: WebhookEndpoint = WebhookEndpoint(url: "http://127.0.0.1:9/hook"),
-        jitter: Double = 1, logger: Logger, stateDirectory: String = temporaryDirectory()
+        jitter: @escaping @Sendable (Duration) -> Duration = { $0 }, logger: Logger, stateDirectory: String = temporaryDirectory()
     ) throws -> WebhookDispatcher {
-        try WebhookDispatcher(
-            endpoints: [endpoint], stateDirectory: stateDirectory, version: "1.2.3",
-            transportFactory: { _ in transport }, clock: WebhookTestClock(clock: clock), jitter: { jitter }, logger: logger
+        var retryPolicy = RetryPolicy.webhook
+        retryPolicy.jitter = jitter
+        return try WebhookDispatcher(
+            endpoints: [endpoint], stateDirectory: stateDirectory, version: "1.2.3", retryPolicy: retryPolicy,
+            transportFactory: { _ in transport }, clock: WebhookTestClock(clock: clock), logger: logger
         )
     }
 
@@ -51,7 +53,7 @@ import Testing
     @Test func honoursRetryAfter() async throws {
         let transport = FakeTransport(clock: clock, answers: [.status(429, [HTTPHeader("Retry-After", "3")]), .status(200)])
         let (logger, _) = capturingLogger()
-        let dispatcher = try dispatcher(transport, jitter: 0, logger: logger)
+        let dispatcher = try dispatcher(transport, jitter: { _ in .zero }, logger: logger)
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
             #expect(await eventually { await dispatcher.pendingCount() == 0 })

@@ -9,8 +9,8 @@ import Testing
 
 /// End to end over libcurl against a real receiver on 127.0.0.1 (Tests/support/webhook_receiver.py).
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ReceiverTests {
-    /// Short real-time backoff for tests; the defaults stay 1 s and 60 s.
-    let fastRetries = WebhookRetryPolicy(base: .milliseconds(100), cap: .milliseconds(400))
+    /// Short real-time backoff for tests, without jitter; the defaults stay 1 s and 60 s.
+    let fastRetries = RetryPolicy(maxAttempts: .max, baseDelay: .milliseconds(100), maxDelay: .milliseconds(400), jitter: { $0 })
 
     func dispatcher(
         _ endpoints: [WebhookEndpoint], stateDirectory: String = temporaryDirectory(), logger: Logger
@@ -23,7 +23,7 @@ import Testing
         }
         return try WebhookDispatcher(
             endpoints: direct, stateDirectory: stateDirectory, version: "1.2.3", retryPolicy: fastRetries,
-            jitter: { 1 }, logger: logger
+            logger: logger
         )
     }
 

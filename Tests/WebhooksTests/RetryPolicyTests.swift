@@ -7,16 +7,34 @@ import Testing
 @testable import Webhooks
 
 @Suite struct RetryPolicyTests {
-    let policy = WebhookRetryPolicy()
+    let policy = RetryPolicy.webhook
 
     @Test func backoffDoublesFromOneSecondUpToSixtyWithFullJitter() {
-        #expect(policy.delayMilliseconds(afterAttempt: 1, unit: 1) == 1000)
-        #expect(policy.delayMilliseconds(afterAttempt: 2, unit: 1) == 2000)
-        #expect(policy.delayMilliseconds(afterAttempt: 6, unit: 1) == 32000)
-        #expect(policy.delayMilliseconds(afterAttempt: 7, unit: 1) == 60000)
-        #expect(policy.delayMilliseconds(afterAttempt: 500, unit: 1) == 60000)
-        #expect(policy.delayMilliseconds(afterAttempt: 3, unit: 0) == 0)
-        #expect(policy.delayMilliseconds(afterAttempt: 3, unit: 0.5) == 2000)
+        #expect(policy.backoff(beforeRetry: 1) == .seconds(1))
+        #expect(policy.backoff(beforeRetry: 2) == .seconds(2))
+        #expect(policy.backoff(beforeRetry: 6) == .seconds(32))
+        #expect(policy.backoff(beforeRetry: 7) == .seconds(60))
+        #expect(policy.backoff(beforeRetry: 500) == .seconds(60))
+        #expect(policy.maxAttempts == .max, "bounded by the maximum age, not by a count")
+        var halved = policy
+        halved.jitter = { $0 / 2 }
+        #expect(halved.delay(beforeRetry: 3) == .seconds(2))
+        // Full jitter stays within 0...backoff.
+        for _ in 0..<100 {
+            let delay = policy.delay(beforeRetry: 3)
+            #expect(delay >= .zero && delay <= .seconds(4))
+        }
+    }
+
+    /// docs/webhooks.md and docs/faults.md state the schedule in the code's numbers.
+    @Test func theDocumentedScheduleIsTheCodes() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs")
+        let webhooks = try String(contentsOf: docs.appendingPathComponent("webhooks.md"), encoding: .utf8)
+        let faults = try String(contentsOf: docs.appendingPathComponent("faults.md"), encoding: .utf8)
+        let cap = policy.maxDelay.components.seconds, base = policy.baseDelay.components.seconds
+        #expect(webhooks.contains("random value in 0…min(\(cap) s, \(base) s × 2^(n−1)) (\"full jitter\")"))
+        #expect(faults.replacingOccurrences(of: "\n", with: " ").contains("full jitter (\(base) s base, doubling, \(cap) s cap)"))
     }
 
     @Test(arguments: [408, 429, 500, 502, 503, 504])

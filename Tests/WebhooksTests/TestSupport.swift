@@ -1,3 +1,4 @@
+import Durability
 import Events
 import Foundation
 import HTTP
@@ -44,7 +45,7 @@ func renderedLines(_ handler: InMemoryLogHandler) -> [String] {
 
 /// The test kit's clock as the dispatcher's wall clock: ``ManualClock/epochMilliseconds`` is `now()`, and sleeping
 /// jumps there at once when the clock advances on sleep.
-struct WebhookTestClock: WebhookClock {
+struct WebhookTestClock: WallClock {
     let clock: ManualClock
 
     func now() -> Int64 { clock.epochMilliseconds }

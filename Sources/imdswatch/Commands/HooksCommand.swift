@@ -1,5 +1,6 @@
 import ArgumentParser
 import Config
+import Durability
 import Events
 import Hooks
 import Journal
@@ -73,7 +74,7 @@ struct HooksTestCommand: AsyncParsableCommand {
         let settings = try common.loadSettings(imds: nil)
         LoggingBootstrap.bootstrap(target: .stderr, level: settings.log.level)
         let logger = Logger(label: "imdswatch")
-        let event = SyntheticEvents.event(eventType, nowMilliseconds: Self.nowMilliseconds())
+        let event = SyntheticEvents.event(eventType, nowMilliseconds: SystemWallClock().now())
         let plan = settings.hookCatalog.plan(for: eventType)
         plan.log(to: logger)
         if webhooks {
@@ -148,11 +149,5 @@ struct HooksTestCommand: AsyncParsableCommand {
             print("webhook \(result.url): \(result.outcome)")
         }
         if results.contains(where: { !$0.isSuccess }) { throw ExitCode.failure }
-    }
-
-    static func nowMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }

@@ -1,6 +1,5 @@
-public import IMDS
-
-/// Reads IMDS paths; the watch engine reads through this so that tests can inject a fake.
+/// Reads IMDS paths as text: the one metadata-reader abstraction. The watch engine, the AWS credentials provider and
+/// the lifecycle context read through it, so that tests inject a fake; ``IMDSClient`` is the production reader.
 public protocol MetadataReader: Sendable {
     /// Reads a path as text.
     /// - Parameter path: Relative to `/latest/`, e.g. `meta-data/spot/instance-action`.

@@ -1,43 +1,6 @@
 import Events
 import HTTP
 
-/// When to try again: exponential backoff with full jitter, and which outcomes deserve another try.
-public struct WebhookRetryPolicy: Sendable, Equatable {
-    /// The first retry's upper bound (default 1 s).
-    public var base: Duration
-    /// The largest upper bound (default 60 s).
-    public var cap: Duration
-
-    /// Creates a policy.
-    public init(base: Duration = .seconds(1), cap: Duration = .seconds(60)) {
-        self.base = base
-        self.cap = cap
-    }
-
-    /// The delay before retry number `attempt` (1 for the first retry): `unit` × min(cap, base × 2^(attempt−1)).
-    /// - Parameters:
-    ///   - attempt: How many attempts have failed so far (at least 1).
-    ///   - unit: A random fraction in 0…1 ("full jitter"); the dispatcher draws a fresh one each time.
-    /// - Returns: Milliseconds to wait.
-    public func delayMilliseconds(afterAttempt attempt: Int, unit: Double) -> Int64 {
-        let baseMs = Double(base.wholeMilliseconds)
-        let capMs = Double(cap.wholeMilliseconds)
-        let exponent = Double(min(max(attempt - 1, 0), 40))
-        let bound = min(capMs, baseMs * pow2(exponent))
-        return Int64((bound * min(max(unit, 0), 1)).rounded())
-    }
-
-    private func pow2(_ exponent: Double) -> Double {
-        var value = 1.0
-        var remaining = Int(exponent)
-        while remaining > 0 {
-            value *= 2
-            remaining -= 1
-        }
-        return value
-    }
-}
-
 /// What an attempt's result means for the delivery.
 public enum WebhookAttemptVerdict: Sendable, Equatable {
     /// A 2xx: done.
