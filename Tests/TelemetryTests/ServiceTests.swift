@@ -59,7 +59,7 @@ import Testing
         let error = await #expect(throws: MetricsListenerError.self) {
             try await MetricsListener(host: "203.0.113.1", port: 9092, exposition: MetricsExposition(), logger: Logger(label: "t")).run()
         }
-        #expect(error?.message == "cannot listen for metrics on 203.0.113.1:9092: Cannot assign requested address")
+        #expect(error?.message == "cannot listen for metrics on 203.0.113.1:9092: cannot assign requested address")
     }
 
     @Test func textfileIsWrittenAtStartAtEachEventAndAtShutdown() async throws {
