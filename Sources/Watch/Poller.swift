@@ -254,7 +254,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
             LogField.eventID: "\(event.id)",
             "source": "\(event.source)",
         ]
-        let message: Logger.Message = "detected \(event.type.rawValue): \(event.data.serialized())"
+        let message: Logger.Message = "detected \(event.type.rawValue): \(event.detail.dataJSON.serialized())"
         return (event.type == .spotInterruption ? .warning : .notice, message, metadata)
     }
 

@@ -95,10 +95,7 @@ enum GoldenInputs {
     /// The event as the lifecycle stage hands it on (`group`, `lifecycle_hook` added).
     static func enriched(_ event: Event, group: String?, hook: String?) -> Event {
         var enriched = event
-        guard case .object(var members) = event.data else { return event }
-        members.append(("group", .string(orNull: group)))
-        members.append(("lifecycle_hook", .string(orNull: group == nil ? nil : hook)))
-        enriched.data = .object(members)
+        enriched.lifecycleTarget = LifecycleTarget(group: group, hook: group == nil ? nil : hook)
         return enriched
     }
 }
