@@ -254,6 +254,16 @@ let package = Package(
             dependencies: ["AWS", "SigV4", "Lifecycle", "Config", "Hooks", "HTTP", "IMDS", "Events", "IMDSWatchTestKit"],
             swiftSettings: strictSettings
         ),
+        // The edges' exact output for every event type (golden files).
+        .testTarget(
+            name: "EventGoldenTests",
+            dependencies: [
+                "Events", "IMDS", "Watch", "Hooks", "Webhooks", "Journal", "Durability",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
         // Tests that drive the built `imdswatch` binary as a user would.
         .testTarget(name: "EndToEndTests", dependencies: ["IMDSWatchTestKit", "Simulator", "Events", "Durability"], swiftSettings: strictSettings),
     ]

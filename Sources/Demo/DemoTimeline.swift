@@ -111,27 +111,24 @@ final class DemoTimeline: Sendable {
 
     /// The key data of an event in a few words: `state InService (was none)`, `terminate at 2026-…`.
     static func summary(of event: Event) -> String {
-        let data = event.data
-        func text(_ key: String, in value: JSONValue? = nil) -> String {
-            guard let field = (value ?? data)[key] else { return "none" }
-            return field.stringValue ?? (field == .null ? "none" : field.serialized())
-        }
-        switch event.type {
-        case .spotInterruption:
-            return "action \(text("action")) at \(text("time"))"
-        case .rebalanceRecommendation:
-            return "notice time \(text("notice_time"))"
-        case .maintenanceScheduled, .maintenanceCleared:
-            return "\(text("event_id")) \(text("code")) from \(text("not_before")) (\(text("state")))"
-        case .maintenanceChanged:
-            return "\(text("event_id")) from \(text("not_before")) (was \(text("not_before", in: event.previous)))"
-        case .asgLifecycleState:
-            return "state \(text("state")) (was \(text("state", in: event.previous)))"
-        case .tagsChanged:
-            return ["added", "removed", "changed"].compactMap { key in
-                guard let value = data[key], value != .object([]) else { return nil }
-                return "\(key) \(value.serialized())"
-            }.joined(separator: ", ")
+        switch event.detail {
+        case .spotInterruption(let notice):
+            return "action \(notice.action) at \(notice.time)"
+        case .rebalanceRecommendation(let notice):
+            return "notice time \(notice.noticeTime)"
+        case .maintenanceScheduled(let notice), .maintenanceCleared(let notice):
+            return "\(notice.eventID) \(notice.code) from \(notice.notBefore) (\(notice.state))"
+        case .maintenanceChanged(let notice, let previous):
+            return "\(notice.eventID) from \(notice.notBefore) (was \(previous.notBefore))"
+        case .asgLifecycleState(let change):
+            return "state \(change.state) (was \(change.previousState ?? "none"))"
+        case .tagsChanged(let changes):
+            let parts: [(String, JSONValue?)] = [
+                ("added", changes.added.isEmpty ? nil : Tag.json(changes.added)),
+                ("removed", changes.removed.isEmpty ? nil : Tag.json(changes.removed)),
+                ("changed", changes.changed.isEmpty ? nil : TagChange.json(changes.changed)),
+            ]
+            return parts.compactMap { key, value in value.map { "\(key) \($0.serialized())" } }.joined(separator: ", ")
         }
     }
 

@@ -107,23 +107,7 @@ extension Event {
 
     /// An event read back from ``journalJSON`` (the journal, `hooks-pending/`); `nil` when a member is missing.
     public init?(journalJSON json: JSONValue) {
-        guard let payload = json["event"], let id = payload["id"]?.stringValue,
-              let typeName = payload["type"]?.stringValue, let type = EventType(rawValue: typeName),
-              case .number(let detected)? = json["detected_at_ms"], let instance = payload["instance"]
-        else { return nil }
-        let info = InstanceInfo(
-            instanceID: instance["instance_id"]?.stringValue ?? "",
-            instanceType: instance["instance_type"]?.stringValue ?? "",
-            region: instance["region"]?.stringValue ?? "",
-            availabilityZone: instance["availability_zone"]?.stringValue ?? "",
-            accountID: instance["account_id"]?.stringValue ?? ""
-        )
-        var synthetic = false
-        if case .bool(let value)? = payload["synthetic"] { synthetic = value }
-        self.init(
-            id: id, type: type, detectedAtMilliseconds: Int64(detected), source: payload["source"]?.stringValue,
-            instance: info, data: payload["data"] ?? .object([]), previous: payload["previous"] ?? .null,
-            synthetic: synthetic
-        )
+        guard let payload = json["event"], case .number(let detected)? = json["detected_at_ms"] else { return nil }
+        self.init(payload: payload, detectedAtMilliseconds: Int64(detected))
     }
 }

@@ -17,61 +17,55 @@ public struct InstanceInfo: Sendable, Equatable, Codable {
 
     /// Used when the identity document could not be read yet.
     public static let unknown = InstanceInfo(instanceID: "", instanceType: "", region: "", availabilityZone: "", accountID: "")
-
-    /// The `instance` object of the payload.
-    public var json: JSONValue {
-        [
-            "instance_id": .string(instanceID),
-            "instance_type": .string(instanceType),
-            "region": .string(region),
-            "availability_zone": .string(availabilityZone),
-            "account_id": .string(accountID),
-        ]
-    }
 }
 
 /// One detected lifecycle occurrence: what hooks read on stdin and webhooks receive.
+///
+/// Typed: its fields are ``detail``'s; the `imdswatch.event/v1` JSON is made only at the edges, by ``payload``
+/// (Event+JSON.swift).
 public struct Event: Sendable, Equatable {
     /// The payload schema name.
     public static let schema = "imdswatch.event/v1"
 
     /// A stable id of this occurrence, the same across restarts.
     public var id: String
-    /// The event type.
-    public var type: EventType
     /// When imdswatch detected it, in milliseconds since the Unix epoch.
     public var detectedAtMilliseconds: Int64
     /// The metadata path it came from (relative to `/latest/`).
     public var source: String
     /// The instance.
     public var instance: InstanceInfo
-    /// The type-specific fields (an object).
-    public var data: JSONValue
-    /// The previous fields, or `.null`.
-    public var previous: JSONValue
+    /// What the event says; its case is the event type.
+    public var detail: EventDetail
     /// `true` for events made by `hooks test`.
     public var synthetic: Bool
 
     /// Creates an event.
+    /// - Parameters:
+    ///   - id: The stable id.
+    ///   - detectedAtMilliseconds: The detection time.
+    ///   - source: The metadata path (default: the type's source).
+    ///   - instance: The instance.
+    ///   - detail: The typed fields.
+    ///   - synthetic: `true` for `hooks test`.
     public init(
         id: String,
-        type: EventType,
         detectedAtMilliseconds: Int64,
         source: String? = nil,
         instance: InstanceInfo,
-        data: JSONValue,
-        previous: JSONValue = .null,
+        detail: EventDetail,
         synthetic: Bool = false
     ) {
         self.id = id
-        self.type = type
         self.detectedAtMilliseconds = detectedAtMilliseconds
-        self.source = source ?? type.source.path
+        self.source = source ?? detail.type.source.path
         self.instance = instance
-        self.data = data
-        self.previous = previous
+        self.detail = detail
         self.synthetic = synthetic
     }
+
+    /// The event type.
+    public var type: EventType { detail.type }
 
     /// `detected_at`: RFC 3339 UTC with milliseconds.
     public var detectedAt: String {
@@ -79,32 +73,38 @@ public struct Event: Sendable, Equatable {
     }
 
     /// The deadline hooks see in `IMDSWATCH_DEADLINE`: the spot action time, or a maintenance event's `not_before`.
-    public var deadline: String? {
-        switch type {
-        case .spotInterruption: data["time"]?.stringValue
-        case .maintenanceScheduled, .maintenanceChanged, .maintenanceCleared: data["not_before"]?.stringValue
-        default: nil
+    public var deadline: EventTime? {
+        switch detail {
+        case .spotInterruption(let notice): notice.time
+        case .maintenanceScheduled(let notice), .maintenanceChanged(let notice, _), .maintenanceCleared(let notice):
+            notice.notBefore
+        case .rebalanceRecommendation, .asgLifecycleState, .tagsChanged: nil
         }
     }
 
-    /// The v1 payload as a JSON value.
-    public var payload: JSONValue {
-        [
-            "schema": .string(Event.schema),
-            "id": .string(id),
-            "type": .string(type.rawValue),
-            "detected_at": .string(detectedAt),
-            "source": .string(source),
-            "instance": instance.json,
-            "data": data,
-            "previous": previous,
-            "synthetic": .bool(synthetic),
-        ]
+    /// Milliseconds since the Unix epoch of ``deadline``, or `nil` (no deadline, or not a date).
+    public var deadlineMilliseconds: Int64? {
+        deadline?.epochSeconds.map { $0 * 1000 }
     }
 
-    /// The v1 payload as UTF-8 JSON bytes: the hooks' stdin and the `json` webhook body.
-    public func payloadBytes() -> [UInt8] {
-        Array(payload.serialized().utf8)
+    /// The Auto Scaling group and lifecycle hook of an `asg-lifecycle-state` event once the lifecycle stage has
+    /// looked them up; `nil` for other types and as detected. Setting it on another type changes nothing.
+    public var lifecycleTarget: LifecycleTarget? {
+        get {
+            guard case .asgLifecycleState(let change) = detail else { return nil }
+            return change.target
+        }
+        set {
+            guard case .asgLifecycleState(var change) = detail else { return }
+            change.target = newValue
+            detail = .asgLifecycleState(change)
+        }
+    }
+
+    /// The lifecycle state change of an `asg-lifecycle-state` event, `nil` for other types.
+    public var lifecycleStateChange: LifecycleStateChange? {
+        guard case .asgLifecycleState(let change) = detail else { return nil }
+        return change
     }
 }
 

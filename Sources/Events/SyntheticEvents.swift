@@ -22,43 +22,43 @@ public enum SyntheticEvents {
         instance: InstanceInfo = SyntheticEvents.instance
     ) -> Event {
         let now = nowMilliseconds / 1000
-        func time(_ offset: Int64) -> JSONValue { .string(Timestamp.rfc3339(seconds: now + offset)) }
+        func time(_ offset: Int64) -> EventTime { EventTime(seconds: now + offset) }
         let day: Int64 = 86_400
-        let data: JSONValue
-        var previous: JSONValue = .null
+        let inAWeek = maintenance(notBefore: time(7 * day), notAfter: time(7 * day + 7200))
+        let detail: EventDetail
         switch type {
         case .spotInterruption:
-            data = ["action": "terminate", "time": time(120)]
+            detail = .spotInterruption(SpotInterruption(action: "terminate", time: time(120)))
         case .rebalanceRecommendation:
-            data = ["notice_time": time(0)]
-        case .maintenanceScheduled, .maintenanceCleared:
-            data = maintenance(state: "active", notBefore: time(7 * day), notAfter: time(7 * day + 7200))
+            detail = .rebalanceRecommendation(RebalanceNotice(noticeTime: time(0)))
+        case .maintenanceScheduled:
+            detail = .maintenanceScheduled(inAWeek)
+        case .maintenanceCleared:
+            detail = .maintenanceCleared(inAWeek)
         case .maintenanceChanged:
-            data = maintenance(state: "active", notBefore: time(9 * day), notAfter: time(9 * day + 7200))
-            previous = maintenance(state: "active", notBefore: time(7 * day), notAfter: time(7 * day + 7200))
+            detail = .maintenanceChanged(maintenance(notBefore: time(9 * day), notAfter: time(9 * day + 7200)), previous: inAWeek)
         case .asgLifecycleState:
-            data = ["state": "Terminated", "group": "web-asg", "lifecycle_hook": .null]
-            previous = ["state": "InService"]
+            detail = .asgLifecycleState(LifecycleStateChange(
+                state: "Terminated", previousState: "InService", target: LifecycleTarget(group: "web-asg", hook: nil)
+            ))
         case .tagsChanged:
-            data = [
-                "added": ["maintenance-window": "sun-02:00"],
-                "removed": ["temporary": "yes"],
-                "changed": ["Environment": ["from": "staging", "to": "production"]],
-                "tags": [
-                    "Name": "web-1",
-                    "Environment": "production",
-                    "aws:autoscaling:groupName": "web-asg",
-                    "maintenance-window": "sun-02:00",
-                ],
-            ]
+            detail = .tagsChanged(TagChanges(
+                added: [Tag("maintenance-window", "sun-02:00")],
+                removed: [Tag("temporary", "yes")],
+                changed: [TagChange("Environment", from: "staging", to: "production")],
+                tags: [
+                    Tag("Name", "web-1"),
+                    Tag("Environment", "production"),
+                    Tag("aws:autoscaling:groupName", "web-asg"),
+                    Tag("maintenance-window", "sun-02:00"),
+                ]
+            ))
         }
         return Event(
             id: "synthetic-\(type.rawValue)-\(nowMilliseconds)",
-            type: type,
             detectedAtMilliseconds: nowMilliseconds,
             instance: instance,
-            data: data,
-            previous: previous,
+            detail: detail,
             synthetic: true
         )
     }
@@ -68,15 +68,10 @@ public enum SyntheticEvents {
         EventType.allCases.map { event($0, nowMilliseconds: nowMilliseconds) }
     }
 
-    private static func maintenance(state: String, notBefore: JSONValue, notAfter: JSONValue) -> JSONValue {
-        [
-            "event_id": "instance-event-0d59937288b749b32",
-            "code": "system-reboot",
-            "description": "scheduled reboot",
-            "state": .string(state),
-            "not_before": notBefore,
-            "not_after": notAfter,
-            "not_before_deadline": .null,
-        ]
+    private static func maintenance(notBefore: EventTime, notAfter: EventTime) -> MaintenanceNotice {
+        MaintenanceNotice(
+            eventID: "instance-event-0d59937288b749b32", code: "system-reboot", description: "scheduled reboot",
+            state: "active", notBefore: notBefore, notAfter: notAfter, notBeforeDeadline: nil
+        )
     }
 }

@@ -20,7 +20,7 @@ extension HookDispatcher {
             ]
             if let deadline = event.deadlineMilliseconds, deadline <= nowMilliseconds {
                 logger.warning(
-                    "not resuming the hooks of this event after the restart: its deadline \(event.deadline ?? "") has passed",
+                    "not resuming the hooks of this event after the restart: its deadline \(event.deadline?.rfc3339 ?? "") has passed",
                     metadata: metadata
                 )
                 await pending.finish(eventID: event.id)

@@ -19,10 +19,10 @@ extension HookRunner {
             "IMDSWATCH_EVENT_ID": event.id.escapingControlCharacters,
             "IMDSWATCH_EVENT_FILE": eventFile.escapingControlCharacters,
             "IMDSWATCH_INSTANCE_ID": event.instance.instanceID.escapingControlCharacters,
-            "IMDSWATCH_DEADLINE": event.deadline?.escapingControlCharacters,
+            "IMDSWATCH_DEADLINE": event.deadline?.rfc3339.escapingControlCharacters,
             "IMDSWATCH_DRY_RUN": dryRun ? "1" : "0",
-            "IMDSWATCH_ASG_NAME": event.type == .asgLifecycleState ? event.data["group"]?.stringValue : nil,
-            "IMDSWATCH_LIFECYCLE_HOOK": event.type == .asgLifecycleState ? event.data["lifecycle_hook"]?.stringValue : nil,
+            "IMDSWATCH_ASG_NAME": event.lifecycleTarget?.group,
+            "IMDSWATCH_LIFECYCLE_HOOK": event.lifecycleTarget?.hook,
         ]
     }
 

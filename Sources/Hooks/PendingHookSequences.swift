@@ -114,17 +114,3 @@ public actor PendingHookSequences {
         return Pending(event: event, done: doneValues.compactMap(\.stringValue))
     }
 }
-
-extension Event {
-    /// Milliseconds since the Unix epoch of ``deadline`` (`2026-11-30T00:10:00Z`, fractions allowed), or `nil`.
-    public var deadlineMilliseconds: Int64? {
-        guard let text = deadline else { return nil }
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T") else { return nil }
-        func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
-        else { return nil }
-        return Timestamp.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) * 1000
-    }
-}

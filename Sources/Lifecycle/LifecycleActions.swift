@@ -164,7 +164,7 @@ public actor LifecycleActions: EventSink, Service {
         var logger = logger
         logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
         logger[metadataKey: LogField.eventID] = .string(event.id)
-        let state = event.data["state"]?.stringValue ?? ""
+        let state = event.lifecycleStateChange?.state ?? ""
         let hook = settings.hook(forState: state)
         let group = await context.group(settings: settings, instance: event.instance, allowAPI: hook != nil && !dryRun, logger: logger)
         if Task.isCancelled {
@@ -172,8 +172,7 @@ public actor LifecycleActions: EventSink, Service {
             return nil
         }
         var enriched = event
-        let added: [(String, JSONValue)] = [("group", .string(orNull: group)), ("lifecycle_hook", .string(orNull: group == nil ? nil : hook))]
-        enriched.data = Self.adding(added, to: event.data)
+        enriched.lifecycleTarget = LifecycleTarget(group: group, hook: group == nil ? nil : hook)
         if let hook, let group {
             await begin(event: enriched, hook: hook, group: group, logger: logger)
         } else if let hook {
@@ -394,14 +393,6 @@ public actor LifecycleActions: EventSink, Service {
         do { try store.save(actions, nowMilliseconds: context.nowMilliseconds()) } catch {
             logger.error("\(error): a restart now would not complete the lifecycle action")
         }
-    }
-
-    private static func adding(_ members: [(String, JSONValue)], to data: JSONValue) -> JSONValue {
-        guard case .object(var existing) = data else { return data }
-        for (key, value) in members {
-            if let index = existing.firstIndex(where: { $0.0 == key }) { existing[index].1 = value } else { existing.append((key, value)) }
-        }
-        return .object(existing)
     }
 }
 

@@ -42,11 +42,11 @@ public enum SourceValue: Sendable, Equatable {
     /// The value as JSON for `imdswatch status --json`.
     public var json: JSONValue {
         switch self {
-        case .spot(let notice): EventData.spot(notice)
-        case .rebalance(let recommendation): EventData.rebalance(recommendation)
-        case .maintenance(let events): .array(events.map(EventData.maintenance))
+        case .spot(let notice): EventData.spot(notice).json
+        case .rebalance(let recommendation): EventData.rebalance(recommendation).json
+        case .maintenance(let events): .array(events.map { EventData.maintenance($0).json })
         case .asg(let state): ["state": .string(state)]
-        case .tags(let tags): EventData.object(tags)
+        case .tags(let tags): Tag.json(EventData.sorted(tags))
         }
     }
 }

@@ -240,17 +240,22 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     }
 
     private func logDetection(_ event: Event) {
+        let record = Self.detectionLog(event)
+        logger.log(level: record.level, record.message, metadata: record.metadata)
+    }
+
+    /// The log record of a detected event (journald gets its metadata as `IMDSWATCH_EVENT_*` fields): a warning
+    /// for a spot notice, a notice otherwise.
+    /// - Parameter event: The detected event.
+    /// - Returns: The level, the message (`detected TYPE: DATA-JSON`) and the metadata.
+    public static func detectionLog(_ event: Event) -> (level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata) {
         let metadata: Logger.Metadata = [
             LogField.eventType: "\(event.type.rawValue)",
             LogField.eventID: "\(event.id)",
             "source": "\(event.source)",
         ]
-        let message: Logger.Message = "detected \(event.type.rawValue): \(event.data.serialized())"
-        if event.type == .spotInterruption {
-            logger.warning(message, metadata: metadata)
-        } else {
-            logger.notice(message, metadata: metadata)
-        }
+        let message: Logger.Message = "detected \(event.type.rawValue): \(event.detail.dataJSON.serialized())"
+        return (event.type == .spotInterruption ? .warning : .notice, message, metadata)
     }
 
     /// A round completes when every enabled source has been polled since the last round, not counting sources that

@@ -19,12 +19,12 @@ extension WatchState {
                 "fired": .array(rebalance.fired.map(JSONValue.string)),
             ],
             "maintenance": [
-                "events": .array(maintenance.events.map(EventData.maintenance)),
+                "events": .array(maintenance.events.map { EventData.maintenance($0).json }),
                 "fired": .array(maintenance.fired.map(JSONValue.string)),
             ],
             "asg": ["state": .string(orNull: asg.state), "generation": .number(Double(asg.generation))],
             "tags": [
-                "tags": tags.tags.map(EventData.object) ?? .null,
+                "tags": tags.tags.map { Tag.json(EventData.sorted($0)) } ?? .null,
                 "generation": .number(Double(tags.generation)),
             ],
         ]

@@ -79,9 +79,8 @@ public struct WatchStateMachine: Sendable {
         }
         let events = found.map { item in
             Event(
-                id: EventID.make(type: item.type, instanceID: instance.instanceID, fields: item.fields),
-                type: item.type, detectedAtMilliseconds: detectedAtMilliseconds, instance: instance,
-                data: item.data, previous: item.previous
+                id: EventID.make(type: item.detail.type, instanceID: instance.instanceID, fields: item.fields),
+                detectedAtMilliseconds: detectedAtMilliseconds, instance: instance, detail: item.detail
             )
         }
         return Outcome(events: events, persist: state.durable != before)
@@ -89,10 +88,8 @@ public struct WatchStateMachine: Sendable {
 
     /// An event before it gets an id, an instance and a time.
     private struct Found {
-        var type: EventType
         var fields: [String]
-        var data: JSONValue
-        var previous: JSONValue = .null
+        var detail: EventDetail
     }
 
     private static func key(_ type: EventType, _ fields: [String]) -> String {
@@ -111,7 +108,7 @@ public struct WatchStateMachine: Sendable {
         let key = Self.key(.spotInterruption, fields)
         guard !state.spot.fired.contains(key) else { return [] }
         state.spot.remember(key)
-        return [Found(type: .spotInterruption, fields: fields, data: EventData.spot(notice))]
+        return [Found(fields: fields, detail: .spotInterruption(EventData.spot(notice)))]
     }
 
     private mutating func observeRebalance(_ recommendation: RebalanceRecommendation) -> [Found] {
@@ -126,30 +123,30 @@ public struct WatchStateMachine: Sendable {
         let key = Self.key(.rebalanceRecommendation, fields)
         guard !state.rebalance.fired.contains(key) else { return [] }
         state.rebalance.remember(key)
-        return [Found(type: .rebalanceRecommendation, fields: fields, data: EventData.rebalance(recommendation))]
+        return [Found(fields: fields, detail: .rebalanceRecommendation(EventData.rebalance(recommendation)))]
     }
 
     private mutating func observeMaintenance(_ events: [ScheduledMaintenanceEvent]) -> [Found] {
         let old = state.maintenance.events
         var found: [Found] = []
-        func fire(_ type: EventType, _ fields: [String], _ event: ScheduledMaintenanceEvent, previous: JSONValue = .null) {
-            let key = Self.key(type, fields)
+        func fire(_ fields: [String], _ detail: EventDetail) {
+            let key = Self.key(detail.type, fields)
             guard !state.maintenance.fired.contains(key) else { return }
             state.maintenance.remember(key)
-            found.append(Found(type: type, fields: fields, data: EventData.maintenance(event), previous: previous))
+            found.append(Found(fields: fields, detail: detail))
         }
         for event in events {
             if let before = old.first(where: { $0.eventID == event.eventID }) {
                 if before != event {
-                    fire(.maintenanceChanged, [event.eventID] + Self.identity(before) + Self.identity(event), event,
-                         previous: EventData.maintenance(before))
+                    fire([event.eventID] + Self.identity(before) + Self.identity(event),
+                         .maintenanceChanged(EventData.maintenance(event), previous: EventData.maintenance(before)))
                 }
             } else {
-                fire(.maintenanceScheduled, [event.eventID], event)
+                fire([event.eventID], .maintenanceScheduled(EventData.maintenance(event)))
             }
         }
         for before in old where !events.contains(where: { $0.eventID == before.eventID }) {
-            fire(.maintenanceCleared, [before.eventID], before)
+            fire([before.eventID], .maintenanceCleared(EventData.maintenance(before)))
         }
         state.maintenance.events = events
         return found
@@ -165,8 +162,8 @@ public struct WatchStateMachine: Sendable {
         state.asg.state = lifecycleState
         state.asg.generation += 1
         return [Found(
-            type: .asgLifecycleState, fields: [String(state.asg.generation), previous ?? "", lifecycleState],
-            data: EventData.asg(lifecycleState), previous: EventData.asg(previous)
+            fields: [String(state.asg.generation), previous ?? "", lifecycleState],
+            detail: .asgLifecycleState(LifecycleStateChange(state: lifecycleState, previousState: previous))
         )]
     }
 
@@ -179,8 +176,8 @@ public struct WatchStateMachine: Sendable {
         state.tags.tags = tags
         state.tags.generation += 1
         return [Found(
-            type: .tagsChanged, fields: [String(state.tags.generation), EventData.object(tags).serialized()],
-            data: EventData.tags(from: previous, to: tags)
+            fields: [String(state.tags.generation), Tag.json(EventData.sorted(tags)).serialized()],
+            detail: .tagsChanged(EventData.tags(from: previous, to: tags))
         )]
     }
 }

@@ -37,34 +37,19 @@ enum WebhookSummary {
     }
 
     private static func detail(for event: Event) -> String {
-        let data = event.data
-        func field(_ key: String) -> String? {
-            switch data[key] {
-            case .string(let text)?: text
-            case .number(let number)?: number == number.rounded() ? String(Int64(number)) : String(number)
-            case .bool(let bool)?: String(bool)
-            default: nil
-            }
-        }
-        switch event.type {
-        case .spotInterruption:
-            return "\(field("action") ?? "action") at \(field("time") ?? "unknown time")"
-        case .rebalanceRecommendation:
-            return "rebalance recommended at \(field("notice_time") ?? "unknown time")"
-        case .maintenanceScheduled, .maintenanceChanged, .maintenanceCleared:
-            var parts = [field("code"), field("event_id"), field("state")].compactMap { $0 }
-            if let notBefore = field("not_before") {
-                parts.append("from \(notBefore)" + (field("not_after").map { " to \($0)" } ?? ""))
-            }
-            return parts.joined(separator: " ")
-        case .asgLifecycleState:
-            let previous = event.previous["state"]?.stringValue
-            return previous.map { "\($0) -> \(field("state") ?? "?")" } ?? "state \(field("state") ?? "?")"
-        case .tagsChanged:
-            let parts = ["added", "removed", "changed"].compactMap { key -> String? in
-                guard case .object(let members)? = data[key], !members.isEmpty else { return nil }
-                return "\(key) " + members.map(\.0).joined(separator: ", ")
-            }
+        switch event.detail {
+        case .spotInterruption(let notice):
+            return "\(notice.action) at \(notice.time)"
+        case .rebalanceRecommendation(let notice):
+            return "rebalance recommended at \(notice.noticeTime)"
+        case .maintenanceScheduled(let notice), .maintenanceChanged(let notice, _), .maintenanceCleared(let notice):
+            return "\(notice.code) \(notice.eventID) \(notice.state) from \(notice.notBefore) to \(notice.notAfter)"
+        case .asgLifecycleState(let change):
+            return change.previousState.map { "\($0) -> \(change.state)" } ?? "state \(change.state)"
+        case .tagsChanged(let changes):
+            let parts = [
+                ("added", changes.added.map(\.key)), ("removed", changes.removed.map(\.key)), ("changed", changes.changed.map(\.key)),
+            ].compactMap { name, keys in keys.isEmpty ? nil : "\(name) " + keys.joined(separator: ", ") }
             return parts.isEmpty ? "tags changed" : parts.joined(separator: "; ")
         }
     }

@@ -66,7 +66,7 @@ struct LifecycleActionsTests {
     static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
 
     static func event(_ state: String, id: String = "asg-1") -> Event {
-        Event(id: id, type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": .string(state)])
+        Event.fixture(id: id, type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": .string(state)])
     }
 
     static func result(_ status: Int32) -> HookResult {
@@ -80,7 +80,7 @@ struct LifecycleActionsTests {
         // Recorded before the event went on to the hooks, and the event names the group and the hook.
         #expect(fixture.recordFile.contains("\"phase\":\"hooks-running\""))
         let delivered = try #require(fixture.downstream.events.first)
-        #expect(delivered.data["group"] == "web-asg" && delivered.data["lifecycle_hook"] == "drain")
+        #expect(delivered.detail.dataJSON["group"] == "web-asg" && delivered.detail.dataJSON["lifecycle_hook"] == "drain")
 
         for beat in 1...3 {
             #expect(await fixture.clock.waitForSleepers(1))
@@ -111,7 +111,7 @@ struct LifecycleActionsTests {
         await actions.sequenceEnded(Self.event("InService", id: "asg-0"), results: [])
         await actions.completionsSettled()
         #expect(fixture.sent.isEmpty, "no launch hook configured")
-        #expect(fixture.downstream.events.first?.data["lifecycle_hook"] == .null)
+        #expect(fixture.downstream.events.first?.detail.dataJSON["lifecycle_hook"] == .null)
         await actions.deliver(Self.event("Terminated"))
         await actions.sequenceEnded(Self.event("Terminated"), results: [Self.result(0), Self.result(2)])
         await actions.completionsSettled()
@@ -143,7 +143,7 @@ struct LifecycleActionsTests {
             await actions.completionsSettled()
         }
         #expect(fixture.sent == ["CompleteLifecycleAction CONTINUE", "CompleteLifecycleAction CONTINUE"])
-        #expect(fixture.downstream.events.map { $0.data["lifecycle_hook"] } == ["warm-up", "warm-up", .null])
+        #expect(fixture.downstream.events.map { $0.detail.dataJSON["lifecycle_hook"] } == ["warm-up", "warm-up", .null])
     }
 
     @Test func resumingDoesNotCompleteAnActionThisRunStarted() async {

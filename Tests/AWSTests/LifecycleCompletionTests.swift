@@ -101,7 +101,7 @@ struct LifecycleCompletionTests {
     static let keys = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"]
     static let settings = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
     static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
-    static let event = Event(id: "asg-1", type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": "Terminated"])
+    static let event = Event.fixture(id: "asg-1", type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": "Terminated"])
     static let drained = [HookResult(hook: "50-drain", termination: .exited(0), duration: .seconds(1), timedOut: false)]
 
     static func ok(_ action: String) -> HTTPResponse {

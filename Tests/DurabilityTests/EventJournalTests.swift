@@ -31,10 +31,9 @@ final class TakingConsumer: JournalConsumer {
     func take(_ event: Event) async -> Event? {
         if refuse { return nil }
         storage.withLock { $0.append(event) }
-        guard let mark, case .object(var members) = event.data else { return event }
-        members.append(("mark", .string(mark)))
+        guard let mark else { return event }
         var output = event
-        output.data = .object(members)
+        output.lifecycleTarget = LifecycleTarget(group: mark, hook: nil)
         return output
     }
 }
@@ -59,7 +58,7 @@ struct EventJournalTests {
     }
 
     static func event(_ id: String, _ type: EventType = .spotInterruption, at milliseconds: Int64 = 1_795_000_000_000) -> Event {
-        Event(id: id, type: type, detectedAtMilliseconds: milliseconds, instance: .unknown, data: ["n": .string(id)])
+        Event.fixture(id: id, type: type, detectedAtMilliseconds: milliseconds, instance: .unknown, data: ["n": .string(id)])
     }
 
     var journalPath: String { directory + "/" + EventJournal.fileName }
@@ -126,8 +125,8 @@ struct EventJournalTests {
         }
         #expect(stage.taken.map(\.id) == ["asg"])
         #expect(Set(hooks.taken.map(\.id)) == ["spot", "asg"])
-        #expect(hooks.taken.first { $0.id == "asg" }?.data["mark"] == "enriched")
-        #expect(hooks.taken.first { $0.id == "spot" }?.data["mark"] == nil)
+        #expect(hooks.taken.first { $0.id == "asg" }?.lifecycleTarget?.group == "enriched")
+        #expect(hooks.taken.first { $0.id == "spot" }?.lifecycleTarget?.group == nil)
 
         // The stage refuses at first (a shutdown during its lookup): the hooks get nothing for that event, and the
         // next start offers it to the stage, then its output to the hooks.
@@ -144,7 +143,7 @@ struct EventJournalTests {
         }
         #expect(stage2.taken.map(\.id) == ["asg2"])
         #expect(hooks2.taken.map(\.id) == ["asg2"])
-        #expect(hooks2.taken.first?.data["mark"] == "late")
+        #expect(hooks2.taken.first?.lifecycleTarget?.group == "late")
     }
 
     @Test func aTornTailIsDroppedWithAWarningAndTheIntactRecordsAreKept() async throws {

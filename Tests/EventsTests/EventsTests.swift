@@ -97,8 +97,8 @@ import Testing
                                 availabilityZone: "eu-west-1b", accountID: "123456789012")
 
     @Test func payloadHasEveryContractField() throws {
-        let event = Event(id: "abc", type: .spotInterruption, detectedAtMilliseconds: 1_795_953_481_532,
-                          instance: instance, data: ["action": "terminate", "time": "2026-11-29T12:00:00Z"])
+        let event = Event(id: "abc", detectedAtMilliseconds: 1_795_953_481_532, instance: instance,
+                          detail: .spotInterruption(SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-29T12:00:00Z"))))
         let parsed = try JSONDocument.parse(String(decoding: event.payloadBytes(), as: UTF8.self))
         #expect(parsed["schema"] == "imdswatch.event/v1")
         #expect(parsed["id"] == "abc")
@@ -108,14 +108,19 @@ import Testing
         #expect(parsed["instance"]?["availability_zone"] == "eu-west-1b")
         #expect(parsed["previous"] == .null)
         #expect(parsed["synthetic"] == .bool(false))
-        #expect(event.deadline == "2026-11-29T12:00:00Z")
+        #expect(event.deadline?.rfc3339 == "2026-11-29T12:00:00Z")
+        #expect(event.deadlineMilliseconds == 1_795_953_600_000)
     }
 
     @Test func maintenanceDeadlineIsNotBefore() {
-        let event = Event(id: "m", type: .maintenanceScheduled, detectedAtMilliseconds: 0, instance: instance,
-                          data: ["not_before": "2026-12-01T09:00:00Z"])
-        #expect(event.deadline == "2026-12-01T09:00:00Z")
-        let tags = Event(id: "t", type: .tagsChanged, detectedAtMilliseconds: 0, instance: instance, data: [:])
+        let window = MaintenanceNotice(
+            eventID: "instance-event-1", code: "system-reboot", description: "", state: "active",
+            notBefore: EventTime(rfc3339: "2026-12-01T09:00:00Z"), notAfter: EventTime(rfc3339: "2026-12-01T11:00:00Z")
+        )
+        let event = Event(id: "m", detectedAtMilliseconds: 0, instance: instance, detail: .maintenanceScheduled(window))
+        #expect(event.deadline?.rfc3339 == "2026-12-01T09:00:00Z")
+        let tags = Event(id: "t", detectedAtMilliseconds: 0, instance: instance,
+                         detail: .tagsChanged(TagChanges(added: [], removed: [], changed: [], tags: [])))
         #expect(tags.deadline == nil)
     }
 }

@@ -14,7 +14,7 @@ import Testing
             .tagsChanged: "meta-data/tags/instance",
         ]
         for type in EventType.allCases {
-            let event = Event(id: "x", type: type, detectedAtMilliseconds: 0, instance: .unknown, data: .object([]))
+            let event = Event(id: "x", detectedAtMilliseconds: 0, instance: .unknown, detail: SyntheticEvents.event(type, nowMilliseconds: 0).detail)
             #expect(event.source == expected[type], "\(type)")
         }
     }

@@ -92,8 +92,9 @@ struct ExampleHookTests {
         let setup = try Setup(example: "asg-lifecycle-state.d/10-drain")
         defer { setup.dir.remove() }
         var event = syntheticEvent(.asgLifecycleState)
-        event.data = ["state": "InService"]
-        event.previous = ["state": .null]
+        event.detail = .asgLifecycleState(LifecycleStateChange(
+            state: "InService", previousState: nil, target: LifecycleTarget(group: "web-asg", hook: nil)
+        ))
 
         let (results, calls) = await setup.run(event, environment: ["IMDSWATCH_DRAIN_COMMAND": "drain-node"])
 
@@ -122,7 +123,7 @@ struct ExampleHookTests {
         #expect(defaultMax == ["docker stop --time 75 abc123 def456"])
 
         var late = syntheticEvent(.spotInterruption)
-        late.data = ["action": "terminate", "time": .string(Timestamp.rfc3339(seconds: Int64(Date().timeIntervalSince1970) + 5))]
+        late.detail = .spotInterruption(SpotInterruption(action: "terminate", time: EventTime(seconds: Int64(Date().timeIntervalSince1970) + 5)))
         try? FileManager.default.removeItem(atPath: setup.calls)
         let (_, minimum) = await setup.run(late)
         #expect(minimum == ["docker stop --time 2 abc123 def456"])
@@ -136,7 +137,7 @@ struct ExampleHookTests {
         let (results, calls) = await setup.run(event)
 
         #expect(results.map(\.termination) == [.exited(0)])
-        let message = "imdswatch: spot-interruption on i-0123456789abcdef0, deadline \(event.deadline ?? "")"
+        let message = "imdswatch: spot-interruption on i-0123456789abcdef0, deadline \(event.deadline?.rfc3339 ?? "")"
         #expect(calls == ["logger -t imdswatch-hook -p daemon.warning -- \(message)", "wall \(message)"])
     }
 

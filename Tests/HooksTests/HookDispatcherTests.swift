@@ -211,16 +211,16 @@ struct SyntheticEventTests {
             #expect(event.source == event.type.source.path)
         }
         let spot = SyntheticEvents.event(.spotInterruption, nowMilliseconds: now)
-        #expect(spot.deadline == Timestamp.rfc3339(seconds: now / 1000 + 120))
+        #expect(spot.deadline?.rfc3339 == Timestamp.rfc3339(seconds: now / 1000 + 120))
         let changed = SyntheticEvents.event(.maintenanceChanged, nowMilliseconds: now)
-        #expect(changed.previous["not_before"] != nil)
-        #expect(changed.previous["not_before"] != changed.data["not_before"])
+        #expect(changed.detail.previousJSON["not_before"] != nil)
+        #expect(changed.detail.previousJSON["not_before"] != changed.detail.dataJSON["not_before"])
         #expect(changed.deadline != nil)
         let asg = SyntheticEvents.event(.asgLifecycleState, nowMilliseconds: now)
-        #expect(asg.data["state"] == "Terminated")
-        #expect(asg.previous["state"] == "InService")
+        #expect(asg.detail.dataJSON["state"] == "Terminated")
+        #expect(asg.detail.previousJSON["state"] == "InService")
         let tags = SyntheticEvents.event(.tagsChanged, nowMilliseconds: now)
-        for key in ["added", "removed", "changed", "tags"] { #expect(tags.data[key] != nil) }
+        for key in ["added", "removed", "changed", "tags"] { #expect(tags.detail.dataJSON[key] != nil) }
         #expect(tags.deadline == nil)
     }
 }

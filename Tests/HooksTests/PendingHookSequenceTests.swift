@@ -1,6 +1,7 @@
 import Events
 import Durability
 import Foundation
+import IMDSWatchTestKit
 @testable import Hooks
 import InMemoryLogging
 import Logging
@@ -9,7 +10,7 @@ import Testing
 @Suite("Unfinished hook sequences resume after a restart", .timeLimit(.minutes(1)))
 struct PendingHookSequenceTests {
     private static func spot(id: String, time: String) -> Event {
-        Event(
+        Event.fixture(
             id: id, type: .spotInterruption, detectedAtMilliseconds: 1_795_953_600_000, instance: .unknown,
             data: ["action": "terminate", "time": .string(time)]
         )

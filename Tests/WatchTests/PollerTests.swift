@@ -32,8 +32,8 @@ struct PollerTests {
         let types = harness.sink.events.map(\.type)
         #expect(Set(types) == Set(EventType.allCases))
         #expect(types.count == 8)  // asg-lifecycle-state twice: InService at start, Terminated later
-        #expect(harness.sink.events.first { $0.type == .maintenanceChanged }?.previous["not_before"] == "2030-01-21T09:00:43Z")
-        #expect(harness.sink.events.first { $0.type == .maintenanceCleared }?.data["not_before"] == "2030-01-22T09:00:43Z")
+        #expect(harness.sink.events.first { $0.type == .maintenanceChanged }?.detail.previousJSON["not_before"] == "2030-01-21T09:00:43Z")
+        #expect(harness.sink.events.first { $0.type == .maintenanceCleared }?.detail.dataJSON["not_before"] == "2030-01-22T09:00:43Z")
         #expect(harness.logLines(.warning, containing: "detected spot-interruption").count == 1)
     }
 
@@ -46,7 +46,7 @@ struct PollerTests {
         }
         await harness.stop()
         #expect(harness.sink.events.count == 1)
-        #expect(harness.sink.events.first?.data["time"] == .string(Timestamp.rfc3339(seconds: 1_795_000_120)))
+        #expect(harness.sink.events.first?.detail.dataJSON["time"] == .string(Timestamp.rfc3339(seconds: 1_795_000_120)))
     }
 
     @Test func outageWhileStateChangesFiresNothingThenTheChangeOnce() async {
@@ -70,7 +70,7 @@ struct PollerTests {
         harness.reader.outage(nil)
         await harness.rounds(5)
         #expect(harness.sink.events.map(\.type).sorted() == [.asgLifecycleState, .maintenanceScheduled, .spotInterruption, .tagsChanged])
-        #expect(harness.sink.events.first { $0.type == .asgLifecycleState }?.previous == ["state": "InService"])
+        #expect(harness.sink.events.first { $0.type == .asgLifecycleState }?.detail.previousJSON == ["state": "InService"])
         await harness.stop()
         #expect(harness.logLines(.notice, containing: "readable again after 10 failed reads").count == 5)
     }

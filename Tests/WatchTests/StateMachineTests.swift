@@ -35,8 +35,8 @@ struct StateMachineTests {
         step(.asg, .value(.asg("InService")))
         step(.maintenance, .value(.maintenance([])))
         #expect(fired.map(\.type) == [.asgLifecycleState])
-        #expect(fired.first?.data == ["state": "InService"])
-        #expect(fired.first?.previous == ["state": nil])
+        #expect(fired.first?.detail.dataJSON == ["state": "InService"])
+        #expect(fired.first?.detail.previousJSON == ["state": nil])
         fired.removeAll()
 
         step(.spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))))
@@ -53,13 +53,13 @@ struct StateMachineTests {
         ])
         #expect(Set(fired.map(\.id)).count == fired.count)
         let byType = Dictionary(fired.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
-        #expect(byType[.spotInterruption]?.data == ["action": "terminate", "time": "2026-11-24T12:00:00Z"])
-        #expect(byType[.spotInterruption]?.previous == .null)
+        #expect(byType[.spotInterruption]?.detail.dataJSON == ["action": "terminate", "time": "2026-11-24T12:00:00Z"])
+        #expect(byType[.spotInterruption]?.detail.previousJSON == .null)
         #expect(byType[.spotInterruption]?.source == "meta-data/spot/instance-action")
         #expect(byType[.spotInterruption]?.instance == Self.instance)
         #expect(byType[.spotInterruption]?.detectedAt == "2026-11-18T11:06:40.123Z")
-        #expect(byType[.spotInterruption]?.deadline == "2026-11-24T12:00:00Z")
-        #expect(byType[.rebalanceRecommendation]?.data == ["notice_time": "2026-11-24T11:50:00Z"])
+        #expect(byType[.spotInterruption]?.deadline?.rfc3339 == "2026-11-24T12:00:00Z")
+        #expect(byType[.rebalanceRecommendation]?.detail.dataJSON == ["notice_time": "2026-11-24T11:50:00Z"])
         let scheduled: JSONValue = [
             "event_id": "instance-event-1", "code": "system-reboot", "description": "scheduled reboot", "state": "active",
             "not_before": "2030-01-21T09:00:43Z", "not_after": "2030-01-21T09:17:23Z", "not_before_deadline": nil,
@@ -68,25 +68,25 @@ struct StateMachineTests {
             "event_id": "instance-event-1", "code": "system-reboot", "description": "scheduled reboot", "state": "active",
             "not_before": "2030-01-22T09:00:43Z", "not_after": "2030-01-21T09:17:23Z", "not_before_deadline": nil,
         ]
-        #expect(byType[.maintenanceScheduled]?.data == scheduled)
-        #expect(byType[.maintenanceScheduled]?.previous == .null)
-        #expect(byType[.maintenanceChanged]?.data == rescheduled)
-        #expect(byType[.maintenanceChanged]?.previous == scheduled)
-        #expect(byType[.maintenanceCleared]?.data == rescheduled)
-        #expect(byType[.asgLifecycleState]?.data == ["state": "Terminated"])
-        #expect(byType[.asgLifecycleState]?.previous == ["state": "InService"])
-        #expect(byType[.tagsChanged]?.data == [
+        #expect(byType[.maintenanceScheduled]?.detail.dataJSON == scheduled)
+        #expect(byType[.maintenanceScheduled]?.detail.previousJSON == .null)
+        #expect(byType[.maintenanceChanged]?.detail.dataJSON == rescheduled)
+        #expect(byType[.maintenanceChanged]?.detail.previousJSON == scheduled)
+        #expect(byType[.maintenanceCleared]?.detail.dataJSON == rescheduled)
+        #expect(byType[.asgLifecycleState]?.detail.dataJSON == ["state": "Terminated"])
+        #expect(byType[.asgLifecycleState]?.detail.previousJSON == ["state": "InService"])
+        #expect(byType[.tagsChanged]?.detail.dataJSON == [
             "added": ["team": "core"], "removed": [:], "changed": ["Name": ["from": "web", "to": "db"]],
             "tags": ["Name": "db", "team": "core"],
         ])
-        #expect(byType[.tagsChanged]?.previous == .null)
+        #expect(byType[.tagsChanged]?.detail.previousJSON == .null)
     }
 
     @Test func tagRemovalIsReported() {
         var machine = WatchStateMachine()
         _ = Self.apply(&machine, .tags, .value(.tags(["a": "1", "b": "2"])))
         let events = Self.apply(&machine, .tags, .value(.tags(["a": "1"])))
-        #expect(events.map(\.data) == [["added": [:], "removed": ["b": "2"], "changed": [:], "tags": ["a": "1"]]])
+        #expect(events.map(\.detail.dataJSON) == [["added": [:], "removed": ["b": "2"], "changed": [:], "tags": ["a": "1"]]])
     }
 
     @Test func spotNoticeWhoseTimeMovesForwardFiresOnce() {
@@ -97,7 +97,7 @@ struct StateMachineTests {
             fired += Self.apply(&machine, .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: time))))
         }
         #expect(fired.count == 1)
-        #expect(fired.first?.data["time"] == .string(Timestamp.rfc3339(seconds: 1_795_000_000)))
+        #expect(fired.first?.detail.dataJSON["time"] == .string(Timestamp.rfc3339(seconds: 1_795_000_000)))
         // A different action is a new notice; so is a notice after the old one went away.
         fired = Self.apply(&machine, .spot, .value(.spot(SpotInstanceAction(action: "stop", time: "2026-11-24T12:00:00Z"))))
         #expect(fired.count == 1)
@@ -138,7 +138,7 @@ struct StateMachineTests {
         #expect(Self.apply(&machine, .asg, .value(.asg("InService"))).isEmpty)
         #expect(Self.apply(&machine, .tags, .value(.tags(["a": "1"]))).isEmpty)
         let back = Self.apply(&machine, .asg, .value(.asg("Standby")))
-        #expect(back.first?.previous == ["state": "InService"])
+        #expect(back.first?.detail.previousJSON == ["state": "InService"])
     }
 
     @Test func lifecycleStateSeenAgainIsANewOccurrence() {

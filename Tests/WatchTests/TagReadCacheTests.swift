@@ -103,14 +103,14 @@ struct TagsAtTheDefaultIntervalTests {
         harness.reader.tags(["Name": "drain", "team": "core"])
         await harness.advance(by: interval, step: interval)
         #expect(harness.sink.events.count == 1, "a changed value is fired on the next tags poll, 60 s later")
-        #expect(harness.sink.events.last?.data["changed"]?["Name"] == ["from": "web", "to": "drain"])
+        #expect(harness.sink.events.last?.detail.dataJSON["changed"]?["Name"] == ["from": "web", "to": "drain"])
 
         harness.reader.tags(["Name": "drain", "owner": "ops"])
         await harness.advance(by: interval, step: interval)
         await harness.stop()
         #expect(harness.sink.events.map(\.type) == [.tagsChanged, .tagsChanged])
-        #expect(harness.sink.events.last?.data["added"] == ["owner": "ops"])
-        #expect(harness.sink.events.last?.data["removed"] == ["team": "core"])
+        #expect(harness.sink.events.last?.detail.dataJSON["added"] == ["owner": "ops"])
+        #expect(harness.sink.events.last?.detail.dataJSON["removed"] == ["team": "core"])
         let polls = harness.reader.reads(of: MetadataSource.tags.path)
         #expect(polls == [.zero, interval, interval * 2], "one poll per interval")
     }

@@ -45,10 +45,10 @@ import Testing
     @Test func templateValuesAreEscapedForJSONStrings() throws {
         let template = try WebhookTemplate(text: #"{"t": "{{data.action}} {{instance.instance_id}}", "raw": {{{data_json}}}}"#)
         var tricky = event
-        tricky.data = ["action": "say \"hi\"\n<now>", "time": "x"]
+        tricky.detail = .spotInterruption(SpotInterruption(action: "say \"hi\"\n<now>", time: EventTime(rfc3339: "x")))
         let parsed = try JSONDocument.parse(template.render(tricky))
         #expect(parsed["t"] == "say \"hi\"\n<now> i-0abc123")
-        #expect(parsed["raw"] == tricky.data)
+        #expect(parsed["raw"] == tricky.detail.dataJSON)
     }
 
     @Test(arguments: ["teams.mustache", "pagerduty-v2.mustache"])

@@ -10,7 +10,7 @@ import Synchronization
 
 /// A spot interruption with realistic fields.
 func sampleEvent(id: String = "spot-i-0abc-2026-11-24T12:00:00Z", type: EventType = .spotInterruption, synthetic: Bool = false) -> Event {
-    Event(
+    Event.fixture(
         id: id,
         type: type,
         detectedAtMilliseconds: 1_795_003_081_532,

@@ -1,0 +1,172 @@
+/// What one event says, typed per event type: the source of its payload's `data` and `previous`.
+///
+/// Provider-neutral: a cloud's notice maps onto these (an interruption with an action and a time, a maintenance
+/// window, a lifecycle state, tag changes); the JSON is made only at the edges (``Event/payload``).
+public enum EventDetail: Sendable, Equatable {
+    /// `spot-interruption`.
+    case spotInterruption(SpotInterruption)
+    /// `rebalance-recommendation`.
+    case rebalanceRecommendation(RebalanceNotice)
+    /// `maintenance-scheduled`: the event as listed.
+    case maintenanceScheduled(MaintenanceNotice)
+    /// `maintenance-changed`: the event now and its fields before.
+    case maintenanceChanged(MaintenanceNotice, previous: MaintenanceNotice)
+    /// `maintenance-cleared`: the fields last seen.
+    case maintenanceCleared(MaintenanceNotice)
+    /// `asg-lifecycle-state`.
+    case asgLifecycleState(LifecycleStateChange)
+    /// `tags-changed`.
+    case tagsChanged(TagChanges)
+
+    /// The event type this detail belongs to.
+    public var type: EventType {
+        switch self {
+        case .spotInterruption: .spotInterruption
+        case .rebalanceRecommendation: .rebalanceRecommendation
+        case .maintenanceScheduled: .maintenanceScheduled
+        case .maintenanceChanged: .maintenanceChanged
+        case .maintenanceCleared: .maintenanceCleared
+        case .asgLifecycleState: .asgLifecycleState
+        case .tagsChanged: .tagsChanged
+        }
+    }
+}
+
+/// An interruption notice: what will happen to the instance (`terminate`, `stop`, `hibernate`) and when.
+public struct SpotInterruption: Sendable, Equatable {
+    /// The action, lower case.
+    public var action: String
+    /// When it happens.
+    public var time: EventTime
+
+    /// Creates a notice.
+    public init(action: String, time: EventTime) {
+        self.action = action
+        self.time = time
+    }
+}
+
+/// A rebalance recommendation: when it was made.
+public struct RebalanceNotice: Sendable, Equatable {
+    /// When the recommendation was made.
+    public var noticeTime: EventTime
+
+    /// Creates a recommendation.
+    public init(noticeTime: EventTime) {
+        self.noticeTime = noticeTime
+    }
+}
+
+/// A scheduled maintenance event's fields.
+public struct MaintenanceNotice: Sendable, Equatable {
+    /// The provider's stable id of the event (`instance-event-…`).
+    public var eventID: String
+    /// What will happen (`system-reboot`, `instance-retirement`, …).
+    public var code: String
+    /// Free text.
+    public var description: String
+    /// `active`, `completed` or `canceled`.
+    public var state: String
+    /// Start of the window.
+    public var notBefore: EventTime
+    /// End of the window.
+    public var notAfter: EventTime
+    /// Latest start a reschedule may pick, when the provider gives one.
+    public var notBeforeDeadline: EventTime?
+
+    /// Creates the fields of one maintenance event.
+    public init(
+        eventID: String, code: String, description: String, state: String,
+        notBefore: EventTime, notAfter: EventTime, notBeforeDeadline: EventTime? = nil
+    ) {
+        self.eventID = eventID
+        self.code = code
+        self.description = description
+        self.state = state
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+        self.notBeforeDeadline = notBeforeDeadline
+    }
+}
+
+/// A change of the Auto Scaling target lifecycle state.
+public struct LifecycleStateChange: Sendable, Equatable {
+    /// The state now (`InService`, `Terminated`, `Warmed:Pending`, …).
+    public var state: String
+    /// The state before, `nil` at the first observation.
+    public var previousState: String?
+    /// The group and lifecycle hook, once the lifecycle stage has looked them up; `nil` as detected.
+    public var target: LifecycleTarget?
+
+    /// Creates a change.
+    public init(state: String, previousState: String?, target: LifecycleTarget? = nil) {
+        self.state = state
+        self.previousState = previousState
+        self.target = target
+    }
+}
+
+/// The Auto Scaling group an instance is in and the lifecycle hook that holds it, as far as they are known.
+public struct LifecycleTarget: Sendable, Equatable {
+    /// The group, `nil` when unknown.
+    public var group: String?
+    /// The lifecycle hook the state waits on, `nil` when none is configured or the group is unknown.
+    public var hook: String?
+
+    /// Creates a target.
+    public init(group: String?, hook: String?) {
+        self.group = group
+        self.hook = hook
+    }
+}
+
+/// One tag.
+public struct Tag: Sendable, Equatable {
+    /// The key.
+    public var key: String
+    /// The value.
+    public var value: String
+
+    /// Creates a tag.
+    public init(_ key: String, _ value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// One tag whose value changed.
+public struct TagChange: Sendable, Equatable {
+    /// The key.
+    public var key: String
+    /// The value before.
+    public var from: String
+    /// The value now.
+    public var to: String
+
+    /// Creates a change.
+    public init(_ key: String, from: String, to: String) {
+        self.key = key
+        self.from = from
+        self.to = to
+    }
+}
+
+/// How the tags differ from the last observation; each list in the order the payload shows it.
+public struct TagChanges: Sendable, Equatable {
+    /// Tags that appeared.
+    public var added: [Tag]
+    /// Tags that went away, with their last value.
+    public var removed: [Tag]
+    /// Tags whose value changed.
+    public var changed: [TagChange]
+    /// All tags now.
+    public var tags: [Tag]
+
+    /// Creates the changes.
+    public init(added: [Tag], removed: [Tag], changed: [TagChange], tags: [Tag]) {
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+        self.tags = tags
+    }
+}
