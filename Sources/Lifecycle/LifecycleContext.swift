@@ -112,6 +112,9 @@ public actor LifecycleContext {
         return "the Auto Scaling group is unknown (set [asg] group)"
     }
 
+    /// Why the last `DescribeAutoScalingInstances` lookup failed (`nil`: it did not, or it found no group).
+    public var lastLookupFailure: AutoScalingError? { lookupFailure }
+
     /// ``group(settings:instance:allowAPI:persistence:logger:)`` with its source (`config`, `tag`, `DescribeAutoScalingInstances`).
     public func groupAndSource(
         settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,

@@ -36,10 +36,12 @@ struct LifecycleActionsTests {
                 sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, nowMilliseconds: { 1_800_000_000_000 },
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )
-            return LifecycleActions(
+            let actions = LifecycleActions(
                 settings: settings, dryRun: dryRun, downstream: downstream, context: context, stateDirectory: stateDir,
                 sleep: { try await clock.sleep(for: $0) }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )
+            services.start(actions)
+            return actions
         }
 
         /// The actions of the requests sent so far, with their result when there is one.
@@ -59,7 +61,13 @@ struct LifecycleActionsTests {
             _ = await eventually(timeout: .seconds(10), every: .milliseconds(5)) { transport.requests.count >= count }
         }
 
-        deinit { try? FileManager.default.removeItem(atPath: stateDir) }
+        /// Each ``LifecycleActions`` made runs as the service it is, until the test ends.
+        let services = RunningServices()
+
+        deinit {
+            services.cancelAll()
+            try? FileManager.default.removeItem(atPath: stateDir)
+        }
     }
 
     static let settings = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))

@@ -72,10 +72,12 @@ struct LifecycleCompletionTests {
                 sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, nowMilliseconds: { clock.epochMilliseconds },
                 logger: log.logger
             )
-            return LifecycleActions(
+            let actions = LifecycleActions(
                 settings: settings, dryRun: false, downstream: RecordingSink(), context: context, stateDirectory: stateDir,
                 sleep: { try await clock.sleep(for: $0) }, logger: log.logger
             )
+            services.start(actions)
+            return actions
         }
 
         func sent(_ action: String) -> Int {
@@ -95,10 +97,16 @@ struct LifecycleCompletionTests {
             return await done()
         }
 
-        deinit { try? FileManager.default.removeItem(atPath: stateDir) }
+        /// Each ``LifecycleActions`` made runs as the service it is, until the test ends.
+        let services = RunningServices()
+
+        deinit {
+            services.cancelAll()
+            try? FileManager.default.removeItem(atPath: stateDir)
+        }
     }
 
-    static let keys = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"]
+    static let keys = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AWS_REGION": "eu-west-1"]
     static let settings = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
     static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
     static let event = Event(id: "asg-1", type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": "Terminated"])
@@ -214,7 +222,7 @@ struct LifecycleCompletionTests {
         await actions.sequenceEnded(Self.event, results: Self.drained)
         #expect(await fixture.clock.waitForSleepers(1))
         // The clock is not moved: a stop that waited for the retries would never return.
-        await actions.stop()
+        await fixture.services.stop(actions)
         #expect(fixture.recordFile.contains("\"phase\":\"hooks-done\""))
         #expect(fixture.log.all.contains { $0.text.contains("left pending for the next start") })
 
