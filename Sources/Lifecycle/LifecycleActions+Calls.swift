@@ -31,7 +31,7 @@ extension LifecycleActions {
         do {
             try await context.client(region: action.region).recordHeartbeat(target)
             logger.info("lifecycle action heartbeat sent (\(target))")
-            outcomeObserver(.heartbeat, .ok)
+            record(.heartbeat, .ok)
             if let index = actions.firstIndex(where: { $0.eventID == eventID }) {
                 actions[index].lastHeartbeatAt = context.nowMilliseconds()
                 persist()
@@ -59,7 +59,7 @@ extension LifecycleActions {
                 "lifecycle action completed with \(result.rawValue) (\(target))",
                 metadata: [LogField.lifecycleActionResult: .string(result.rawValue)]
             )
-            outcomeObserver(.complete, .ok)
+            record(.complete, .ok)
             markFinal(eventID, .completed)
         } catch {
             if Task.isCancelled || (persistence.isOnce && error.isRetryable) {
@@ -72,11 +72,11 @@ extension LifecycleActions {
                 if report(error, call: .complete, action: current) == .denied { markFinal(eventID, .gaveUp) }
             case _ where error.isRetryable:
                 // The deadline came: the service has timed the action out by now, whatever the last answer was.
-                outcomeObserver(.complete, .failed)
+                record(.complete, .failed)
                 logger.error("giving up CompleteLifecycleAction (\(target)) after retrying until the hook's heartbeat timeout (\(timeoutText(current))) had certainly passed (last: \(error)): the group applies \(current.defaultResult ?? "its DefaultResult") at HeartbeatTimeout")
                 markFinal(eventID, .gaveUp)
             default:
-                outcomeObserver(.complete, .failed)
+                record(.complete, .failed)
                 let hint = error.isCredentialsProblem ? " (check the AWS credentials)" : ""
                 logger.error("\(error)\(hint): lifecycle action (\(target)) left pending: the next start tries again, else the group applies \(current.defaultResult ?? "its DefaultResult") at HeartbeatTimeout")
             }
@@ -94,7 +94,7 @@ extension LifecycleActions {
         }
         let failure = await context.lastLookupFailure
         let reason = await context.groupUnknownReason
-        outcomeObserver(.complete, .failed)
+        record(.complete, .failed)
         if failure?.isCredentialsProblem == true || (persistence.isOnce && failure?.isRetryable == true) {
             logger.error("cannot complete lifecycle action (\(action.label)): \(reason): left pending: the next start tries again, else the group applies \(action.defaultResult ?? "its DefaultResult") at HeartbeatTimeout")
             return
@@ -140,7 +140,7 @@ extension LifecycleActions {
             outcome = .failed
             logger.warning("\(error)")
         }
-        outcomeObserver(call, outcome)
+        record(call, outcome)
         return outcome
     }
 }

@@ -1,10 +1,10 @@
 public import AWS
-public import Config
 public import Durability
 public import Events
 public import Hooks
 public import Logging
 import ServiceLifecycle
+public import Telemetry
 
 /// Completes the instance's Auto Scaling lifecycle actions around the hooks of `asg-lifecycle-state` events.
 ///
@@ -22,6 +22,14 @@ public actor LifecycleActions: EventSink, Service {
         case heartbeat = "RecordLifecycleActionHeartbeat"
         /// `CompleteLifecycleAction`.
         case complete = "CompleteLifecycleAction"
+
+        /// Its `action` label in `imdswatch_lifecycle_actions_total`.
+        public var metricLabel: String {
+            switch self {
+            case .heartbeat: "heartbeat"
+            case .complete: "complete"
+            }
+        }
     }
 
     /// How a call ended: `ok`, `failed` (after retries), `denied` (IAM), `gone` (no active action), `dry_run`.
@@ -38,23 +46,19 @@ public actor LifecycleActions: EventSink, Service {
         case dryRun = "dry_run"
     }
 
-    /// Told of every heartbeat and completion outcome: the one place where each is known (metrics:
-    /// `imdswatch_lifecycle_actions_total{action,result}` with `action` = the call, `result` = the outcome).
-    public typealias OutcomeObserver = @Sendable (Call, Outcome) -> Void
-
     /// Where the service stands: before ``run()`` actions queue up for it; after it, a completion gets one attempt.
     private enum Stage {
         case notStarted, running, stopped
     }
 
-    let settings: Settings.AutoScaling
+    let settings: AutoScalingSettings
     let dryRun: Bool
     private let downstream: any EventSink
     let context: LifecycleContext
     private let store: LifecycleActionStore
     let sleep: @Sendable (Duration) async throws -> Void
     let logger: Logger
-    let outcomeObserver: OutcomeObserver
+    private let telemetry: Telemetry
     /// The actions file's content.
     var actions: [PendingLifecycleAction] = []
     private var loaded = false
@@ -83,11 +87,11 @@ public actor LifecycleActions: EventSink, Service {
     ///   - stateDirectory: Where pending actions are recorded.
     ///   - sleep: Waits between heartbeats and between completion retries (a clock's `sleep(for:)`).
     ///   - logger: Receives every heartbeat and completion line.
-    ///   - outcomeObserver: Told of each call's outcome.
+    ///   - telemetry: Counts each call's outcome (`imdswatch_lifecycle_actions_total`).
     public init(
-        settings: Settings.AutoScaling, dryRun: Bool, downstream: any EventSink, context: LifecycleContext,
+        settings: AutoScalingSettings, dryRun: Bool, downstream: any EventSink, context: LifecycleContext,
         stateDirectory: String, sleep: @escaping @Sendable (Duration) async throws -> Void, logger: Logger,
-        outcomeObserver: @escaping OutcomeObserver = { _, _ in }
+        telemetry: Telemetry = .disabled
     ) {
         self.settings = settings
         self.dryRun = dryRun
@@ -96,7 +100,7 @@ public actor LifecycleActions: EventSink, Service {
         self.store = LifecycleActionStore(directory: stateDirectory)
         self.sleep = sleep
         self.logger = logger
-        self.outcomeObserver = outcomeObserver
+        self.telemetry = telemetry
         (queue, queueInput) = AsyncStream.makeStream(of: String.self)
     }
 
@@ -189,7 +193,7 @@ public actor LifecycleActions: EventSink, Service {
             if dryRun, event.type == .asgLifecycleState, let pending = dryRunTargets.removeValue(forKey: event.id) {
                 let body = AutoScalingClient.formBody(Call.complete.rawValue, [("AutoScalingGroupName", pending.group), ("LifecycleHookName", pending.hook), ("InstanceId", pending.instanceID), ("LifecycleActionResult", LifecycleActionResult.continue.rawValue)])
                 logger.notice("dry run: would send CompleteLifecycleAction: \(body)")
-                outcomeObserver(.complete, .dryRun)
+                record(.complete, .dryRun)
             }
             return
         }
@@ -301,7 +305,7 @@ public actor LifecycleActions: EventSink, Service {
             dryRunTargets[event.id] = target
             let every = settings.heartbeatInterval > .zero ? "every \(settings.heartbeatInterval) while the hooks run" : "never (heartbeat_interval = 0)"
             logger.notice("dry run: would send RecordLifecycleActionHeartbeat \(every): \(AutoScalingClient.formBody(Call.heartbeat.rawValue, [("AutoScalingGroupName", target.group), ("LifecycleHookName", hook), ("InstanceId", instanceID)]))")
-            outcomeObserver(.heartbeat, .dryRun)
+            record(.heartbeat, .dryRun)
             return
         }
         if target == nil {
@@ -348,6 +352,13 @@ public actor LifecycleActions: EventSink, Service {
         let waiters = settledWaiters
         settledWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Counts a call's outcome: `imdswatch_lifecycle_actions_total{action,result}` (dry runs are not calls). The one
+    /// place where each outcome is known.
+    func record(_ call: Call, _ outcome: Outcome) {
+        guard outcome != .dryRun else { return }
+        telemetry.recordLifecycleAction(call.metricLabel, succeeded: outcome == .ok)
     }
 
     func current(_ eventID: String) -> PendingLifecycleAction? {

@@ -28,7 +28,7 @@ struct LifecycleActionsTests {
             }
         }
 
-        func actions(_ settings: Settings.AutoScaling, dryRun: Bool = false) -> LifecycleActions {
+        func actions(_ settings: AutoScalingSettings, dryRun: Bool = false) -> LifecycleActions {
             let clock = clock
             let context = LifecycleContext(
                 environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"],
@@ -70,7 +70,7 @@ struct LifecycleActionsTests {
         }
     }
 
-    static let settings = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
+    static let settings = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
     static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
 
     static func event(_ state: String, id: String = "asg-1") -> Event {
@@ -143,7 +143,7 @@ struct LifecycleActionsTests {
 
     @Test func launchHookIsCompletedForInServiceAndWarmedStates() async {
         let fixture = Fixture()
-        let settings = Settings.AutoScaling(launchHook: "warm-up", group: "web-asg", heartbeatInterval: .zero)
+        let settings = AutoScalingSettings(launchHook: "warm-up", group: "web-asg", heartbeatInterval: .zero)
         let actions = fixture.actions(settings)
         for (index, state) in ["Warmed:Stopped", "InService", "Terminated"].enumerated() {
             await actions.deliver(Self.event(state, id: "asg-\(index)"))

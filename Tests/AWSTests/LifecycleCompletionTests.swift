@@ -64,7 +64,7 @@ struct LifecycleCompletionTests {
             }
         }
 
-        func actions(_ settings: Settings.AutoScaling, environment: [String: String] = LifecycleCompletionTests.keys) -> LifecycleActions {
+        func actions(_ settings: AutoScalingSettings, environment: [String: String] = LifecycleCompletionTests.keys) -> LifecycleActions {
             let clock = clock
             let context = LifecycleContext(
                 environment: environment,
@@ -107,7 +107,7 @@ struct LifecycleCompletionTests {
     }
 
     static let keys = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AWS_REGION": "eu-west-1"]
-    static let settings = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
+    static let settings = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
     static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
     static let event = Event(id: "asg-1", type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": "Terminated"])
     static let drained = [HookResult(hook: "50-drain", termination: .exited(0), duration: .seconds(1), timedOut: false)]
@@ -123,7 +123,7 @@ struct LifecycleCompletionTests {
     static let outage = HTTPResponse(status: 500, body: [])
 
     /// ``settings`` without heartbeats.
-    static let quiet = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .zero)
+    static let quiet = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .zero)
 
     /// Records the action and ends its drain (successfully), with no heartbeats configured.
     static func drainEndsWithoutHeartbeats(_ fixture: Fixture) async {
@@ -260,7 +260,7 @@ struct LifecycleCompletionTests {
         let fixture = Fixture { _, _ in
             HTTPResponse(status: 403, body: Array("<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message></Error></ErrorResponse>".utf8))
         }
-        let actions = fixture.actions(Settings.AutoScaling(terminationHook: "drain", heartbeatInterval: .zero))
+        let actions = fixture.actions(AutoScalingSettings(terminationHook: "drain", heartbeatInterval: .zero))
         await actions.deliver(Self.event)
         let lines = fixture.log.all.filter { $0.level >= .error }.map(\.text)
         #expect(lines.contains { $0.contains("cannot complete lifecycle hook drain") && $0.contains("credentials") })
