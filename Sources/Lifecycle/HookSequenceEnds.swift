@@ -47,6 +47,13 @@ final class HookSequenceEnds: Sendable {
         resume(eventID, with: outcome, keep: keep)
     }
 
+    /// Forgets an outcome kept for `eventID` that nobody took (its action ended another way).
+    func discard(_ eventID: String) {
+        slots.withLock { slots in
+            if case .ended? = slots[eventID] { slots[eventID] = nil }
+        }
+    }
+
     private func resume(_ eventID: String, with outcome: Outcome, keep: Bool) {
         let waiter: CheckedContinuation<Outcome, Never>? = slots.withLock { slots in
             if case .waiting(let continuation)? = slots[eventID] {

@@ -122,9 +122,10 @@ public actor LifecycleActions: EventSink, Service {
             for await eventID in queue.cancelOnGracefulShutdown() {
                 group.addTask { await self.perform(eventID) }
             }
+            // From here a hook sequence that ends gets its one completion attempt in sequenceEnded.
+            stage = .stopped
             group.cancelAll()
         }
-        stage = .stopped
         active.removeAll()
         settle()
     }
@@ -341,6 +342,7 @@ public actor LifecycleActions: EventSink, Service {
     }
 
     private func ended(_ eventID: String) {
+        hookEnds.discard(eventID)
         active.remove(eventID)
         settle()
     }
