@@ -1,4 +1,4 @@
-public import Lifecycle
+import Lifecycle
 
 /// `[asg]` as Config reads it: the `--asg-*-hook` flags and the checks of names and endpoint variables (the type is
 /// Lifecycle's ``AutoScalingSettings``).

@@ -399,23 +399,3 @@ extension LifecycleActions: JournalConsumer {
     /// Only `asg-lifecycle-state` events.
     public nonisolated func handles(_ event: Event) -> Bool { event.type == .asgLifecycleState }
 }
-
-// MARK: - The event's fields (the one place this module reads or writes them)
-
-extension LifecycleActions {
-    /// The target lifecycle state an `asg-lifecycle-state` event reports (`Terminated`, `InService`, `Warmed:*`…).
-    static func targetState(of event: Event) -> String {
-        event.data["state"]?.stringValue ?? ""
-    }
-
-    /// The event with `group` and `lifecycle_hook` set (JSON null when unknown or not configured).
-    static func enriched(_ event: Event, group: String?, hook: String?) -> Event {
-        var enriched = event
-        guard case .object(var members) = event.data else { return event }
-        for (key, value) in [("group", JSONValue.string(orNull: group)), ("lifecycle_hook", .string(orNull: hook))] {
-            if let index = members.firstIndex(where: { $0.0 == key }) { members[index].1 = value } else { members.append((key, value)) }
-        }
-        enriched.data = .object(members)
-        return enriched
-    }
-}
