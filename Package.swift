@@ -85,7 +85,7 @@ let package = Package(
         // The configuration file (TOML), environment and defaults.
         .target(
             name: "Config",
-            dependencies: ["TOMLKit", "Events", "Durability", "HTTP", "Journal", "Webhooks", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TOMLKit", "Events", "Durability", "HTTP", "Journal", "Lifecycle", "Webhooks", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Metrics: the catalogue of every metric (swift-metrics API, swift-prometheus registry), the /metrics
@@ -171,7 +171,7 @@ let package = Package(
         .target(
             name: "Lifecycle",
             dependencies: [
-                "AWS", "Config", "Events", "Durability", "Hooks", "IMDS", "Watch",
+                "AWS", "Events", "Durability", "Hooks", "HTTP", "IMDS", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -197,7 +197,7 @@ let package = Package(
         .target(
             name: "Demo",
             dependencies: [
-                "Daemon", "Simulator", "Config", "Events", "Durability", "HTTP", "Hooks", "Journal",
+                "Daemon", "Simulator", "Config", "Events", "Durability", "HTTP", "Hooks", "Journal", "Lifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -236,7 +236,7 @@ let package = Package(
         .testTarget(name: "DurabilityTests", dependencies: ["Durability", "Events", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(
             name: "ConfigTests",
-            dependencies: ["Config", "HTTP", "Journal", "Webhooks", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Config", "HTTP", "Journal", "Lifecycle", "Webhooks", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Events
+import Lifecycle
 import TOMLKit
 
 extension ConfigFileDecoder {
@@ -6,17 +7,17 @@ extension ConfigFileDecoder {
     static let autoScalingKeys = ["termination_hook", "launch_hook", "group", "heartbeat_interval", "on_hook_failure", "endpoint"]
 
     /// Reads the `[asg]` table, when present, recording each problem with its key and line.
-    mutating func autoScaling(_ root: TOMLTable) -> Settings.AutoScaling? {
+    mutating func autoScaling(_ root: TOMLTable) -> AutoScalingSettings? {
         guard let table = table(root, "asg", at: "") else { return nil }
         checkKeys(table, at: "asg", allowed: Self.autoScalingKeys)
-        var result = Settings.AutoScaling()
+        var result = AutoScalingSettings()
         for (key, path) in [
-            ("termination_hook", \Settings.AutoScaling.terminationHook),
-            ("launch_hook", \Settings.AutoScaling.launchHook),
-            ("group", \Settings.AutoScaling.group),
+            ("termination_hook", \AutoScalingSettings.terminationHook),
+            ("launch_hook", \AutoScalingSettings.launchHook),
+            ("group", \AutoScalingSettings.group),
         ] {
             guard let name = string(table, key, at: "asg") else { continue }
-            if let problem = Settings.AutoScaling.nameProblem(name) { fail("asg." + key, problem) } else { result[keyPath: path] = name }
+            if let problem = AutoScalingSettings.nameProblem(name) { fail("asg." + key, problem) } else { result[keyPath: path] = name }
         }
         if let interval = duration(table, "heartbeat_interval", at: "asg", exclusive: false, maximum: .seconds(7200)) {
             result.heartbeatInterval = interval

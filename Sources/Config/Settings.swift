@@ -1,4 +1,5 @@
 public import Events
+public import Lifecycle
 public import Webhooks
 /// Every setting the daemon needs, fully resolved from defaults, the config file, the environment and flags.
 ///
@@ -34,7 +35,7 @@ public struct Settings: Sendable, Equatable {
     /// The config file these settings were read from; `nil` when there was none.
     public var configFile: String?
     /// Auto Scaling lifecycle actions (`[asg]`, `--asg-*-hook`).
-    public var asg: AutoScaling
+    public var asg: AutoScalingSettings
     /// `[metrics]`: the `/metrics` listener and the node_exporter textfile (both off by default).
     public var metrics = MetricsSettings()
 
@@ -59,7 +60,7 @@ public struct Settings: Sendable, Equatable {
         log = LogSettings()
         webhooks = []
         configFile = nil
-        asg = AutoScaling()
+        asg = AutoScalingSettings()
     }
 
     /// The settings of one source.

@@ -42,15 +42,7 @@ package extension Settings {
         let context = lifecycleContext(imds: imds, environment: environment, awsProxy: awsProxy, logger: logger)
         return LifecycleActions(
             settings: asg, dryRun: dryRun, downstream: downstream, context: context,
-            stateDirectory: stateDir, sleep: { try await clock.sleep(for: $0) }, logger: logger,
-            outcomeObserver: { call, outcome in
-                let action: LifecycleCall = call == .heartbeat ? .heartbeat : .complete
-                switch outcome {
-                case .ok: telemetry.recordLifecycleAction(action, result: .ok)
-                case .dryRun: break
-                case .failed, .denied, .gone: telemetry.recordLifecycleAction(action, result: .error)
-                }
-            }
+            stateDirectory: stateDir, sleep: { try await clock.sleep(for: $0) }, logger: logger, telemetry: telemetry
         )
     }
 }

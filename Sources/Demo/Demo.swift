@@ -5,6 +5,7 @@ import Foundation
 import HTTP
 import Hooks
 import Journal
+import Lifecycle
 import Logging
 import ServiceLifecycle
 import Simulator
@@ -173,7 +174,7 @@ package struct Demo: Sendable {
             return source
         }
         settings.hookTimeout = .seconds(20)
-        settings.asg = Settings.AutoScaling(
+        settings.asg = AutoScalingSettings(
             terminationHook: DemoScenario.lifecycleHook, heartbeatInterval: .seconds(1),
             endpoint: simulator.baseURL + "/autoscaling/"
         )

@@ -24,10 +24,27 @@ public struct PendingLifecycleAction: Sendable, Equatable, Codable {
     /// The longest `HeartbeatTimeout` AWS allows (7200 s): the bound used when `DescribeLifecycleHooks` cannot say.
     public static let longestHeartbeatTimeout: Int64 = 7200
 
+    /// The hook and the instance of an action whose group is not known yet.
+    public struct GroupLookup: Sendable, Equatable, Codable {
+        /// `LifecycleHookName`.
+        public var hook: String
+        /// `InstanceId`.
+        public var instanceID: String
+
+        /// Creates the record of a lookup still owed.
+        public init(hook: String, instanceID: String) {
+            self.hook = hook
+            self.instanceID = instanceID
+        }
+    }
+
     /// The id of the `asg-lifecycle-state` event it came from.
     public var eventID: String
-    /// The action.
-    public var target: LifecycleActionTarget
+    /// The action; `nil` while the group is unknown (``groupLookup`` holds the rest): the lookup is retried with
+    /// the completion, for as long as the completion itself.
+    public var target: LifecycleActionTarget?
+    /// The hook and instance while ``target`` is `nil`.
+    public var groupLookup: GroupLookup?
     /// The signing region.
     public var region: String
     /// The phase.
@@ -45,11 +62,13 @@ public struct PendingLifecycleAction: Sendable, Equatable, Codable {
 
     /// Creates a record.
     public init(
-        eventID: String, target: LifecycleActionTarget, region: String, phase: Phase, result: LifecycleActionResult?,
-        recordedAt: Int64, lastHeartbeatAt: Int64? = nil, heartbeatTimeoutSeconds: Int64? = nil, defaultResult: String? = nil
+        eventID: String, target: LifecycleActionTarget?, groupLookup: GroupLookup? = nil, region: String, phase: Phase,
+        result: LifecycleActionResult?, recordedAt: Int64, lastHeartbeatAt: Int64? = nil, heartbeatTimeoutSeconds: Int64? = nil,
+        defaultResult: String? = nil
     ) {
         self.eventID = eventID
         self.target = target
+        self.groupLookup = groupLookup
         self.region = region
         self.phase = phase
         self.result = result
@@ -57,6 +76,12 @@ public struct PendingLifecycleAction: Sendable, Equatable, Codable {
         self.lastHeartbeatAt = lastHeartbeatAt
         self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
         self.defaultResult = defaultResult
+    }
+
+    /// The action for log lines: its target, or the hook and instance with the group unknown.
+    public var label: String {
+        if let target { return target.description }
+        return "group unknown, hook \(groupLookup?.hook ?? "?"), instance \(groupLookup?.instanceID ?? "?")"
     }
 
     /// When the action has certainly timed out at the service, Unix seconds: the hook's `HeartbeatTimeout` (or

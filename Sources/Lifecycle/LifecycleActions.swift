@@ -1,18 +1,20 @@
 public import AWS
-public import Config
+public import Durability
 public import Events
 public import Hooks
 public import Logging
 import ServiceLifecycle
-public import Durability
+public import Telemetry
 
 /// Completes the instance's Auto Scaling lifecycle actions around the hooks of `asg-lifecycle-state` events.
 ///
-/// Sits in front of the other sinks: it adds `group` and `lifecycle_hook` to the event's data, records a pending
-/// action in the state directory before handing the event on (so before any hook starts), sends
-/// `RecordLifecycleActionHeartbeat` every `heartbeat_interval` while the hooks run, then one
-/// `CompleteLifecycleAction` when the ``HookDispatcher`` reports the sequence ended. As a `Service` it first
-/// completes the actions a previous run left pending (their hooks are not run again).
+/// As the journal's `lifecycle` stage (``take(_:)``) it looks the group up, adds `group` and `lifecycle_hook` to
+/// the event's data and records a pending action in the state directory before the event goes on to the hooks.
+/// As a `Service` its ``run()`` owns one child task per action, each running ``perform(_:)`` from start to end:
+/// heartbeats in a child task while the event's hooks run (the ``HookDispatcher`` reports their end through
+/// ``sequenceEnded(_:results:)``), then one `CompleteLifecycleAction`, retried (the group lookup too, when it had
+/// failed) until confirmed, gone, or past the hook's timeout. Actions a previous run left pending are taken up at
+/// start; a shutdown cancels the actions in progress and leaves each pending in the state directory.
 public actor LifecycleActions: EventSink, Service {
     /// A call to the Auto Scaling API, for outcome reporting.
     public enum Call: String, Sendable {
@@ -20,6 +22,14 @@ public actor LifecycleActions: EventSink, Service {
         case heartbeat = "RecordLifecycleActionHeartbeat"
         /// `CompleteLifecycleAction`.
         case complete = "CompleteLifecycleAction"
+
+        /// Its `action` label in `imdswatch_lifecycle_actions_total`.
+        public var metricLabel: String {
+            switch self {
+            case .heartbeat: "heartbeat"
+            case .complete: "complete"
+            }
+        }
     }
 
     /// How a call ended: `ok`, `failed` (after retries), `denied` (IAM), `gone` (no active action), `dry_run`.
@@ -36,47 +46,52 @@ public actor LifecycleActions: EventSink, Service {
         case dryRun = "dry_run"
     }
 
-    /// Told of every heartbeat and completion outcome: the one place where each is known (metrics:
-    /// `imdswatch_lifecycle_actions_total{action,result}` with `action` = the call, `result` = the outcome).
-    public typealias OutcomeObserver = @Sendable (Call, Outcome) -> Void
+    /// Where the service stands: before ``run()`` actions queue up for it; after it, a completion gets one attempt.
+    private enum Stage {
+        case notStarted, running, stopped
+    }
 
-    private let settings: Settings.AutoScaling
-    private let dryRun: Bool
+    let settings: AutoScalingSettings
+    let dryRun: Bool
     private let downstream: any EventSink
-    private let context: LifecycleContext
+    let context: LifecycleContext
     private let store: LifecycleActionStore
-    private let sleep: @Sendable (Duration) async throws -> Void
-    private let logger: Logger
-    private let outcomeObserver: OutcomeObserver
-    private var actions: [PendingLifecycleAction] = []
+    let sleep: @Sendable (Duration) async throws -> Void
+    let logger: Logger
+    private let telemetry: Telemetry
+    /// The actions file's content.
+    var actions: [PendingLifecycleAction] = []
     private var loaded = false
-    private var heartbeats: [String: Task<Void, Never>] = [:]
-    /// The completion in progress of each action (retrying in the background, never holding the hook sequence).
-    private var completions: [String: Task<Void, Never>] = [:]
-    /// Set at shutdown: completions still running were cancelled (their actions stay pending for the next start),
-    /// and a completion asked for now gets one attempt, no retries.
-    private var stopping = false
-    /// Whether the hook's timeout was asked of `DescribeLifecycleHooks` for an action in this run.
-    private var timeoutAsked: Set<String> = []
-    private var deniedReported: Set<String> = []
-    private var dryRunTargets: [String: LifecycleActionTarget] = [:]
-    /// Actions a previous run left pending (read from the file), as opposed to those this run started.
+    /// Actions a previous run left pending with their hooks cut short, and whose hooks are not resumed.
     private var inherited: Set<String> = []
+    /// Actions handed to ``run()``'s task group (queued or running).
+    private var active: Set<String> = []
+    /// Actions whose function waits for the event's hooks to end.
+    private var waitingForHooks: Set<String> = []
+    private var stage = Stage.notStarted
+    private let hookEnds = HookSequenceEnds()
+    private let queue: AsyncStream<String>
+    private let queueInput: AsyncStream<String>.Continuation
+    private var settledWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Whether the hook's timeout was asked of `DescribeLifecycleHooks` for an action in this run.
+    var timeoutAsked: Set<String> = []
+    var deniedReported: Set<String> = []
+    private var dryRunTargets: [String: LifecycleActionTarget] = [:]
 
     /// Creates the component.
     /// - Parameters:
     ///   - settings: The `[asg]` settings.
     ///   - dryRun: Send nothing; log what would be sent.
-    ///   - downstream: Where events go next (the hooks and webhooks).
+    ///   - downstream: Where ``deliver(_:)`` hands events on (the daemon's journal hands them on itself).
     ///   - context: Group, region, instance and API client lookups.
     ///   - stateDirectory: Where pending actions are recorded.
     ///   - sleep: Waits between heartbeats and between completion retries (a clock's `sleep(for:)`).
     ///   - logger: Receives every heartbeat and completion line.
-    ///   - outcomeObserver: Told of each call's outcome.
+    ///   - telemetry: Counts each call's outcome (`imdswatch_lifecycle_actions_total`).
     public init(
-        settings: Settings.AutoScaling, dryRun: Bool, downstream: any EventSink, context: LifecycleContext,
+        settings: AutoScalingSettings, dryRun: Bool, downstream: any EventSink, context: LifecycleContext,
         stateDirectory: String, sleep: @escaping @Sendable (Duration) async throws -> Void, logger: Logger,
-        outcomeObserver: @escaping OutcomeObserver = { _, _ in }
+        telemetry: Telemetry = .disabled
     ) {
         self.settings = settings
         self.dryRun = dryRun
@@ -85,11 +100,15 @@ public actor LifecycleActions: EventSink, Service {
         self.store = LifecycleActionStore(directory: stateDirectory)
         self.sleep = sleep
         self.logger = logger
-        self.outcomeObserver = outcomeObserver
+        self.telemetry = telemetry
+        (queue, queueInput) = AsyncStream.makeStream(of: String.self)
     }
 
-    /// Completes the actions left pending by a previous run, then waits for shutdown. At shutdown the completions
-    /// still retrying are cancelled (their actions stay pending for the next start): a stop never waits on retries.
+    // MARK: - The service
+
+    /// Takes up the actions a previous run left pending, then runs each action (``perform(_:)``) in a child task
+    /// until shutdown. At shutdown the actions in progress are cancelled, each left pending in the state directory
+    /// for the next start: a stop never waits on retries.
     public func run() async throws {
         if settings.isEnabled {
             // The start-up lookup (DescribeAutoScalingInstances) may hang or retry: a SIGTERM ends it at once.
@@ -97,56 +116,46 @@ public actor LifecycleActions: EventSink, Service {
                 await context.logReadiness(settings: settings, allowAPI: !dryRun)
             }
         }
-        if !Task.isCancelled && !Task.isShuttingDownGracefully { await resumePending() }
-        try? await gracefulShutdown()
-        await stop()
-    }
-
-    /// Cancels the completions still retrying (and their heartbeats) and waits for them to end; later completions get
-    /// one attempt each. Their actions stay pending in the state directory for the next start.
-    public func stop() async {
-        stopping = true
-        let running = completions
-        for (eventID, task) in running {
-            task.cancel()
-            if actions.first(where: { $0.eventID == eventID })?.phase != .hooksRunning {
-                heartbeats.removeValue(forKey: eventID)?.cancel()
+        resumePending()
+        stage = .running
+        await withDiscardingTaskGroup { group in
+            for await eventID in queue.cancelOnGracefulShutdown() {
+                group.addTask { await self.perform(eventID) }
             }
+            // From here a hook sequence that ends gets its one completion attempt in sequenceEnded.
+            stage = .stopped
+            group.cancelAll()
         }
-        for task in running.values { await task.value }
-    }
-
-    /// Waits until every completion started so far has ended (confirmed, gone, given up or cancelled).
-    public func completionsSettled() async {
-        while let task = completions.values.first {
-            await task.value
-        }
+        active.removeAll()
+        settle()
     }
 
     /// Says which events' hook sequences the hook dispatcher resumed after a restart (their hooks had not all run
-    /// to the end): their pending actions get heartbeats again and are completed when those hooks end
-    /// (``sequenceEnded(_:results:)``), not by ``resumePending()``. Call before ``run()``.
+    /// to the end): their pending actions get heartbeats again and are completed when those hooks end, with their
+    /// result. Call before ``run()``.
     public func hooksResumed(eventIDs: Set<String>) {
         loadOnce()
         for action in actions where action.phase == .hooksRunning && inherited.contains(action.eventID) && eventIDs.contains(action.eventID) {
             inherited.remove(action.eventID)
-            logger.notice("the hooks of a pending lifecycle action (\(action.target)) run again after the restart: heartbeats resume, completion when they end")
-            startHeartbeats(eventID: action.eventID)
+            logger.notice("the hooks of a pending lifecycle action (\(action.label)) run again after the restart: heartbeats resume, completion when they end")
         }
     }
 
-    /// Completes the actions a previous run recorded but did not complete, except those whose hooks were resumed
-    /// (``hooksResumed(eventIDs:)``): with the recorded result when its hooks had ended, else with `on_hook_failure`
-    /// (hooks cut short and not resumed count as failed).
-    public func resumePending() async {
+    /// Queues every action the state directory holds pending for ``run()`` (``run()`` does it at start): those whose
+    /// hooks had ended are completed with the recorded result, those whose hooks were cut short and are not resumed
+    /// with `on_hook_failure`, those whose hooks were resumed when the hooks end.
+    public func resumePending() {
         loadOnce()
-        for action in actions where !action.phase.isFinal && inherited.contains(action.eventID) {
-            inherited.remove(action.eventID)
-            let result = action.result ?? settings.onHookFailure
-            logger.notice("completing the lifecycle action left pending by the previous run (\(action.target), hooks \(action.phase == .hooksDone ? "had ended" : "were cut short and are not run again"))")
-            await complete(action.eventID, result: result)
-        }
+        for action in actions where !action.phase.isFinal { enqueue(action.eventID) }
     }
+
+    /// Waits until no action is in progress other than those waiting for their hooks (tests).
+    public func completionsSettled() async {
+        if isSettled { return }
+        await withCheckedContinuation { settledWaiters.append($0) }
+    }
+
+    // MARK: - The journal's stage
 
     /// Enriches the event and records its lifecycle action, then hands it to `downstream`.
     public func deliver(_ event: Event) async {
@@ -155,8 +164,9 @@ public actor LifecycleActions: EventSink, Service {
     }
 
     /// The lifecycle stage of the event journal: for an `asg-lifecycle-state` event, looks the group up (the
-    /// network call happens here, after the event is durable in the journal), adds `group` and `lifecycle_hook`
-    /// and records the pending action in `lifecycle-actions.json`; other events pass unchanged.
+    /// network call happens here, after the event is durable in the journal; 5 attempts, the hooks wait for it),
+    /// adds `group` and `lifecycle_hook` and records the pending action in `lifecycle-actions.json` (with the group
+    /// still unknown when the lookup failed: it is retried with the completion); other events pass unchanged.
     /// - Returns: The event as the hooks and webhooks get it, or `nil` when shutdown interrupted the lookup (the
     ///   journal offers the event again at the next start).
     public func take(_ event: Event) async -> Event? {
@@ -164,43 +174,33 @@ public actor LifecycleActions: EventSink, Service {
         var logger = logger
         logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
         logger[metadataKey: LogField.eventID] = .string(event.id)
-        let state = event.lifecycleStateChange?.state ?? ""
-        let hook = settings.hook(forState: state)
+        let hook = settings.hook(forState: Self.targetState(of: event))
         let group = await context.group(settings: settings, instance: event.instance, allowAPI: hook != nil && !dryRun, logger: logger)
         if Task.isCancelled {
             logger.notice("shutting down during the Auto Scaling group lookup: the event stays pending for the next start")
             return nil
         }
-        var enriched = event
-        enriched.lifecycleTarget = LifecycleTarget(group: group, hook: group == nil ? nil : hook)
-        if let hook, let group {
-            await begin(event: enriched, hook: hook, group: group, logger: logger)
-        } else if let hook {
-            let reason = await context.groupUnknownReason
-            logger.error("cannot complete lifecycle hook \(hook): \(reason)")
-        }
+        let enriched = Self.enriched(event, group: group, hook: group == nil ? nil : hook)
+        if let hook { await begin(event: enriched, hook: hook, group: group, logger: logger) }
         return enriched
     }
 
-    /// Called by the ``HookDispatcher`` when an event's hooks have ended: stops the heartbeats and completes the
-    /// action (unless the hooks were cut short by shutdown: then the action stays pending for the next run).
+    /// Called by the ``HookDispatcher`` when an event's hooks have ended: records the result (`on_hook_failure` when
+    /// a hook failed) and lets the action's function go on to the completion; hooks cut short by shutdown leave the
+    /// action pending for the next run. After ``run()`` ended (stopping) the completion gets one attempt here.
     public func sequenceEnded(_ event: Event, results: [HookResult]) async {
         loadOnce()
         guard let index = actions.firstIndex(where: { $0.eventID == event.id && $0.phase == .hooksRunning }) else {
             if dryRun, event.type == .asgLifecycleState, let pending = dryRunTargets.removeValue(forKey: event.id) {
                 let body = AutoScalingClient.formBody(Call.complete.rawValue, [("AutoScalingGroupName", pending.group), ("LifecycleHookName", pending.hook), ("InstanceId", pending.instanceID), ("LifecycleActionResult", LifecycleActionResult.continue.rawValue)])
                 logger.notice("dry run: would send CompleteLifecycleAction: \(body)")
-                outcomeObserver(.complete, .dryRun)
+                record(.complete, .dryRun)
             }
             return
         }
-        inherited.remove(event.id)
-        if let task = heartbeats.removeValue(forKey: event.id) {
-            task.cancel()
-            await task.value
-        }
         if results.contains(where: \.stoppedAtShutdown) || Task.isCancelled {
-            logger.notice("shutting down with hooks cut short: lifecycle action (\(actions[index].target)) left pending for the next run")
+            logger.notice("shutting down with hooks cut short: lifecycle action (\(actions[index].label)) left pending for the next run")
+            hookEnds.end(event.id, with: .cutShort, keep: active.contains(event.id))
             return
         }
         let failed = results.filter { !$0.succeeded }
@@ -211,12 +211,82 @@ public actor LifecycleActions: EventSink, Service {
         actions[index].phase = .hooksDone
         actions[index].result = result
         persist()
-        await complete(event.id, result: result)
+        inherited.remove(event.id)
+        switch stage {
+        case .running, .notStarted:
+            if active.contains(event.id) {
+                // Its wait is over from now: the action is busy again (``completionsSettled()``).
+                waitingForHooks.remove(event.id)
+                hookEnds.end(event.id, with: .ended(result), keep: true)
+            } else {
+                enqueue(event.id)
+            }
+        case .stopped:
+            // The service has stopped (shutdown): one attempt, no retries; unconfirmed, it stays pending.
+            await attemptCompletion(event.id, result: result, persistence: .once)
+        }
+    }
+
+    // MARK: - One action
+
+    /// One lifecycle action from its record to its end: while the event's hooks run, heartbeats in a child task;
+    /// then the completion (group lookup included when it is still owed), with the heartbeats going on until it ends.
+    /// Cancelled at shutdown: the action stays pending in the state directory.
+    func perform(_ eventID: String) async {
+        defer { ended(eventID) }
+        guard let action = current(eventID), !action.phase.isFinal else { return }
+        let result: LifecycleActionResult
+        switch action.phase {
+        case .hooksRunning where inherited.contains(eventID):
+            inherited.remove(eventID)
+            logger.notice("completing the lifecycle action left pending by the previous run (\(action.label), hooks were cut short and are not run again)")
+            result = settings.onHookFailure
+            record(eventID, result: result)
+        case .hooksRunning:
+            waitingForHooks.insert(eventID)
+            settle()
+            let outcome = await heartbeating(eventID) { [hookEnds] in await hookEnds.wait(for: eventID) }
+            waitingForHooks.remove(eventID)
+            guard case .ended(let ended) = outcome else {
+                if outcome == .cancelled { logger.notice("shutting down while the hooks run: lifecycle action (\(action.label)) left pending for the next start") }
+                return
+            }
+            result = ended
+        default:
+            if action.recordedAt < startedAt {
+                logger.notice("completing the lifecycle action left pending by the previous run (\(action.label), hooks had ended)")
+            }
+            result = action.result ?? settings.onHookFailure
+        }
+        await heartbeating(eventID) {
+            await self.attemptCompletion(eventID, result: result, persistence: .until({ await self.completionDeadline(eventID) }))
+        }
+    }
+
+    /// Runs `body` with the action's heartbeats in a child task (every `heartbeat_interval`; none when it is 0),
+    /// which ends with it.
+    private func heartbeating<T: Sendable>(_ eventID: String, while body: @Sendable @escaping () async -> T) async -> T {
+        await withTaskGroup(of: Void.self, returning: T.self) { group in
+            if settings.heartbeatInterval > .zero, !dryRun {
+                group.addTask { await self.sendHeartbeats(eventID) }
+            }
+            let value = await body()
+            group.cancelAll()
+            return value
+        }
+    }
+
+    private func sendHeartbeats(_ eventID: String) async {
+        while !Task.isCancelled {
+            do { try await sleep(settings.heartbeatInterval) } catch { return }
+            if Task.isCancelled { return }
+            guard await heartbeat(eventID: eventID) else { return }
+        }
     }
 
     // MARK: - Steps
 
-    private func begin(event: Event, hook: String, group: String, logger: Logger) async {
+    private func begin(event: Event, hook: String, group: String?, logger: Logger) async {
         loadOnce()
         if actions.contains(where: { $0.eventID == event.id }) {
             logger.notice("lifecycle action for this event already recorded: not started again")
@@ -226,170 +296,94 @@ public actor LifecycleActions: EventSink, Service {
             logger.error("cannot complete lifecycle hook \(hook): \(context.missingRegionOrInstance)")
             return
         }
-        let target = LifecycleActionTarget(group: group, hook: hook, instanceID: instanceID)
+        let target = group.map { LifecycleActionTarget(group: $0, hook: hook, instanceID: instanceID) }
         if dryRun {
-            dryRunTargets[event.id] = target
-            let every = settings.heartbeatInterval > .zero ? "every \(settings.heartbeatInterval) while the hooks run" : "never (heartbeat_interval = 0)"
-            logger.notice("dry run: would send RecordLifecycleActionHeartbeat \(every): \(AutoScalingClient.formBody(Call.heartbeat.rawValue, [("AutoScalingGroupName", group), ("LifecycleHookName", hook), ("InstanceId", instanceID)]))")
-            outcomeObserver(.heartbeat, .dryRun)
-            return
-        }
-        actions.append(PendingLifecycleAction(
-            eventID: event.id, target: target, region: region, phase: .hooksRunning, result: nil,
-            recordedAt: context.nowMilliseconds()
-        ))
-        persist()
-        logger.info("lifecycle action recorded (\(target)): heartbeats every \(settings.heartbeatInterval) while the hooks run, then CompleteLifecycleAction")
-        startHeartbeats(eventID: event.id)
-    }
-
-    /// Sends heartbeats every `heartbeat_interval` until the action's hooks end (none when the interval is 0).
-    private func startHeartbeats(eventID: String) {
-        guard settings.heartbeatInterval > .zero, !dryRun, heartbeats[eventID] == nil else { return }
-        let (interval, sleep) = (settings.heartbeatInterval, self.sleep)
-        heartbeats[eventID] = Task {
-            while !Task.isCancelled {
-                do { try await sleep(interval) } catch { return }
-                if Task.isCancelled { return }
-                guard await self.heartbeat(eventID: eventID) else { return }
-            }
-        }
-    }
-
-    /// Sends one heartbeat; `false` stops the heartbeats (permission missing, action gone).
-    private func heartbeat(eventID: String) async -> Bool {
-        guard let action = actions.first(where: { $0.eventID == eventID }) else { return false }
-        do {
-            try await context.client(region: action.region).recordHeartbeat(action.target)
-            logger.info("lifecycle action heartbeat sent (\(action.target))")
-            outcomeObserver(.heartbeat, .ok)
-            if let index = actions.firstIndex(where: { $0.eventID == eventID }) {
-                actions[index].lastHeartbeatAt = context.nowMilliseconds()
-                persist()
-            }
-            return true
-        } catch {
-            // Cancelled because the hooks ended: not a failure worth a line.
-            if Task.isCancelled { return false }
-            return report(error, call: .heartbeat, action: action) == .failed
-        }
-    }
-
-    /// Starts the completion of an action in the background and returns: `CompleteLifecycleAction` is retried with
-    /// the client's backoff until it is confirmed, the action is gone, or the hook's timeout has certainly passed
-    /// (``completionDeadline(_:)``); heartbeats go on meanwhile. At shutdown it gets one attempt and no retries.
-    private func complete(_ eventID: String, result: LifecycleActionResult) async {
-        guard completions[eventID] == nil,
-              let action = actions.first(where: { $0.eventID == eventID }), !action.phase.isFinal
-        else { return }
-        if stopping {
-            await attemptCompletion(eventID, result: result, persistence: .once)
-            return
-        }
-        completions[eventID] = Task {
-            await self.attemptCompletion(eventID, result: result, persistence: .until({ await self.completionDeadline(eventID) }))
-            await self.completionEnded(eventID)
-        }
-    }
-
-    private func completionEnded(_ eventID: String) {
-        completions[eventID] = nil
-    }
-
-    private func attemptCompletion(_ eventID: String, result: LifecycleActionResult, persistence: AutoScalingClient.Persistence) async {
-        guard let action = actions.first(where: { $0.eventID == eventID }), !action.phase.isFinal else { return }
-        if !stopping { startHeartbeats(eventID: eventID) }
-        do {
-            try await context.client(region: action.region).complete(action.target, result: result, persistence: persistence)
-            logger.notice(
-                "lifecycle action completed with \(result.rawValue) (\(action.target))",
-                metadata: [LogField.lifecycleActionResult: .string(result.rawValue)]
-            )
-            outcomeObserver(.complete, .ok)
-            markFinal(eventID, .completed)
-        } catch {
-            if Task.isCancelled || (stopping && error.isRetryable) {
-                logger.notice("shutting down: CompleteLifecycleAction (\(action.target)) not confirmed (\(error.awsCode ?? error.code.rawValue)): left pending for the next start")
-                heartbeats.removeValue(forKey: eventID)?.cancel()
+            guard let target else {
+                let reason = await context.groupUnknownReason
+                logger.error("cannot complete lifecycle hook \(hook): \(reason)")
                 return
             }
-            switch error.code {
-            case .accessDenied, .noActiveLifecycleAction:
-                if report(error, call: .complete, action: action) == .denied { markFinal(eventID, .gaveUp) }
-            case _ where error.isRetryable:
-                // The deadline came: the service has timed the action out by now, whatever the last answer was.
-                outcomeObserver(.complete, .failed)
-                let current = actions.first { $0.eventID == eventID } ?? action
-                logger.error("giving up CompleteLifecycleAction (\(action.target)) after retrying until the hook's heartbeat timeout (\(timeoutText(current))) had certainly passed (last: \(error)): the group applies \(current.defaultResult ?? "its DefaultResult") at HeartbeatTimeout")
-                markFinal(eventID, .gaveUp)
-            default:
-                outcomeObserver(.complete, .failed)
-                let hint = error.isCredentialsProblem ? " (check the AWS credentials)" : ""
-                let defaultResult = actions.first { $0.eventID == eventID }?.defaultResult ?? "its DefaultResult"
-                logger.error("\(error)\(hint): lifecycle action (\(action.target)) left pending: the next start tries again, else the group applies \(defaultResult) at HeartbeatTimeout")
-                heartbeats.removeValue(forKey: eventID)?.cancel()
-            }
+            dryRunTargets[event.id] = target
+            let every = settings.heartbeatInterval > .zero ? "every \(settings.heartbeatInterval) while the hooks run" : "never (heartbeat_interval = 0)"
+            logger.notice("dry run: would send RecordLifecycleActionHeartbeat \(every): \(AutoScalingClient.formBody(Call.heartbeat.rawValue, [("AutoScalingGroupName", target.group), ("LifecycleHookName", hook), ("InstanceId", instanceID)]))")
+            record(.heartbeat, .dryRun)
+            return
         }
-    }
-
-    /// When the action has certainly timed out at the service (Unix seconds): its last confirmed heartbeat, or when it
-    /// was recorded (the action started before that), plus the hook's `HeartbeatTimeout`: read once with
-    /// `DescribeLifecycleHooks`, else ``PendingLifecycleAction/longestHeartbeatTimeout`` (the most AWS allows).
-    func completionDeadline(_ eventID: String) async -> Int64 {
-        guard let action = actions.first(where: { $0.eventID == eventID }) else { return 0 }
-        if action.heartbeatTimeoutSeconds == nil, timeoutAsked.insert(eventID).inserted,
-           let described = await context.hookDescription(action.target, region: action.region),
-           let index = actions.firstIndex(where: { $0.eventID == eventID }) {
-            actions[index].heartbeatTimeoutSeconds = described.heartbeatTimeoutSeconds
-            actions[index].defaultResult = described.defaultResult
-            persist()
+        if target == nil {
+            let reason = await context.groupUnknownReason
+            logger.error("cannot complete lifecycle hook \(hook) yet: \(reason); the hooks run now, and the lookup is retried with the completion until the hook's timeout")
         }
-        return actions.first { $0.eventID == eventID }?.certainTimeoutSeconds ?? 0
+        let action = PendingLifecycleAction(
+            eventID: event.id, target: target, groupLookup: target == nil ? .init(hook: hook, instanceID: instanceID) : nil,
+            region: region, phase: .hooksRunning, result: nil, recordedAt: context.nowMilliseconds()
+        )
+        actions.append(action)
+        persist()
+        logger.info("lifecycle action recorded (\(action.label)): heartbeats every \(settings.heartbeatInterval) while the hooks run, then CompleteLifecycleAction")
+        enqueue(event.id)
     }
 
-    private func timeoutText(_ action: PendingLifecycleAction) -> String {
-        action.heartbeatTimeoutSeconds.map { "\($0) s" } ?? "unknown: at most \(PendingLifecycleAction.longestHeartbeatTimeout) s"
+    /// Records that the action's hooks ended with `result`.
+    private func record(_ eventID: String, result: LifecycleActionResult) {
+        guard let index = actions.firstIndex(where: { $0.eventID == eventID }) else { return }
+        actions[index].phase = .hooksDone
+        actions[index].result = result
+        persist()
     }
 
-    /// Logs a failed call once in a useful form and reports its outcome.
-    private func report(_ error: AutoScalingError, call: Call, action: PendingLifecycleAction) -> Outcome {
-        let outcome: Outcome
-        switch error.code {
-        case .accessDenied:
-            outcome = .denied
-            if deniedReported.insert(error.missingPermission).inserted {
-                logger.error("\(error)")
-            }
-            if call == .complete { logger.error("lifecycle action not completed (\(action.target)): the group applies its default result at the heartbeat timeout") }
-        case .noActiveLifecycleAction:
-            outcome = .gone
-            logger.warning("no active lifecycle action (\(action.target)): already completed or timed out; not sending more")
-            markFinal(action.eventID, .completed)
-        default:
-            outcome = .failed
-            logger.warning("\(error)")
-        }
-        outcomeObserver(call, outcome)
-        return outcome
+    // MARK: - Bookkeeping
+
+    /// When this run loaded the file (older records are a previous run's).
+    private var startedAt: Int64 = 0
+
+    private func enqueue(_ eventID: String) {
+        guard stage != .stopped, active.insert(eventID).inserted else { return }
+        queueInput.yield(eventID)
     }
 
-    private func markFinal(_ eventID: String, _ phase: PendingLifecycleAction.Phase) {
+    private func ended(_ eventID: String) {
+        hookEnds.discard(eventID)
+        active.remove(eventID)
+        settle()
+    }
+
+    private var isSettled: Bool { active.isSubset(of: waitingForHooks) }
+
+    private func settle() {
+        guard isSettled else { return }
+        let waiters = settledWaiters
+        settledWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Counts a call's outcome: `imdswatch_lifecycle_actions_total{action,result}` (dry runs are not calls). The one
+    /// place where each outcome is known.
+    func record(_ call: Call, _ outcome: Outcome) {
+        guard outcome != .dryRun else { return }
+        telemetry.recordLifecycleAction(call.metricLabel, succeeded: outcome == .ok)
+    }
+
+    func current(_ eventID: String) -> PendingLifecycleAction? {
+        actions.first { $0.eventID == eventID }
+    }
+
+    func markFinal(_ eventID: String, _ phase: PendingLifecycleAction.Phase) {
         guard let index = actions.firstIndex(where: { $0.eventID == eventID }), !actions[index].phase.isFinal else { return }
         actions[index].phase = phase
-        heartbeats.removeValue(forKey: eventID)?.cancel()
         persist()
     }
 
     private func loadOnce() {
         guard !loaded else { return }
         loaded = true
-        let loaded = store.loadKeeping(nowMilliseconds: context.nowMilliseconds())
+        startedAt = context.nowMilliseconds()
+        let loaded = store.loadKeeping(nowMilliseconds: startedAt)
         actions = loaded.actions
         if let problem = loaded.problem { logger.error("\(problem)") }
-        inherited = Set(actions.filter { !$0.phase.isFinal }.map(\.eventID))
+        inherited = Set(actions.filter { $0.phase == .hooksRunning }.map(\.eventID))
     }
 
-    private func persist() {
+    func persist() {
         do { try store.save(actions, nowMilliseconds: context.nowMilliseconds()) } catch {
             logger.error("\(error): a restart now would not complete the lifecycle action")
         }

@@ -1,5 +1,4 @@
 public import AWS
-public import Config
 public import Events
 public import HTTP
 public import IMDS
@@ -94,7 +93,7 @@ public actor LifecycleContext {
     /// (``AutoScalingClient/Configuration/defaultRetry``) for as long as `persistence` says. Cached once found.
     /// Cancelling the calling task ends the lookup at once (the request in flight included): the result is `nil`.
     public func group(
-        settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,
+        settings: AutoScalingSettings, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,
         logger: Logger
     ) async -> String? {
         await groupAndSource(settings: settings, instance: instance, allowAPI: allowAPI, persistence: persistence, logger: logger)?.group
@@ -112,9 +111,12 @@ public actor LifecycleContext {
         return "the Auto Scaling group is unknown (set [asg] group)"
     }
 
+    /// Why the last `DescribeAutoScalingInstances` lookup failed (`nil`: it did not, or it found no group).
+    public var lastLookupFailure: AutoScalingError? { lookupFailure }
+
     /// ``group(settings:instance:allowAPI:persistence:logger:)`` with its source (`config`, `tag`, `DescribeAutoScalingInstances`).
     public func groupAndSource(
-        settings: Settings.AutoScaling, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,
+        settings: AutoScalingSettings, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,
         logger: Logger
     ) async -> (group: String, source: String)? {
         if let group = settings.group { return (group, "config") }
@@ -166,7 +168,7 @@ public actor LifecycleContext {
     /// - Parameters:
     ///   - settings: The `[asg]` settings.
     ///   - allowAPI: Whether `DescribeAutoScalingInstances` may be called to find the group (not in dry run).
-    public func logReadiness(settings: Settings.AutoScaling, allowAPI: Bool) async {
+    public func logReadiness(settings: AutoScalingSettings, allowAPI: Bool) async {
         for line in await readinessLines(settings: settings, allowAPI: allowAPI) {
             if line.problem { logger.error("\(line.text)") } else { logger.info("\(line.text)") }
         }
@@ -174,7 +176,7 @@ public actor LifecycleContext {
 
     /// Lines for `status` and the start of `run`: hooks, group, credentials' source, region; `problem` marks
     /// missing credentials or region.
-    public func readinessLines(settings: Settings.AutoScaling, allowAPI: Bool) async -> [(text: String, problem: Bool)] {
+    public func readinessLines(settings: AutoScalingSettings, allowAPI: Bool) async -> [(text: String, problem: Bool)] {
         var lines: [(text: String, problem: Bool)] = []
         let hooks = "termination hook \(settings.terminationHook ?? "none"), launch hook \(settings.launchHook ?? "none")"
         let group = await groupAndSource(settings: settings, instance: .unknown, allowAPI: allowAPI, logger: logger)

@@ -22,16 +22,6 @@ public enum WebhookDeliveryResult: String, Sendable, CaseIterable {
     case dropped
 }
 
-/// An Auto Scaling lifecycle action imdswatch sends.
-public enum LifecycleCall: String, Sendable, CaseIterable {
-    case heartbeat, complete
-}
-
-/// Whether a lifecycle action call succeeded.
-public enum LifecycleCallResult: String, Sendable, CaseIterable {
-    case ok, error
-}
-
 /// Records imdswatch's metrics through swift-metrics, with the names, help texts and labels of
 /// ``MetricCatalogue``. A value type holding the factory: components take one (``disabled`` by default) instead of
 /// reading a global `MetricsSystem`, so that each test and each daemon has its own registry.
@@ -163,12 +153,13 @@ public struct Telemetry: Sendable {
     }
 
     /// Records one Auto Scaling lifecycle action call (`RecordLifecycleActionHeartbeat`, `CompleteLifecycleAction`).
+    /// The calls are Lifecycle's (`LifecycleActions.Call`, which names each one's label); Telemetry keeps no copy.
     /// - Parameters:
-    ///   - action: Which call.
-    ///   - result: Whether it succeeded.
-    public func recordLifecycleAction(_ action: LifecycleCall, result: LifecycleCallResult) {
+    ///   - action: The `action` label: `heartbeat` or `complete`.
+    ///   - succeeded: The `result` label: `ok`, else `error`.
+    public func recordLifecycleAction(_ action: String, succeeded: Bool) {
         guard enabled else { return }
-        counter(MetricCatalogue.lifecycleActions, action.rawValue, result.rawValue).increment()
+        counter(MetricCatalogue.lifecycleActions, action, succeeded ? "ok" : "error").increment()
     }
 }
 

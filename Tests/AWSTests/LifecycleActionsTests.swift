@@ -28,7 +28,7 @@ struct LifecycleActionsTests {
             }
         }
 
-        func actions(_ settings: Settings.AutoScaling, dryRun: Bool = false) -> LifecycleActions {
+        func actions(_ settings: AutoScalingSettings, dryRun: Bool = false) -> LifecycleActions {
             let clock = clock
             let context = LifecycleContext(
                 environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"],
@@ -36,10 +36,12 @@ struct LifecycleActionsTests {
                 sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, nowMilliseconds: { 1_800_000_000_000 },
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )
-            return LifecycleActions(
+            let actions = LifecycleActions(
                 settings: settings, dryRun: dryRun, downstream: downstream, context: context, stateDirectory: stateDir,
                 sleep: { try await clock.sleep(for: $0) }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )
+            services.start(actions)
+            return actions
         }
 
         /// The actions of the requests sent so far, with their result when there is one.
@@ -59,10 +61,16 @@ struct LifecycleActionsTests {
             _ = await eventually(timeout: .seconds(10), every: .milliseconds(5)) { transport.requests.count >= count }
         }
 
-        deinit { try? FileManager.default.removeItem(atPath: stateDir) }
+        /// Each ``LifecycleActions`` made runs as the service it is, until the test ends.
+        let services = RunningServices()
+
+        deinit {
+            services.cancelAll()
+            try? FileManager.default.removeItem(atPath: stateDir)
+        }
     }
 
-    static let settings = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
+    static let settings = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
     static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
 
     static func event(_ state: String, id: String = "asg-1") -> Event {
@@ -135,7 +143,7 @@ struct LifecycleActionsTests {
 
     @Test func launchHookIsCompletedForInServiceAndWarmedStates() async {
         let fixture = Fixture()
-        let settings = Settings.AutoScaling(launchHook: "warm-up", group: "web-asg", heartbeatInterval: .zero)
+        let settings = AutoScalingSettings(launchHook: "warm-up", group: "web-asg", heartbeatInterval: .zero)
         let actions = fixture.actions(settings)
         for (index, state) in ["Warmed:Stopped", "InService", "Terminated"].enumerated() {
             await actions.deliver(Self.event(state, id: "asg-\(index)"))

@@ -64,7 +64,7 @@ struct LifecycleCompletionTests {
             }
         }
 
-        func actions(_ settings: Settings.AutoScaling, environment: [String: String] = LifecycleCompletionTests.keys) -> LifecycleActions {
+        func actions(_ settings: AutoScalingSettings, environment: [String: String] = LifecycleCompletionTests.keys) -> LifecycleActions {
             let clock = clock
             let context = LifecycleContext(
                 environment: environment,
@@ -72,10 +72,12 @@ struct LifecycleCompletionTests {
                 sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, nowMilliseconds: { clock.epochMilliseconds },
                 logger: log.logger
             )
-            return LifecycleActions(
+            let actions = LifecycleActions(
                 settings: settings, dryRun: false, downstream: RecordingSink(), context: context, stateDirectory: stateDir,
                 sleep: { try await clock.sleep(for: $0) }, logger: log.logger
             )
+            services.start(actions)
+            return actions
         }
 
         func sent(_ action: String) -> Int {
@@ -95,11 +97,17 @@ struct LifecycleCompletionTests {
             return await done()
         }
 
-        deinit { try? FileManager.default.removeItem(atPath: stateDir) }
+        /// Each ``LifecycleActions`` made runs as the service it is, until the test ends.
+        let services = RunningServices()
+
+        deinit {
+            services.cancelAll()
+            try? FileManager.default.removeItem(atPath: stateDir)
+        }
     }
 
-    static let keys = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"]
-    static let settings = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
+    static let keys = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AWS_REGION": "eu-west-1"]
+    static let settings = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
     static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
     static let event = Event.fixture(id: "asg-1", type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": "Terminated"])
     static let drained = [HookResult(hook: "50-drain", termination: .exited(0), duration: .seconds(1), timedOut: false)]
@@ -115,7 +123,7 @@ struct LifecycleCompletionTests {
     static let outage = HTTPResponse(status: 500, body: [])
 
     /// ``settings`` without heartbeats.
-    static let quiet = Settings.AutoScaling(terminationHook: "drain", group: "web-asg", heartbeatInterval: .zero)
+    static let quiet = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .zero)
 
     /// Records the action and ends its drain (successfully), with no heartbeats configured.
     static func drainEndsWithoutHeartbeats(_ fixture: Fixture) async {
@@ -214,7 +222,7 @@ struct LifecycleCompletionTests {
         await actions.sequenceEnded(Self.event, results: Self.drained)
         #expect(await fixture.clock.waitForSleepers(1))
         // The clock is not moved: a stop that waited for the retries would never return.
-        await actions.stop()
+        await fixture.services.stop(actions)
         #expect(fixture.recordFile.contains("\"phase\":\"hooks-done\""))
         #expect(fixture.log.all.contains { $0.text.contains("left pending for the next start") })
 
@@ -252,7 +260,7 @@ struct LifecycleCompletionTests {
         let fixture = Fixture { _, _ in
             HTTPResponse(status: 403, body: Array("<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message></Error></ErrorResponse>".utf8))
         }
-        let actions = fixture.actions(Settings.AutoScaling(terminationHook: "drain", heartbeatInterval: .zero))
+        let actions = fixture.actions(AutoScalingSettings(terminationHook: "drain", heartbeatInterval: .zero))
         await actions.deliver(Self.event)
         let lines = fixture.log.all.filter { $0.level >= .error }.map(\.text)
         #expect(lines.contains { $0.contains("cannot complete lifecycle hook drain") && $0.contains("credentials") })

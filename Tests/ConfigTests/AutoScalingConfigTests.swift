@@ -1,5 +1,6 @@
 @testable import Config
 import Events
+import Lifecycle
 import Testing
 
 @Suite("[asg] table")
@@ -15,7 +16,7 @@ struct AutoScalingConfigTests {
             endpoint = "http://127.0.0.1:8080/autoscaling/"
             """, path: "imdswatch.toml")
         let asg = try Settings.resolve(file: file, environment: [:], overrides: Overrides()).asg
-        #expect(asg == Settings.AutoScaling(
+        #expect(asg == AutoScalingSettings(
             terminationHook: "drain", launchHook: "warm-up", group: "web-asg", heartbeatInterval: .seconds(30),
             onHookFailure: .abandon, endpoint: "http://127.0.0.1:8080/autoscaling/"
         ))

@@ -1,5 +1,6 @@
 @testable import Config
 import Events
+import Lifecycle
 import Testing
 
 /// The Auto Scaling endpoint carries signed requests and the session token: plain http only to loopback, and never

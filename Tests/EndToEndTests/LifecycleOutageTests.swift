@@ -108,6 +108,80 @@ import Testing
         }
     }
 
+    /// `[asg]` without `group` on an instance without tags: the start-up lookup is refused once (so no group is
+    /// cached), then `DescribeAutoScalingInstances` answers 500 until the event's lookup has used its 5 attempts
+    /// (about 6 s with the backoff); the drain runs meanwhile with the group unknown.
+    static func startWithLookupOutage(_ simulator: IMDSSimulator) async throws -> (Setup, BackgroundProcess) {
+        let setup = try LifecycleActionTests.setUp(simulator, asg: "heartbeat_interval = 0", hook: "true", extraArguments: ["--interval", "0.2"])
+        try await Self.fault(setup, "DescribeAutoScalingInstances", "AccessDenied", count: 1)
+        try await Self.fault(setup, "DescribeAutoScalingInstances", "InternalFailure")
+        let process = try await setup.daemon.start()
+        #expect(await process.waitForLine(timeout: .seconds(30)) { $0.contains("AccessDenied") } != nil, "\(process.lines.suffix(20))")
+        simulator.update { $0.asgState = "Terminated" }
+        let gaveUp = await process.waitForLine(timeout: .seconds(60)) { $0.contains("cannot find the Auto Scaling group") && $0.contains("500") }
+        #expect(gaveUp != nil, "\(process.lines.suffix(20))")
+        #expect(await eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: setup.exitFile) }, "the drain ran")
+        return (setup, process)
+    }
+
+    /// The one completion sent: after the drain hook exited, naming the group the lookup found at last.
+    static func expectOneCompletionAfterTheDrain(_ setup: Setup, instanceID: String) async throws {
+        let completions = try await LifecycleActionTests.calls(setup.client, action: "CompleteLifecycleAction")
+        #expect(completions.count == 1, "\(completions)")
+        #expect(completions.first?["status"] == 200)
+        #expect(completions.first?["parameters"]?["AutoScalingGroupName"] == "imdswatch-simulator-asg")
+        #expect(completions.first?["parameters"]?["InstanceId"] == .string(instanceID))
+        let completedAt = completions.first?["received_at_ms"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
+        let exitText = try String(contentsOfFile: setup.exitFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(completedAt >= Double(exitText) ?? .infinity, "the completion came after the drain hook ended")
+    }
+
+    /// The group lookup failing after its attempts used to leave the action unrecorded: the hooks ran and no
+    /// `CompleteLifecycleAction` was ever sent. Now the lookup is retried with the completion, until the hook's
+    /// timeout: once the API recovers, exactly one completion goes out.
+    @Test func aGroupLookupOutageLongerThanItsAttemptsIsRetriedWithTheCompletion() async throws {
+        var state = LifecycleActionTests.inService
+        state.tagsEnabled = false
+        try await withSimulator(state: state) { simulator in
+            let (setup, process) = try await Self.startWithLookupOutage(simulator)
+            defer { Task { await setup.daemon.tearDown() } }
+            let cleared = try await ProcessRunner.run("/usr/bin/curl", ["-sf", "-X", "DELETE", simulator.baseURL + "/_sim/aws/faults"])
+            #expect(cleared.status == 0)
+            let done = await process.waitForLine(timeout: .seconds(60)) { $0.contains("lifecycle action completed with CONTINUE") }
+            #expect(done != nil, "\(process.lines.suffix(30))")
+            try await Task.sleep(for: .milliseconds(500))
+            _ = await process.stop()
+            try await Self.expectOneCompletionAfterTheDrain(setup, instanceID: simulator.state.instanceId)
+        }
+    }
+
+    /// The same outage, with a SIGTERM while the completion's lookup is still retrying: the action stays pending
+    /// in the state directory, and the next start (the API recovered) completes it exactly once.
+    @Test func aGroupLookupOutageAcrossARestartCompletesOnceAtTheNextStart() async throws {
+        var state = LifecycleActionTests.inService
+        state.tagsEnabled = false
+        try await withSimulator(state: state) { simulator in
+            let (setup, first) = try await Self.startWithLookupOutage(simulator)
+            defer { Task { await setup.daemon.tearDown() } }
+            try await Task.sleep(for: .seconds(1))
+            let status = await first.stop()
+            #expect(status == 0, "\(first.lines.suffix(20))")
+            #expect(first.lines.contains { $0.contains("left pending for the next start") }, "\(first.lines.suffix(20))")
+            #expect(try await LifecycleActionTests.calls(setup.client, action: "CompleteLifecycleAction").isEmpty)
+            let file = try String(contentsOfFile: setup.daemon.stateDir + "/lifecycle-actions.json", encoding: .utf8)
+            #expect(file.contains("\"phase\":\"hooks-done\""), "\(file)")
+
+            let cleared = try await ProcessRunner.run("/usr/bin/curl", ["-sf", "-X", "DELETE", simulator.baseURL + "/_sim/aws/faults"])
+            #expect(cleared.status == 0)
+            let second = try await setup.daemon.start()
+            let done = await second.waitForLine(timeout: .seconds(60)) { $0.contains("lifecycle action completed with CONTINUE") }
+            #expect(done != nil, "\(second.lines.suffix(30))")
+            try await Task.sleep(for: .milliseconds(500))
+            _ = await second.stop()
+            try await Self.expectOneCompletionAfterTheDrain(setup, instanceID: simulator.state.instanceId)
+        }
+    }
+
     /// A lifecycle actions file cut in its second entry; the first is a pending action of this instance.
     static func truncatedActionsFile(instanceID: String) -> String {
         let now = Int64(Date().timeIntervalSince1970 * 1000)

@@ -14,7 +14,7 @@ import Testing
         telemetry.recordHookRun(type: .spotInterruption, result: .failed, duration: .milliseconds(40))
         telemetry.recordWebhookDelivery(endpoint: "https://hooks.example.com/x", result: .retried)
         telemetry.setOutboxPending(3)
-        telemetry.recordLifecycleAction(.complete, result: .ok)
+        telemetry.recordLifecycleAction("complete", succeeded: true)
     }
 
     @Test func everyCatalogueMetricIsExportedWithItsTypeAndHelp() async throws {
