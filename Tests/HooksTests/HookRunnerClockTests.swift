@@ -25,7 +25,7 @@ struct HookRunnerClockTests {
             """)
         let (logger, _) = memoryLogger()
         let clock = ManualClock()
-        let runner = testRunner(logger: logger, timeout: .seconds(90), killGrace: .seconds(5), clock: clock)
+        let runner = testRunner(logger: logger, timeout: .seconds(90), killGrace: .milliseconds(200), clock: clock)
         let hook = try #require(dir.catalog.plan(for: .tagsChanged).hooks.first)
         let finished = Finished()
 
@@ -46,17 +46,20 @@ struct HookRunnerClockTests {
             clock.advance(by: .seconds(1))
             #expect(await eventually { dir.read("log")?.contains("term") == true }, "no SIGTERM once the timeout was up")
 
-            // The kill grace: SIGKILL only once 5 s more have passed on the clock.
+            // The kill grace: SIGKILL only once 200 ms more have passed on the clock. The ending sleeps in steps of at
+            // most 50 ms; each step is let go only when it sleeps, so `moved` is the clock's time since the SIGTERM.
             var moved = Duration.zero
-            while moved < .milliseconds(4900) {
-                #expect(await clock.waitForSleepers(1))
+            var aliveAtTheLastStep: Bool?
+            while !Task.isCancelled, finished.result.withLock({ $0 == nil }) {
+                guard await clock.waitForSleepers(1, timeout: .milliseconds(200)) else { continue }
+                if moved + .milliseconds(50) >= .milliseconds(200), aliveAtTheLastStep == nil {
+                    aliveAtTheLastStep = isAlive(pid)
+                }
                 clock.advance(by: .milliseconds(50))
                 moved += .milliseconds(50)
             }
-            #expect(isAlive(pid), "SIGKILL before the kill grace was over on the clock")
-            while finished.result.withLock({ $0 == nil }) {
-                if await clock.waitForSleepers(1, timeout: .milliseconds(100)) { clock.advance(by: .milliseconds(50)) }
-            }
+            #expect(aliveAtTheLastStep == true, "SIGKILL before the kill grace was over on the clock")
+            #expect(moved >= .milliseconds(200), "the run ended after \(moved) of kill grace on the clock")
             try await group.waitForAll()
             #expect(!isAlive(pid))
         }
