@@ -58,6 +58,15 @@ struct HookRunnerClockTests {
                 clock.advance(by: .milliseconds(50))
                 moved += .milliseconds(50)
             }
+            // Cancelled (the time limit): end the hook and let the clock run, so that a failing run still ends
+            // instead of hanging the suite.
+            if finished.result.withLock({ $0 == nil }) {
+                kill(pid, SIGKILL)
+                while finished.result.withLock({ $0 == nil }) {
+                    clock.advance(by: .seconds(1))
+                    await Task.yield()
+                }
+            }
             #expect(aliveAtTheLastStep == true, "SIGKILL before the kill grace was over on the clock")
             #expect(moved >= .milliseconds(200), "the run ended after \(moved) of kill grace on the clock")
             try await group.waitForAll()
