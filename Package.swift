@@ -122,6 +122,7 @@ let package = Package(
             dependencies: [
                 "Events", "Durability", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: strictSettings
@@ -244,7 +245,15 @@ let package = Package(
             dependencies: ["Watch", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "HooksTests", dependencies: ["Hooks", "Durability", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HooksTests",
+            dependencies: [
+                "Hooks", "Durability", "IMDSWatchTestKit",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Durability", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "HTTP", "Events", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),

@@ -63,16 +63,10 @@ package struct Daemon: Sendable {
     package struct Assembly: Sendable {
         /// The services, in start order (the group stops them in reverse).
         package let services: [any Service]
-        /// The hooks runner (for ``HookDispatcher/waitUntilIdle()``).
+        /// The hooks runner (for ``HookDispatcher/waitUntilIdle()``); one of ``services``.
         package let hooks: HookDispatcher
         /// The IMDS endpoint being watched.
         package let endpoint: String
-        let sinks: EventSinks
-
-        /// Waits, within bounds, for work the sinks still have in flight (hooks running) after the services stopped.
-        package func finish() async {
-            await sinks.finish()
-        }
     }
 
     let settings: Settings
@@ -112,7 +106,6 @@ package struct Daemon: Sendable {
             )
         )
         try await group.run()
-        await assembly.finish()
         logger.info("imdswatch stopped")
     }
 
@@ -171,11 +164,12 @@ package struct Daemon: Sendable {
         )
         // Metrics first: the group stops services in reverse order, so the textfile's last write sees the rest stopped.
         // The journal before the poller: stopped after it, so that the poller's last records still reach the
-        // consumers' stores.
-        var services: [any Service] = metrics.services + [journal, poller, reporter, lifecycle] + sinks.services
+        // consumers' stores. The hooks before the journal: stopped after it, so that no event it hands on finds
+        // them stopped, and running hooks get their grace once nothing else runs (as the unit's stop promises).
+        var services: [any Service] = metrics.services + [sinks.hooks, journal, poller, reporter, lifecycle] + sinks.services
         if let pinger = host.notifier.watchdogPinger(heartbeat: heartbeat, logger: logger) {
             services.append(WatchdogService(pinger: pinger))
         }
-        return Assembly(services: services, hooks: sinks.hooks, endpoint: "\(client.endpoint)", sinks: sinks)
+        return Assembly(services: services, hooks: sinks.hooks, endpoint: "\(client.endpoint)")
     }
 }

@@ -13,12 +13,12 @@ import Webhooks
 struct EventSinks: Sendable {
     /// The journal consumers: `hooks` (the observers, then the hook dispatcher) and `webhooks` when configured.
     let consumers: [any JournalConsumer]
-    /// The hooks runner: the lifecycle actions observe its sequences; ``HookDispatcher/resumePending(nowMilliseconds:)``
-    /// runs at start.
+    /// The hooks runner, a service of its own: the lifecycle actions observe its sequences;
+    /// ``HookDispatcher/resumePending(nowMilliseconds:)`` runs at start.
     let hooks: HookDispatcher
+    /// The other sinks' services (the webhooks).
     let services: [any Service]
     private let statusParts: [@Sendable () async -> String]
-    private let finishers: [@Sendable () async -> Void]
 
     /// Builds the sinks these settings ask for.
     /// - Parameters:
@@ -38,14 +38,14 @@ struct EventSinks: Sendable {
             runner: runner,
             configuration: .init(
                 maxConcurrentEvents: settings.maxConcurrentEvents, dryRun: settings.dryRun,
-                eventFileDirectory: host.eventFileDirectory, extraEnvironment: host.hookEnvironment
+                eventFileDirectory: host.eventFileDirectory, extraEnvironment: host.hookEnvironment,
+                // Hooks still running at shutdown get this long to finish (within the unit's TimeoutStopSec=120),
+                // then SIGTERM and, 5 s later, SIGKILL to their process groups.
+                shutdownGrace: min(settings.hookTimeout, .seconds(100))
             ),
             logger: logger,
             pending: PendingHookSequences(directory: settings.stateDir + "/hooks-pending", logger: logger)
         )
-        // Hooks still running at shutdown get this long to finish (within the unit's TimeoutStopSec=120), then
-        // SIGTERM and, 5 s later, SIGKILL to their process groups.
-        let hookGrace = min(settings.hookTimeout, .seconds(100))
         // Observers first: they only record, and so see each event before its hooks start.
         var consumers: [any JournalConsumer] = [
             SinkConsumer(name: Self.hooksConsumer, upstream: Self.lifecycleStage, sink: EventFanOut(observers + [hooks])),
@@ -64,7 +64,6 @@ struct EventSinks: Sendable {
         self.hooks = hooks
         self.services = services
         self.statusParts = statusParts
-        self.finishers = [{ await hooks.shutdown(gracePeriod: hookGrace) }]
     }
 
     /// The consumer the hooks and webhooks take `asg-lifecycle-state` events from.
@@ -79,8 +78,4 @@ struct EventSinks: Sendable {
         return parts.joined(separator: "; ")
     }
 
-    /// Waits, within bounds, for work the sinks still have in flight (hooks running) after the poll loop stopped.
-    func finish() async {
-        for finisher in finishers { await finisher() }
-    }
 }

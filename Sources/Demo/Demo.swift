@@ -144,7 +144,6 @@ package struct Demo: Sendable {
                 await assembly.hooks.waitUntilIdle()
                 await group.triggerGracefulShutdown()
                 try await services.waitForAll()
-                await assembly.finish()
                 let outcome = Outcome(missing: missing, counts: timeline.counts)
                 DemoReport.summary(
                     outcome, expected: scenario.expectedCounts, unexpected: await recorder.unexpectedEvents, timeline: timeline
@@ -153,7 +152,6 @@ package struct Demo: Sendable {
             } catch {
                 services.cancelAll()
                 try? await services.waitForAll()
-                await assembly.finish()
                 throw error
             }
         }

@@ -1,13 +1,18 @@
 import Events
 import Logging
+import ServiceLifecycle
 
 /// Runs the hooks of every delivered event: one sequence per event (its hooks in order, one at a time),
 /// sequences of different events in parallel up to a bound. A `spot-interruption` never waits behind other events:
 /// its sequence starts at once and does not count against the bound; spot sequences have a bound of their own
 /// (``Configuration/maxConcurrentSpotEvents``), so that a flapping or hostile IMDS cannot fork without limit.
 ///
-/// Plug it into the watcher as an ``EventSink``; at shutdown call ``shutdown(gracePeriod:)``.
-public actor HookDispatcher: EventSink {
+/// Plug it into the watcher as an ``EventSink`` and run it as a `Service`: ``run()`` owns every sequence in its task
+/// group. At graceful shutdown it stops taking events, drops those still waiting for a slot (logged), and gives the
+/// running sequences up to ``Configuration/shutdownGrace`` to finish; then it ends the hooks still running (SIGTERM,
+/// SIGKILL after the runner's kill grace) and returns once they are gone. Events delivered before ``run()`` starts
+/// wait for it.
+public actor HookDispatcher: EventSink, Service {
     /// How events are dispatched.
     public struct Configuration: Sendable, Equatable {
         /// How many event sequences (other than `spot-interruption`) may run at once; more wait in order.
@@ -22,18 +27,30 @@ public actor HookDispatcher: EventSink {
         /// Variables added to the hooks' environment (the demo puts its fakes first on `PATH`); the `IMDSWATCH_*`
         /// variables win over these.
         public var extraEnvironment: [String: String?]
+        /// How long running sequences may still take after a graceful shutdown began (default 100 s, within the
+        /// unit's `TimeoutStopSec=120`), before their hooks are ended.
+        public var shutdownGrace: Duration
 
         /// Creates a configuration.
         public init(
             maxConcurrentEvents: Int = 4, maxConcurrentSpotEvents: Int = 8, dryRun: Bool = false,
-            eventFileDirectory: String? = nil, extraEnvironment: [String: String?] = [:]
+            eventFileDirectory: String? = nil, extraEnvironment: [String: String?] = [:],
+            shutdownGrace: Duration = .seconds(100)
         ) {
             self.maxConcurrentEvents = max(1, maxConcurrentEvents)
             self.maxConcurrentSpotEvents = max(1, maxConcurrentSpotEvents)
             self.dryRun = dryRun
             self.eventFileDirectory = eventFileDirectory
             self.extraEnvironment = extraEnvironment
+            self.shutdownGrace = shutdownGrace
         }
+    }
+
+    /// A sequence admitted to run, on its way to ``run()``'s task group.
+    private struct Start: Sendable {
+        var event: Event
+        var bounded: Bool
+        var done: Set<String>
     }
 
     private let catalog: HookCatalog
@@ -44,16 +61,21 @@ public actor HookDispatcher: EventSink {
     let pending: PendingHookSequences?
     /// Hooks that already ran for events resumed after a restart, by event id.
     var resumedDone: [String: [String]] = [:]
+    /// Times the shutdown grace.
+    private let clock: any Clock<Duration>
 
     private var waiting: [Event] = []
     private var boundedActive = 0
     private var spotWaiting: [Event] = []
     private var spotActive = 0
-    private var sequences: [Int: Task<Void, Never>] = [:]
-    private var nextSequenceID = 0
+    /// Sequences admitted and not yet ended (started in ``run()``'s group, or on their way there).
+    private var active = 0
     private var runningHooks = 0
     private var accepting = true
     private var sequenceObserver: SequenceObserver?
+    private nonisolated let starts: AsyncStream<Start>
+    private nonisolated let startContinuation: AsyncStream<Start>.Continuation
+    private nonisolated let idle = IdleSignal()
 
     /// Told when an event's hook sequence has ended, with one result per hook that ran (none when the event had
     /// no hooks or in dry run). Not called for events dropped at shutdown before their sequence started.
@@ -64,23 +86,52 @@ public actor HookDispatcher: EventSink {
         sequenceObserver = observer
     }
 
-    /// Creates a dispatcher. Starts nothing until the first event.
+    /// Creates a dispatcher. Starts nothing: sequences run once ``run()`` runs.
     /// - Parameters:
     ///   - catalog: Where hooks are found (read afresh for each event).
     ///   - runner: Runs each hook (timeouts, output logging).
-    ///   - configuration: Concurrency bound, dry run, event file directory.
+    ///   - configuration: Concurrency bounds, dry run, event file directory, shutdown grace.
     ///   - logger: For dispatch decisions and skipped files.
     ///   - pending: Where unfinished sequences are recorded, so that they resume after a restart (see
     ///     ``resumePending(nowMilliseconds:)``); `nil` keeps nothing.
+    ///   - clock: Times the shutdown grace (tests pass a manual clock).
     public init(
         catalog: HookCatalog, runner: HookRunner, configuration: Configuration = .init(), logger: Logger,
-        pending: PendingHookSequences? = nil
+        pending: PendingHookSequences? = nil, clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.catalog = catalog
         self.runner = runner
         self.configuration = configuration
         self.logger = logger
         self.pending = pending
+        self.clock = clock
+        (starts, startContinuation) = AsyncStream.makeStream(of: Start.self)
+    }
+
+    /// Runs the sequences until a graceful shutdown (see the type's documentation) or cancellation (the running
+    /// hooks are ended at once). Each sequence, and the sweep of what finished hooks left behind
+    /// (``HookRunner/sweepLeftovers()``), is a child of one task group: none outlives this call.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.runner.sweepLeftovers() }
+            await withGracefulShutdownHandler {
+                for await start in starts {
+                    group.addTask { await self.runSequence(start) }
+                }
+            } onGracefulShutdown: {
+                // Sequences already admitted still come through before the stream ends.
+                self.startContinuation.finish()
+            }
+            // The stream ends at graceful shutdown or when this task is cancelled.
+            startContinuation.finish()
+            stopAccepting()
+            let finished = await idle.wait(upTo: configuration.shutdownGrace, on: clock)
+            if !finished {
+                logger.error("hooks still running after \(configuration.shutdownGrace): ending them (\(runningHooks) running)")
+            }
+            // Ends the hooks still running, and what finished hooks left behind.
+            group.cancelAll()
+        }
     }
 
     /// Hands an event over: starts its hook sequence, or queues it when the bound is reached (never a
@@ -93,7 +144,7 @@ public actor HookDispatcher: EventSink {
             logger.error("shutting down: hooks not run for this event")
             return
         }
-        // Durable before `deliver` returns, so before the poll loop saves the state that says the event fired.
+        // Durable before `deliver` returns, so before the journal acknowledges the event for the hooks.
         if let pending, !configuration.dryRun, await !pending.record(event) {
             logger.info("hooks for this event are already pending: not run twice")
             return
@@ -107,6 +158,7 @@ public actor HookDispatcher: EventSink {
         if event.type == .spotInterruption {
             guard spotActive < configuration.maxConcurrentSpotEvents else {
                 spotWaiting.append(event)
+                idle.update(isIdle: false)
                 logger.notice("\(spotActive) spot sequences already running hooks: this one waits (\(spotWaiting.count) waiting)")
                 return
             }
@@ -115,6 +167,7 @@ public actor HookDispatcher: EventSink {
             start(event, bounded: true)
         } else {
             waiting.append(event)
+            idle.update(isIdle: false)
             logger.notice("\(boundedActive) events already running hooks: this one waits (\(waiting.count) waiting)")
         }
     }
@@ -123,21 +176,16 @@ public actor HookDispatcher: EventSink {
     public var runningHookCount: Int { runningHooks }
 
     /// How many events have hook sequences running or waiting to start.
-    public var pendingEventCount: Int { sequences.count + waiting.count + spotWaiting.count }
+    public var pendingEventCount: Int { active + waiting.count + spotWaiting.count }
 
-    /// Waits until no sequence runs and none waits. Returns early when the calling task is cancelled.
-    public func waitUntilIdle() async {
-        while !sequences.isEmpty || !waiting.isEmpty || !spotWaiting.isEmpty {
-            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
-        }
+    /// Waits until no sequence runs and none waits: woken when the last one ends, not polled. Returns early when
+    /// the calling task is cancelled.
+    public nonisolated func waitUntilIdle() async {
+        await idle.wait()
     }
 
-    /// Stops taking events and waits up to `gracePeriod` for running sequences; then ends the hooks still
-    /// running (SIGTERM, SIGKILL after the runner's kill grace) and waits for them to go.
-    /// Events still waiting for a slot are not run (logged at error level).
-    /// - Returns: `true` when every sequence finished within the grace period.
-    @discardableResult
-    public func shutdown(gracePeriod: Duration) async -> Bool {
+    /// Stops taking events; those still waiting for a slot are not run (logged at error level).
+    private func stopAccepting() {
         accepting = false
         for event in waiting + spotWaiting {
             logger.error(
@@ -147,55 +195,56 @@ public actor HookDispatcher: EventSink {
         }
         waiting.removeAll()
         spotWaiting.removeAll()
-        let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.waitUntilIdle(); return !Task.isCancelled }
-            group.addTask { try? await Task.sleep(for: gracePeriod); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if !finished {
-            logger.error("hooks still running after \(gracePeriod): ending them (\(runningHooks) running)")
-            let remaining = Array(sequences.values)
-            for task in remaining { task.cancel() }
-            for task in remaining { await task.value }
-        }
-        return finished
+        updateIdle()
     }
 
-    func start(_ event: Event, bounded: Bool) {
-        let id = nextSequenceID
-        nextSequenceID += 1
+    private func start(_ event: Event, bounded: Bool) {
+        let start = Start(event: event, bounded: bounded, done: Set(resumedDone.removeValue(forKey: event.id) ?? []))
+        guard case .enqueued = startContinuation.yield(start) else {
+            logger.error(
+                "shutting down: hooks not run for this event",
+                metadata: [LogField.eventType: .string(event.type.rawValue), LogField.eventID: .string(event.id)]
+            )
+            return
+        }
+        active += 1
         if bounded { boundedActive += 1 }
-        let spot = event.type == .spotInterruption
-        if spot { spotActive += 1 }
-        let (catalog, runner, configuration, logger, pending) = (catalog, runner, configuration, logger, pending)
-        let done = Set(resumedDone.removeValue(forKey: event.id) ?? [])
-        sequences[id] = Task {
-            let results = await Self.process(
-                event, catalog: catalog, runner: runner, configuration: configuration, logger: logger,
-                progress: .init(pending: pending, done: done)
-            ) {
-                await self.adjustRunningHooks(by: $0)
-            }
-            await self.sequenceObserver?(event, results)
-            self.finish(id, bounded: bounded, spot: spot)
-        }
+        if event.type == .spotInterruption { spotActive += 1 }
+        idle.update(isIdle: false)
     }
 
-    private func finish(_ id: Int, bounded: Bool, spot: Bool) {
-        sequences[id] = nil
-        if spot {
+    /// One sequence, as a child of ``run()``'s group.
+    private nonisolated func runSequence(_ start: Start) async {
+        let results = await Self.process(
+            start.event, catalog: catalog, runner: runner, configuration: configuration, logger: logger,
+            progress: .init(pending: pending, done: start.done)
+        ) {
+            await self.adjustRunningHooks(by: $0)
+        }
+        let observer = await sequenceObserver
+        await observer?(start.event, results)
+        await finish(start)
+    }
+
+    private func finish(_ start: Start) {
+        active -= 1
+        if start.event.type == .spotInterruption {
             spotActive -= 1
             if spotActive < configuration.maxConcurrentSpotEvents, !spotWaiting.isEmpty, accepting {
-                start(spotWaiting.removeFirst(), bounded: false)
+                self.start(spotWaiting.removeFirst(), bounded: false)
             }
         }
-        guard bounded else { return }
-        boundedActive -= 1
-        while boundedActive < configuration.maxConcurrentEvents, !waiting.isEmpty, accepting {
-            start(waiting.removeFirst(), bounded: true)
+        if start.bounded {
+            boundedActive -= 1
+            while boundedActive < configuration.maxConcurrentEvents, !waiting.isEmpty, accepting {
+                self.start(waiting.removeFirst(), bounded: true)
+            }
         }
+        updateIdle()
+    }
+
+    private func updateIdle() {
+        idle.update(isIdle: active == 0 && waiting.isEmpty && spotWaiting.isEmpty)
     }
 
     private func adjustRunningHooks(by delta: Int) {
@@ -217,7 +266,7 @@ public actor HookDispatcher: EventSink {
         logger[metadataKey: LogField.eventID] = .string(event.id)
         // Short of descriptors, the catalog would read the directory as unreadable or its files as unsafe and the
         // event's hooks would be lost: it waits for them instead (until shutdown), the sequence still pending.
-        _ = await HookRunner.waitForDescriptors(within: nil, hook: nil, logger: logger)
+        _ = await HookRunner.waitForDescriptors(within: nil, hook: nil, clock: runner.clock, logger: logger)
         let plan = catalog.plan(for: event.type)
         plan.log(to: logger)
         let hooks = progress.remaining(plan.hooks, logger: logger)

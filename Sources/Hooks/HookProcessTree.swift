@@ -15,6 +15,10 @@ import Synchronization
 /// Adopted processes that exit are reaped whenever the table is read (at the latest at the owning run's timeout).
 /// Under systemd the unit's cgroup ends whatever is left when the service stops (`KillMode=control-group`).
 ///
+/// What a finished run left behind is ended at its timeout by a *sweep*, a child task of whoever owns the sweeps:
+/// ``sweepLeftovers()`` (the hook dispatcher's `run()`, for as long as the daemon runs) or ``waitForLeftovers()``
+/// (`hooks test`, before it exits). Nothing sweeps while neither runs.
+///
 /// Process-wide (``shared``), like the subreaper setting and the children it adopts.
 final class HookProcessTree: Sendable {
     /// The one tree of this process.
@@ -32,7 +36,18 @@ final class HookProcessTree: Sendable {
     private struct State {
         var runs: [Int: Run] = [:]
         var nextID = 0
-        var leftoverSweeps: [Int: Task<Void, Never>] = [:]
+        /// Finished runs whose leftovers wait for a sweep to be started.
+        var queuedSweeps: [Int: Sweep] = [:]
+        /// ``sweepLeftovers()`` waiting for a sweep to be queued.
+        var sweeper: CheckedContinuation<Void, Never>?
+    }
+
+    /// How a finished run's leftovers are to be ended.
+    private struct Sweep: Sendable {
+        var deadlineTicks: UInt64
+        var grace: Duration
+        var clock: any Clock<Duration>
+        var onEnd: @Sendable (Int) -> Void
     }
 
     private let state = Mutex(State())
@@ -105,64 +120,114 @@ final class HookProcessTree: Sendable {
     /// or after `grace`, SIGKILL to what is left, read afresh (a process forked in the meantime included).
     /// Runs to the end even when the calling task is cancelled.
     /// - Returns: How many processes got SIGTERM.
+    /// - Parameters:
+    ///   - id: The run.
+    ///   - grace: How long between SIGTERM and SIGKILL, on `clock`.
+    ///   - clock: What the grace (and the bounded wait for the killed processes to go) is timed on.
     @discardableResult
-    func end(_ id: Int, grace: Duration) async -> Int {
+    func end(_ id: Int, grace: Duration, clock: any Clock<Duration>) async -> Int {
         let group = state.withLock { $0.runs[id]?.hook }
         let first = members(of: id)
         for entry in first { HookFileSystem.signalProcess(entry, HookFileSystem.terminateSignal) }
         if let group { HookFileSystem.signalProcessGroup(group, HookFileSystem.terminateSignal) }
-        let clock = ContinuousClock()
-        let killAt = clock.now + grace
-        while clock.now < killAt, !members(of: id).isEmpty {
-            await Self.uncancelledSleep(min(.milliseconds(50), killAt - clock.now))
+        var waited = Duration.zero
+        while waited < grace, !members(of: id).isEmpty {
+            let step = min(.milliseconds(50), grace - waited)
+            await Self.uncancelledSleep(step, on: clock)
+            waited += step
         }
         for entry in members(of: id) { HookFileSystem.signalProcess(entry, HookFileSystem.killSignal) }
         if let group { HookFileSystem.signalProcessGroup(group, HookFileSystem.killSignal) }
         // SIGKILL cannot be refused: wait until they are gone, reaping the adopted ones (bounded, in case one is
         // stuck in the kernel).
-        let reapBy = clock.now + .seconds(5)
-        while clock.now < reapBy, !members(of: id).isEmpty {
-            await Self.uncancelledSleep(.milliseconds(20))
+        waited = .zero
+        while waited < .seconds(5), !members(of: id).isEmpty {
+            await Self.uncancelledSleep(.milliseconds(20), on: clock)
+            waited += .milliseconds(20)
         }
         return first.count
     }
 
-    /// Ends run `id`'s processes when its timeout is up (or at once when the wait is cancelled through
-    /// ``endLeftoversNow()``), then forgets the run. Does nothing but forget when it owns nothing now.
+    /// Queues the sweep of run `id`'s leftovers: at its timeout (on `clock`) they are ended, then the run is
+    /// forgotten. Does nothing but forget the run when it owns nothing now.
     /// - Parameter onEnd: Called before the processes are ended, with how many there are.
-    func endLeftovers(of id: Int, grace: Duration, onEnd: @escaping @Sendable (Int) -> Void) {
+    func endLeftovers(of id: Int, grace: Duration, clock: any Clock<Duration>, onEnd: @escaping @Sendable (Int) -> Void) {
         guard !members(of: id).isEmpty else {
             deregister(id)
             return
         }
-        let deadline = state.withLock { $0.runs[id]?.deadlineTicks } ?? 0
-        let task = Task.detached {
-            let now = HookFileSystem.ticksSinceBoot()
-            if deadline > now {
-                try? await Task.sleep(for: HookFileSystem.duration(ofTicks: deadline - now))
-            }
-            let remaining = self.members(of: id).count
-            if remaining > 0 {
-                onEnd(remaining)
-                await self.end(id, grace: grace)
-            }
-            self.state.withLock { state in
-                state.runs.removeValue(forKey: id)
-                state.leftoverSweeps.removeValue(forKey: id)
-            }
+        let sweeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            let deadline = state.runs[id]?.deadlineTicks ?? 0
+            state.queuedSweeps[id] = Sweep(deadlineTicks: deadline, grace: grace, clock: clock, onEnd: onEnd)
+            defer { state.sweeper = nil }
+            return state.sweeper
         }
-        state.withLock { $0.leftoverSweeps[id] = task }
+        sweeper?.resume()
     }
 
-    /// Waits until every run's leftover processes have been ended at its timeout; when the calling task is
-    /// cancelled, ends them at once and waits for that.
-    func waitForLeftovers() async {
-        let sweeps = state.withLock { Array($0.leftoverSweeps.values) }
-        await withTaskCancellationHandler {
-            for sweep in sweeps { await sweep.value }
-        } onCancel: {
-            for sweep in sweeps { sweep.cancel() }
+    /// Sweeps leftovers, each in a child task, as finished runs queue them, until the calling task is cancelled;
+    /// then ends at once (SIGTERM, the grace, SIGKILL) those whose timeout has not come yet, and returns when they
+    /// are gone.
+    func sweepLeftovers() async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                for (id, sweep) in takeQueuedSweeps() {
+                    group.addTask { await self.sweep(id, sweep) }
+                }
+                await waitForQueuedSweep()
+            }
         }
+    }
+
+    /// Sweeps the leftovers queued so far, each at its run's timeout; when the calling task is cancelled, ends them
+    /// at once. Returns when they are gone.
+    func waitForLeftovers() async {
+        await withDiscardingTaskGroup { group in
+            for (id, sweep) in takeQueuedSweeps() {
+                group.addTask { await self.sweep(id, sweep) }
+            }
+        }
+    }
+
+    private func takeQueuedSweeps() -> [(Int, Sweep)] {
+        state.withLock { state in
+            defer { state.queuedSweeps.removeAll() }
+            return state.queuedSweeps.sorted { $0.key < $1.key }
+        }
+    }
+
+    /// Returns when a sweep is queued (at once when one is) or the calling task is cancelled.
+    private func waitForQueuedSweep() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // The cancellation flag is set before `onCancel` runs: checked under the lock, no wake-up is lost.
+                let now = state.withLock { state in
+                    if !state.queuedSweeps.isEmpty || Task.isCancelled { return true }
+                    state.sweeper = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { state in
+                defer { state.sweeper = nil }
+                return state.sweeper
+            }?.resume()
+        }
+    }
+
+    /// Waits for the run's timeout (cut short by cancellation), ends what it still owns, forgets it.
+    private func sweep(_ id: Int, _ sweep: Sweep) async {
+        let now = HookFileSystem.ticksSinceBoot()
+        if sweep.deadlineTicks > now {
+            try? await sweep.clock.sleep(for: HookFileSystem.duration(ofTicks: sweep.deadlineTicks - now))
+        }
+        let remaining = members(of: id).count
+        if remaining > 0 {
+            sweep.onEnd(remaining)
+            await end(id, grace: sweep.grace, clock: sweep.clock)
+        }
+        deregister(id)
     }
 
     /// Whether `entry`, a child of this process, was adopted: not a hook this process spawned (a hook leads its own
@@ -182,7 +247,9 @@ final class HookProcessTree: Sendable {
     }
 
     /// Sleeps in a task of its own, so that a cancelled caller still waits the whole step.
-    private static func uncancelledSleep(_ duration: Duration) async {
-        await Task { try? await Task.sleep(for: duration) }.value
+    private static func uncancelledSleep(_ duration: Duration, on clock: any Clock<Duration>) async {
+        // Unstructured: a cancelled task (a run ended by shutdown) cannot sleep, and neither can its children, yet the
+        // kill grace must be waited out; the task is awaited at once, so it never outlives this call.
+        await Task { try? await clock.sleep(for: duration) }.value
     }
 }

@@ -53,6 +53,9 @@ public struct HookRunner: Sendable {
     /// Records each run of ``runSequence(_:for:dryRun:eventFileDirectory:extraEnvironment:willRun:didRun:)``
     /// (nothing by default).
     public var telemetry: Telemetry = .disabled
+    /// Times the hook timeout, the kill grace, the waits before a busy hook is started again and the waits for free
+    /// descriptors (tests pass a manual clock). The reported ``HookResult/duration`` is real elapsed time.
+    public var clock: any Clock<Duration>
     /// Which processes each run owns (process-wide, like the subreaper setting; tests give each runner its own so
     /// that the runs of unrelated tests in one process do not own each other's processes).
     var processTree: HookProcessTree = .shared
@@ -61,9 +64,14 @@ public struct HookRunner: Sendable {
     /// whose output pipe breaks cannot kill the daemon; and makes this process a child subreaper
     /// (`PR_SET_CHILD_SUBREAPER`), so that a hook's child that left with `setsid` and lost its parent is adopted
     /// here and can still be ended at the hook's timeout (see ``HookProcessTree``).
-    public init(configuration: Configuration = .init(), logger: Logger) {
+    /// - Parameters:
+    ///   - configuration: Timeouts and output limits.
+    ///   - logger: Where output lines and results go.
+    ///   - clock: Times the timeouts and waits (see ``clock``).
+    public init(configuration: Configuration = .init(), logger: Logger, clock: any Clock<Duration> = ContinuousClock()) {
         self.configuration = configuration
         self.logger = logger
+        self.clock = clock
         HookFileSystem.ignoreBrokenPipeSignal()
         if !HookFileSystem.becomeChildSubreaper() {
             logger.warning("cannot become a child subreaper: a hook's child that calls setsid and outlives its parent survives the hook's timeout")
@@ -71,10 +79,16 @@ public struct HookRunner: Sendable {
     }
 
     /// Waits until the processes that finished hooks left behind have been ended at their hooks' timeouts (at
-    /// once, when the calling task is cancelled). `hooks test` calls it before it exits; the daemon does not wait
-    /// (they are ended in the background, and under systemd the unit's cgroup ends them when it stops).
+    /// once, when the calling task is cancelled). `hooks test` calls it before it exits.
     public func waitForLeftovers() async {
         await processTree.waitForLeftovers()
+    }
+
+    /// Ends what finished hooks leave behind at their hooks' timeouts, for as long as the calling task runs (the
+    /// hook dispatcher's `run()` calls it); when cancelled, ends what is still left at once and returns once it is
+    /// gone. Nothing else does it in the daemon: without it leftovers live until the unit's cgroup is stopped.
+    public func sweepLeftovers() async {
+        await processTree.sweepLeftovers()
     }
 
     /// Runs `hook` to completion (or until it is killed) and logs its output and result.
@@ -96,11 +110,14 @@ public struct HookRunner: Sendable {
         var hookLogger = logger ?? self.logger
         hookLogger[metadataKey: LogField.hook] = .string(hook.name)
         let logger = hookLogger
-        let clock = ContinuousClock()
-        let start = clock.now
+        let elapsed = ContinuousClock()
+        let start = elapsed.now
+        let clock = self.clock
         let control = ProcessControl()
         var platformOptions = PlatformOptions()
         platformOptions.processGroupID = 0
+        // Subprocess's own teardown when the run is cancelled (its grace on the real clock, which cannot be
+        // injected there); the watchdog ends the same group and every other process of the run on `clock`.
         platformOptions.teardownSequence = [
             .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: configuration.killGrace)
         ]
@@ -112,7 +129,7 @@ public struct HookRunner: Sendable {
         case .opened(let opened): file = opened
         case .refused(let reason):
             let result = HookResult(
-                hook: hook.name, termination: .failedToStart("refused: \(reason)"), duration: clock.now - start,
+                hook: hook.name, termination: .failedToStart("refused: \(reason)"), duration: elapsed.now - start,
                 timedOut: false, stoppedAtShutdown: false
             )
             logResult(result, logger: logger)
@@ -126,7 +143,7 @@ public struct HookRunner: Sendable {
         } catch {
             let result = HookResult(
                 hook: hook.name, termination: .failedToStart("cannot prepare its stdin: \(error)"),
-                duration: clock.now - start, timedOut: false, stoppedAtShutdown: false
+                duration: elapsed.now - start, timedOut: false, stoppedAtShutdown: false
             )
             logResult(result, logger: logger)
             return result
@@ -145,7 +162,9 @@ public struct HookRunner: Sendable {
                 var retryDelays = configuration.busyRetryDelays[...]
                 while true {
                     // Never spawn short of descriptors (swift-subprocess traps then): wait for them within the timeout.
-                    if let shortage = await Self.waitForDescriptors(within: configuration.timeout, hook: hook.name, logger: logger) {
+                    if let shortage = await Self.waitForDescriptors(
+                        within: configuration.timeout, hook: hook.name, clock: clock, logger: logger
+                    ) {
                         return .failedToStart("\(SystemCall.describe(errno: shortage))")
                     }
                     do {
@@ -175,7 +194,7 @@ public struct HookRunner: Sendable {
                         let busy = (error as? SubprocessError)?.underlyingError == .textFileBusy
                         guard busy, let delay = retryDelays.popFirst(), !Task.isCancelled else { return .failedToStart("\(error)") }
                         logger.debug("hook \(hook.name) is open for writing elsewhere (text file busy): starting it again in \(delay)")
-                        try? await Task.sleep(for: delay)
+                        try? await clock.sleep(for: delay)
                     }
                 }
             }()
@@ -189,7 +208,7 @@ public struct HookRunner: Sendable {
         // Processes the hook left behind (a `cmd &` in its group, a `setsid cmd &` adopted here) get what the hook
         // would have got at its timeout; the run itself does not wait for them.
         if control.ending == .none {
-            tree.endLeftovers(of: run, grace: configuration.killGrace) { count in
+            tree.endLeftovers(of: run, grace: configuration.killGrace, clock: clock) { count in
                 logger.warning("the hook's timeout is up and \(count) processes it started still run: ending them")
             }
         } else {
@@ -197,7 +216,7 @@ public struct HookRunner: Sendable {
         }
 
         let result = HookResult(
-            hook: hook.name, termination: outcome, duration: clock.now - start,
+            hook: hook.name, termination: outcome, duration: elapsed.now - start,
             timedOut: control.ending == .timeout, stoppedAtShutdown: control.ending == .shutdown
         )
         logResult(result, logger: logger)
@@ -206,16 +225,21 @@ public struct HookRunner: Sendable {
 
     /// Waits until a hook's run has the descriptors it needs (``HookFileSystem/descriptorShortage(_:)``), trying
     /// again 50 ms later and doubling up to 1 s; logs the shortage once at warning.
-    /// - Parameter limit: How long at most; `nil` until they are there or the task is cancelled.
+    /// - Parameters:
+    ///   - limit: How long at most; `nil` until they are there or the task is cancelled.
+    ///   - clock: What the waits are timed on.
     /// - Returns: `nil` once they are there; the errno when they are not within `limit` or the task is cancelled.
-    static func waitForDescriptors(within limit: Duration?, hook: String?, logger: Logger) async -> Int32? {
+    static func waitForDescriptors(
+        within limit: Duration?, hook: String?, clock: any Clock<Duration>, logger: Logger
+    ) async -> Int32? {
         guard var shortage = HookFileSystem.descriptorShortage() else { return nil }
         let subject = hook.map { "hook \($0)" } ?? "the hooks"
         logger.warning("\(subject) wait for free descriptors (\(SystemCall.describe(errno: shortage)))")
-        let deadline = limit.map { ContinuousClock.now + $0 }
+        var waited = Duration.zero
         var delay = Duration.milliseconds(50)
-        while deadline.map({ ContinuousClock.now < $0 }) ?? true {
-            do { try await Task.sleep(for: delay) } catch { return shortage }
+        while limit.map({ waited < $0 }) ?? true {
+            do { try await clock.sleep(for: delay) } catch { return shortage }
+            waited += delay
             guard let again = HookFileSystem.descriptorShortage() else {
                 logger.notice("\(subject) have free descriptors again")
                 return nil
@@ -230,7 +254,7 @@ public struct HookRunner: Sendable {
     private func watchdog(_ control: ProcessControl) async {
         let shutdown: Bool
         do {
-            try await Task.sleep(for: configuration.timeout)
+            try await clock.sleep(for: configuration.timeout)
             shutdown = false
         } catch {
             shutdown = true
@@ -238,7 +262,7 @@ public struct HookRunner: Sendable {
         guard control.expire(shutdown: shutdown), let run = control.run else { return }
         // The hook, its group and every process that left it (`setsid`): SIGTERM, the grace period (waited out at
         // shutdown too), SIGKILL.
-        await processTree.end(run, grace: configuration.killGrace)
+        await processTree.end(run, grace: configuration.killGrace, clock: clock)
     }
 
     private func log(_ stream: SubprocessOutputSequence, as level: Logger.Level, logger: Logger) async {

@@ -220,6 +220,9 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         if let tokenFetch {
             return try await tokenFetch.value
         }
+        // Unstructured: one fetch shared by every caller that needs a token meanwhile, each from its own task (the
+        // poll loops, `get`): no task group spans them, and the fetch must go on when the caller that started it
+        // is cancelled while others still wait for it. It never outlives the client's own use of it (cleared below).
         let task = Task { try await self.fetchToken() }
         tokenFetch = task
         defer { tokenFetch = nil }

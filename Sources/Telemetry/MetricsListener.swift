@@ -149,6 +149,8 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let exposition = exposition
+        // Unstructured: NIO calls this handler synchronously on the channel's event loop, outside any task, so no
+        // task group can own the render; the task lives for one render and writes the response back on the loop.
         Task {
             let body = await exposition.render()
             eventLoop.execute {

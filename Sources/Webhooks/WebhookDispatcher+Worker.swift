@@ -108,7 +108,15 @@ extension WebhookDispatcher {
             let sameOrigin = WebhookDispatcher.origin(of: url) == WebhookDispatcher.origin(of: endpoint.url)
             let request = makeRequest(url: url, body: body, contentType: contentType, eventType: eventType,
                                       eventID: eventID, endpoint: endpoint, withCredentials: sameOrigin)
-            guard let result = await CancellableSend.send(request, over: lane.transport) else { return nil }
+            let result: Result<HTTPResponse, HTTPError>
+            do throws(HTTPError) {
+                result = .success(try await lane.transport.send(request))
+            } catch {
+                // A cancelled task aborts its transfer (``CurlTransport``): the delivery stays in the outbox and is
+                // sent by the next run (at least once, possibly twice when the receiver had already taken it).
+                if error.code == .cancelled || Task.isCancelled { return nil }
+                result = .failure(error)
+            }
             guard case .success(let response) = result else { return result }
             guard endpoint.followRedirects, [301, 302, 303, 307, 308].contains(response.status),
                   let location = response.header("Location"), hops < 5,

@@ -13,12 +13,14 @@ struct HookDispatcherTests {
         defer { dir.remove() }
         try dir.script("tags-changed.d/10-hang", "touch \(dir.path)/hang-started-$$; exec sleep 300")
         try dir.script("spot-interruption.d/10-first", "touch \(dir.path)/spot-ran")
-        let (logger, _) = memoryLogger()
+        let (logger, handler) = memoryLogger()
         let runner = testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300))
         let dispatcher = HookDispatcher(
-            catalog: dir.catalog, runner: runner, configuration: .init(maxConcurrentEvents: 1), logger: logger
+            catalog: dir.catalog, runner: runner,
+            configuration: .init(maxConcurrentEvents: 1, shutdownGrace: .milliseconds(200)), logger: logger
         )
 
+        try await withRunning(dispatcher) { shutdown in
         await dispatcher.deliver(syntheticEvent(.tagsChanged))
         #expect(await eventually { (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.contains { $0.hasPrefix("hang-started") } == true })
         // The bound (1) is reached by the hanging sequence; a second tags-changed waits, the spot one must not.
@@ -33,12 +35,13 @@ struct HookDispatcherTests {
         let marker = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("hang-started-") })
         let hanging = try #require(Int32(marker.dropFirst("hang-started-".count)))
         #expect(isAlive(hanging))
-        let finished = await dispatcher.shutdown(gracePeriod: .milliseconds(200))
-        #expect(!finished)
-        // Shutdown ended the hanging hook instead of waiting out its 300 s.
-        #expect(await eventually { !isAlive(hanging) })
+        await shutdown()
+        #expect(handler.entries.contains { $0.level == .error && $0.text.hasPrefix("hooks still running after") })
+        // Shutdown ended the hanging hook instead of waiting out its 300 s, and returned only once it was gone.
+        #expect(!isAlive(hanging))
         #expect(await dispatcher.pendingEventCount == 0)
         #expect(await dispatcher.runningHookCount == 0)
+        }
     }
 
     @Test func spotSequencesHaveABoundOfTheirOwnAndStillDoNotWaitBehindOtherEvents() async throws {
@@ -56,10 +59,12 @@ struct HookDispatcherTests {
         let (logger, handler) = memoryLogger()
         let runner = testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300))
         let dispatcher = HookDispatcher(
-            catalog: dir.catalog, runner: runner, configuration: .init(maxConcurrentEvents: 1, maxConcurrentSpotEvents: 3),
+            catalog: dir.catalog, runner: runner,
+            configuration: .init(maxConcurrentEvents: 1, maxConcurrentSpotEvents: 3, shutdownGrace: .milliseconds(100)),
             logger: logger
         )
 
+        try await withRunning(dispatcher) { _ in
         // The general bound (1) is taken by a hanging tags-changed sequence: spot sequences still start.
         await dispatcher.deliver(syntheticEvent(.tagsChanged))
         #expect(await eventually { dir.exists("hang-started") })
@@ -83,7 +88,96 @@ struct HookDispatcherTests {
         #expect(lines.filter { $0.hasPrefix("start") }.count == 5)
         #expect(Set(lines.prefix(3)) == Set(ids.prefix(3).map { "start \($0)" }), "\(lines)")
         #expect(lines[3].hasPrefix("end"), "the fourth spot sequence started before a slot was free: \(lines)")
-        await dispatcher.shutdown(gracePeriod: .milliseconds(100))
+        }
+    }
+
+    @Test func aGracefulShutdownGivesRunningHooksTheirGraceOnTheInjectedClock() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-hang", "echo $$ > \(dir.path)/hang-pid; exec sleep 300")
+        let (logger, handler) = memoryLogger()
+        let clock = ManualClock()
+        let dispatcher = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300)),
+            configuration: .init(shutdownGrace: .seconds(100)), logger: logger, clock: clock
+        )
+        try await withRunning(dispatcher) { shutdown in
+            await dispatcher.deliver(syntheticEvent(.rebalanceRecommendation))
+            #expect(await eventually { dir.read("hang-pid") != nil })
+            let pid = try #require(Int32((dir.read("hang-pid") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+            shutdown.trigger()
+            // The grace runs on the dispatcher's clock: until it has passed there, the hook is left alone.
+            #expect(await clock.waitForSleepers(1))
+            clock.advance(by: .seconds(99))
+            #expect(isAlive(pid), "the hook was ended before its grace was over")
+            #expect(!handler.entries.contains { $0.text.hasPrefix("hooks still running after") })
+            #expect(await dispatcher.runningHookCount == 1)
+            clock.advance(by: .seconds(1))
+            await shutdown()
+            #expect(!isAlive(pid))
+            #expect(handler.entries.contains { $0.level == .error && $0.text == "hooks still running after 100.0 seconds: ending them (1 running)" })
+        }
+    }
+
+    @Test func waitUntilIdleWakesWhenTheLastSequenceEndsAndReturnsWhenCancelled() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script("10-wait", "until [ -e \(dir.path)/go ]; do sleep 0.02; done")
+        let (logger, _) = memoryLogger()
+        let dispatcher = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger)
+        // Idle before anything was delivered: returns at once.
+        await dispatcher.waitUntilIdle()
+        try await withRunning(dispatcher) { _ in
+            await dispatcher.deliver(syntheticEvent(.rebalanceRecommendation))
+            // A cancelled waiter returns although a sequence still runs.
+            let cancelled = Task { await dispatcher.waitUntilIdle() }
+            cancelled.cancel()
+            await cancelled.value
+            #expect(await dispatcher.pendingEventCount == 1)
+            // Order, not time: the waiter returns only after the sequence ended.
+            let waiter = Task { await dispatcher.waitUntilIdle(); return await dispatcher.pendingEventCount }
+            FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
+            #expect(await waiter.value == 0)
+        }
+    }
+
+    @Test func whatAFinishedHookLeftBehindIsEndedAtItsTimeoutAndAtShutdown() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        // The hook exits at once and leaves a setsid child (adopted by this process, the subreaper).
+        try dir.script("tags-changed.d/10-escape", """
+            setsid sh -c 'exec sleep 300' </dev/null >/dev/null 2>&1 &
+            echo $! > \(dir.path)/escaped-$IMDSWATCH_EVENT_ID
+            exit 0
+            """)
+        func escaped(_ id: String) throws -> Int32 {
+            try #require(Int32((dir.read("escaped-\(id)") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let (logger, _) = memoryLogger()
+        // A 1 s timeout: the dispatcher's run() sweeps the leftovers while it runs.
+        let quick = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger, timeout: .seconds(1)), logger: logger)
+        var first = syntheticEvent(.tagsChanged)
+        first.id = "quick"
+        try await withRunning(quick) { _ in
+            await quick.deliver(first)
+            await quick.waitUntilIdle()
+            let pid = try escaped("quick")
+            defer { kill(pid, SIGKILL) }
+            #expect(await eventually(timeout: .seconds(30)) { !isAlive(pid) }, "the leftover outlived the hook's timeout")
+        }
+        // A 300 s timeout: the graceful shutdown ends the leftover at once instead of leaving it behind.
+        let slow = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger, timeout: .seconds(300)), logger: logger)
+        var second = syntheticEvent(.tagsChanged)
+        second.id = "slow"
+        var pid: Int32 = 0
+        try await withRunning(slow) { shutdown in
+            await slow.deliver(second)
+            await slow.waitUntilIdle()
+            pid = try escaped("slow")
+            await shutdown()
+        }
+        defer { kill(pid, SIGKILL) }
+        #expect(!isAlive(pid), "the leftover outlived the dispatcher")
     }
 
     @Test func theSpotBoundIsEightByDefault() {
@@ -116,9 +210,11 @@ struct HookDispatcherTests {
         var second = syntheticEvent(.maintenanceScheduled)
         second.id = "two"
 
-        await dispatcher.deliver(first)
-        await dispatcher.deliver(second)
-        await dispatcher.waitUntilIdle()
+        try await withRunning(dispatcher) { _ in
+            await dispatcher.deliver(first)
+            await dispatcher.deliver(second)
+            await dispatcher.waitUntilIdle()
+        }
 
         #expect(!handler.entries.contains { $0.level == .error }, "both first hooks saw each other running")
         let lines = try #require(dir.read("log")).split(separator: "\n").map(String.init)
@@ -137,13 +233,15 @@ struct HookDispatcherTests {
             catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(maxConcurrentEvents: 1), logger: logger
         )
 
-        for id in ["e1", "e2", "e3"] {
-            var event = syntheticEvent(.rebalanceRecommendation)
-            event.id = id
-            await dispatcher.deliver(event)
+        try await withRunning(dispatcher) { _ in
+            for id in ["e1", "e2", "e3"] {
+                var event = syntheticEvent(.rebalanceRecommendation)
+                event.id = id
+                await dispatcher.deliver(event)
+            }
+            #expect(await dispatcher.pendingEventCount == 3)
+            await dispatcher.waitUntilIdle()
         }
-        #expect(await dispatcher.pendingEventCount == 3)
-        await dispatcher.waitUntilIdle()
 
         #expect(dir.read("log") == "e1\ne2\ne3\n")
     }
@@ -157,8 +255,10 @@ struct HookDispatcherTests {
             catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(dryRun: true), logger: logger
         )
 
-        await dispatcher.deliver(syntheticEvent(.spotInterruption))
-        await dispatcher.waitUntilIdle()
+        try await withRunning(dispatcher) { _ in
+            await dispatcher.deliver(syntheticEvent(.spotInterruption))
+            await dispatcher.waitUntilIdle()
+        }
 
         #expect(!dir.exists("ran"))
         #expect(handler.entries.contains { $0.text.contains("dry run: would run hook 10-mark") && $0.field(LogField.hook) == "10-mark" })
@@ -173,14 +273,20 @@ struct HookDispatcherTests {
             until [ -e \(dir.path)/release ] || [ $i -gt 400 ]; do sleep 0.05; i=$((i + 1)); done
             touch \(dir.path)/finished
             """)
-        let (logger, _) = memoryLogger()
-        let dispatcher = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger)
+        let (logger, handler) = memoryLogger()
+        let dispatcher = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(shutdownGrace: .seconds(60)),
+            logger: logger
+        )
 
-        await dispatcher.deliver(syntheticEvent(.rebalanceRecommendation))
+        try await withRunning(dispatcher) { shutdown in
+            await dispatcher.deliver(syntheticEvent(.rebalanceRecommendation))
 
-        #expect(!dir.exists("finished"), "deliver returned only after the hook had finished")
-        #expect(FileManager.default.createFile(atPath: dir.path + "/release", contents: nil))
-        #expect(await dispatcher.shutdown(gracePeriod: .seconds(60)))
+            #expect(!dir.exists("finished"), "deliver returned only after the hook had finished")
+            #expect(FileManager.default.createFile(atPath: dir.path + "/release", contents: nil))
+            await shutdown()
+        }
+        #expect(!handler.entries.contains { $0.text.hasPrefix("hooks still running after") })
         #expect(dir.exists("finished"))
     }
 
@@ -191,7 +297,7 @@ struct HookDispatcherTests {
         let (logger, handler) = memoryLogger()
         let dispatcher = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger)
 
-        #expect(await dispatcher.shutdown(gracePeriod: .seconds(1)))
+        try await withRunning(dispatcher) { shutdown in await shutdown() }
         await dispatcher.deliver(syntheticEvent(.spotInterruption))
 
         try await Task.sleep(for: .milliseconds(200))

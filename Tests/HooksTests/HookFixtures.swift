@@ -3,6 +3,9 @@ import Foundation
 @testable import Hooks
 import InMemoryLogging
 import Logging
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Synchronization
 
 /// A temporary hooks directory with helpers to write scripts into it; removed by ``remove()``.
 struct HooksDirectory {
@@ -72,14 +75,16 @@ func testRunner(
     timeout: Duration = .seconds(30),
     killGrace: Duration = .seconds(1),
     maxLoggedBytes: Int = 1 << 20,
-    busyRetryDelays: [Duration] = HookRunner.Configuration().busyRetryDelays
+    busyRetryDelays: [Duration] = HookRunner.Configuration().busyRetryDelays,
+    clock: any Clock<Duration> = ContinuousClock()
 ) -> HookRunner {
     var runner = HookRunner(
         configuration: .init(
             timeout: timeout, killGrace: killGrace, maxLineBytes: 4096, maxLoggedBytes: maxLoggedBytes,
             busyRetryDelays: busyRetryDelays
         ),
-        logger: logger
+        logger: logger,
+        clock: clock
     )
     // The tests of this target share one process (a subreaper): a tree per runner keeps the runs of unrelated tests
     // from owning each other's adopted processes (one test's leftovers would otherwise wait for another's timeout).
@@ -101,3 +106,63 @@ let shippedHooksDirectory: String = {
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.appendingPathComponent("hooks.d").path
 }()
+
+/// A running dispatcher's graceful shutdown, as its `ServiceGroup` would trigger it on SIGTERM.
+final class DispatcherShutdown: Sendable {
+    private let shutdownTrigger: GracefulShutdownTestTrigger
+    private let ended = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    fileprivate init(trigger: GracefulShutdownTestTrigger) {
+        self.shutdownTrigger = trigger
+    }
+
+    /// Triggers the graceful shutdown without waiting for it.
+    func trigger() {
+        shutdownTrigger.triggerGracefulShutdown()
+    }
+
+    /// Triggers the graceful shutdown and waits until the dispatcher's `run()` has returned.
+    func callAsFunction() async {
+        shutdownTrigger.triggerGracefulShutdown()
+        await withCheckedContinuation { continuation in
+            let done = ended.withLock { ended in
+                if !ended.done { ended.waiters.append(continuation) }
+                return ended.done
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    fileprivate func runEnded() {
+        let waiters = ended.withLock { ended in
+            ended.done = true
+            defer { ended.waiters.removeAll() }
+            return ended.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+/// Runs `dispatcher` as its service for the duration of `body` (which may shut it down through its argument);
+/// shuts it down gracefully at the end and waits for `run()` to return.
+func withRunning<T>(
+    _ dispatcher: HookDispatcher, _ body: (DispatcherShutdown) async throws -> T
+) async throws -> T {
+    try await testGracefulShutdown { trigger in
+        let shutdown = DispatcherShutdown(trigger: trigger)
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask {
+                await dispatcher.run()
+                shutdown.runEnded()
+            }
+            do {
+                let result = try await body(shutdown)
+                await shutdown()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+}

@@ -50,6 +50,10 @@ struct HookProcessTreeTests {
         let (logger, _) = memoryLogger()
         let runner = testRunner(logger: logger, timeout: .seconds(2), killGrace: .milliseconds(300))
 
+        // What the hook dispatcher's run() does for the daemon: a child task sweeps the leftovers.
+        try await withThrowingTaskGroup(of: Void.self) { sweeper in
+        sweeper.addTask { await runner.sweepLeftovers() }
+        defer { sweeper.cancelAll() }
         let results = await runner.runSequence(dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
 
         #expect(results.map(\.termination) == [.exited(0)])
@@ -61,6 +65,7 @@ struct HookProcessTreeTests {
         #expect(await eventually(timeout: .seconds(30)) { !isAlive(escaped) }, "the setsid child \(escaped) outlived the timeout")
         // It is reaped, not left a zombie of this process.
         #expect(await eventually(timeout: .seconds(30)) { !FileManager.default.fileExists(atPath: "/proc/\(escaped)") })
+        }
     }
 
     @Test func cancellingTheRunEndsTheHookTreeSetsidChildrenIncluded() async throws {

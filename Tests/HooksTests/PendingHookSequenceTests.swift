@@ -46,7 +46,7 @@ struct PendingHookSequenceTests {
 
         let dispatcher = Self.dispatcher(dir, pendingDir, logger)
         #expect(await dispatcher.resumePending(nowMilliseconds: 1_795_953_600_000).count == 1)
-        await dispatcher.waitUntilIdle()
+        try await withRunning(dispatcher) { _ in await dispatcher.waitUntilIdle() }
 
         #expect(dir.read("log") == "20-b\n30-c\n")
         #expect(try SafeFile.entries(of: pendingDir).isEmpty, "the finished sequence's record is removed")
@@ -78,6 +78,7 @@ struct PendingHookSequenceTests {
         let (logger, handler) = memoryLogger()
         let dispatcher = Self.dispatcher(dir, pendingDir, logger)
 
+        try await withRunning(dispatcher) { _ in
         await dispatcher.deliver(Self.spot(id: "e2", time: "2999-01-01T00:00:00Z"))
         // Detected again (after a restart before the state was saved): not run a second time while pending.
         await dispatcher.deliver(Self.spot(id: "e2", time: "2999-01-01T00:00:00Z"))
@@ -89,6 +90,7 @@ struct PendingHookSequenceTests {
         #expect(record.contains("\"done\":[]"))
         FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
         await dispatcher.waitUntilIdle()
+        }
         #expect(try SafeFile.entries(of: pendingDir).isEmpty)
         #expect(dir.read("log") == "ran\n")
     }
@@ -96,5 +98,45 @@ struct PendingHookSequenceTests {
     @Test func deadlinesParse() {
         #expect(Self.spot(id: "x", time: "2026-11-29T12:00:00Z").deadlineMilliseconds == 1_795_953_600_000)
         #expect(Self.spot(id: "x", time: "garbage").deadlineMilliseconds == nil)
+    }
+}
+
+/// docs/events.md's edge: a sequence whose record was removed (it ended) before the journal's acknowledgement was
+/// durable is offered again after the restart and runs whole, every hook from the first.
+@Suite("What runs again when an ended sequence is offered again", .timeLimit(.minutes(1)))
+struct EndedSequenceOfferedAgainTests {
+    @Test func anEndedSequenceOfferedAgainRunsEveryHookFromTheFirst() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        for name in ["10-a", "20-b"] {
+            try dir.script(name, "echo \(name) >> \"\(dir.path)/log\"")
+        }
+        let pendingDir = dir.path + "/.state/hooks-pending"
+        let (logger, _) = memoryLogger()
+        let event = Event(
+            id: "ended", type: .spotInterruption, detectedAtMilliseconds: 1_795_953_600_000, instance: .unknown,
+            data: ["action": "terminate", "time": "2999-01-01T00:00:00Z"]
+        )
+        // The first run: the sequence ends and its record goes (each hook's end was noted before the next started).
+        let first = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger,
+            pending: PendingHookSequences(directory: pendingDir, logger: logger)
+        )
+        try await withRunning(first) { _ in
+            await first.deliver(event)
+            await first.waitUntilIdle()
+        }
+        #expect(try SafeFile.entries(of: pendingDir).isEmpty)
+        // Killed before the acknowledgement was durable: the next start offers the event again.
+        let second = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger), logger: logger,
+            pending: PendingHookSequences(directory: pendingDir, logger: logger)
+        )
+        #expect(await second.resumePending(nowMilliseconds: 1_795_953_600_000).isEmpty)
+        try await withRunning(second) { _ in
+            await second.deliver(event)
+            await second.waitUntilIdle()
+        }
+        #expect(dir.read("log") == "10-a\n20-b\n10-a\n20-b\n")
     }
 }

@@ -25,9 +25,11 @@ struct SequenceObserverTests {
             seen.entries.withLock { $0.append((event.id + (order == "a\nb\n" ? "" : " early"), results.map(\.hook), results.map(\.exitStatus))) }
         }
         let event = syntheticEvent(.asgLifecycleState)
-        await dispatcher.deliver(event)
-        await dispatcher.deliver(syntheticEvent(.tagsChanged))
-        await dispatcher.waitUntilIdle()
+        try await withRunning(dispatcher) { _ in
+            await dispatcher.deliver(event)
+            await dispatcher.deliver(syntheticEvent(.tagsChanged))
+            await dispatcher.waitUntilIdle()
+        }
         let entries = seen.entries.withLock { $0 }
         #expect(entries.count == 2)
         let asg = entries.first { $0.hooks == ["10-a", "20-b"] }
@@ -44,8 +46,10 @@ struct SequenceObserverTests {
         let dispatcher = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(dryRun: true), logger: logger)
         let seen = Seen()
         await dispatcher.observeSequences { event, results in seen.entries.withLock { $0.append((event.id, results.map(\.hook), [])) } }
-        await dispatcher.deliver(syntheticEvent(.asgLifecycleState))
-        await dispatcher.waitUntilIdle()
+        try await withRunning(dispatcher) { _ in
+            await dispatcher.deliver(syntheticEvent(.asgLifecycleState))
+            await dispatcher.waitUntilIdle()
+        }
         #expect(seen.entries.withLock { $0.map(\.hooks) } == [[]])
     }
 }
