@@ -44,6 +44,10 @@ public actor HookDispatcher: EventSink {
     let pending: PendingHookSequences?
     /// Hooks that already ran for events resumed after a restart, by event id.
     var resumedDone: [String: [String]] = [:]
+    /// Events ``resumePending(nowMilliseconds:)`` took up at start (resumed or skipped): the journal may offer them
+    /// again in this run (its acknowledgement had not been written), and a resumed sequence that already ended has
+    /// no record left to dedupe by, so this does.
+    var handledAtStart: Set<String> = []
 
     private var waiting: [Event] = []
     private var boundedActive = 0
@@ -91,6 +95,10 @@ public actor HookDispatcher: EventSink {
         logger[metadataKey: LogField.eventID] = .string(event.id)
         guard accepting else {
             logger.error("shutting down: hooks not run for this event")
+            return
+        }
+        if handledAtStart.remove(event.id) != nil {
+            logger.info("hooks for this event were taken up after the restart: not run twice")
             return
         }
         // Durable before `deliver` returns, so before the poll loop saves the state that says the event fired.
