@@ -25,7 +25,13 @@ extension FaultInjection {
         var phase: String
         var hook: String
         var eventID: String
+        /// The parent's pid as recorded, then the daemon's life it maps to.
         var incarnation: Int
+    }
+
+    struct NotReady: Error, CustomStringConvertible {
+        var lines: ArraySlice<String>
+        var description: String { "daemon not ready: " + lines.joined(separator: "\n") }
     }
 
     struct Figures {
@@ -105,24 +111,26 @@ extension FaultInjection {
             defer { try? FileManager.default.removeItem(atPath: configPath) }
             let daemon = try DaemonHarness(simulator: simulator, arguments: ["--interval", "0.05", "--config", configPath])
             let runs = daemon.directory + "/runs"
-            let incarnation = daemon.directory + "/incarnation"
             // Two hooks for every event type: a sequence reached its end when the second one ended.
             for (name, pause) in [("40-first", "0.05"), ("60-last", "0")] {
                 try daemon.installHook(named: name, script: """
                     #!/bin/sh
                     cat > /dev/null
-                    i=$(cat "\(incarnation)")
-                    echo "start \(name) $IMDSWATCH_EVENT_ID $i" >> "\(runs)"
+                    echo "start \(name) $IMDSWATCH_EVENT_ID $PPID" >> "\(runs)"
                     sleep \(pause)
-                    echo "end \(name) $IMDSWATCH_EVENT_ID $i" >> "\(runs)"
+                    echo "end \(name) $IMDSWATCH_EVENT_ID $PPID" >> "\(runs)"
                     """)
             }
             var detected: [String: String] = [:]
-            var life = 0
+            // Each daemon's pid is its life: a hook records its parent's pid (a hook whose shell started only after
+            // its daemon was killed records its new parent's, in no life: it may legitimately run again).
+            var lives: [Int32: Int] = [:]
             func start() async throws {
-                life += 1
-                try "\(life)\n".write(toFile: incarnation, atomically: true, encoding: .utf8)
-                try await daemon.start()
+                let process = try await daemon.start(waitForReady: false)
+                lives[process.pid] = lives.count + 1
+                guard await process.waitForLine(timeout: .seconds(15), where: { $0.contains("first round of polls finished") }) != nil else {
+                    throw NotReady(lines: process.lines.suffix(20))
+                }
             }
             func collect() {
                 for (id, type) in Self.detected(daemon.process?.lines ?? []) { detected[id] = type }
@@ -196,8 +204,14 @@ extension FaultInjection {
 
                 // A hook runs again only after a crash: never twice in one daemon's life.
                 let started = Self.hookRuns(runs).filter { $0.phase == "start" }
+                let inALife = started.compactMap { run -> HookRun? in
+                    guard let life = lives[Int32(run.incarnation)] else { return nil }
+                    var attributed = run
+                    attributed.incarnation = life
+                    return attributed
+                }
                 var perLife: [HookRun: Int] = [:]
-                for run in started { perLife[run, default: 0] += 1 }
+                for run in inALife { perLife[run, default: 0] += 1 }
                 let twice = perLife.filter { $0.value > 1 }
                 #expect(twice.isEmpty, "seed \(seed): hooks ran twice within one daemon's life: \(twice.keys.map { "\($0.hook) \($0.eventID) life \($0.incarnation)" })")
                 let perEvent = Dictionary(grouping: started) { "\($0.hook) \($0.eventID)" }
