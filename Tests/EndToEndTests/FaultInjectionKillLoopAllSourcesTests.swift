@@ -175,7 +175,8 @@ extension FaultInjection {
                 var hooked: [String: Set<String>] = [:]
                 var posted: [String: Set<String>] = [:]
                 var completed = false
-                let deadline = ContinuousClock.now + .seconds(120)
+                // The slow endpoint sends one delivery at a time with backoff up to 60 s: its backlog can take minutes.
+                let deadline = ContinuousClock.now + .seconds(300)
                 while ContinuousClock.now < deadline {
                     collect()
                     hooked = Self.ended(Self.hookRuns(runs))
