@@ -56,7 +56,7 @@ struct EventSinks: Sendable {
             // A consumer of its own: the outbox entry is written (and the POST sent) in parallel with the hooks.
             let webhooks = try settings.webhookDispatcher(logger: logger, telemetry: metrics.telemetry)
             metrics.watchOutbox(of: webhooks)
-            consumers.append(SinkConsumer(name: "webhooks", upstream: Self.lifecycleStage, sink: webhooks))
+            consumers.append(SinkConsumer(name: Self.webhooksConsumer, upstream: Self.lifecycleStage, sink: webhooks))
             services.append(webhooks)
             statusParts.append { "webhooks pending: \(await webhooks.pendingCount())" }
         }
@@ -70,6 +70,8 @@ struct EventSinks: Sendable {
     static let lifecycleStage = LifecycleActions.journalName
     /// The hooks' name in the journal.
     static let hooksConsumer = "hooks"
+    /// The webhooks' name in the journal.
+    static let webhooksConsumer = "webhooks"
 
     /// Parts of systemd's STATUS= line: hooks running, webhooks pending.
     func statusLine() async -> String {

@@ -15,6 +15,7 @@ extension HookDispatcher {
         var resumed: [String] = []
         for record in await pending.load() {
             let event = record.event
+            handledAtStart.insert(event.id)
             let metadata: Logger.Metadata = [
                 LogField.eventType: .string(event.type.rawValue), LogField.eventID: .string(event.id),
             ]

@@ -63,6 +63,10 @@ public actor HookDispatcher: EventSink, Service {
     var resumedDone: [String: [String]] = [:]
     /// Times the shutdown grace.
     private let clock: any Clock<Duration>
+    /// Events ``resumePending(nowMilliseconds:)`` took up at start (resumed or skipped): the journal may offer them
+    /// again in this run (its acknowledgement had not been written), and a resumed sequence that already ended has
+    /// no record left to dedupe by, so this does.
+    var handledAtStart: Set<String> = []
 
     private var waiting: [Event] = []
     private var boundedActive = 0
@@ -142,6 +146,10 @@ public actor HookDispatcher: EventSink, Service {
         logger[metadataKey: LogField.eventID] = .string(event.id)
         guard accepting else {
             logger.error("shutting down: hooks not run for this event")
+            return
+        }
+        if handledAtStart.remove(event.id) != nil {
+            logger.info("hooks for this event were taken up after the restart: not run twice")
             return
         }
         // Durable before `deliver` returns, so before the journal acknowledges the event for the hooks.

@@ -79,7 +79,8 @@ extension WebhookDispatcher {
             telemetry.recordWebhookDelivery(endpoint: lane.endpoint.telemetryLabel, result: .retried)
             // An endpoint down for an hour would otherwise log a line a minute: the 1st, 10th, 100th … failed
             // attempt of a delivery is a warning, the others are debug lines; delivery or the final drop says the rest.
-            let message: Logger.Message = "webhook delivery failed (\(outcome), attempt \(entry.attempts)); next attempt at \(Timestamp.rfc3339Milliseconds(next))"
+            // The bound is said each time: an endpoint that is down is given up on at the delivery's maximum age.
+            let message: Logger.Message = "webhook delivery failed (\(outcome), attempt \(entry.attempts)); next attempt at \(Timestamp.rfc3339Milliseconds(next)), dropped at \(Timestamp.rfc3339Milliseconds(deadline)) (max_age) if it keeps failing"
             if Self.isReportedFailure(attempt: entry.attempts) {
                 log.warning(entry.attempts == 1 ? message : "\(message) (further failures of this delivery are logged at the 10th, 100th … attempt)")
             } else {

@@ -115,6 +115,19 @@ public actor WebhookOutbox {
         return entries
     }
 
+    /// The deliveries in an outbox directory, oldest first, read without changing anything (`imdswatch status`
+    /// reads them beside a running daemon); files that cannot be read or decoded are left out (the daemon moves them
+    /// aside at its next start). A missing directory holds none.
+    /// - Throws: `SafeFile.Failure` when the directory exists but cannot be listed.
+    public static func pendingEntries(in directory: String) throws(SafeFile.Failure) -> [OutboxEntry] {
+        guard SafeFile.kind(of: directory) != nil else { return [] }
+        let decoder = JSONDecoder()
+        return try SafeFile.entries(of: directory).filter { $0.hasSuffix(".json") && !SafeFile.isTemporaryName($0) }.compactMap { name in
+            guard let bytes = try? SafeFile.readRegularFileIfPresent(directory + "/" + name, limit: maxFileBytes) else { return nil }
+            return try? decoder.decode(OutboxEntry.self, from: Data(bytes))
+        }.sorted { $0.sequence < $1.sequence }
+    }
+
     /// How many deliveries are pending.
     public var count: Int {
         load()

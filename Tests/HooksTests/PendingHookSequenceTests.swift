@@ -53,6 +53,33 @@ struct PendingHookSequenceTests {
         #expect(handler.entries.contains { $0.text.contains("resuming the hooks of this event after a restart") })
     }
 
+    /// The journal offers an event again when the hooks' acknowledgement was not written before the crash; its
+    /// sequence was resumed from `hooks-pending/` at start and may have ended (record removed) before that offer:
+    /// it is not run a second time in this run (found by the all-sources kill loop).
+    @Test func anEventResumedAtStartIsNotRunAgainWhenTheJournalOffersItAfterItsSequenceEnded() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try Self.threeHooks(dir)
+        let pendingDir = dir.path + "/.state/hooks-pending"
+        let (logger, handler) = memoryLogger()
+        let event = Self.spot(id: "e3", time: "2999-01-01T00:00:00Z")
+        #expect(await PendingHookSequences(directory: pendingDir, logger: logger).record(event))
+
+        let dispatcher = Self.dispatcher(dir, pendingDir, logger)
+        #expect(await dispatcher.resumePending(nowMilliseconds: 1_795_953_600_000) == ["e3"])
+        await dispatcher.waitUntilIdle()
+        #expect(try SafeFile.entries(of: pendingDir).isEmpty, "the resumed sequence ended")
+        await dispatcher.deliver(event)
+        await dispatcher.waitUntilIdle()
+
+        #expect(dir.read("log") == "10-a\n20-b\n30-c\n")
+        #expect(handler.entries.contains { $0.text.contains("taken up after the restart: not run twice") })
+        // A later detection of another event runs as usual.
+        await dispatcher.deliver(Self.spot(id: "e4", time: "2999-01-01T00:00:01Z"))
+        await dispatcher.waitUntilIdle()
+        #expect(dir.read("log") == "10-a\n20-b\n30-c\n10-a\n20-b\n30-c\n")
+    }
+
     @Test func anEventWhoseDeadlinePassedIsNotResumed() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }

@@ -7,7 +7,9 @@ import Logging
 import Watch
 import Daemon
 
-/// `imdswatch status [--json]`: poll every source once and print the current state.
+/// `imdswatch status [--json]`: poll every source once and print the current state, then each event-journal
+/// consumer's backlog in the state directory (``ConsumerBacklog``: what it has not taken or finished, and whether it
+/// is stuck).
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
@@ -29,10 +31,12 @@ struct StatusCommand: AsyncParsableCommand {
             ? await settings.lifecycleContext(imds: client, logger: Logger(label: "imdswatch.status") { _ in SwiftLogNoOpLogHandler() })
                 .readinessLines(settings: settings.asg, allowAPI: true)
             : []
+        let backlog = ConsumerBacklog.collect(settings: settings)
         if json {
             var document = report.json
-            if case .object(var members) = document, settings.asg.isEnabled {
-                members.append(("asg", .array(asg.map { .string($0.text) })))
+            if case .object(var members) = document {
+                if settings.asg.isEnabled { members.append(("asg", .array(asg.map { .string($0.text) }))) }
+                members.append(("consumers", backlog.json))
                 document = .object(members)
             }
             print(document.serialized())
@@ -40,6 +44,7 @@ struct StatusCommand: AsyncParsableCommand {
             print("endpoint: \(client.endpoint)")
             for line in report.lines { print(line) }
             for line in asg { print(line.text) }
+            for line in backlog.lines { print(line) }
         }
         if !report.imdsAnswered {
             printError("imdswatch: \(report.diagnosis ?? "IMDS did not answer")")
