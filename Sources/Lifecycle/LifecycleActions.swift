@@ -40,10 +40,10 @@ public actor LifecycleActions: EventSink, Service {
     /// `imdswatch_lifecycle_actions_total{action,result}` with `action` = the call, `result` = the outcome).
     public typealias OutcomeObserver = @Sendable (Call, Outcome) -> Void
 
-    private let settings: Settings.AutoScaling
+    private var settings: Settings.AutoScaling
     private let dryRun: Bool
     private let downstream: any EventSink
-    private let context: LifecycleContext
+    private var context: LifecycleContext
     private let store: LifecycleActionStore
     private let sleep: @Sendable (Duration) async throws -> Void
     private let logger: Logger
@@ -86,6 +86,16 @@ public actor LifecycleActions: EventSink, Service {
         self.sleep = sleep
         self.logger = logger
         self.outcomeObserver = outcomeObserver
+    }
+
+    /// Takes new `[asg]` settings (a reload): events from now on use them; actions already recorded keep their
+    /// target, heartbeats and completions in progress go on as they are.
+    /// - Parameters:
+    ///   - settings: The new `[asg]` settings.
+    ///   - context: Lookups for them (a new `[asg] endpoint`).
+    public func reconfigure(settings: Settings.AutoScaling, context: LifecycleContext) {
+        self.settings = settings
+        self.context = context
     }
 
     /// Completes the actions left pending by a previous run, then waits for shutdown. At shutdown the completions
