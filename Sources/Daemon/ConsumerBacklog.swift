@@ -59,7 +59,7 @@ public struct ConsumerBacklog: Sendable {
     ///   - settings: State directory and webhooks.
     ///   - nowMilliseconds: The time ages are measured at (the system clock by default).
     public static func collect(settings: Settings, nowMilliseconds: Int64? = nil) -> ConsumerBacklog {
-        let now = nowMilliseconds ?? SafeFile.wallClockMilliseconds()
+        let now = nowMilliseconds ?? SystemWallClock().now()
         var roles = [
             JournalBacklog.Role(name: LifecycleActions.journalName) { $0.type == .asgLifecycleState },
             JournalBacklog.Role(name: EventSinks.hooksConsumer),

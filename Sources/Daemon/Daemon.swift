@@ -84,29 +84,12 @@ package struct Daemon: Sendable {
         self.host = host
     }
 
-    /// Runs until SIGTERM or SIGINT, then lets running hooks finish within a bound.
+    /// Runs until SIGTERM or SIGINT, then lets running hooks finish within a bound; SIGHUP reloads these same
+    /// settings (``run(reloadingWith:levelSwitch:)`` is what `imdswatch run` calls, with the file read again).
     /// - Throws: A state directory that is not safe, an IMDS endpoint or a webhook that cannot be set up (before
     ///   anything runs), or what the service group throws.
     package func run() async throws {
-        DescriptorLimit.raiseSoftLimitToHard(logger: logger)
-        let assembly = try await assemble()
-        logger.info(
-            "imdswatch \(IMDSWatchVersion.current) watching \(assembly.endpoint)",
-            metadata: [
-                "sources": "\(settings.enabledSources.map(\.rawValue).joined(separator: ","))",
-                "state_dir": "\(settings.stateDir)",
-                "dry_run": "\(settings.dryRun)",
-            ]
-        )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: assembly.services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await group.run()
-        logger.info("imdswatch stopped")
+        try await run(reloadingWith: { [settings] () throws(ConfigError) -> Settings in settings }, levelSwitch: LogLevelSwitch(settings.log.level))
     }
 
     /// Builds every part (and resumes the hook sequences a previous run did not finish), starting nothing else.
@@ -132,29 +115,16 @@ package struct Daemon: Sendable {
             await lifecycle.sequenceEnded(event, results: results)
             await sequenceEnded?(event, results)
         }
-        // Hook sequences a previous run did not finish (killed mid-sequence) run their remaining hooks now; a lifecycle
-        // action whose drain is resumed this way is completed when the resumed hooks end, not at once.
-        let resumed = await sinks.hooks.resumePending(nowMilliseconds: SystemWallClock().now())
-        // So are the actions of events the journal offers to the hooks again (they had not taken them): their hooks
-        // run after this start.
-        let owedToHooks = await journal.unfinishedEventIDs(for: EventSinks.hooksConsumer)
-        await lifecycle.hooksResumed(eventIDs: Set(resumed).union(owedToHooks))
+        await resumeInterruptedWork(hooks: sinks.hooks, lifecycle: lifecycle, journal: journal)
 
         let roundCompleted = observers.roundCompleted
-        let poller = Poller(
-            configuration: settings.pollerConfiguration,
-            reader: client,
-            journal: journal,
-            store: store,
-            clock: client.clock,
-            logger: logger,
-            executor: client.clock.loop,
-            roundReportInterval: SystemdReporter.statusRefresh,
+        let poller = Self.makePoller(
+            settings: settings, client: client, journal: journal, store: store, logger: logger,
+            telemetry: metrics.telemetry,
             onRound: {
                 heartbeat.beat()
                 roundCompleted()
-            },
-            telemetry: metrics.telemetry
+            }
         )
         let reporter = SystemdReporter(
             notifier: host.notifier,

@@ -38,8 +38,26 @@ struct DaemonMetrics: Sendable {
             self = .off
             return
         }
+        try self.init(settings: settings, exposition: Self.registry(settings: settings), logger: logger)
+    }
+
+    /// A registry with the series every run starts with (build info, the enabled sources' zeros).
+    /// - Parameter settings: The enabled sources.
+    static func registry(settings: Settings) -> MetricsExposition {
         let exposition = MetricsExposition()
         exposition.telemetry.start(version: IMDSWatchVersion.current, sources: settings.enabledSources)
+        return exposition
+    }
+
+    /// The listener and the textfile writer these settings ask for, over a registry that outlives them (a reload
+    /// replaces them and keeps the counts).
+    /// - Parameters:
+    ///   - settings: `[metrics] listen` and `textfile`.
+    ///   - exposition: The registry.
+    ///   - logger: For the listener's address and textfile write failures.
+    /// - Throws: ``MetricsTextfileError`` when the textfile's directory is not safe.
+    init(settings: Settings, exposition: MetricsExposition, logger: Logger) throws(MetricsTextfileError) {
+        let configuration = settings.metrics
         var services: [any Service] = []
         if let listen = configuration.listen {
             services.append(MetricsListener(host: listen.host, port: listen.port, exposition: exposition, logger: logger))
@@ -64,8 +82,14 @@ struct DaemonMetrics: Sendable {
     /// Samples the webhook outbox's size before each exposition (`imdswatch_webhook_outbox_pending`).
     /// - Parameter webhooks: The dispatcher.
     func watchOutbox(of webhooks: WebhookDispatcher) {
+        watchOutbox { await webhooks.pendingCount() }
+    }
+
+    /// Samples the webhook outbox's size before each exposition, through `pending`.
+    /// - Parameter pending: How many deliveries wait.
+    func watchOutbox(pending: @escaping @Sendable () async -> Int) {
         guard let exposition else { return }
         let telemetry = telemetry
-        exposition.addRefresh { telemetry.setOutboxPending(await webhooks.pendingCount()) }
+        exposition.addRefresh { telemetry.setOutboxPending(await pending()) }
     }
 }

@@ -27,9 +27,12 @@ struct EventSinks: Sendable {
     ///   - logger: Where the hooks and the webhooks log.
     ///   - metrics: What they record through.
     ///   - observers: Sinks placed first in the fan-out (they only record).
+    ///   - relay: For a daemon that reloads: the webhooks consumer, always present, hands events to whichever
+    ///     dispatcher the relay holds (the reloader runs it); `nil` builds and runs the dispatcher here.
     /// - Throws: `WebhookError` when a webhook cannot be set up.
     init(
-        settings: Settings, host: Daemon.Host, logger: Logger, metrics: DaemonMetrics = .off, observers: [any EventSink] = []
+        settings: Settings, host: Daemon.Host, logger: Logger, metrics: DaemonMetrics = .off, observers: [any EventSink] = [],
+        relay: WebhookRelay? = nil
     ) throws {
         var runner = HookRunner(configuration: .init(timeout: settings.hookTimeout), logger: logger)
         runner.telemetry = metrics.telemetry
@@ -52,7 +55,11 @@ struct EventSinks: Sendable {
         ]
         var services: [any Service] = []
         var statusParts: [@Sendable () async -> String] = [{ "hooks running: \(await hooks.runningHookCount)" }]
-        if !settings.webhooks.isEmpty {
+        if let relay {
+            metrics.watchOutbox { await relay.pendingCount() }
+            consumers.append(SinkConsumer(name: Self.webhooksConsumer, upstream: Self.lifecycleStage, sink: relay))
+            statusParts.append { await relay.hasDispatcher ? "webhooks pending: \(await relay.pendingCount())" : "" }
+        } else if !settings.webhooks.isEmpty {
             // A consumer of its own: the outbox entry is written (and the POST sent) in parallel with the hooks.
             let webhooks = try settings.webhookDispatcher(logger: logger, telemetry: metrics.telemetry)
             metrics.watchOutbox(of: webhooks)
@@ -76,7 +83,10 @@ struct EventSinks: Sendable {
     /// Parts of systemd's STATUS= line: hooks running, webhooks pending.
     func statusLine() async -> String {
         var parts: [String] = []
-        for part in statusParts { parts.append(await part()) }
+        for part in statusParts {
+            let text = await part()
+            if !text.isEmpty { parts.append(text) }
+        }
         return parts.joined(separator: "; ")
     }
 

@@ -12,6 +12,8 @@ struct SystemdReporter: Service {
     /// Extra parts of the STATUS= line (hooks running, webhooks pending), asked for after each round.
     let extraStatus: @Sendable () async -> String
     let logger: Logger
+    /// Whether a graceful shutdown is a reload's (a new reporter takes over: no STOPPING=1) rather than a stop.
+    var isReloading: @Sendable () -> Bool = { false }
 
     /// The longest a STATUS= line may stay stale while nothing but the round counter changes (the poller's
     /// `roundReportInterval`).
@@ -39,7 +41,7 @@ struct SystemdReporter: Service {
                 }
             }
         } onGracefulShutdown: {
-            _ = try? notifier.stopping()
+            if !isReloading() { _ = try? notifier.stopping() }
         }
     }
 }

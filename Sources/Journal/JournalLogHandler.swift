@@ -19,10 +19,11 @@ import Musl
 ///
 /// When journald cannot be reached, the entry is written to stderr instead, and the first time this happens a
 /// warning says so; no line is lost. Every later entry still tries journald first.
-public struct JournalLogHandler: LogHandler, Sendable {
+public struct JournalLogHandler: LevelSwitchableHandler, Sendable {
     /// The logger's label.
     public let label: String
-    public var logLevel: Logger.Level
+    /// The level (``LevelSwitchableHandler/logLevel``), fixed or following the daemon's switch.
+    public var level: HandlerLevel
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
 
@@ -65,7 +66,7 @@ public struct JournalLogHandler: LogHandler, Sendable {
         send: @escaping @Sendable ([JournalField]) throws(JournalError) -> Void
     ) {
         self.label = label
-        self.logLevel = logLevel
+        self.level = HandlerLevel(logLevel)
         self.metadataProvider = metadataProvider
         self.fallback = fallback
         self.send = send

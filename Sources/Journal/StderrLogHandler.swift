@@ -6,12 +6,13 @@ public import Logging
 /// A swift-log handler writing one readable line per entry to stderr: `[TIMESTAMP ]LEVEL message key=value …`.
 ///
 /// See ``StderrLineFormat`` for the exact format. Each line is written with a single `write(2)`.
-public struct StderrLogHandler: LogHandler, Sendable {
+public struct StderrLogHandler: LevelSwitchableHandler, Sendable {
     /// The logger's label.
     public let label: String
     /// The line format.
     public var format: StderrLineFormat
-    public var logLevel: Logger.Level
+    /// The level (``LevelSwitchableHandler/logLevel``), fixed or following the daemon's switch.
+    public var level: HandlerLevel
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
 
@@ -28,7 +29,7 @@ public struct StderrLogHandler: LogHandler, Sendable {
         metadataProvider: Logger.MetadataProvider? = nil
     ) {
         self.label = label
-        self.logLevel = logLevel
+        self.level = HandlerLevel(logLevel)
         self.format = format
         self.metadataProvider = metadataProvider
     }

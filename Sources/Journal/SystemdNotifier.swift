@@ -78,6 +78,23 @@ public struct SystemdNotifier: Sendable, Hashable {
         try send(["WATCHDOG=1"])
     }
 
+    /// Sends `RELOADING=1` with `MONOTONIC_USEC=` (now on `CLOCK_MONOTONIC`, as sd_notify(3) requires): a reload
+    /// of the configuration has begun. Send ``ready(status:)`` when it is done, whether it changed anything or not.
+    /// - Parameter monotonicMicroseconds: `CLOCK_MONOTONIC` in microseconds (default: now).
+    /// - Returns: Whether a notification was sent.
+    /// - Throws: ``JournalError`` when the socket is unusable; never when notifications are off.
+    @discardableResult
+    public func reloading(monotonicMicroseconds: UInt64 = SystemdNotifier.monotonicMicroseconds()) throws(JournalError) -> Bool {
+        try send(["RELOADING=1", "MONOTONIC_USEC=\(monotonicMicroseconds)"])
+    }
+
+    /// `CLOCK_MONOTONIC` now, in microseconds (the clock systemd compares `MONOTONIC_USEC=` with).
+    public static func monotonicMicroseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+    }
+
     /// Sends `STOPPING=1`: shutdown has begun.
     /// - Returns: Whether a notification was sent.
     /// - Throws: ``JournalError`` when the socket is unusable; never when notifications are off.

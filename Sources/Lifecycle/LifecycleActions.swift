@@ -51,10 +51,10 @@ public actor LifecycleActions: EventSink, Service {
         case notStarted, running, stopped
     }
 
-    let settings: AutoScalingSettings
+    var settings: AutoScalingSettings
     let dryRun: Bool
     private let downstream: any EventSink
-    let context: LifecycleContext
+    var context: LifecycleContext
     private let store: LifecycleActionStore
     let sleep: @Sendable (Duration) async throws -> Void
     let logger: Logger
@@ -102,6 +102,16 @@ public actor LifecycleActions: EventSink, Service {
         self.logger = logger
         self.telemetry = telemetry
         (queue, queueInput) = AsyncStream.makeStream(of: String.self)
+    }
+
+    /// Takes new `[asg]` settings (a reload): events from now on use them; actions already recorded keep their
+    /// target, heartbeats and completions in progress go on as they are.
+    /// - Parameters:
+    ///   - settings: The new `[asg]` settings.
+    ///   - context: Lookups for them (a new `[asg] endpoint`).
+    public func reconfigure(settings: AutoScalingSettings, context: LifecycleContext) {
+        self.settings = settings
+        self.context = context
     }
 
     // MARK: - The service

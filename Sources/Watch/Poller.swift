@@ -25,6 +25,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     nonisolated let roundReportInterval: Duration?
     nonisolated let onRound: @Sendable () -> Void
     nonisolated let telemetry: Telemetry
+    /// The state to start from instead of the journal's (a reload hands over the previous poll loop's).
+    nonisolated let initialState: WatchState?
 
     var machine = WatchStateMachine()
     var stateDirty = false
@@ -61,6 +63,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     ///     change the set of failing sources, and at most one other per this interval.
     ///   - onRound: Called after every completed round, on the poll loop (a watchdog heartbeat); must be quick.
     ///   - telemetry: Records each poll and each event (nothing by default).
+    ///   - initialState: The state to start from (a reload passes the previous poll loop's ``currentState()``, which
+    ///     is newer than what the journal held when it was opened); `nil` loads the journal's, else the checkpoint.
     public init(
         configuration: PollerConfiguration,
         reader: any MetadataReader,
@@ -72,7 +76,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         executor: (any TaskExecutor)? = nil,
         roundReportInterval: Duration? = nil,
         onRound: @escaping @Sendable () -> Void = {},
-        telemetry: Telemetry = .disabled
+        telemetry: Telemetry = .disabled,
+        initialState: WatchState? = nil
     ) {
         self.configuration = configuration
         self.enabledSources = configuration.enabledSources
@@ -86,6 +91,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         self.roundReportInterval = roundReportInterval
         self.onRound = onRound
         self.telemetry = telemetry
+        self.initialState = initialState
         (rounds, roundContinuation) = AsyncStream.makeStream(of: PollerStatus.self, bufferingPolicy: .bufferingNewest(1))
         for source in MetadataSource.allCases { trackers[source] = SourceTracker() }
     }
@@ -97,7 +103,11 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// cycle, `bench/run`'s callgrind row); other clocks (tests) take the generic path.
     @_specialize(where ClockType == EventLoopClock)
     public func run() async throws {
-        machine = WatchStateMachine(state: await loadState())
+        if let initialState {
+            machine = WatchStateMachine(state: initialState)
+        } else {
+            machine = WatchStateMachine(state: await loadState())
+        }
         await refreshIdentity()
         let sources = enabledSources
         if sources.isEmpty {

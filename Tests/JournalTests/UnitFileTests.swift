@@ -69,6 +69,7 @@ struct UnitFileTests {
         for directive in [
             "Type=notify", "NotifyAccess=main", "Restart=always", "WatchdogSec=30", "StateDirectory=imdswatch",
             "ConfigurationDirectory=imdswatch", "TimeoutStopSec=120", "KillMode=mixed",
+            "ExecReload=/bin/sh -c 'kill -HUP ${MAINPID}'",
         ] {
             #expect(unit.contains("\n\(directive)\n"), "missing \(directive)")
         }
