@@ -16,9 +16,13 @@ let buildInfoDefines: [CSetting] = ["IMDSWATCH_VERSION", "IMDSWATCH_COMMIT"].com
 /// Release builds by `scripts/build-release` link libstdc++ and libgcc statically (the static Swift runtime and the C++
 /// targets of our dependencies need them): the binary then needs no GLIBCXX version newer than a target distribution
 /// has (docs/packaging.md). The script passes a folder holding only `libstdc++.a`, searched before the compiler's own.
-let staticCxxRuntime: [LinkerSetting] = Context.environment["IMDSWATCH_STATIC_CXX_DIR"].map { folder in
-    [.unsafeFlags(["-L", folder, "-Xclang-linker", "-static-libgcc"], .when(platforms: [.linux], configuration: .release))]
-} ?? []
+let staticCxxRuntime: [LinkerSetting] =
+    Context.environment["IMDSWATCH_STATIC_CXX_DIR"].map { folder in
+        [
+            .unsafeFlags(
+                ["-L", folder, "-Xclang-linker", "-static-libgcc"], .when(platforms: [.linux], configuration: .release))
+        ]
+    } ?? []
 
 let package = Package(
     name: "imdswatch",
@@ -85,7 +89,10 @@ let package = Package(
         // The configuration file (TOML), environment and defaults.
         .target(
             name: "Config",
-            dependencies: ["TOMLKit", "Events", "Durability", "HTTP", "Journal", "Lifecycle", "Webhooks", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TOMLKit", "Events", "Durability", "HTTP", "Journal", "Lifecycle", "Webhooks",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // Metrics: the catalogue of every metric (swift-metrics API, swift-prometheus registry), the /metrics
@@ -184,7 +191,8 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "IMDS", "HTTP", "Events", "Durability", "Config", "Watch", "Hooks", "Webhooks", "Journal", "AWS", "Lifecycle",
+                "IMDS", "HTTP", "Events", "Durability", "Config", "Watch", "Hooks", "Webhooks", "Journal", "AWS",
+                "Lifecycle",
                 "Telemetry", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -211,7 +219,8 @@ let package = Package(
             name: "imdswatch",
             dependencies: [
                 "Daemon", "Demo", "Simulator",
-                "IMDS", "HTTP", "Events", "Durability", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Lifecycle", "Telemetry",
+                "IMDS", "HTTP", "Events", "Durability", "Config", "Watch", "Hooks", "Webhooks", "Journal", "Lifecycle",
+                "Telemetry",
                 "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -232,17 +241,27 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IMDSWatchTestKit"], swiftSettings: strictSettings),
-        .testTarget(name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Events", "Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Events", "Simulator", "IMDSWatchTestKit"],
+            swiftSettings: strictSettings),
         .testTarget(name: "EventsTests", dependencies: ["Events"], swiftSettings: strictSettings),
-        .testTarget(name: "DurabilityTests", dependencies: ["Durability", "Events", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
+        .testTarget(
+            name: "DurabilityTests",
+            dependencies: [
+                "Durability", "Events", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log"),
+            ], swiftSettings: strictSettings),
         .testTarget(
             name: "ConfigTests",
-            dependencies: ["Config", "HTTP", "Journal", "Lifecycle", "Webhooks", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Config", "HTTP", "Journal", "Lifecycle", "Webhooks", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "WatchTests",
-            dependencies: ["Watch", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")],
+            dependencies: [
+                "Watch", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -254,13 +273,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "Durability", "IMDSWatchTestKit"], swiftSettings: strictSettings),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "HTTP", "Events", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log")], swiftSettings: strictSettings),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "WebhooksTests", dependencies: ["Webhooks", "Durability", "IMDSWatchTestKit"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TelemetryTests",
+            dependencies: [
+                "Telemetry", "HTTP", "Events", "Durability", "IMDSWatchTestKit",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SimulatorTests", dependencies: ["Simulator", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(
             name: "AWSTests",
-            dependencies: ["AWS", "SigV4", "Lifecycle", "Config", "Hooks", "HTTP", "IMDS", "Events", "IMDSWatchTestKit"],
+            dependencies: [
+                "AWS", "SigV4", "Lifecycle", "Config", "Hooks", "HTTP", "IMDS", "Events", "IMDSWatchTestKit",
+            ],
             swiftSettings: strictSettings
         ),
         // The edges' exact output for every event type (golden files).
@@ -274,6 +304,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Tests that drive the built `imdswatch` binary as a user would.
-        .testTarget(name: "EndToEndTests", dependencies: ["IMDSWatchTestKit", "Simulator", "Events", "Durability"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["IMDSWatchTestKit", "Simulator", "Events", "Durability"],
+            swiftSettings: strictSettings),
     ]
 )

@@ -1,26 +1,26 @@
-public import Events
-public import HTTP
+import Events
+import HTTP
 import IMDS
-public import Logging
+import Logging
 import SigV4
 
 /// The instance's lifecycle action, as the Auto Scaling API names it.
-public struct LifecycleActionTarget: Sendable, Equatable, Codable, CustomStringConvertible {
+package struct LifecycleActionTarget: Sendable, Equatable, Codable, CustomStringConvertible {
     /// `AutoScalingGroupName`.
-    public var group: String
+    package var group: String
     /// `LifecycleHookName`.
-    public var hook: String
+    package var hook: String
     /// `InstanceId`.
-    public var instanceID: String
+    package var instanceID: String
 
     /// Creates a target.
-    public init(group: String, hook: String, instanceID: String) {
+    package init(group: String, hook: String, instanceID: String) {
         self.group = group
         self.hook = hook
         self.instanceID = instanceID
     }
 
-    public var description: String { "group \(group), hook \(hook), instance \(instanceID)" }
+    package var description: String { "group \(group), hook \(hook), instance \(instanceID)" }
 
     /// The request parameters naming this action.
     var parameters: [(String, String)] {
@@ -31,24 +31,28 @@ public struct LifecycleActionTarget: Sendable, Equatable, Codable, CustomStringC
 /// The Auto Scaling Query API (Version 2011-01-01): form-encoded POSTs over an ``HTTPTransport`` (libcurl),
 /// SigV4-signed, XML answers. Throttling, 5xx, lost connections and expired credentials are retried with
 /// exponential backoff and jitter; every other error is thrown at once.
-public struct AutoScalingClient: Sendable {
+package struct AutoScalingClient: Sendable {
     /// Where and how requests go.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// The endpoint URL (see ``AutoScalingEndpoint/resolve(configured:environment:region:)``).
-        public var endpoint: String
+        package var endpoint: String
         /// The signing region.
-        public var region: String
+        package var region: String
         /// The backoff between attempts (0.5 s doubling, at most 20 s, jittered) and the attempts of a call that has
         /// no deadline (5, the first included). Its jitter is replaced by the client's.
-        public var retry: RetryPolicy
+        package var retry: RetryPolicy
         /// Time allowed per request.
-        public var timeout: Duration
+        package var timeout: Duration
 
         /// The schedule of every Auto Scaling call: heartbeats, the group lookup and the completion.
-        public static let defaultRetry = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(500), maxDelay: .seconds(20))
+        package static let defaultRetry = RetryPolicy(
+            maxAttempts: 5, baseDelay: .milliseconds(500), maxDelay: .seconds(20))
 
         /// Creates a configuration.
-        public init(endpoint: String, region: String, retry: RetryPolicy = Configuration.defaultRetry, timeout: Duration = .seconds(10)) {
+        package init(
+            endpoint: String, region: String, retry: RetryPolicy = Configuration.defaultRetry,
+            timeout: Duration = .seconds(10)
+        ) {
             self.endpoint = endpoint
             self.region = region
             self.retry = retry
@@ -58,7 +62,7 @@ public struct AutoScalingClient: Sendable {
     }
 
     /// How long a call keeps trying after retryable failures (throttling, 5xx, no answer, expired credentials).
-    public enum Persistence: Sendable {
+    package enum Persistence: Sendable {
         /// ``RetryPolicy/maxAttempts`` attempts.
         case attempts
         /// One attempt, no retry (at shutdown: a stop never waits on retries).
@@ -69,10 +73,10 @@ public struct AutoScalingClient: Sendable {
     }
 
     /// The API version sent with every request.
-    public static let apiVersion = "2011-01-01"
+    package static let apiVersion = "2011-01-01"
 
     /// The configuration (its retry policy's jitter is the client's).
-    public private(set) var configuration: Configuration
+    package private(set) var configuration: Configuration
     private let transport: any HTTPTransport
     private let credentials: CredentialsProvider
     private let sleep: @Sendable (Duration) async throws -> Void
@@ -88,7 +92,7 @@ public struct AutoScalingClient: Sendable {
     ///   - jitter: Turns a backoff into the delay actually waited (production: uniform in 0...backoff).
     ///   - now: The wall clock in Unix seconds (for `X-Amz-Date`).
     ///   - logger: Receives retry lines (never keys, tokens or signatures).
-    public init(
+    package init(
         configuration: Configuration,
         transport: any HTTPTransport,
         credentials: CredentialsProvider,
@@ -107,53 +111,60 @@ public struct AutoScalingClient: Sendable {
     }
 
     /// Full jitter: a uniformly random delay between zero and the backoff (the IMDS client's, ``RetryPolicy/fullJitter``).
-    public static let fullJitter: @Sendable (Duration) -> Duration = RetryPolicy.fullJitter
+    package static let fullJitter: @Sendable (Duration) -> Duration = RetryPolicy.fullJitter
 
     /// `RecordLifecycleActionHeartbeat`.
     /// - Throws: ``AutoScalingError`` after the retries (or at once when not retryable).
-    public func recordHeartbeat(_ target: LifecycleActionTarget) async throws(AutoScalingError) {
+    package func recordHeartbeat(_ target: LifecycleActionTarget) async throws(AutoScalingError) {
         _ = try await call("RecordLifecycleActionHeartbeat", target.parameters)
     }
 
     /// `CompleteLifecycleAction`.
     /// - Parameter persistence: How long to keep trying.
     /// - Throws: ``AutoScalingError`` after the retries (or at once when not retryable).
-    public func complete(
+    package func complete(
         _ target: LifecycleActionTarget, result: LifecycleActionResult, persistence: Persistence = .attempts
     ) async throws(AutoScalingError) {
-        _ = try await call("CompleteLifecycleAction", target.parameters + [("LifecycleActionResult", result.rawValue)], persistence: persistence)
+        _ = try await call(
+            "CompleteLifecycleAction", target.parameters + [("LifecycleActionResult", result.rawValue)],
+            persistence: persistence)
     }
 
     /// `DescribeAutoScalingInstances` for one instance.
     /// - Parameter persistence: How long to keep trying.
     /// - Returns: Its group's name, or `nil` when the instance is in no group.
     /// - Throws: ``AutoScalingError``.
-    public func groupName(ofInstance instanceID: String, persistence: Persistence = .attempts) async throws(AutoScalingError) -> String? {
-        let answer = try await call("DescribeAutoScalingInstances", [("InstanceIds.member.1", instanceID)], persistence: persistence)
+    package func groupName(ofInstance instanceID: String, persistence: Persistence = .attempts)
+        async throws(AutoScalingError) -> String?
+    {
+        let answer = try await call(
+            "DescribeAutoScalingInstances", [("InstanceIds.member.1", instanceID)], persistence: persistence)
         return answer.descendant("AutoScalingInstances")?.child("member")?.child("AutoScalingGroupName")?.text
     }
 
     /// What `DescribeLifecycleHooks` says of one hook.
-    public struct HookDescription: Sendable, Equatable {
+    package struct HookDescription: Sendable, Equatable {
         /// `HeartbeatTimeout`, in seconds: the action times out this long after it started or after its last heartbeat.
-        public var heartbeatTimeoutSeconds: Int64
+        package var heartbeatTimeoutSeconds: Int64
         /// `DefaultResult`: what the group applies at the timeout (`CONTINUE` or `ABANDON`).
-        public var defaultResult: String
+        package var defaultResult: String
     }
 
     /// `DescribeLifecycleHooks` for one hook of one group.
     /// - Returns: Its timeout and default result, or `nil` when the group has no such hook.
     /// - Throws: ``AutoScalingError``.
-    public func describeHook(group: String, hook: String) async throws(AutoScalingError) -> HookDescription? {
-        let answer = try await call("DescribeLifecycleHooks", [("AutoScalingGroupName", group), ("LifecycleHookNames.member.1", hook)])
+    package func describeHook(group: String, hook: String) async throws(AutoScalingError) -> HookDescription? {
+        let answer = try await call(
+            "DescribeLifecycleHooks", [("AutoScalingGroupName", group), ("LifecycleHookNames.member.1", hook)])
         guard let member = answer.descendant("LifecycleHooks")?.child("member"),
-              let timeout = member.child("HeartbeatTimeout").flatMap({ Int64($0.text) })
+            let timeout = member.child("HeartbeatTimeout").flatMap({ Int64($0.text) })
         else { return nil }
-        return HookDescription(heartbeatTimeoutSeconds: timeout, defaultResult: member.child("DefaultResult")?.text ?? "its DefaultResult")
+        return HookDescription(
+            heartbeatTimeoutSeconds: timeout, defaultResult: member.child("DefaultResult")?.text ?? "its DefaultResult")
     }
 
     /// The form body of a call (what `--dry-run` logs).
-    public static func formBody(_ action: String, _ parameters: [(String, String)]) -> String {
+    package static func formBody(_ action: String, _ parameters: [(String, String)]) -> String {
         SigV4Signer.formEncode([("Action", action), ("Version", apiVersion)] + parameters)
     }
 
@@ -161,7 +172,9 @@ public struct AutoScalingClient: Sendable {
     /// Cancellation ends it at once (the in-flight request included) with the last error.
     /// - Returns: The answer document.
     /// - Throws: ``AutoScalingError``.
-    public func call(_ action: String, _ parameters: [(String, String)], persistence: Persistence = .attempts) async throws(AutoScalingError) -> XMLTree {
+    package func call(_ action: String, _ parameters: [(String, String)], persistence: Persistence = .attempts)
+        async throws(AutoScalingError) -> XMLTree
+    {
         let policy = configuration.retry
         var attempt = 0
         while true {
@@ -186,20 +199,26 @@ public struct AutoScalingClient: Sendable {
                 }
                 // The first retries are worth a line each; a long outage at the cap is one line a minute or so.
                 let level: Logger.Level = attempt < policy.maxAttempts || attempt % 4 == 0 ? .notice : .debug
-                logger.log(level: level, "\(action): \(error.awsCode ?? error.code.rawValue), retrying in \(delay) (attempt \(attempt + 1)\(of))")
+                logger.log(
+                    level: level,
+                    "\(action): \(error.awsCode ?? error.code.rawValue), retrying in \(delay) (attempt \(attempt + 1)\(of))"
+                )
                 let last = error
                 do { try await sleep(delay) } catch { throw last }
             }
         }
     }
 
-    private func attemptOnce(_ action: String, _ parameters: [(String, String)]) async throws(AutoScalingError) -> XMLTree {
+    private func attemptOnce(_ action: String, _ parameters: [(String, String)]) async throws(AutoScalingError)
+        -> XMLTree
+    {
         let keys = try await credentials.credentials(action: action)
         let secrets = [keys.secretAccessKey, keys.sessionToken].compactMap(\.self)
         let body = Array(Self.formBody(action, parameters).utf8)
         let contentType = "application/x-www-form-urlencoded; charset=utf-8"
         let signer = SigV4Signer(region: configuration.region, service: "autoscaling")
-        let request = SigV4Request(method: "POST", url: configuration.endpoint, headers: [("Content-Type", contentType)], body: body)
+        let request = SigV4Request(
+            method: "POST", url: configuration.endpoint, headers: [("Content-Type", contentType)], body: body)
         let signed = signer.sign(request, credentials: keys, amzDate: SigV4Signer.amzDate(epochSeconds: now()))
         let http = HTTPRequest(
             method: .post,
@@ -211,28 +230,35 @@ public struct AutoScalingClient: Sendable {
         )
         let response: HTTPResponse
         do { response = try await transport.send(http) } catch {
-            throw AutoScalingError(code: .transport, action: action, message: ServerText.excerpt(error.description, secrets: secrets), underlying: error)
+            throw AutoScalingError(
+                code: .transport, action: action, message: ServerText.excerpt(error.description, secrets: secrets),
+                underlying: error)
         }
         guard (200..<300).contains(response.status) else {
-            throw AutoScalingError.fromAnswer(status: response.status, body: response.body, action: action, secrets: secrets)
+            throw AutoScalingError.fromAnswer(
+                status: response.status, body: response.body, action: action, secrets: secrets)
         }
         let tree: XMLTree
         do { tree = try XMLTree.parse(response.body) } catch {
-            throw AutoScalingError(code: .malformedResponse, action: action, status: response.status, message: "\(error.description): \(ServerText.excerpt(response.body, secrets: secrets, limit: 200))")
+            throw AutoScalingError(
+                code: .malformedResponse, action: action, status: response.status,
+                message: "\(error.description): \(ServerText.excerpt(response.body, secrets: secrets, limit: 200))")
         }
         guard tree.name == "\(action)Response" else {
-            throw AutoScalingError(code: .malformedResponse, action: action, status: response.status, message: "expected <\(action)Response>, got <\(tree.name)>")
+            throw AutoScalingError(
+                code: .malformedResponse, action: action, status: response.status,
+                message: "expected <\(action)Response>, got <\(tree.name)>")
         }
         return tree
     }
 }
 
 /// Where the Auto Scaling API is.
-public enum AutoScalingEndpoint {
+package enum AutoScalingEndpoint {
     /// The endpoint: `[asg] endpoint`, else `$AWS_ENDPOINT_URL_AUTO_SCALING`, else `$AWS_ENDPOINT_URL`, else
     /// `https://autoscaling.REGION.amazonaws.com` (`.com.cn` in China regions).
     /// - Returns: The URL, ending in `/` when it has no path.
-    public static func resolve(configured: String?, environment: [String: String], region: String) -> String {
+    package static func resolve(configured: String?, environment: [String: String], region: String) -> String {
         let candidates = [configured, environment["AWS_ENDPOINT_URL_AUTO_SCALING"], environment["AWS_ENDPOINT_URL"]]
         if let chosen = candidates.compactMap(\.self).first(where: { !$0.isEmpty }) {
             let afterScheme = chosen.firstRange(of: "://").map { chosen[$0.upperBound...] } ?? Substring(chosen)
@@ -243,7 +269,7 @@ public enum AutoScalingEndpoint {
     }
 
     /// The region: `AWS_REGION` (else `AWS_DEFAULT_REGION`) when set, else the identity document's.
-    public static func region(environment: [String: String], identityRegion: String?) -> String? {
+    package static func region(environment: [String: String], identityRegion: String?) -> String? {
         for key in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
             if let value = environment[key], !value.isEmpty { return value }
         }

@@ -1,9 +1,9 @@
-public import HTTP
+import HTTP
 
 /// Why an Auto Scaling API call did not succeed.
-public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct AutoScalingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Code: String, Sendable, Equatable {
+    package enum Code: String, Sendable, Equatable {
         /// `Throttling` (400 or 429): retried with backoff.
         case throttled
         /// A 5xx answer (`InternalFailure`, `ServiceUnavailable`): retried with backoff.
@@ -29,21 +29,24 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// The API action (`CompleteLifecycleAction`).
-    public var action: String
+    package var action: String
     /// The HTTP status, when there was an answer.
-    public var status: Int?
+    package var status: Int?
     /// The AWS error code (`Throttling`), when the answer had one.
-    public var awsCode: String?
+    package var awsCode: String?
     /// The service's message (cut and scrubbed by ``ServerText``) or the
     /// local cause; never contains credentials. Empty when the answer had no error document.
-    public var message: String
+    package var message: String
     /// The transport failure, when there was no answer.
-    public var underlying: HTTPError?
+    package var underlying: HTTPError?
 
     /// Creates an error.
-    public init(code: Code, action: String, status: Int? = nil, awsCode: String? = nil, message: String, underlying: HTTPError? = nil) {
+    package init(
+        code: Code, action: String, status: Int? = nil, awsCode: String? = nil, message: String,
+        underlying: HTTPError? = nil
+    ) {
         self.code = code
         self.action = action
         self.status = status
@@ -53,7 +56,7 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     /// Whether another attempt may succeed (throttling, 5xx, no answer, expired credentials).
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch code {
         case .throttled, .serverError, .transport, .expiredToken: true
         default: false
@@ -61,21 +64,23 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     /// The IAM permission an `accessDenied` is about: `autoscaling:ACTION`.
-    public var missingPermission: String { "autoscaling:\(action)" }
+    package var missingPermission: String { "autoscaling:\(action)" }
 
     /// Whether the service rejected the credentials themselves (wrong secret, unknown key, expired or missing
     /// token), as opposed to the request.
-    public var isCredentialsProblem: Bool {
+    package var isCredentialsProblem: Bool {
         switch code {
         case .noCredentials, .expiredToken: return true
         case .rejected:
-            return ["SignatureDoesNotMatch", "InvalidClientTokenId", "IncompleteSignature", "MissingAuthenticationToken",
-                    "UnrecognizedClientException", "InvalidSignatureException", "AuthFailure"].contains(awsCode ?? "")
+            return [
+                "SignatureDoesNotMatch", "InvalidClientTokenId", "IncompleteSignature", "MissingAuthenticationToken",
+                "UnrecognizedClientException", "InvalidSignatureException", "AuthFailure",
+            ].contains(awsCode ?? "")
         default: return false
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch code {
         case .accessDenied:
             "\(action): access denied (\(awsCode ?? "AccessDenied")): the instance's role lacks the IAM permission \(missingPermission)"
@@ -84,9 +89,11 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
         default:
             switch (status, awsCode, message.isEmpty) {
             case (let status?, nil, true): "\(action) failed: HTTP \(status) without an error document"
-            case (_, _, true): "\(action) failed: \([status.map { "HTTP \($0)" }, awsCode].compactMap(\.self).joined(separator: " "))"
+            case (_, _, true):
+                "\(action) failed: \([status.map { "HTTP \($0)" }, awsCode].compactMap(\.self).joined(separator: " "))"
             case (nil, nil, false): "\(action) failed: \(message)"
-            default: "\(action) failed: \([status.map { "HTTP \($0)" }, awsCode].compactMap(\.self).joined(separator: " ")): \(message)"
+            default:
+                "\(action) failed: \([status.map { "HTTP \($0)" }, awsCode].compactMap(\.self).joined(separator: " ")): \(message)"
             }
         }
     }
@@ -99,20 +106,26 @@ public struct AutoScalingError: Error, Sendable, Equatable, CustomStringConverti
     ///   - secrets: The credentials the request was signed with: scrubbed from the message (a
     ///     `SignatureDoesNotMatch` may echo the canonical request, session token included).
     /// - Returns: The error; a body that is not an `ErrorResponse` still gives an error from the status alone.
-    public static func fromAnswer(status: Int, body: [UInt8], action: String, secrets: [String] = []) -> AutoScalingError {
+    package static func fromAnswer(status: Int, body: [UInt8], action: String, secrets: [String] = [])
+        -> AutoScalingError
+    {
         let tree = try? XMLTree.parse(body)
-        let awsCode = (tree?.descendant("Error")?.child("Code")?.text).map { ServerText.excerpt($0, secrets: secrets, limit: 64) }
+        let awsCode = (tree?.descendant("Error")?.child("Code")?.text).map {
+            ServerText.excerpt($0, secrets: secrets, limit: 64)
+        }
         let rawMessage = tree?.descendant("Error")?.child("Message")?.text ?? ""
         let message = ServerText.excerpt(rawMessage, secrets: secrets)
-        let code: Code = switch awsCode {
-        case "Throttling", "ThrottlingException", "RequestLimitExceeded": .throttled
-        case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation": .accessDenied
-        case "ExpiredToken", "ExpiredTokenException", "RequestExpired": .expiredToken
-        case "ValidationError" where rawMessage.contains("No active Lifecycle Action found"): .noActiveLifecycleAction
-        case _ where status == 429: .throttled
-        case _ where status >= 500: .serverError
-        default: .rejected
-        }
+        let code: Code =
+            switch awsCode {
+            case "Throttling", "ThrottlingException", "RequestLimitExceeded": .throttled
+            case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation": .accessDenied
+            case "ExpiredToken", "ExpiredTokenException", "RequestExpired": .expiredToken
+            case "ValidationError" where rawMessage.contains("No active Lifecycle Action found"):
+                .noActiveLifecycleAction
+            case _ where status == 429: .throttled
+            case _ where status >= 500: .serverError
+            default: .rejected
+            }
         return AutoScalingError(code: code, action: action, status: status, awsCode: awsCode, message: message)
     }
 }

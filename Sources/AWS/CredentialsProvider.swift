@@ -1,9 +1,9 @@
-public import IMDS
-public import SigV4
 import Events
+import IMDS
+import SigV4
 
 /// Where credentials come from, for `status` and the start line.
-public enum CredentialsSource: Sendable, Equatable, CustomStringConvertible {
+package enum CredentialsSource: Sendable, Equatable, CustomStringConvertible {
     /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`).
     case environment
     /// The instance profile's role, from IMDS.
@@ -11,7 +11,7 @@ public enum CredentialsSource: Sendable, Equatable, CustomStringConvertible {
     /// Nothing found.
     case none
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .environment: "environment"
         case .instanceProfile(let role): "instance profile \(role)"
@@ -22,7 +22,7 @@ public enum CredentialsSource: Sendable, Equatable, CustomStringConvertible {
 
 /// Finds credentials: the environment's when set, else the instance profile's from IMDS, cached and refreshed
 /// ``refreshMargin`` before they expire (or at once after ``invalidate()``, on an `ExpiredToken` answer).
-public actor CredentialsProvider {
+package actor CredentialsProvider {
     private struct Cached {
         let credentials: AWSCredentials
         let role: String
@@ -30,7 +30,7 @@ public actor CredentialsProvider {
     }
 
     /// How long before `Expiration` cached instance-profile credentials are fetched again (SDKs: 5–15 min).
-    public static let refreshMargin: Int64 = 10 * 60
+    package static let refreshMargin: Int64 = 10 * 60
 
     private let environment: [String: String]
     private let metadata: any MetadataReader
@@ -46,7 +46,7 @@ public actor CredentialsProvider {
     ///   - metadata: Reads IMDS paths (`meta-data/iam/security-credentials/`).
     ///   - now: The wall clock, in Unix seconds (compared with `Expiration`).
     ///   - warn: Receives the warning about instance-profile credentials whose `Expiration` has already passed.
-    public init(
+    package init(
         environment: [String: String], metadata: any MetadataReader, now: @escaping @Sendable () -> Int64,
         warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
@@ -57,22 +57,22 @@ public actor CredentialsProvider {
     }
 
     /// The credentials from the environment, when both keys are set and non-empty.
-    public nonisolated var environmentCredentials: AWSCredentials? {
+    package nonisolated var environmentCredentials: AWSCredentials? {
         guard let key = environment["AWS_ACCESS_KEY_ID"], !key.isEmpty,
-              let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
+            let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
         else { return nil }
         let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: token)
     }
 
     /// Drops cached instance-profile credentials (after `ExpiredToken`), so that the next call fetches them.
-    public func invalidate() {
+    package func invalidate() {
         cached = nil
     }
 
     /// Where credentials come from right now (reads IMDS when none are cached).
     /// - Returns: The source; ``CredentialsSource/none`` when none can be found (the reason is not thrown).
-    public func source() async -> CredentialsSource {
+    package func source() async -> CredentialsSource {
         if environmentCredentials != nil { return .environment }
         do {
             _ = try await credentials(action: "status")
@@ -88,11 +88,16 @@ public actor CredentialsProvider {
     /// - Throws: ``AutoScalingError`` with code `noCredentials` saying why none could be found.
     ///   A value with a line break or another control character is refused (it would end the header it is sent in).
     ///   Instance-profile credentials whose `Expiration` has passed are used (the service decides), with one warning.
-    public func credentials(action: String) async throws(AutoScalingError) -> AWSCredentials {
+    package func credentials(action: String) async throws(AutoScalingError) -> AWSCredentials {
         if let fromEnvironment = environmentCredentials {
-            for (name, value) in [("AWS_ACCESS_KEY_ID", fromEnvironment.accessKeyID), ("AWS_SECRET_ACCESS_KEY", fromEnvironment.secretAccessKey),
-                                  ("AWS_SESSION_TOKEN", fromEnvironment.sessionToken ?? "")] where Self.hasControlCharacter(value) {
-                throw AutoScalingError(code: .noCredentials, action: action, message: "no AWS credentials: \(name) contains a line break or another control character: refused")
+            for (name, value) in [
+                ("AWS_ACCESS_KEY_ID", fromEnvironment.accessKeyID),
+                ("AWS_SECRET_ACCESS_KEY", fromEnvironment.secretAccessKey),
+                ("AWS_SESSION_TOKEN", fromEnvironment.sessionToken ?? ""),
+            ] where Self.hasControlCharacter(value) {
+                throw AutoScalingError(
+                    code: .noCredentials, action: action,
+                    message: "no AWS credentials: \(name) contains a line break or another control character: refused")
             }
             return fromEnvironment
         }
@@ -101,7 +106,9 @@ public actor CredentialsProvider {
         cached = fetched
         if fetched.expiresAt <= now(), warnedExpiration != fetched.expiresAt {
             warnedExpiration = fetched.expiresAt
-            warn("the instance profile's credentials (role \(fetched.role)) expired at \(Timestamp.rfc3339(seconds: fetched.expiresAt)) (IMDS serves stale credentials): using them anyway; the service may answer ExpiredToken")
+            warn(
+                "the instance profile's credentials (role \(fetched.role)) expired at \(Timestamp.rfc3339(seconds: fetched.expiresAt)) (IMDS serves stale credentials): using them anyway; the service may answer ExpiredToken"
+            )
         }
         return fetched.credentials
     }
@@ -120,9 +127,12 @@ public actor CredentialsProvider {
             throw failure("cannot read \(roles) from IMDS: \(error)")
         }
         guard let listing else {
-            throw failure("AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set and the instance has no instance profile")
+            throw failure(
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set and the instance has no instance profile")
         }
-        guard let role = listing.split(whereSeparator: \.isNewline).first.map({ String($0).trimmingSlash }), !role.isEmpty else {
+        guard let role = listing.split(whereSeparator: \.isNewline).first.map({ String($0).trimmingSlash }),
+            !role.isEmpty
+        else {
             throw failure("\(roles) lists no role")
         }
         let path = roles + role
@@ -134,7 +144,9 @@ public actor CredentialsProvider {
         }
         func field(_ name: String) -> String? { document[name]?.stringValue }
         if let code = field("Code"), code != "Success" { throw failure("\(path) says Code \(code)") }
-        guard let key = field("AccessKeyId"), let secret = field("SecretAccessKey"), let expiration = field("Expiration") else {
+        guard let key = field("AccessKeyId"), let secret = field("SecretAccessKey"),
+            let expiration = field("Expiration")
+        else {
             throw failure("\(path) lacks AccessKeyId, SecretAccessKey or Expiration")
         }
         for name in ["AccessKeyId", "SecretAccessKey", "Token"] where Self.hasControlCharacter(field(name) ?? "") {

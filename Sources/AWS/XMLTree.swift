@@ -1,28 +1,28 @@
 /// A small strict XML reader for AWS Query API answers: elements, attributes (skipped), text, the five
 /// predefined entities and numeric character references. No DTDs, no CDATA sections, no processing instructions
 /// other than the leading declaration. Malformed input throws; it is never half-read.
-public struct XMLTree: Sendable, Equatable {
+package struct XMLTree: Sendable, Equatable {
     /// The element name without its namespace prefix.
-    public var name: String
+    package var name: String
     /// The child elements, in order.
-    public var children: [XMLTree]
+    package var children: [XMLTree]
     /// The element's own text (character data directly inside it), entities decoded.
-    public var text: String
+    package var text: String
 
     /// Creates an element.
-    public init(name: String, children: [XMLTree] = [], text: String = "") {
+    package init(name: String, children: [XMLTree] = [], text: String = "") {
         self.name = name
         self.children = children
         self.text = text
     }
 
     /// The first child named `name`.
-    public func child(_ name: String) -> XMLTree? {
+    package func child(_ name: String) -> XMLTree? {
         children.first { $0.name == name }
     }
 
     /// The first element named `name` at any depth below this one (depth first, in document order).
-    public func descendant(_ name: String) -> XMLTree? {
+    package func descendant(_ name: String) -> XMLTree? {
         for child in children {
             if child.name == name { return child }
             if let found = child.descendant(name) { return found }
@@ -34,20 +34,20 @@ public struct XMLTree: Sendable, Equatable {
     /// - Parameter bytes: The UTF-8 text.
     /// - Returns: The root element.
     /// - Throws: ``XMLSyntaxError`` naming the byte offset and the problem.
-    public static func parse(_ bytes: [UInt8]) throws(XMLSyntaxError) -> XMLTree {
+    package static func parse(_ bytes: [UInt8]) throws(XMLSyntaxError) -> XMLTree {
         var parser = XMLParser(bytes: bytes)
         return try parser.document()
     }
 }
 
 /// Why an XML document could not be read.
-public struct XMLSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct XMLSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The byte offset where the problem was seen.
-    public var offset: Int
+    package var offset: Int
     /// What is wrong.
-    public var reason: String
+    package var reason: String
 
-    public var description: String { "malformed XML at byte \(offset): \(reason)" }
+    package var description: String { "malformed XML at byte \(offset): \(reason)" }
 }
 
 private struct XMLParser {
@@ -76,7 +76,7 @@ private struct XMLParser {
 
     mutating func element(depth: Int) throws(XMLSyntaxError) -> XMLTree {
         guard depth < Self.maxDepth else { throw error("elements nested deeper than \(Self.maxDepth)") }
-        index += 1  // "<"
+        index += 1 // "<"
         let qualified = try name()
         try skipAttributes()
         var result = XMLTree(name: Self.local(qualified))
@@ -84,7 +84,9 @@ private struct XMLParser {
             index += 2
             return result
         }
-        guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else { throw error("expected > after <\(qualified)") }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else {
+            throw error("expected > after <\(qualified)")
+        }
         index += 1
         var text: [UInt8] = []
         while true {
@@ -94,7 +96,9 @@ private struct XMLParser {
                 let closing = try name()
                 guard closing == qualified else { throw error("</\(closing)> closes <\(qualified)>") }
                 skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else { throw error("expected > after </\(closing)") }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else {
+                    throw error("expected > after </\(closing)")
+                }
                 index += 1
                 result.text = String(decoding: text, as: UTF8.self)
                 return result
@@ -128,7 +132,9 @@ private struct XMLParser {
             if bytes[index] == UInt8(ascii: ">") || starts("/>") { return }
             _ = try name()
             skipSpace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else { throw error("expected = in an attribute") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "=") else {
+                throw error("expected = in an attribute")
+            }
             index += 1
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "'") else {
@@ -158,7 +164,9 @@ private struct XMLParser {
         case "quot": decoded = "\""
         case "apos": decoded = "'"
         default:
-            let value: UInt32? = body.hasPrefix("#x") ? UInt32(body.dropFirst(2), radix: 16)
+            let value: UInt32? =
+                body.hasPrefix("#x")
+                ? UInt32(body.dropFirst(2), radix: 16)
                 : body.hasPrefix("#") ? UInt32(body.dropFirst(), radix: 10) : nil
             guard let value, let scalar = Unicode.Scalar(value) else { throw error("unknown entity &\(body);") }
             decoded = String(Character(scalar))
@@ -196,8 +204,9 @@ private struct XMLParser {
 
     static func isNameByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"), 0x80...0xFF:
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"), 0x80...0xFF:
             true
         default: false
         }

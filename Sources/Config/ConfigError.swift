@@ -1,16 +1,16 @@
 /// One problem found in the configuration: a key of the file, a flag or an environment variable.
-public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
+package struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
     /// The file the problem is in, as given by the user; `nil` for flags and the environment.
-    public var file: String?
+    package var file: String?
     /// The 1-based line in `file`, when known.
-    public var line: Int?
+    package var line: Int?
     /// The 1-based column in `file`; only TOML syntax errors have one.
-    public var column: Int?
+    package var column: Int?
     /// The key (`webhook[0].format`), flag (`--interval`) or environment variable (`STATE_DIRECTORY`);
     /// empty for a syntax error or a problem with the file as a whole.
-    public var key: String
+    package var key: String
     /// What is wrong, e.g. `expected one of json, cloudevents, slack, template, got "xml"`.
-    public var message: String
+    package var message: String
 
     /// Creates an issue.
     /// - Parameters:
@@ -19,7 +19,7 @@ public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
     ///   - column: The 1-based column, when known.
     ///   - key: The key, flag or variable at fault; empty when none applies.
     ///   - message: What is wrong.
-    public init(file: String? = nil, line: Int? = nil, column: Int? = nil, key: String, message: String) {
+    package init(file: String? = nil, line: Int? = nil, column: Int? = nil, key: String, message: String) {
         self.file = file
         self.line = line
         self.column = column
@@ -28,7 +28,7 @@ public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// One line: `imdswatch.toml:12: webhook[0].format: expected …`, or `--interval: must be …`.
-    public var description: String {
+    package var description: String {
         var location = ""
         if let file {
             location = file
@@ -43,24 +43,24 @@ public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The one error of the Config module: every problem found, not just the first.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The problems, in the order of the file (then flags and environment).
-    public var issues: [ConfigIssue]
+    package var issues: [ConfigIssue]
 
     /// Creates an error from its issues.
     /// - Parameter issues: The problems found; at least one.
-    public init(issues: [ConfigIssue]) {
+    package init(issues: [ConfigIssue]) {
         self.issues = issues
     }
 
     /// Creates an error with a single issue.
     /// - Parameter issue: The problem found.
-    public init(_ issue: ConfigIssue) {
+    package init(_ issue: ConfigIssue) {
         self.issues = [issue]
     }
 
     /// One line per issue.
-    public var description: String {
+    package var description: String {
         issues.map(\.description).joined(separator: "\n")
     }
 }

@@ -1,8 +1,8 @@
 extension ConfigFile {
     /// The config file read when `--config` is not given and systemd set no `$CONFIGURATION_DIRECTORY`.
-    public static let defaultPath = "/etc/imdswatch/imdswatch.toml"
+    package static let defaultPath = "/etc/imdswatch/imdswatch.toml"
     /// The file name looked for in `$CONFIGURATION_DIRECTORY`.
-    public static let fileName = "imdswatch.toml"
+    package static let fileName = "imdswatch.toml"
 
     /// Which config file to read.
     ///
@@ -14,7 +14,7 @@ extension ConfigFile {
     ///   - explicit: The `--config` value, if given.
     ///   - environment: The process environment.
     /// - Returns: The path to read, or `nil` when there is no config file.
-    public static func locate(explicit: String?, environment: [String: String]) -> String? {
+    package static func locate(explicit: String?, environment: [String: String]) -> String? {
         locate(explicit: explicit, environment: environment, exists: FileSystem.exists)
     }
 

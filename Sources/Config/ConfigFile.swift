@@ -1,35 +1,35 @@
-public import Events
-public import Webhooks
+import Events
+import Webhooks
 
 /// A parsed and validated config file: the defaults with every value it sets applied.
 ///
 /// Parse one with ``parse(_:path:)`` or ``load(path:)``; combine it with the environment and flags
 /// through ``Settings/resolve(file:environment:overrides:)``, which apply over it.
-public struct ConfigFile: Sendable, Equatable {
+package struct ConfigFile: Sendable, Equatable {
     /// The path the file was read from, as given; used in messages.
-    public var path: String
+    package var path: String
     /// ``Settings()`` with every value of the file applied, the `[[webhook]]` tables included (`[webhook_defaults]`
     /// applied to them). Its ``Settings/sources`` are still the defaults: they are resolved from ``sources`` with
     /// the flags, since `--interval` overrides the intervals of the file's `[sources.NAME]` tables.
-    public var settings: Settings
+    package var settings: Settings
     /// The `[sources.NAME]` tables present.
-    public var sources: [MetadataSource: SourceEntry]
+    package var sources: [MetadataSource: SourceEntry]
     /// `[webhook_defaults]` over the built-in defaults, as an endpoint without a URL; also applied to `--webhook`
     /// URLs.
-    public var webhookDefaults: WebhookEndpoint
+    package var webhookDefaults: WebhookEndpoint
 
     /// One `[sources.NAME]` table.
-    public struct SourceEntry: Sendable, Equatable {
+    package struct SourceEntry: Sendable, Equatable {
         /// `enabled`, when given.
-        public var enabled: Bool?
+        package var enabled: Bool?
         /// `interval`, when given.
-        public var interval: Duration?
+        package var interval: Duration?
 
         /// Creates an entry.
         /// - Parameters:
         ///   - enabled: `enabled`, when given.
         ///   - interval: `interval`, when given.
-        public init(enabled: Bool? = nil, interval: Duration? = nil) {
+        package init(enabled: Bool? = nil, interval: Duration? = nil) {
             self.enabled = enabled
             self.interval = interval
         }
@@ -37,7 +37,7 @@ public struct ConfigFile: Sendable, Equatable {
 
     /// An empty file: sets nothing.
     /// - Parameter path: The path used in messages.
-    public init(path: String) {
+    package init(path: String) {
         self.path = path
         settings = Settings()
         sources = [:]
@@ -52,7 +52,7 @@ public struct ConfigFile: Sendable, Equatable {
     /// - Throws: ``ConfigError`` with the parser's line and column for a syntax error, or every semantic
     ///   problem (unknown key, wrong type, value out of range, bad URL, unknown event type), each with its key
     ///   and line.
-    public static func parse(_ text: String, path: String) throws(ConfigError) -> ConfigFile {
+    package static func parse(_ text: String, path: String) throws(ConfigError) -> ConfigFile {
         var decoder = ConfigFileDecoder(text: text, path: path)
         return try decoder.decode()
     }
@@ -61,12 +61,13 @@ public struct ConfigFile: Sendable, Equatable {
     /// - Parameter path: The file to read.
     /// - Returns: The values the file sets.
     /// - Throws: ``ConfigError`` when the file cannot be read (key empty, no line), or as ``parse(_:path:)``.
-    public static func load(path: String) throws(ConfigError) -> ConfigFile {
+    package static func load(path: String) throws(ConfigError) -> ConfigFile {
         let text: String
         do {
             text = try FileSystem.readText(path)
         } catch {
-            throw ConfigError(ConfigIssue(file: path, key: "", message: "cannot read the config file: \(error.message)"))
+            throw ConfigError(
+                ConfigIssue(file: path, key: "", message: "cannot read the config file: \(error.message)"))
         }
         return try parse(text, path: path)
     }

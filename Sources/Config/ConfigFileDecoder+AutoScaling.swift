@@ -4,7 +4,9 @@ import TOMLKit
 
 extension ConfigFileDecoder {
     /// The keys of `[asg]`.
-    static let autoScalingKeys = ["termination_hook", "launch_hook", "group", "heartbeat_interval", "on_hook_failure", "endpoint"]
+    static let autoScalingKeys = [
+        "termination_hook", "launch_hook", "group", "heartbeat_interval", "on_hook_failure", "endpoint",
+    ]
 
     /// Reads the `[asg]` table, when present, recording each problem with its key and line.
     mutating func autoScaling(_ root: TOMLTable) -> AutoScalingSettings? {
@@ -17,7 +19,11 @@ extension ConfigFileDecoder {
             ("group", \AutoScalingSettings.group),
         ] {
             guard let name = string(table, key, at: "asg") else { continue }
-            if let problem = AutoScalingSettings.nameProblem(name) { fail("asg." + key, problem) } else { result[keyPath: path] = name }
+            if let problem = AutoScalingSettings.nameProblem(name) {
+                fail("asg." + key, problem)
+            } else {
+                result[keyPath: path] = name
+            }
         }
         if let interval = duration(table, "heartbeat_interval", at: "asg", exclusive: false, maximum: .seconds(7200)) {
             result.heartbeatInterval = interval
@@ -30,7 +36,9 @@ extension ConfigFileDecoder {
             }
         }
         if let endpoint = string(table, "endpoint", at: "asg") {
-            if let problem = Validation.urlProblem(endpoint, schemes: ["http", "https"]) ?? Validation.cleartextProblem(endpoint) {
+            if let problem = Validation.urlProblem(endpoint, schemes: ["http", "https"])
+                ?? Validation.cleartextProblem(endpoint)
+            {
                 fail("asg.endpoint", problem)
             } else {
                 result.endpoint = endpoint

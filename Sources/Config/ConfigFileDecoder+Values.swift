@@ -60,7 +60,10 @@ extension ConfigFileDecoder {
         default: parsed = nil
         }
         guard let parsed else {
-            fail(keyPath(parent, key), "expected seconds (a number) or a duration such as \"90s\", \"5m\", \"1h\", got \(Self.describe(value))")
+            fail(
+                keyPath(parent, key),
+                "expected seconds (a number) or a duration such as \"90s\", \"5m\", \"1h\", got \(Self.describe(value))"
+            )
             return nil
         }
         if let problem = Validation.durationProblem(parsed, minimum: minimum, exclusive: exclusive, maximum: maximum) {

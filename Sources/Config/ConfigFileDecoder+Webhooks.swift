@@ -67,7 +67,9 @@ extension ConfigFileDecoder {
             if type.contains("/"), !type.unicodeScalars.contains(where: { $0.value < 0x20 }) {
                 settings.contentType = type
             } else {
-                fail(path + ".content_type", "expected a media type such as \"application/json\", got \(Validation.quoted(type))")
+                fail(
+                    path + ".content_type",
+                    "expected a media type such as \"application/json\", got \(Validation.quoted(type))")
             }
         }
         if let file = absolutePath(table, "secret_file", at: path) { settings.secretFile = file }
@@ -87,14 +89,18 @@ extension ConfigFileDecoder {
             for (index, name) in names {
                 guard let type = EventType(rawValue: name) else {
                     let known = EventType.allCases.map(\.rawValue).joined(separator: ", ")
-                    fail(path + ".events[\(index)]", "unknown event type \(Validation.quoted(name)); expected one of \(known)")
+                    fail(
+                        path + ".events[\(index)]",
+                        "unknown event type \(Validation.quoted(name)); expected one of \(known)")
                     continue
                 }
                 events.insert(type)
             }
             settings.events = events
         }
-        if let timeout = duration(table, "connect_timeout", at: path, maximum: .seconds(3600)) { settings.connectTimeout = timeout }
+        if let timeout = duration(table, "connect_timeout", at: path, maximum: .seconds(3600)) {
+            settings.connectTimeout = timeout
+        }
         if let timeout = duration(table, "timeout", at: path, maximum: .seconds(3600)) { settings.timeout = timeout }
         if let proxy = string(table, "proxy", at: path) {
             // "" is a URL of its own kind: no proxy at all, whatever the environment says.

@@ -35,24 +35,28 @@ struct ConfigFileDecoder {
     /// - Throws: ``ConfigError`` holding the syntax error, or every semantic problem in line order.
     mutating func decode() throws(ConfigError) -> ConfigFile {
         if let bad = TOMLGuard.badTableHeader(in: text) ?? TOMLGuard.braceClosingArray(in: text) {
-            throw ConfigError(ConfigIssue(
-                file: path, line: bad.line, column: bad.column, key: "", message: "TOML syntax error: \(bad.message)"
-            ))
+            throw ConfigError(
+                ConfigIssue(
+                    file: path, line: bad.line, column: bad.column, key: "",
+                    message: "TOML syntax error: \(bad.message)"
+                ))
         }
         if let nul = TOMLGuard.nulEscape(in: text) {
-            throw ConfigError(ConfigIssue(
-                file: path, line: nul.line, column: nul.column, key: nul.key,
-                message: "must not contain NUL (\\u0000): it would cut the value short"
-            ))
+            throw ConfigError(
+                ConfigIssue(
+                    file: path, line: nul.line, column: nul.column, key: nul.key,
+                    message: "must not contain NUL (\\u0000): it would cut the value short"
+                ))
         }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw ConfigError(ConfigIssue(
-                file: path, line: error.source.begin.line, column: error.source.begin.column,
-                key: "", message: "TOML syntax error: \(error.description)"
-            ))
+            throw ConfigError(
+                ConfigIssue(
+                    file: path, line: error.source.begin.line, column: error.source.begin.column,
+                    key: "", message: "TOML syntax error: \(error.description)"
+                ))
         } catch {
             throw ConfigError(ConfigIssue(file: path, key: "", message: "TOML syntax error: \(error)"))
         }
@@ -61,15 +65,23 @@ struct ConfigFileDecoder {
         var file = ConfigFile(path: path)
         checkKeys(root, at: "", allowed: Self.topLevelKeys)
         if let endpoint = string(root, "endpoint", at: "") {
-            if let problem = Validation.endpointProblem(endpoint) { fail("endpoint", problem) } else { file.settings.endpoint = endpoint }
+            if let problem = Validation.endpointProblem(endpoint) {
+                fail("endpoint", problem)
+            } else {
+                file.settings.endpoint = endpoint
+            }
         }
         Self.apply(duration(root, "imds_timeout", at: "", maximum: .seconds(300)), to: &file.settings.imdsTimeout)
-        Self.apply(duration(root, "imds_connect_timeout", at: "", maximum: .seconds(300)), to: &file.settings.imdsConnectTimeout)
+        Self.apply(
+            duration(root, "imds_connect_timeout", at: "", maximum: .seconds(300)),
+            to: &file.settings.imdsConnectTimeout)
         Self.apply(integer(root, "token_ttl", at: "", range: 1...21600), to: &file.settings.tokenTTLSeconds)
-        file.settings.interval = duration(root, "interval", at: "", minimum: SourceSettings.minimumInterval, exclusive: false)
+        file.settings.interval = duration(
+            root, "interval", at: "", minimum: SourceSettings.minimumInterval, exclusive: false)
         Self.apply(absolutePath(root, "hooks_dir", at: ""), to: &file.settings.hooksDir)
         Self.apply(duration(root, "hook_timeout", at: ""), to: &file.settings.hookTimeout)
-        Self.apply(integer(root, "max_concurrent_events", at: "", range: 1...64), to: &file.settings.maxConcurrentEvents)
+        Self.apply(
+            integer(root, "max_concurrent_events", at: "", range: 1...64), to: &file.settings.maxConcurrentEvents)
         Self.apply(absolutePath(root, "state_dir", at: ""), to: &file.settings.stateDir)
         Self.apply(bool(root, "dry_run", at: ""), to: &file.settings.dryRun)
 
@@ -86,7 +98,8 @@ struct ConfigFileDecoder {
                 checkKeys(entry, at: sourcePath, allowed: ["enabled", "interval"])
                 file.sources[source] = ConfigFile.SourceEntry(
                     enabled: bool(entry, "enabled", at: sourcePath),
-                    interval: duration(entry, "interval", at: sourcePath, minimum: SourceSettings.minimumInterval, exclusive: false)
+                    interval: duration(
+                        entry, "interval", at: sourcePath, minimum: SourceSettings.minimumInterval, exclusive: false)
                 )
             }
         }
@@ -99,9 +112,10 @@ struct ConfigFileDecoder {
         file.settings.metrics = metrics(root)
 
         if !issues.isEmpty {
-            throw ConfigError(issues: issues.enumerated().sorted { lhs, rhs in
-                (lhs.element.line ?? Int.max, lhs.offset) < (rhs.element.line ?? Int.max, rhs.offset)
-            }.map(\.element))
+            throw ConfigError(
+                issues: issues.enumerated().sorted { lhs, rhs in
+                    (lhs.element.line ?? Int.max, lhs.offset) < (rhs.element.line ?? Int.max, rhs.offset)
+                }.map(\.element))
         }
         return file
     }
@@ -144,7 +158,8 @@ struct ConfigFileDecoder {
 
     /// Levenshtein distance between two short strings.
     static func editDistance(_ lhs: String, _ rhs: String) -> Int {
-        let a = Array(lhs), b = Array(rhs)
+        let a = Array(lhs)
+        let b = Array(rhs)
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
         var previous = Array(0...b.count)

@@ -1,13 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-import Events
 import Durability
+import Events
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The few file calls the Config module needs, with errno turned into a message.
 enum FileSystem {
@@ -34,7 +34,9 @@ enum FileSystem {
             let bytes = try SafeFile.readRegularFileFollowingSymlink(path, limit: maximumSize).bytes
             return String(decoding: bytes, as: UTF8.self)
         } catch {
-            throw Failure(message: error.errno == EFBIG ? "larger than 1 MiB" : error.reason ?? SystemCall.describe(errno: error.errno))
+            throw Failure(
+                message: error.errno == EFBIG
+                    ? "larger than 1 MiB" : error.reason ?? SystemCall.describe(errno: error.errno))
         }
     }
 }

@@ -1,40 +1,40 @@
-public import Journal
-public import Webhooks
+import Journal
+import Webhooks
 
 /// Every command-line flag that changes a setting; `nil` (or empty) means the flag was not given.
-public struct Overrides: Sendable, Equatable {
+package struct Overrides: Sendable, Equatable {
     /// `--endpoint URL`.
-    public var endpoint: String?
+    package var endpoint: String?
     /// `--imds-timeout SECONDS`.
-    public var imdsTimeout: Duration?
+    package var imdsTimeout: Duration?
     /// `--hooks-dir DIR`.
-    public var hooksDir: String?
+    package var hooksDir: String?
     /// `--state-dir DIR`.
-    public var stateDir: String?
+    package var stateDir: String?
     /// `--interval SECONDS`: the poll interval of every source, per-source intervals of the file included.
-    public var interval: Duration?
+    package var interval: Duration?
     /// `--hook-timeout SECONDS`.
-    public var hookTimeout: Duration?
+    package var hookTimeout: Duration?
     /// `--webhook URL`, repeatable: endpoints added to those of the file.
-    public var webhooks: [String]
+    package var webhooks: [String]
     /// `--webhook-secret-file FILE`, for the `--webhook` URLs.
-    public var webhookSecretFile: String?
+    package var webhookSecretFile: String?
     /// `--webhook-format json|cloudevents|slack`, for the `--webhook` URLs.
-    public var webhookFormat: WebhookFormat?
+    package var webhookFormat: WebhookFormat?
     /// `--log-target auto|journal|stderr`.
-    public var logTarget: LogTarget?
+    package var logTarget: LogTarget?
     /// `--dry-run` (`nil` when absent: a flag cannot turn dry run off).
-    public var dryRun: Bool?
+    package var dryRun: Bool?
     /// `--asg-termination-hook NAME`.
-    public var asgTerminationHook: String?
+    package var asgTerminationHook: String?
     /// `--asg-launch-hook NAME`.
-    public var asgLaunchHook: String?
+    package var asgLaunchHook: String?
     /// `--metrics-listen ADDR:PORT`.
-    public var metricsListen: String?
+    package var metricsListen: String?
 
     /// Creates overrides; every parameter defaults to "flag not given".
     /// - Parameters: One per flag, see the properties.
-    public init(
+    package init(
         endpoint: String? = nil, imdsTimeout: Duration? = nil, hooksDir: String? = nil, stateDir: String? = nil,
         interval: Duration? = nil, hookTimeout: Duration? = nil, webhooks: [String] = [],
         webhookSecretFile: String? = nil, webhookFormat: WebhookFormat? = nil,

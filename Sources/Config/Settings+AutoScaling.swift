@@ -10,7 +10,11 @@ extension AutoScalingSettings {
             ("--asg-launch-hook", overrides.asgLaunchHook, \AutoScalingSettings.launchHook),
         ] {
             guard let value else { continue }
-            if let problem = Self.nameProblem(value) { issues.append(ConfigIssue(key: flag, message: problem)) } else { self[keyPath: keyPath] = value }
+            if let problem = Self.nameProblem(value) {
+                issues.append(ConfigIssue(key: flag, message: problem))
+            } else {
+                self[keyPath: keyPath] = value
+            }
         }
     }
 
@@ -22,7 +26,8 @@ extension AutoScalingSettings {
         guard isEnabled, endpoint == nil else { return }
         for variable in ["AWS_ENDPOINT_URL_AUTO_SCALING", "AWS_ENDPOINT_URL"] {
             guard let url = environment[variable], !url.isEmpty else { continue }
-            if let problem = Validation.urlProblem(url, schemes: ["http", "https"]) ?? Validation.cleartextProblem(url) {
+            if let problem = Validation.urlProblem(url, schemes: ["http", "https"]) ?? Validation.cleartextProblem(url)
+            {
                 issues.append(ConfigIssue(key: variable, message: problem))
             }
             return
@@ -31,7 +36,9 @@ extension AutoScalingSettings {
 
     /// What is wrong with a lifecycle hook or group name (1–255 characters, no control characters).
     static func nameProblem(_ name: String) -> String? {
-        if name.isEmpty || name.count > 255 { return "expected a name of 1 to 255 characters, got \(Validation.quoted(name))" }
+        if name.isEmpty || name.count > 255 {
+            return "expected a name of 1 to 255 characters, got \(Validation.quoted(name))"
+        }
         if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "control characters in \(Validation.quoted(name))"
         }

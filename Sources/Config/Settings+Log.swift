@@ -1,20 +1,20 @@
-public import Journal
-public import Logging
+import Journal
+import Logging
 
 extension Settings {
     /// The `[log]` table, decoded straight into the types of the modules that use it: the Journal module's
     /// ``Journal/LogTarget`` (`--log-target` too) and swift-log's `Logger.Level` (same names, same order).
-    public struct LogSettings: Sendable, Equatable {
+    package struct LogSettings: Sendable, Equatable {
         /// Where logs go; default `auto`.
-        public var target: LogTarget
+        package var target: LogTarget
         /// The least severe level logged; default `info`.
-        public var level: Logger.Level
+        package var level: Logger.Level
 
         /// Creates log settings.
         /// - Parameters:
         ///   - target: Where logs go.
         ///   - level: The least severe level logged.
-        public init(target: LogTarget = .auto, level: Logger.Level = .info) {
+        package init(target: LogTarget = .auto, level: Logger.Level = .info) {
             self.target = target
             self.level = level
         }

@@ -1,5 +1,6 @@
 import Events
 import Webhooks
+
 extension Settings {
     /// Resolves every setting: flags override the environment, which overrides the config file, which
     /// overrides the defaults.
@@ -17,7 +18,7 @@ extension Settings {
     /// - Returns: The resolved settings.
     /// - Throws: ``ConfigError`` naming each bad flag (`--interval`) or environment variable; the file was
     ///   validated when it was parsed.
-    public static func resolve(
+    package static func resolve(
         file: ConfigFile?, environment: [String: String], overrides: Overrides
     ) throws(ConfigError) -> Settings {
         var settings = file?.settings ?? Settings()
@@ -27,33 +28,63 @@ extension Settings {
 
         let endpointVariable = "AWS_EC2_METADATA_SERVICE_ENDPOINT"
         if let url = environment[endpointVariable], !url.isEmpty {
-            if let problem = Validation.endpointProblem(url) { fail(endpointVariable, problem) } else { settings.endpoint = url }
+            if let problem = Validation.endpointProblem(url) {
+                fail(endpointVariable, problem)
+            } else {
+                settings.endpoint = url
+            }
         }
         if let directory = stateDirectory(environment) {
-            if let problem = Validation.absolutePathProblem(directory) { fail("STATE_DIRECTORY", problem) } else { settings.stateDir = directory }
+            if let problem = Validation.absolutePathProblem(directory) {
+                fail("STATE_DIRECTORY", problem)
+            } else {
+                settings.stateDir = directory
+            }
         }
 
         if let url = overrides.endpoint {
-            if let problem = Validation.endpointProblem(url) { fail("--endpoint", problem) } else { settings.endpoint = url }
+            if let problem = Validation.endpointProblem(url) {
+                fail("--endpoint", problem)
+            } else {
+                settings.endpoint = url
+            }
         }
         if let timeout = overrides.imdsTimeout {
-            if let problem = Validation.durationProblem(timeout, maximum: .seconds(300)) { fail("--imds-timeout", problem) } else { settings.imdsTimeout = timeout }
+            if let problem = Validation.durationProblem(timeout, maximum: .seconds(300)) {
+                fail("--imds-timeout", problem)
+            } else {
+                settings.imdsTimeout = timeout
+            }
         }
         if let directory = overrides.hooksDir {
-            if let problem = Validation.pathProblem(directory) { fail("--hooks-dir", problem) } else { settings.hooksDir = directory }
+            if let problem = Validation.pathProblem(directory) {
+                fail("--hooks-dir", problem)
+            } else {
+                settings.hooksDir = directory
+            }
         }
         if let directory = overrides.stateDir {
-            if let problem = Validation.pathProblem(directory) { fail("--state-dir", problem) } else { settings.stateDir = directory }
+            if let problem = Validation.pathProblem(directory) {
+                fail("--state-dir", problem)
+            } else {
+                settings.stateDir = directory
+            }
         }
         if let interval = overrides.interval {
-            if let problem = Validation.durationProblem(interval, minimum: SourceSettings.minimumInterval, exclusive: false) {
+            if let problem = Validation.durationProblem(
+                interval, minimum: SourceSettings.minimumInterval, exclusive: false)
+            {
                 fail("--interval", problem)
             } else {
                 settings.interval = interval
             }
         }
         if let timeout = overrides.hookTimeout {
-            if let problem = Validation.durationProblem(timeout) { fail("--hook-timeout", problem) } else { settings.hookTimeout = timeout }
+            if let problem = Validation.durationProblem(timeout) {
+                fail("--hook-timeout", problem)
+            } else {
+                settings.hookTimeout = timeout
+            }
         }
         if let listen = overrides.metricsListen {
             switch ListenAddress.parse(listen) {
@@ -69,13 +100,15 @@ extension Settings {
 
         for source in MetadataSource.allCases {
             let entry = file?.sources[source]
-            let interval = overrides.interval == nil
+            let interval =
+                overrides.interval == nil
                 ? (entry?.interval ?? settings.interval ?? source.defaultInterval)
                 : (settings.interval ?? source.defaultInterval)
             settings.sources[source] = SourceSettings(enabled: entry?.enabled ?? true, interval: interval)
         }
 
-        settings.webhooks += flagWebhooks(overrides, defaults: file?.webhookDefaults ?? WebhookEndpoint(url: ""), fail: fail)
+        settings.webhooks += flagWebhooks(
+            overrides, defaults: file?.webhookDefaults ?? WebhookEndpoint(url: ""), fail: fail)
 
         if !issues.isEmpty { throw ConfigError(issues: issues) }
         return settings
@@ -86,21 +119,31 @@ extension Settings {
         _ overrides: Overrides, defaults: WebhookEndpoint, fail: (String, String) -> Void
     ) -> [WebhookEndpoint] {
         if overrides.webhooks.isEmpty {
-            if overrides.webhookFormat != nil { fail("--webhook-format", "only applies to --webhook URLs, and none was given") }
-            if overrides.webhookSecretFile != nil { fail("--webhook-secret-file", "only applies to --webhook URLs, and none was given") }
+            if overrides.webhookFormat != nil {
+                fail("--webhook-format", "only applies to --webhook URLs, and none was given")
+            }
+            if overrides.webhookSecretFile != nil {
+                fail("--webhook-secret-file", "only applies to --webhook URLs, and none was given")
+            }
             return []
         }
         var settings = defaults
         if let format = overrides.webhookFormat {
             if format == .template {
-                fail("--webhook-format", "expected one of json, cloudevents, slack, got \"template\" (templates are set in the config file)")
+                fail(
+                    "--webhook-format",
+                    "expected one of json, cloudevents, slack, got \"template\" (templates are set in the config file)")
             } else {
                 settings.format = format
                 settings.templateFile = nil
             }
         }
         if let secret = overrides.webhookSecretFile {
-            if let problem = Validation.pathProblem(secret) { fail("--webhook-secret-file", problem) } else { settings.secretFile = secret }
+            if let problem = Validation.pathProblem(secret) {
+                fail("--webhook-secret-file", problem)
+            } else {
+                settings.secretFile = secret
+            }
         }
         if settings.format == .template, settings.templateFile == nil {
             fail("--webhook", "[webhook_defaults] sets format \"template\" but no template_file; give --webhook-format")
@@ -119,7 +162,8 @@ extension Settings {
     /// `$STATE_DIRECTORY`, or its first entry when systemd lists several; `nil` when unset or empty.
     static func stateDirectory(_ environment: [String: String]) -> String? {
         guard let value = environment["STATE_DIRECTORY"],
-              let first = value.split(separator: ":", omittingEmptySubsequences: true).first else { return nil }
+            let first = value.split(separator: ":", omittingEmptySubsequences: true).first
+        else { return nil }
         return String(first)
     }
 
@@ -132,10 +176,11 @@ extension Settings {
     /// - Returns: The resolved settings; ``configFile`` names the file read, if any.
     /// - Throws: ``ConfigError`` when the `--config` file is missing or unreadable, or when the file, the
     ///   environment or the flags are invalid; all problems at once.
-    public static func load(
+    package static func load(
         configPath: String?, environment: [String: String], overrides: Overrides
     ) throws(ConfigError) -> Settings {
-        let file = try ConfigFile.locate(explicit: configPath, environment: environment).map { path throws(ConfigError) in
+        let file = try ConfigFile.locate(explicit: configPath, environment: environment).map {
+            path throws(ConfigError) in
             try ConfigFile.load(path: path)
         }
         return try resolve(file: file, environment: environment, overrides: overrides)

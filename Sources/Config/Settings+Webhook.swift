@@ -1,4 +1,4 @@
-public import Webhooks
+import Webhooks
 
 /// Webhook settings are the Webhooks module's own ``Webhooks/WebhookEndpoint``: the file and the flags decode
 /// straight into it (`[webhook_defaults]` is an endpoint without a URL); only the secret is read later, when `run`

@@ -84,7 +84,8 @@ private struct Scanner {
             return
         }
         guard let parts = keyParts(chars, &index), !parts.isEmpty,
-              index < chars.count, chars[index] == "=" else { return }
+            index < chars.count, chars[index] == "="
+        else { return }
         var path = table
         for part in parts {
             path = path.isEmpty ? part : path + "." + part

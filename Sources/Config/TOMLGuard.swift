@@ -31,15 +31,18 @@ enum TOMLGuard {
             let column = line.distance(from: line.startIndex, to: index) + 1
             let shown: String
             if index == line.endIndex || line[index] == "\r" {
-                shown = "end of line"  // `[` alone on a line crashes toml++ too
+                shown = "end of line" // `[` alone on a line crashes toml++ too
             } else {
                 let scalar = line[index]
                 if isKeyStart(scalar) || scalar == "]" { continue }
-                shown = scalar.value < 0x20 || scalar.value == 0x7F
+                shown =
+                    scalar.value < 0x20 || scalar.value == 0x7F
                     ? "\\u{\(String(scalar.value, radix: 16))}" : "'" + String(Character(scalar)) + "'"
             }
-            return (lineNumber, column,
-                    "Error while parsing table header: expected a bare key starting character or string delimiter, saw \(shown)")
+            return (
+                lineNumber, column,
+                "Error while parsing table header: expected a bare key starting character or string delimiter, saw \(shown)"
+            )
         }
         return nil
     }
@@ -82,7 +85,9 @@ enum TOMLGuard {
                         if isScalar(index + 1, "\n") { newLine(at: index + 1) }
                         index += 2
                         continue
-                    } else if inner == scalar, !multiLine || (isScalar(index + 1, scalar) && isScalar(index + 2, scalar)) {
+                    } else if inner == scalar,
+                        !multiLine || (isScalar(index + 1, scalar) && isScalar(index + 2, scalar))
+                    {
                         index += multiLine ? 3 : 1
                         break
                     }
@@ -96,8 +101,10 @@ enum TOMLGuard {
                 index += 1
             case "}":
                 if openBrackets.last == "[" {
-                    return (line, index - lineStart + 1,
-                            "Error while parsing array: expected a value, a comma or the closing ']', saw '}'")
+                    return (
+                        line, index - lineStart + 1,
+                        "Error while parsing array: expected a value, a comma or the closing ']', saw '}'"
+                    )
                 }
                 if openBrackets.last == "{" { openBrackets.removeLast() }
                 index += 1
@@ -127,10 +134,15 @@ enum TOMLGuard {
             let scalars = Array(line.unicodeScalars)
             var index = 0
             while index < scalars.count {
-                guard scalars[index] == "\\" else { index += 1; continue }
+                guard scalars[index] == "\\" else {
+                    index += 1
+                    continue
+                }
                 let next = index + 1 < scalars.count ? scalars[index + 1] : " "
                 let width = next == "u" ? 4 : next == "U" ? 8 : 0
-                if width > 0, index + 2 + width <= scalars.count, scalars[(index + 2)..<(index + 2 + width)].allSatisfy({ $0 == "0" }) {
+                if width > 0, index + 2 + width <= scalars.count,
+                    scalars[(index + 2)..<(index + 2 + width)].allSatisfy({ $0 == "0" })
+                {
                     let key = line.split(separator: "=", maxSplits: 1).first.map { $0.trimmingSpaces() } ?? ""
                     return (lineNumber, index + 1, key)
                 }

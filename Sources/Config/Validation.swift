@@ -12,12 +12,15 @@ enum Validation {
     ///   - schemes: The schemes allowed, lowercase, e.g. `["http", "https"]`.
     /// - Returns: What is wrong with `url`, or `nil`.
     static func urlProblem(_ url: String, schemes: [String]) -> String? {
-        let expected = schemes == ["http", "https"]
+        let expected =
+            schemes == ["http", "https"]
             ? "expected an http:// or https:// URL, got \(quotedURL(url))"
             : "expected a URL with scheme \(schemes.joined(separator: ", ")), got \(quotedURL(url))"
-        guard !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }),
-              let separator = url.firstRange(of: "://"),
-              schemes.contains(url[..<separator.lowerBound].lowercased()) else {
+        guard
+            !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }),
+            let separator = url.firstRange(of: "://"),
+            schemes.contains(url[..<separator.lowerBound].lowercased())
+        else {
             return expected
         }
         let rest = url[separator.upperBound...]
@@ -57,7 +60,8 @@ enum Validation {
         var path = rest.drop { $0 != "/" && $0 != "?" && $0 != "#" }
         while path.hasSuffix("/") { path = path.dropLast() }
         guard path.isEmpty || path == "/latest" else {
-            return "expected scheme://host[:port] with no path (for example http://169.254.169.254), got \(quotedURL(url))"
+            return
+                "expected scheme://host[:port] with no path (for example http://169.254.169.254), got \(quotedURL(url))"
         }
         return nil
     }
@@ -110,7 +114,9 @@ enum Validation {
     /// - Returns: What is wrong, or `nil`.
     static func headerProblem(name: String, value: String) -> String? {
         let tokenSymbols = Set("!#$%&'*+-.^_`|~")
-        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || tokenSymbols.contains($0)) }) else {
+        guard !name.isEmpty,
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || tokenSymbols.contains($0)) })
+        else {
             return "invalid header name \(quoted(name))"
         }
         let lower = name.lowercased()
@@ -163,7 +169,9 @@ enum Validation {
     /// Checks an endpoint that will carry signed requests and credentials: plain `http://` only to a loopback host.
     /// - Returns: What is wrong, or `nil` (also for URLs that are not http at all: ``urlProblem(_:schemes:)`` says).
     static func cleartextProblem(_ url: String) -> String? {
-        guard let separator = url.firstRange(of: "://"), url[..<separator.lowerBound].lowercased() == "http" else { return nil }
+        guard let separator = url.firstRange(of: "://"), url[..<separator.lowerBound].lowercased() == "http" else {
+            return nil
+        }
         let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         var host = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
@@ -173,10 +181,12 @@ enum Validation {
         }
         let name = host.lowercased()
         let octets = name.split(separator: ".", omittingEmptySubsequences: false)
-        let loopback = name == "localhost" || name == "::1"
+        let loopback =
+            name == "localhost" || name == "::1"
             || (octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil })
         if loopback { return nil }
-        return "plain http:// to \(quotedURL(url)), not a loopback address, would send signed requests and the session token in clear text: use https://"
+        return
+            "plain http:// to \(quotedURL(url)), not a loopback address, would send signed requests and the session token in clear text: use https://"
     }
 
     static func quoted(_ text: String) -> String {
@@ -198,7 +208,9 @@ extension StringProtocol {
     /// The text without leading and trailing spaces and tabs.
     func trimmingSpaces() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else { return "" }
+        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
         return String(self[start...end])
     }
 }

@@ -1,6 +1,6 @@
-public import Config
+import Config
 import Durability
-public import Events
+import Events
 import Lifecycle
 import Webhooks
 
@@ -11,54 +11,54 @@ import Webhooks
 /// Stuck: an event not taken from the journal for ``stuckAfter`` (the consumer, or the daemon, is not running), or a
 /// webhook endpoint whose oldest delivery has failed and is older than ``stuckAfter``. A stuck consumer is bounded by
 /// its own limits (a webhook delivery is dropped at the endpoint's `max_age`) and never holds up the others.
-public struct ConsumerBacklog: Sendable {
+package struct ConsumerBacklog: Sendable {
     /// How long a backlog may wait before it is called stuck.
-    public static let stuckAfter: Duration = .seconds(60)
+    package static let stuckAfter: Duration = .seconds(60)
 
     /// One webhook endpoint's pending deliveries.
-    public struct Endpoint: Sendable, Equatable {
+    package struct Endpoint: Sendable, Equatable {
         /// The URL, redacted as in the logs.
-        public var url: String
+        package var url: String
         /// Deliveries waiting.
-        public var pending: Int
+        package var pending: Int
         /// Age of the oldest, in milliseconds.
-        public var oldestAgeMilliseconds: Int64?
+        package var oldestAgeMilliseconds: Int64?
         /// Attempts made at the oldest.
-        public var attempts: Int
+        package var attempts: Int
         /// When the oldest is dropped (created + `max_age`), in milliseconds since the Unix epoch.
-        public var givesUpAtMilliseconds: Int64?
+        package var givesUpAtMilliseconds: Int64?
         /// Whether the endpoint is stuck.
-        public var stuck: Bool
+        package var stuck: Bool
     }
 
     /// One consumer.
-    public struct Consumer: Sendable, Equatable {
+    package struct Consumer: Sendable, Equatable {
         /// Its journal name.
-        public var name: String
+        package var name: String
         /// Events the journal holds that it has not acknowledged.
-        public var unacknowledged: Int
+        package var unacknowledged: Int
         /// Age of the oldest of them, in milliseconds.
-        public var oldestUnacknowledgedAgeMilliseconds: Int64?
+        package var oldestUnacknowledgedAgeMilliseconds: Int64?
         /// Items in its own store (hook sequences, webhook deliveries; lifecycle: none counted here).
-        public var pending: Int
+        package var pending: Int
         /// Age of the oldest item in its store, in milliseconds, when known.
-        public var oldestPendingAgeMilliseconds: Int64?
+        package var oldestPendingAgeMilliseconds: Int64?
         /// Why it is stuck, or `nil`.
-        public var stuck: String?
+        package var stuck: String?
         /// Webhook endpoints (the `webhooks` consumer only).
-        public var endpoints: [Endpoint] = []
+        package var endpoints: [Endpoint] = []
     }
 
     /// The consumers, in the daemon's order; empty when ``problem`` is set.
-    public var consumers: [Consumer] = []
+    package var consumers: [Consumer] = []
     /// Why the state directory could not be read.
-    public var problem: String?
+    package var problem: String?
 
     /// Reads the backlog of the consumers these settings configure.
     /// - Parameters:
     ///   - settings: State directory and webhooks.
     ///   - nowMilliseconds: The time ages are measured at (the system clock by default).
-    public static func collect(settings: Settings, nowMilliseconds: Int64? = nil) -> ConsumerBacklog {
+    package static func collect(settings: Settings, nowMilliseconds: Int64? = nil) -> ConsumerBacklog {
         let now = nowMilliseconds ?? SystemWallClock().now()
         var roles = [
             JournalBacklog.Role(name: LifecycleActions.journalName) { $0.type == .asgLifecycleState },
@@ -68,15 +68,22 @@ public struct ConsumerBacklog: Sendable {
         let stuckMilliseconds = Self.milliseconds(stuckAfter)
         do throws(SafeFile.Failure) {
             let journal = try JournalBacklog.read(directory: settings.stateDir, roles: roles)
-            let hooksPending = try SafeFile.kind(of: settings.stateDir + "/hooks-pending") == nil ? 0
-                : SafeFile.entries(of: settings.stateDir + "/hooks-pending").filter { $0.hasSuffix(".json") && !SafeFile.isTemporaryName($0) }.count
+            let hooksPending =
+                try SafeFile.kind(of: settings.stateDir + "/hooks-pending") == nil
+                ? 0
+                : SafeFile.entries(of: settings.stateDir + "/hooks-pending").filter {
+                    $0.hasSuffix(".json") && !SafeFile.isTemporaryName($0)
+                }.count
             let outbox = try WebhookOutbox.pendingEntries(in: settings.stateDir + "/outbox")
             var report = ConsumerBacklog()
             for owed in journal.owed {
                 let age = owed.oldestDetectedAtMilliseconds.map { max(0, now - $0) }
-                var consumer = Consumer(name: owed.consumer, unacknowledged: owed.events, oldestUnacknowledgedAgeMilliseconds: age, pending: 0)
+                var consumer = Consumer(
+                    name: owed.consumer, unacknowledged: owed.events, oldestUnacknowledgedAgeMilliseconds: age,
+                    pending: 0)
                 if let age, age >= stuckMilliseconds {
-                    consumer.stuck = "\(owed.events) events not taken from the journal for \(Self.describe(age)) (is the daemon running?)"
+                    consumer.stuck =
+                        "\(owed.events) events not taken from the journal for \(Self.describe(age)) (is the daemon running?)"
                 }
                 if owed.consumer == EventSinks.hooksConsumer { consumer.pending = hooksPending }
                 if owed.consumer == EventSinks.webhooksConsumer {
@@ -85,15 +92,19 @@ public struct ConsumerBacklog: Sendable {
                         let oldest = entries.min { $0.createdAtMilliseconds < $1.createdAtMilliseconds }
                         let age = oldest.map { max(0, now - $0.createdAtMilliseconds) }
                         return Endpoint(
-                            url: endpoint.redactedURL, pending: entries.count, oldestAgeMilliseconds: age, attempts: oldest?.attempts ?? 0,
-                            givesUpAtMilliseconds: oldest.map { $0.createdAtMilliseconds + Self.milliseconds(endpoint.maxAge) },
+                            url: endpoint.redactedURL, pending: entries.count, oldestAgeMilliseconds: age,
+                            attempts: oldest?.attempts ?? 0,
+                            givesUpAtMilliseconds: oldest.map {
+                                $0.createdAtMilliseconds + Self.milliseconds(endpoint.maxAge)
+                            },
                             stuck: (oldest?.attempts ?? 0) > 0 && (age ?? 0) >= stuckMilliseconds
                         )
                     }
                     consumer.pending = consumer.endpoints.reduce(0) { $0 + $1.pending }
                     consumer.oldestPendingAgeMilliseconds = consumer.endpoints.compactMap(\.oldestAgeMilliseconds).max()
                     if consumer.stuck == nil, let stuck = consumer.endpoints.first(where: \.stuck) {
-                        consumer.stuck = "\(stuck.url) has not accepted a delivery for \(Self.describe(stuck.oldestAgeMilliseconds ?? 0)) "
+                        consumer.stuck =
+                            "\(stuck.url) has not accepted a delivery for \(Self.describe(stuck.oldestAgeMilliseconds ?? 0)) "
                             + "(\(stuck.attempts) attempts); its deliveries are dropped at max_age"
                     }
                 }
@@ -106,24 +117,32 @@ public struct ConsumerBacklog: Sendable {
     }
 
     /// The text lines of `imdswatch status`.
-    public var lines: [String] {
+    package var lines: [String] {
         if let problem { return ["consumers: \(problem)"] }
         var lines: [String] = []
         for consumer in consumers {
             var parts: [String] = []
             if consumer.unacknowledged > 0 {
-                parts.append("\(consumer.unacknowledged) events not yet taken (oldest \(Self.describe(consumer.oldestUnacknowledgedAgeMilliseconds ?? 0)))")
+                parts.append(
+                    "\(consumer.unacknowledged) events not yet taken (oldest \(Self.describe(consumer.oldestUnacknowledgedAgeMilliseconds ?? 0)))"
+                )
             }
             if consumer.pending > 0 {
                 let what = consumer.name == EventSinks.hooksConsumer ? "hook sequences" : "deliveries"
-                parts.append("\(consumer.pending) \(what) pending" + (consumer.oldestPendingAgeMilliseconds.map { " (oldest \(Self.describe($0)))" } ?? ""))
+                parts.append(
+                    "\(consumer.pending) \(what) pending"
+                        + (consumer.oldestPendingAgeMilliseconds.map { " (oldest \(Self.describe($0)))" } ?? ""))
             }
-            var line = "consumer \(consumer.name): " + (parts.isEmpty ? "nothing pending" : parts.joined(separator: ", "))
+            var line =
+                "consumer \(consumer.name): " + (parts.isEmpty ? "nothing pending" : parts.joined(separator: ", "))
             if let stuck = consumer.stuck { line += "; STUCK: \(stuck)" }
             lines.append(line)
             for endpoint in consumer.endpoints where endpoint.pending > 0 {
-                var text = "  webhook \(endpoint.url): \(endpoint.pending) pending, oldest \(Self.describe(endpoint.oldestAgeMilliseconds ?? 0)), \(endpoint.attempts) attempts"
-                if let limit = endpoint.givesUpAtMilliseconds { text += ", dropped at \(Timestamp.rfc3339(seconds: limit / 1000)) (max_age)" }
+                var text =
+                    "  webhook \(endpoint.url): \(endpoint.pending) pending, oldest \(Self.describe(endpoint.oldestAgeMilliseconds ?? 0)), \(endpoint.attempts) attempts"
+                if let limit = endpoint.givesUpAtMilliseconds {
+                    text += ", dropped at \(Timestamp.rfc3339(seconds: limit / 1000)) (max_age)"
+                }
                 if endpoint.stuck { text += "; STUCK" }
                 lines.append(text)
             }
@@ -132,30 +151,40 @@ public struct ConsumerBacklog: Sendable {
     }
 
     /// The `consumers` member of `imdswatch status --json` (an object with `error` when the directory was unreadable).
-    public var json: JSONValue {
+    package var json: JSONValue {
         if let problem { return ["error": .string(problem)] }
         func seconds(_ milliseconds: Int64?) -> JSONValue { milliseconds.map { .number(Double($0) / 1000) } ?? .null }
-        return .array(consumers.map { consumer in
-            .object([
-                ("name", .string(consumer.name)),
-                ("unacknowledged", .number(Double(consumer.unacknowledged))),
-                ("oldest_unacknowledged_age_seconds", seconds(consumer.oldestUnacknowledgedAgeMilliseconds)),
-                ("pending", .number(Double(consumer.pending))),
-                ("oldest_pending_age_seconds", seconds(consumer.oldestPendingAgeMilliseconds)),
-                ("stuck", .bool(consumer.stuck != nil)),
-                ("stuck_reason", consumer.stuck.map(JSONValue.string) ?? .null),
-                ("endpoints", .array(consumer.endpoints.map { endpoint in
-                    .object([
-                        ("url", .string(endpoint.url)),
-                        ("pending", .number(Double(endpoint.pending))),
-                        ("oldest_age_seconds", seconds(endpoint.oldestAgeMilliseconds)),
-                        ("attempts", .number(Double(endpoint.attempts))),
-                        ("gives_up_at", endpoint.givesUpAtMilliseconds.map { .string(Timestamp.rfc3339(seconds: $0 / 1000)) } ?? .null),
-                        ("stuck", .bool(endpoint.stuck)),
-                    ])
-                })),
-            ])
-        })
+        return .array(
+            consumers.map { consumer in
+                .object([
+                    ("name", .string(consumer.name)),
+                    ("unacknowledged", .number(Double(consumer.unacknowledged))),
+                    ("oldest_unacknowledged_age_seconds", seconds(consumer.oldestUnacknowledgedAgeMilliseconds)),
+                    ("pending", .number(Double(consumer.pending))),
+                    ("oldest_pending_age_seconds", seconds(consumer.oldestPendingAgeMilliseconds)),
+                    ("stuck", .bool(consumer.stuck != nil)),
+                    ("stuck_reason", consumer.stuck.map(JSONValue.string) ?? .null),
+                    (
+                        "endpoints",
+                        .array(
+                            consumer.endpoints.map { endpoint in
+                                .object([
+                                    ("url", .string(endpoint.url)),
+                                    ("pending", .number(Double(endpoint.pending))),
+                                    ("oldest_age_seconds", seconds(endpoint.oldestAgeMilliseconds)),
+                                    ("attempts", .number(Double(endpoint.attempts))),
+                                    (
+                                        "gives_up_at",
+                                        endpoint.givesUpAtMilliseconds.map {
+                                            .string(Timestamp.rfc3339(seconds: $0 / 1000))
+                                        } ?? .null
+                                    ),
+                                    ("stuck", .bool(endpoint.stuck)),
+                                ])
+                            })
+                    ),
+                ])
+            })
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {

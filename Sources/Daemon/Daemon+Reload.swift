@@ -43,7 +43,8 @@ extension Daemon {
             imds: client, downstream: EventFanOut([]), environment: host.environment, awsProxy: host.awsProxy,
             telemetry: metrics.telemetry, logger: logger
         )
-        let journal = EventJournal(directory: settings.stateDir, consumers: [lifecycle] + sinks.consumers, logger: logger)
+        let journal = EventJournal(
+            directory: settings.stateDir, consumers: [lifecycle] + sinks.consumers, logger: logger)
         await sinks.hooks.observeSequences { event, results in
             await lifecycle.sequenceEnded(event, results: results)
         }
@@ -159,7 +160,8 @@ struct DaemonReloader: Service {
             } else {
                 self.metrics = .off
             }
-            self.webhooks = settings.webhooks.isEmpty
+            self.webhooks =
+                settings.webhooks.isEmpty
                 ? nil : try settings.webhookDispatcher(logger: logger, telemetry: self.metrics.telemetry)
         }
     }
@@ -257,9 +259,11 @@ struct DaemonReloader: Service {
         )
         await parts.relay.replace(with: generation.webhooks)
         // Metrics first: the group stops services in reverse order, so the textfile's last write sees the rest stopped.
-        let services: [any Service] = generation.metrics.services + [poller, reporter] + (generation.webhooks.map { [$0] } ?? [])
+        let services: [any Service] =
+            generation.metrics.services + [poller, reporter] + (generation.webhooks.map { [$0] } ?? [])
         let group = ServiceGroup(
-            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger)
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [], logger: logger)
         )
         return (group, poller)
     }
@@ -302,7 +306,8 @@ struct DaemonReloader: Service {
         }
         let restartOnly = Self.restartOnlyChanges(from: previous, to: settings)
         if !restartOnly.isEmpty {
-            logger.warning("configuration reloaded; these take effect at the next restart: \(restartOnly.joined(separator: ", "))")
+            logger.warning(
+                "configuration reloaded; these take effect at the next restart: \(restartOnly.joined(separator: ", "))")
         } else {
             logger.info("configuration reloaded")
         }

@@ -1,6 +1,6 @@
 import Config
-import Events
 import Durability
+import Events
 import HTTP
 import Hooks
 import IMDS
@@ -35,7 +35,8 @@ package struct Daemon: Sendable {
         /// The process's own environment, libcurl's proxy variables and systemd's notify socket.
         package static var process: Host {
             let environment = ProcessEnvironment.current
-            return Host(environment: environment, awsProxy: .environment, notifier: SystemdNotifier(environment: environment))
+            return Host(
+                environment: environment, awsProxy: .environment, notifier: SystemdNotifier(environment: environment))
         }
 
         /// Creates a host; the hooks get this process's environment and write event files where they do by default.
@@ -89,7 +90,9 @@ package struct Daemon: Sendable {
     /// - Throws: A state directory that is not safe, an IMDS endpoint or a webhook that cannot be set up (before
     ///   anything runs), or what the service group throws.
     package func run() async throws {
-        try await run(reloadingWith: { [settings] () throws(ConfigError) -> Settings in settings }, levelSwitch: LogLevelSwitch(settings.log.level))
+        try await run(
+            reloadingWith: { [settings] () throws(ConfigError) -> Settings in settings },
+            levelSwitch: LogLevelSwitch(settings.log.level))
     }
 
     /// Builds every part (and resumes the hook sequences a previous run did not finish), starting nothing else.
@@ -102,14 +105,16 @@ package struct Daemon: Sendable {
         let client = try settings.makeIMDSClient(logger: logger)
         let heartbeat = Heartbeat()
         let metrics = try DaemonMetrics(settings: settings, logger: logger)
-        let sinks = try EventSinks(settings: settings, host: host, logger: logger, metrics: metrics, observers: observers.sinks)
+        let sinks = try EventSinks(
+            settings: settings, host: host, logger: logger, metrics: metrics, observers: observers.sinks)
         // Auto Scaling lifecycle actions are the journal's stage in front of the hooks and webhooks: they add the
         // group and hook to asg-lifecycle-state events and complete the action when the event's hooks end.
         let lifecycle = settings.lifecycleActions(
             imds: client, downstream: EventFanOut([]), environment: host.environment, awsProxy: host.awsProxy,
             telemetry: metrics.telemetry, logger: logger
         )
-        let journal = EventJournal(directory: settings.stateDir, consumers: [lifecycle] + sinks.consumers, logger: logger)
+        let journal = EventJournal(
+            directory: settings.stateDir, consumers: [lifecycle] + sinks.consumers, logger: logger)
         let sequenceEnded = observers.sequenceEnded
         await sinks.hooks.observeSequences { event, results in
             await lifecycle.sequenceEnded(event, results: results)
@@ -136,7 +141,8 @@ package struct Daemon: Sendable {
         // The journal before the poller: stopped after it, so that the poller's last records still reach the
         // consumers' stores. The hooks before the journal: stopped after it, so that no event it hands on finds
         // them stopped, and running hooks get their grace once nothing else runs (as the unit's stop promises).
-        var services: [any Service] = metrics.services + [sinks.hooks, journal, poller, reporter, lifecycle] + sinks.services
+        var services: [any Service] =
+            metrics.services + [sinks.hooks, journal, poller, reporter, lifecycle] + sinks.services
         if let pinger = host.notifier.watchdogPinger(heartbeat: heartbeat, logger: logger) {
             services.append(WatchdogService(pinger: pinger))
         }

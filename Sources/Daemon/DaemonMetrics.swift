@@ -1,6 +1,6 @@
 import Config
-import Events
 import Durability
+import Events
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -60,21 +60,24 @@ struct DaemonMetrics: Sendable {
         let configuration = settings.metrics
         var services: [any Service] = []
         if let listen = configuration.listen {
-            services.append(MetricsListener(host: listen.host, port: listen.port, exposition: exposition, logger: logger))
+            services.append(
+                MetricsListener(host: listen.host, port: listen.port, exposition: exposition, logger: logger))
         }
         if let path = configuration.textfile {
             try MetricsTextfileError.checkDirectory(of: path)
-            services.append(MetricsTextfile(
-                path: path, exposition: exposition, clock: ContinuousClock(),
-                write: { bytes, path in
-                    // 0644: node_exporter usually runs as its own user.
-                    let url = URL(fileURLWithPath: path)
-                    try SafeFile.writeDurably(
-                        bytes, directory: url.deletingLastPathComponent().path, name: url.lastPathComponent, mode: 0o644
-                    )
-                },
-                logger: logger
-            ))
+            services.append(
+                MetricsTextfile(
+                    path: path, exposition: exposition, clock: ContinuousClock(),
+                    write: { bytes, path in
+                        // 0644: node_exporter usually runs as its own user.
+                        let url = URL(fileURLWithPath: path)
+                        try SafeFile.writeDurably(
+                            bytes, directory: url.deletingLastPathComponent().path, name: url.lastPathComponent,
+                            mode: 0o644
+                        )
+                    },
+                    logger: logger
+                ))
         }
         self.init(telemetry: exposition.telemetry, services: services, exposition: exposition)
     }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Durability
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The process's limit on open descriptors (`RLIMIT_NOFILE`).
 ///
@@ -27,7 +28,9 @@ enum DescriptorLimit {
         let soft = limit.rlim_cur
         limit.rlim_cur = limit.rlim_max
         guard setrlimit(resource, &limit) == 0 else {
-            logger.warning("cannot raise the open-file limit from \(soft) to \(limit.rlim_max): \(SystemCall.describe(errno: errno))")
+            logger.warning(
+                "cannot raise the open-file limit from \(soft) to \(limit.rlim_max): \(SystemCall.describe(errno: errno))"
+            )
             return UInt64(soft)
         }
         logger.debug("open-file limit raised from \(soft) to \(limit.rlim_max)")
@@ -35,8 +38,8 @@ enum DescriptorLimit {
     }
 
     #if canImport(Glibc)
-    private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
     #else
-    private static let resource = RLIMIT_NOFILE
+        private static let resource = RLIMIT_NOFILE
     #endif
 }

@@ -31,7 +31,8 @@ struct EventSinks: Sendable {
     ///     dispatcher the relay holds (the reloader runs it); `nil` builds and runs the dispatcher here.
     /// - Throws: `WebhookError` when a webhook cannot be set up.
     init(
-        settings: Settings, host: Daemon.Host, logger: Logger, metrics: DaemonMetrics = .off, observers: [any EventSink] = [],
+        settings: Settings, host: Daemon.Host, logger: Logger, metrics: DaemonMetrics = .off,
+        observers: [any EventSink] = [],
         relay: WebhookRelay? = nil
     ) throws {
         var runner = HookRunner(configuration: .init(timeout: settings.hookTimeout), logger: logger)
@@ -51,7 +52,8 @@ struct EventSinks: Sendable {
         )
         // Observers first: they only record, and so see each event before its hooks start.
         var consumers: [any JournalConsumer] = [
-            SinkConsumer(name: Self.hooksConsumer, upstream: Self.lifecycleStage, sink: EventFanOut(observers + [hooks])),
+            SinkConsumer(
+                name: Self.hooksConsumer, upstream: Self.lifecycleStage, sink: EventFanOut(observers + [hooks]))
         ]
         var services: [any Service] = []
         var statusParts: [@Sendable () async -> String] = [{ "hooks running: \(await hooks.runningHookCount)" }]

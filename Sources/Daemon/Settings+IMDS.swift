@@ -5,10 +5,10 @@ import IMDS
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
-package extension Settings {
+extension Settings {
     /// An IMDSv2 client over libcurl for these settings (endpoint, timeouts, token TTL). Its requests and its retry
     /// sleeps run on the transport's event loop (`client.clock.loop`).
     ///
@@ -17,7 +17,7 @@ package extension Settings {
     /// - Parameter logger: Receives the warning for an endpoint that is neither link-local nor loopback (without one,
     ///   it goes to stderr).
     /// - Throws: ``ExitCode`` 2 after printing a one-line error when IMDS is disabled or the endpoint is invalid.
-    func makeIMDSClient(logger: Logger? = nil) throws -> IMDSClient<EventLoopClock> {
+    package func makeIMDSClient(logger: Logger? = nil) throws -> IMDSClient<EventLoopClock> {
         let resolved: IMDSEndpoint
         do {
             resolved = try resolveIMDSEndpoint { warning in

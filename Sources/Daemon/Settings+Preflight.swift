@@ -5,14 +5,14 @@ import Webhooks
 
 /// The checks `run` makes before it starts, in one place: `run`, `get` and `status` call them as they build their
 /// parts, and `config check` calls exactly these, so both report the same errors and the same warnings.
-package extension Settings {
+extension Settings {
     /// The IMDS endpoint: the flag or file value, else `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else by
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE`.
     /// - Parameters:
     ///   - environment: The process environment.
     ///   - warn: Receives the warning for an endpoint that is neither link-local nor loopback.
     /// - Throws: `IMDSError` when IMDS is disabled, the URL is invalid or the mode is unknown.
-    func resolveIMDSEndpoint(
+    package func resolveIMDSEndpoint(
         environment: [String: String] = ProcessEnvironment.current, warn: (String) -> Void
     ) throws(IMDSError) -> IMDSEndpoint {
         let resolved = try IMDSEndpoint.resolve(flag: endpoint, environment: environment)
@@ -24,7 +24,7 @@ package extension Settings {
     /// (URLs, `ca_bundle`, secret and template files; duplicate URLs are warned about by the dispatcher itself).
     /// - Parameter logger: Receives the warnings, as `run`'s log would.
     /// - Returns: The errors, one sentence each; empty when `run` would start.
-    func preflightProblems(logger: Logger) -> [String] {
+    package func preflightProblems(logger: Logger) -> [String] {
         var problems: [String] = []
         do {
             _ = try resolveIMDSEndpoint { logger.warning("\($0)") }

@@ -1,10 +1,10 @@
-import Events
 import Config
+import Events
 import Watch
 
-package extension Settings {
+extension Settings {
     /// The poll loop's configuration: every source's interval and whether it is enabled.
-    var pollerConfiguration: PollerConfiguration {
+    package var pollerConfiguration: PollerConfiguration {
         var configuration = PollerConfiguration()
         for source in MetadataSource.allCases { configuration[source] = settings(for: source) }
         return configuration

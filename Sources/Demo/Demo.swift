@@ -62,7 +62,9 @@ package struct Demo: Sendable {
 
     /// Runs `demo` until it returns or SIGINT/SIGTERM arrives; then it is cancelled and its clean-up (simulator,
     /// watcher, hooks) awaited, so that the caller can still remove the temp dir.
-    private func runUntilSignalled(_ demo: @escaping @Sendable () async throws -> Outcome) async -> Result<Outcome, any Error> {
+    private func runUntilSignalled(_ demo: @escaping @Sendable () async throws -> Outcome) async -> Result<
+        Outcome, any Error
+    > {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         return await withTaskGroup(of: Result<Outcome, any Error>?.self) { group in
             group.addTask {
@@ -90,7 +92,9 @@ package struct Demo: Sendable {
         }
     }
 
-    private func run(_ scenario: DemoScenario, in workspace: DemoWorkspace, timeline: DemoTimeline) async throws -> Outcome {
+    private func run(_ scenario: DemoScenario, in workspace: DemoWorkspace, timeline: DemoTimeline) async throws
+        -> Outcome
+    {
         let simulator = try await IMDSSimulator.start(host: "127.0.0.1", port: 0)
         do {
             let outcome = try await watch(simulator, play: scenario, in: workspace, timeline: timeline)
@@ -139,14 +143,16 @@ package struct Demo: Sendable {
             do {
                 var rounds = firstRound.makeAsyncIterator()
                 _ = await rounds.next()
-                timeline.log(.demo, "watcher started: first round of polls done (every \(DemoReport.seconds(interval)))")
+                timeline.log(
+                    .demo, "watcher started: first round of polls done (every \(DemoReport.seconds(interval)))")
                 let missing = try await play(scenario, on: simulator, recorder: recorder, timeline: timeline)
                 await assembly.hooks.waitUntilIdle()
                 await group.triggerGracefulShutdown()
                 try await services.waitForAll()
                 let outcome = Outcome(missing: missing, counts: timeline.counts)
                 DemoReport.summary(
-                    outcome, expected: scenario.expectedCounts, unexpected: await recorder.unexpectedEvents, timeline: timeline
+                    outcome, expected: scenario.expectedCounts, unexpected: await recorder.unexpectedEvents,
+                    timeline: timeline
                 )
                 return outcome
             } catch {
@@ -198,7 +204,9 @@ package struct Demo: Sendable {
 
     /// Waits for each expected event (up to ``eventTimeout``) and then for the daemon to end its hooks.
     /// - Returns: The types that did not fire in time.
-    private func awaitEvents(_ types: [EventType], recorder: DemoEventRecorder, timeline: DemoTimeline) async -> [EventType] {
+    private func awaitEvents(_ types: [EventType], recorder: DemoEventRecorder, timeline: DemoTimeline) async
+        -> [EventType]
+    {
         var missing: [EventType] = []
         for type in types {
             guard let event = await Self.withTimeout(eventTimeout, { await recorder.next(type) }) else {
@@ -215,7 +223,9 @@ package struct Demo: Sendable {
     /// settings for the demo, the simulator for `imdswatch get`; settings the user may have exported are cleared so
     /// that the demo runs the same everywhere.
     private func hookEnvironment(workspace: DemoWorkspace, endpoint: String) -> [String: String?] {
-        let path = ProcessInfo.processInfo.environment["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/bin:/usr/bin:/bin"
+        let path =
+            ProcessInfo.processInfo.environment["PATH"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "/usr/local/bin:/usr/bin:/bin"
         var environment: [String: String?] = [
             "PATH": workspace.binDir + ":" + path,
             "IMDSWATCH_DEMO_ENDPOINT": endpoint,
@@ -234,7 +244,9 @@ package struct Demo: Sendable {
     }
 
     /// The result of `operation`, or `nil` when it has not returned after `timeout` (it is then cancelled).
-    static func withTimeout<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async -> T?) async -> T? {
+    static func withTimeout<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async -> T?) async
+        -> T?
+    {
         await withTaskGroup(of: T?.self) { group in
             group.addTask { await operation() }
             group.addTask {

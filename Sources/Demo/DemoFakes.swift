@@ -24,21 +24,29 @@ enum DemoFakes: Sendable {
         let quiet = ["systemctl", "aws", "wall", "logger", "systemd-cat"].map {
             Fake(name: $0, script: script(name: $0, callsFile: callsFile, then: "exit 0"))
         }
-        let docker = Fake(name: "docker", script: script(name: "docker", callsFile: callsFile, then: """
-            case "${1:-}" in
-                ps) printf '%s\\n' \(containers.joined(separator: " ")) ;;
-                stop) shift; while [ $# -gt 0 ]; do case "$1" in --time|-t) shift 2 ;; *) echo "$1"; shift ;; esac; done ;;
-            esac
-            exit 0
-            """))
-        let imdswatch = Fake(name: "imdswatch", script: script(name: "imdswatch", callsFile: callsFile, then: """
-            if [ "${1:-}" = get ] && [ -n "${IMDSWATCH_DEMO_ENDPOINT:-}" ]; then
-                shift
-                exec \(shellQuoted(realBinary)) get --endpoint "$IMDSWATCH_DEMO_ENDPOINT" "$@"
-            fi
-            echo "imdswatch demo: hooks may only call imdswatch get here" >&2
-            exit 2
-            """))
+        let docker = Fake(
+            name: "docker",
+            script: script(
+                name: "docker", callsFile: callsFile,
+                then: """
+                    case "${1:-}" in
+                        ps) printf '%s\\n' \(containers.joined(separator: " ")) ;;
+                        stop) shift; while [ $# -gt 0 ]; do case "$1" in --time|-t) shift 2 ;; *) echo "$1"; shift ;; esac; done ;;
+                    esac
+                    exit 0
+                    """))
+        let imdswatch = Fake(
+            name: "imdswatch",
+            script: script(
+                name: "imdswatch", callsFile: callsFile,
+                then: """
+                    if [ "${1:-}" = get ] && [ -n "${IMDSWATCH_DEMO_ENDPOINT:-}" ]; then
+                        shift
+                        exec \(shellQuoted(realBinary)) get --endpoint "$IMDSWATCH_DEMO_ENDPOINT" "$@"
+                    fi
+                    echo "imdswatch demo: hooks may only call imdswatch get here" >&2
+                    exit 2
+                    """))
         return quiet + [docker, imdswatch]
     }
 

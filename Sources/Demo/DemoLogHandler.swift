@@ -46,7 +46,8 @@ struct DemoLogHandler: LogHandler, Sendable {
     ///   - hookPaths: The enabled hooks' paths relative to `hooks.d`, by hook name (the timeline shows the path).
     init(label: String, file: DemoLogFile, timeline: DemoTimeline, hookPaths: [String: String]) {
         self.format = StderrLogHandler(
-            label: label, logLevel: .debug, format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false)
+            label: label, logLevel: .debug,
+            format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false)
         )
         self.file = file
         self.timeline = timeline

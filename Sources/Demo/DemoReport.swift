@@ -8,7 +8,8 @@ enum DemoReport: Sendable {
     static func header(simulator: IMDSSimulator, workspace: DemoWorkspace, keep: Bool, timeline: DemoTimeline) {
         let hooks = ExampleHooks.files.map(\.enabledPath).joined(separator: ", ")
         let fakes = DemoFakes.all(callsFile: "", realBinary: "").map(\.name).joined(separator: ", ")
-        timeline.plain("""
+        timeline.plain(
+            """
             imdswatch demo: the watcher, the shipped example hooks and an IMDSv2 simulator, all on this machine
               simulator  \(simulator.baseURL) (loopback only; nothing is sent to 169.254.169.254)
               hooks      \(hooks)
@@ -30,10 +31,13 @@ enum DemoReport: Sendable {
             let fired = counts.events[type, default: 0]
             let wanted = expected[type, default: 0]
             let mark = fired >= wanted ? "ok" : "MISSING \(wanted - fired)"
-            lines.append("  \(type.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0)) \(fired) fired  \(mark)")
+            lines.append(
+                "  \(type.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0)) \(fired) fired  \(mark)")
         }
         let total = counts.events.values.reduce(0, +)
-        lines.append("  events \(total), hooks run \(counts.hooksRun), hooks failed \(counts.hooksFailed), commands recorded \(counts.calls)")
+        lines.append(
+            "  events \(total), hooks run \(counts.hooksRun), hooks failed \(counts.hooksFailed), commands recorded \(counts.calls)"
+        )
         for event in unexpected where (expected[event.type] ?? 0) < (counts.events[event.type] ?? 0) {
             lines.append("  note: also fired \(event.type.rawValue) (\(DemoTimeline.summary(of: event)))")
         }
@@ -41,7 +45,9 @@ enum DemoReport: Sendable {
             lines.append("demo passed: every event type fired and every hook exited 0")
         } else {
             let missing = outcome.missing.map(\.rawValue).joined(separator: ", ")
-            lines.append("demo FAILED:" + (missing.isEmpty ? "" : " missing \(missing);") + " hooks failed \(counts.hooksFailed)")
+            lines.append(
+                "demo FAILED:" + (missing.isEmpty ? "" : " missing \(missing);") + " hooks failed \(counts.hooksFailed)"
+            )
         }
         timeline.plain(lines.joined(separator: "\n"))
     }

@@ -10,7 +10,10 @@ enum ExampleHooks {
     static let files: [ExampleHook] = [
         ExampleHook(path: "90-notify.example", contents: PackageResources._0_notify_example),
         ExampleHook(path: "asg-lifecycle-state.d/10-drain.example", contents: PackageResources._0_drain_example),
-        ExampleHook(path: "spot-interruption.d/10-stop-services.example", contents: PackageResources._0_stop_services_example),
-        ExampleHook(path: "spot-interruption.d/20-stop-containers.example", contents: PackageResources._0_stop_containers_example),
+        ExampleHook(
+            path: "spot-interruption.d/10-stop-services.example", contents: PackageResources._0_stop_services_example),
+        ExampleHook(
+            path: "spot-interruption.d/20-stop-containers.example",
+            contents: PackageResources._0_stop_containers_example),
     ]
 }

@@ -1,15 +1,15 @@
 import Dispatch
-public import Events
-public import Logging
-public import ServiceLifecycle
+import Events
+import Logging
+import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The event journal: `STATE_DIR/events.journal`, an append-only file whose records hold what the poller detected
@@ -22,16 +22,16 @@ import Darwin
 /// compaction, which drops the records every consumer has acknowledged; the state at start is the journal's last
 /// state, else the checkpoint's. A torn tail (a write cut short) is dropped with a warning; a file damaged before its
 /// end is moved aside as `events.journal.corrupt-<UTC time>` (its intact records are kept).
-public final class EventJournal: Service, Sendable {
+package final class EventJournal: Service, Sendable {
     /// The journal's file name in the state directory.
-    public static let fileName = "events.journal"
+    package static let fileName = "events.journal"
     /// The checkpoint's file name (the watch state, as the release before the journal wrote it).
-    public static let checkpointName = "state.json"
+    package static let checkpointName = "state.json"
 
     /// The state directory.
-    public let directory: String
+    package let directory: String
     /// The journal is compacted once it grows past this many bytes (and at every start and clean stop).
-    public let compactionBytes: Int
+    package let compactionBytes: Int
     let consumers: [any JournalConsumer]
     let logger: Logger
     let queue = DispatchQueue(label: "imdswatch-journal")
@@ -75,7 +75,7 @@ public final class EventJournal: Service, Sendable {
     ///   - consumers: Who takes the events, each with its own durable store.
     ///   - compactionBytes: The size past which the journal is compacted.
     ///   - logger: Torn tails, corrupt files, write failures.
-    public init(directory: String, consumers: [any JournalConsumer], compactionBytes: Int = 1 << 20, logger: Logger) {
+    package init(directory: String, consumers: [any JournalConsumer], compactionBytes: Int = 1 << 20, logger: Logger) {
         var trimmed = directory
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.directory = trimmed.isEmpty ? "." : trimmed
@@ -93,14 +93,14 @@ public final class EventJournal: Service, Sendable {
     }
 
     /// The journal's path.
-    public var path: String { directory + "/" + Self.fileName }
+    package var path: String { directory + "/" + Self.fileName }
 
     // MARK: Detection side
 
     /// Reads the journal once (later calls return the same answer), queues what a previous run left unacknowledged
     /// for the consumers, and compacts.
     /// - Returns: The last watch state the journal holds, or `nil` (then the checkpoint `state.json` holds it).
-    public func open() async -> JSONValue? {
+    package func open() async -> JSONValue? {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: self.openOnQueue()) }
         }
@@ -108,13 +108,14 @@ public final class EventJournal: Service, Sendable {
 
     /// The events some consumer has not acknowledged yet (offered again by ``run()``), after ``open()``.
     /// - Parameter consumer: Only those this consumer handles and has not acknowledged (`nil`: any consumer).
-    public func unfinishedEventIDs(for consumer: String? = nil) async -> Set<String> {
+    package func unfinishedEventIDs(for consumer: String? = nil) async -> Set<String> {
         _ = await open()
         let owing = consumers.filter { consumer == nil || $0.name == consumer }
         return core.withLock { core in
-            Set(core.entries.values.filter { entry in
-                owing.contains { $0.handles(entry.event) && entry.acks[$0.name] == nil }
-            }.map(\.event.id))
+            Set(
+                core.entries.values.filter { entry in
+                    owing.contains { $0.handles(entry.event) && entry.acks[$0.name] == nil }
+                }.map(\.event.id))
         }
     }
 
@@ -122,7 +123,7 @@ public final class EventJournal: Service, Sendable {
     /// queue, in call order, and its events are offered to the consumers once it is durable.
     /// - Returns: A ticket that tells when the record is durable (or could not be written).
     @discardableResult
-    public func record(events: [Event], state: JSONValue?) -> JournalTicket {
+    package func record(events: [Event], state: JSONValue?) -> JournalTicket {
         let ticket = JournalTicket()
         queue.async { self.appendOnQueue(.detected(events: events, state: state), ticket: ticket) }
         return ticket
@@ -133,7 +134,7 @@ public final class EventJournal: Service, Sendable {
     /// Feeds the consumers until cancelled or a graceful shutdown: first what the previous run left
     /// unacknowledged (each consumer's catch-up runs beside its live events, so new events never wait for it), then
     /// every event as it becomes durable. Compacts once more when it stops.
-    public func run() async throws {
+    package func run() async throws {
         _ = await open()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
@@ -156,7 +157,7 @@ public final class EventJournal: Service, Sendable {
     }
 
     /// Waits until every event offered to a consumer so far has been taken and its acknowledgement applied (tests).
-    public func waitUntilTaken() async {
+    package func waitUntilTaken() async {
         await withCheckedContinuation { continuation in
             let idle = core.withLock { core in
                 if core.inFlight == 0 { return true }
@@ -170,7 +171,8 @@ public final class EventJournal: Service, Sendable {
     private func consume(_ stream: AsyncStream<Event>, by consumer: any JournalConsumer) async {
         for await event in stream {
             if let output = await consumer.take(event) {
-                let ack = JournalRecord.acknowledged(consumer: consumer.name, eventID: event.id, output: output == event ? nil : output)
+                let ack = JournalRecord.acknowledged(
+                    consumer: consumer.name, eventID: event.id, output: output == event ? nil : output)
                 // In flight until applied: it may offer the event to consumers downstream.
                 core.withLock { $0.inFlight += 1 }
                 queue.async {
@@ -218,7 +220,9 @@ public final class EventJournal: Service, Sendable {
                     )
                 }
                 if let offset = reading.corruptAt {
-                    moveAside(reason: "is damaged at byte \(offset); its \(records.count) intact records before that are kept")
+                    moveAside(
+                        reason: "is damaged at byte \(offset); its \(records.count) intact records before that are kept"
+                    )
                 }
             }
         } catch {
@@ -338,7 +342,9 @@ public final class EventJournal: Service, Sendable {
         var offered = 0
         for entry in entries {
             for consumer in consumers where entry.acks[consumer.name] == nil {
-                if let upstream = consumer.upstream, let stage = consumers.first(where: { $0.name == upstream }), stage.handles(entry.event) {
+                if let upstream = consumer.upstream, let stage = consumers.first(where: { $0.name == upstream }),
+                    stage.handles(entry.event)
+                {
                     // Handed on by the upstream stage: offered now if it acknowledged, else when it does.
                     if let handed = entry.acks[upstream], consumer.handles(handed) {
                         offer(handed, to: consumer, channel: catchUp)
@@ -351,7 +357,9 @@ public final class EventJournal: Service, Sendable {
             }
         }
         if offered > 0 {
-            logger.notice("event journal: \(offered) deliveries a previous run left unfinished are offered again", metadata: ["path": "\(path)"])
+            logger.notice(
+                "event journal: \(offered) deliveries a previous run left unfinished are offered again",
+                metadata: ["path": "\(path)"])
         }
     }
 
@@ -370,7 +378,9 @@ public final class EventJournal: Service, Sendable {
                 try SafeFile.writeDurably(bytes, directory: directory, name: Self.checkpointName)
                 core.withLock { $0.checkpointed = true }
             } catch {
-                logger.error("cannot write the checkpoint: \(error); the journal is not compacted", metadata: ["path": "\(path)"])
+                logger.error(
+                    "cannot write the checkpoint: \(error); the journal is not compacted", metadata: ["path": "\(path)"]
+                )
                 return
             }
         }
@@ -384,7 +394,9 @@ public final class EventJournal: Service, Sendable {
         for entry in kept {
             bytes += JournalRecord.detected(events: [entry.event], state: nil).line()
             for (name, handed) in entry.acks.sorted(by: { $0.key < $1.key }) {
-                bytes += JournalRecord.acknowledged(consumer: name, eventID: entry.event.id, output: handed == entry.event ? nil : handed).line()
+                bytes += JournalRecord.acknowledged(
+                    consumer: name, eventID: entry.event.id, output: handed == entry.event ? nil : handed
+                ).line()
             }
         }
         do throws(SafeFile.Failure) {
@@ -401,7 +413,8 @@ public final class EventJournal: Service, Sendable {
     private func openForAppend() throws(SafeFile.Failure) -> (Int32, Int) {
         let existed = SafeFile.kind(of: path) != nil
         // O_NONBLOCK: a FIFO planted here is refused below, never waited on.
-        let fd = try SafeFile.openFile(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode: 0o600, operation: "open")
+        let fd = try SafeFile.openFile(
+            path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode: 0o600, operation: "open")
         do throws(SafeFile.Failure) {
             let status = try SafeFile.fileStatus(of: fd, path: path, operation: "open")
             guard status.st_mode & S_IFMT == S_IFREG else {
@@ -418,16 +431,19 @@ public final class EventJournal: Service, Sendable {
 
     private func moveAside(reason: String) {
         do throws(SafeFile.Failure) {
-            let target = try SafeFile.moveAside(directory: directory, fileName: Self.fileName, nowMilliseconds: SystemWallClock().now())
-            logger.warning("event journal \(reason): moved it aside", metadata: ["path": "\(path)", "moved_to": "\(target)"])
+            let target = try SafeFile.moveAside(
+                directory: directory, fileName: Self.fileName, nowMilliseconds: SystemWallClock().now())
+            logger.warning(
+                "event journal \(reason): moved it aside", metadata: ["path": "\(path)", "moved_to": "\(target)"])
         } catch {
-            logger.warning("event journal \(reason) and could not be moved aside (\(error))", metadata: ["path": "\(path)"])
+            logger.warning(
+                "event journal \(reason) and could not be moved aside (\(error))", metadata: ["path": "\(path)"])
         }
     }
 }
 
 /// Tells when a journal record is durable.
-public final class JournalTicket: Sendable {
+package final class JournalTicket: Sendable {
     private let state = Mutex<(durable: Bool?, waiters: [CheckedContinuation<Bool, Never>])>((nil, []))
 
     init() {}
@@ -443,7 +459,7 @@ public final class JournalTicket: Sendable {
 
     /// Waits until the record was written and synced.
     /// - Returns: `true` when it is durable, `false` when it could not be written (its events were still offered).
-    public func durable() async -> Bool {
+    package func durable() async -> Bool {
         await withCheckedContinuation { continuation in
             let done = state.withLock { state -> Bool? in
                 if let durable = state.durable { return durable }

@@ -1,39 +1,39 @@
-public import Events
+import Events
 
 /// What the event journal holds that each consumer has not acknowledged yet, read from the file without changing it
 /// (`imdswatch status` reads it beside a running daemon: no compaction, no move-aside, no lock).
-public struct JournalBacklog: Sendable, Equatable {
+package struct JournalBacklog: Sendable, Equatable {
     /// A consumer as the backlog sees it: its name and the events it owes an acknowledgement for.
-    public struct Role: Sendable {
+    package struct Role: Sendable {
         /// Its name in the journal (`lifecycle`, `hooks`, `webhooks`).
-        public var name: String
+        package var name: String
         /// Whether it takes the event at all (see ``JournalConsumer/handles(_:)``).
-        public var handles: @Sendable (Event) -> Bool
+        package var handles: @Sendable (Event) -> Bool
 
         /// Creates a role.
-        public init(name: String, handles: @escaping @Sendable (Event) -> Bool = { _ in true }) {
+        package init(name: String, handles: @escaping @Sendable (Event) -> Bool = { _ in true }) {
             self.name = name
             self.handles = handles
         }
 
         /// The role of a running consumer.
-        public init(_ consumer: any JournalConsumer) {
+        package init(_ consumer: any JournalConsumer) {
             self.init(name: consumer.name, handles: { consumer.handles($0) })
         }
     }
 
     /// One consumer's unacknowledged events.
-    public struct Owed: Sendable, Equatable {
+    package struct Owed: Sendable, Equatable {
         /// The consumer's name.
-        public var consumer: String
+        package var consumer: String
         /// How many events it has not acknowledged.
-        public var events: Int
+        package var events: Int
         /// When the oldest of them was detected, in milliseconds since the Unix epoch (`nil`: none).
-        public var oldestDetectedAtMilliseconds: Int64?
+        package var oldestDetectedAtMilliseconds: Int64?
     }
 
     /// Per role, in the order given.
-    public var owed: [Owed]
+    package var owed: [Owed]
 
     /// Reads `directory/events.journal` (a missing file owes nothing; a torn or damaged tail is ignored here: the
     /// daemon reports and repairs it at its next start).
@@ -41,9 +41,10 @@ public struct JournalBacklog: Sendable, Equatable {
     ///   - directory: The state directory.
     ///   - roles: The consumers to report on.
     /// - Throws: `SafeFile.Failure` when the file cannot be read.
-    public static func read(directory: String, roles: [Role]) throws(SafeFile.Failure) -> JournalBacklog {
+    package static func read(directory: String, roles: [Role]) throws(SafeFile.Failure) -> JournalBacklog {
         let path = directory + "/" + EventJournal.fileName
-        let records = try SafeFile.readRegularFileIfPresent(path, limit: 256 << 20).map { JournalRecord.read($0).records } ?? []
+        let records =
+            try SafeFile.readRegularFileIfPresent(path, limit: 256 << 20).map { JournalRecord.read($0).records } ?? []
         var events: [String: Event] = [:]
         var order: [String] = []
         var acks: [String: Set<String>] = [:]
@@ -58,9 +59,14 @@ public struct JournalBacklog: Sendable, Equatable {
                 acks[eventID, default: []].insert(consumer)
             }
         }
-        return JournalBacklog(owed: roles.map { role in
-            let owing = order.compactMap { events[$0] }.filter { role.handles($0) && acks[$0.id]?.contains(role.name) != true }
-            return Owed(consumer: role.name, events: owing.count, oldestDetectedAtMilliseconds: owing.map(\.detectedAtMilliseconds).min())
-        })
+        return JournalBacklog(
+            owed: roles.map { role in
+                let owing = order.compactMap { events[$0] }.filter {
+                    role.handles($0) && acks[$0.id]?.contains(role.name) != true
+                }
+                return Owed(
+                    consumer: role.name, events: owing.count,
+                    oldestDetectedAtMilliseconds: owing.map(\.detectedAtMilliseconds).min())
+            })
     }
 }

@@ -1,4 +1,4 @@
-public import Events
+import Events
 
 /// A stage that takes journaled events into a durable store of its own (hooks, webhooks, lifecycle actions).
 ///
@@ -6,7 +6,7 @@ public import Events
 /// durable, and records the consumer's acknowledgement when ``take(_:)`` returns an event. An event a consumer has
 /// not acknowledged is offered to it again at the next start, so `take` must be idempotent by event id.
 /// A consumer is added by passing it to the journal: the poller and the other consumers do not change.
-public protocol JournalConsumer: Sendable {
+package protocol JournalConsumer: Sendable {
     /// A stable name, written in the journal's acknowledgements (`lifecycle`, `hooks`, `webhooks`).
     var name: String { get }
     /// The consumer whose output this one takes for the events that consumer handles (`nil`: the detected event).
@@ -21,14 +21,14 @@ public protocol JournalConsumer: Sendable {
 
 extension JournalConsumer {
     /// No upstream: the consumer takes the event as detected.
-    public var upstream: String? { nil }
+    package var upstream: String? { nil }
 }
 
 /// A consumer that hands each event to an ``EventSink`` whose `deliver` makes it durable before it returns (the
 /// hook dispatcher's `hooks-pending/` record, the webhook outbox entry).
-public struct SinkConsumer: JournalConsumer {
-    public let name: String
-    public let upstream: String?
+package struct SinkConsumer: JournalConsumer {
+    package let name: String
+    package let upstream: String?
     let sink: any EventSink
 
     /// Creates the consumer.
@@ -36,15 +36,15 @@ public struct SinkConsumer: JournalConsumer {
     ///   - name: Its name in the journal.
     ///   - upstream: The consumer whose output it takes (see ``JournalConsumer/upstream``).
     ///   - sink: Where events go; durable there when `deliver` returns.
-    public init(name: String, upstream: String? = nil, sink: any EventSink) {
+    package init(name: String, upstream: String? = nil, sink: any EventSink) {
         self.name = name
         self.upstream = upstream
         self.sink = sink
     }
 
-    public func handles(_ event: Event) -> Bool { true }
+    package func handles(_ event: Event) -> Bool { true }
 
-    public func take(_ event: Event) async -> Event? {
+    package func take(_ event: Event) async -> Event? {
         await sink.deliver(event)
         return event
     }

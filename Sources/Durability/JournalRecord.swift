@@ -1,9 +1,9 @@
-public import Events
 import Crypto
+import Events
 
 /// One record of the event journal: what the poller detected with the watch state after it, or a consumer's
 /// acknowledgement that an event is in its own durable store.
-public enum JournalRecord: Sendable, Equatable {
+package enum JournalRecord: Sendable, Equatable {
     /// Events detected by one poll (possibly none: a state-only change) and the watch state that says they fired.
     /// `state` is `nil` in a compacted journal (the state is then in the checkpoint).
     case detected(events: [Event], state: JSONValue?)
@@ -13,13 +13,14 @@ public enum JournalRecord: Sendable, Equatable {
 
     /// The record's line: `LENGTH CHECKSUM JSON\n`, where LENGTH counts the JSON's bytes and CHECKSUM is the first
     /// 4 bytes of its SHA-256 in hex. A torn write loses the newline or the checksum; either is detected.
-    public func line() -> [UInt8] {
-        let json: JSONValue = switch self {
-        case .detected(let events, let state):
-            ["events": .array(events.map(\.journalJSON)), "state": state ?? .null]
-        case .acknowledged(let consumer, let eventID, let output):
-            ["ack": .string(consumer), "id": .string(eventID), "out": output?.journalJSON ?? .null]
-        }
+    package func line() -> [UInt8] {
+        let json: JSONValue =
+            switch self {
+            case .detected(let events, let state):
+                ["events": .array(events.map(\.journalJSON)), "state": state ?? .null]
+            case .acknowledged(let consumer, let eventID, let output):
+                ["ack": .string(consumer), "id": .string(eventID), "out": output?.journalJSON ?? .null]
+            }
         let body = Array(json.serialized().utf8)
         var line = Array("\(body.count) \(Self.checksum(body)) ".utf8)
         line.append(contentsOf: body)
@@ -28,21 +29,21 @@ public enum JournalRecord: Sendable, Equatable {
     }
 
     /// What reading a journal found.
-    public struct Reading: Sendable, Equatable {
+    package struct Reading: Sendable, Equatable {
         /// The records that were whole and intact, in file order.
-        public var records: [JournalRecord] = []
+        package var records: [JournalRecord] = []
         /// Bytes at the end that do not form a whole record (a torn write): dropped.
-        public var tornTailBytes = 0
+        package var tornTailBytes = 0
         /// The offset of the first damaged record that is followed by more data (the file is corrupt), if any.
-        public var corruptAt: Int?
+        package var corruptAt: Int?
         /// The byte length of the intact records (where appending continues).
-        public var intactBytes = 0
+        package var intactBytes = 0
     }
 
     /// Reads a journal's bytes: records up to the first one that is incomplete or fails its checksum.
     /// - Parameter bytes: The whole file.
     /// - Returns: The intact records; a damaged last line is a torn tail, damage before more lines is corruption.
-    public static func read(_ bytes: [UInt8]) -> Reading {
+    package static func read(_ bytes: [UInt8]) -> Reading {
         var reading = Reading()
         var offset = 0
         while offset < bytes.count {
@@ -70,7 +71,7 @@ public enum JournalRecord: Sendable, Equatable {
         guard fields.count == 3, let length = Int(String(decoding: fields[0], as: UTF8.self)) else { return nil }
         let body = Array(fields[2])
         guard body.count == length, String(decoding: fields[1], as: UTF8.self) == checksum(body),
-              let json = try? JSONDocument.parse(String(decoding: body, as: UTF8.self))
+            let json = try? JSONDocument.parse(String(decoding: body, as: UTF8.self))
         else { return nil }
         if let consumer = json["ack"]?.stringValue, let id = json["id"]?.stringValue {
             let output = json["out"].flatMap { $0 == .null ? nil : Event(journalJSON: $0) }
@@ -101,12 +102,12 @@ public enum JournalRecord: Sendable, Equatable {
 extension Event {
     /// The event as the state directory's records hold it: the v1 payload and `detected_at_ms` (the payload's
     /// `detected_at` has whole milliseconds only as text).
-    public var journalJSON: JSONValue {
+    package var journalJSON: JSONValue {
         ["event": payload, "detected_at_ms": .number(Double(detectedAtMilliseconds))]
     }
 
     /// An event read back from ``journalJSON`` (the journal, `hooks-pending/`); `nil` when a member is missing.
-    public init?(journalJSON json: JSONValue) {
+    package init?(journalJSON json: JSONValue) {
         guard let payload = json["event"], case .number(let detected)? = json["detected_at_ms"] else { return nil }
         self.init(payload: payload, detectedAtMilliseconds: Int64(detected))
     }

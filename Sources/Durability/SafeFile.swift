@@ -1,30 +1,31 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Events
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The file calls of the state directory (state, outbox, pending hooks), in one place: every open is
 /// `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` and checked with `fstat` (a symlink or a FIFO planted where a file should
 /// be is refused, never followed, never waited on); writes go to an `O_EXCL` temporary file with a random name,
 /// are fsynced, renamed over the target and the directory is fsynced. Calls retry on `EINTR` (``SystemCall``).
-public enum SafeFile {
+package enum SafeFile {
     /// A failed file operation: what was attempted on which path, and why.
-    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// The attempted operation (`read`, `create`, `rename`…).
-        public var operation: String
+        package var operation: String
         /// The path involved.
-        public var path: String
+        package var path: String
         /// The `errno` value (`0` when ``reason`` says why).
-        public var errno: Int32
+        package var errno: Int32
         /// Set when the cause is not an errno (`not a regular file`).
-        public var reason: String?
+        package var reason: String?
 
         /// Creates a failure.
-        public init(operation: String, path: String, errno: Int32, reason: String? = nil) {
+        package init(operation: String, path: String, errno: Int32, reason: String? = nil) {
             self.operation = operation
             self.path = path
             self.errno = errno
@@ -32,10 +33,10 @@ public enum SafeFile {
         }
 
         /// The file does not exist.
-        public var isNotFound: Bool { errno == ENOENT }
+        package var isNotFound: Bool { errno == ENOENT }
 
         /// `cannot read /var/lib/imdswatch/state.json: not a regular file (a FIFO)`.
-        public var description: String {
+        package var description: String {
             "cannot \(operation) \(path): \(reason ?? SystemCall.describe(errno: errno))"
         }
     }
@@ -45,7 +46,7 @@ public enum SafeFile {
     ///   - path: The file.
     ///   - limit: Larger files are refused.
     /// - Throws: ``Failure`` (``Failure/isNotFound`` when there is no file).
-    public static func readRegularFile(_ path: String, limit: Int) throws(Failure) -> [UInt8] {
+    package static func readRegularFile(_ path: String, limit: Int) throws(Failure) -> [UInt8] {
         try readRegularFile(path, limit: limit, followingSymlink: false).bytes
     }
 
@@ -55,7 +56,7 @@ public enum SafeFile {
     ///   - limit: Larger files are refused.
     /// - Returns: The bytes, or `nil` when nothing is at `path` (`ENOENT`, also for a missing parent directory).
     /// - Throws: ``Failure`` for anything else: a symlink, a FIFO, a directory, a file too large, a read error.
-    public static func readRegularFileIfPresent(_ path: String, limit: Int) throws(Failure) -> [UInt8]? {
+    package static func readRegularFileIfPresent(_ path: String, limit: Int) throws(Failure) -> [UInt8]? {
         do throws(Failure) {
             return try readRegularFile(path, limit: limit)
         } catch {
@@ -67,11 +68,15 @@ public enum SafeFile {
     /// The whole regular file at `path` and its permission bits, both from one descriptor: a symlink is followed
     /// and its target judged (for files configured by path, such as a webhook secret).
     /// - Throws: ``Failure`` (``Failure/isNotFound`` when there is no file).
-    public static func readRegularFileFollowingSymlink(_ path: String, limit: Int) throws(Failure) -> (bytes: [UInt8], mode: UInt32) {
+    package static func readRegularFileFollowingSymlink(_ path: String, limit: Int) throws(Failure) -> (
+        bytes: [UInt8], mode: UInt32
+    ) {
         try readRegularFile(path, limit: limit, followingSymlink: true)
     }
 
-    private static func readRegularFile(_ path: String, limit: Int, followingSymlink: Bool) throws(Failure) -> (bytes: [UInt8], mode: UInt32) {
+    private static func readRegularFile(_ path: String, limit: Int, followingSymlink: Bool) throws(Failure) -> (
+        bytes: [UInt8], mode: UInt32
+    ) {
         let fd = try openFile(path, O_RDONLY | O_NONBLOCK | (followingSymlink ? 0 : O_NOFOLLOW), operation: "read")
         defer { _ = close(fd) }
         let status = try fileStatus(of: fd, path: path, operation: "read")
@@ -100,7 +105,9 @@ public enum SafeFile {
     /// - Parameter mode: The new file's permission bits, set exactly (whatever the umask): 0600 by default; 0644
     ///   for a file another user reads (the metrics textfile).
     /// - Throws: ``Failure`` naming the failed step; the previous file is then intact.
-    public static func writeDurably(_ bytes: [UInt8], directory: String, name: String, mode: mode_t = 0o600) throws(Failure) {
+    package static func writeDurably(_ bytes: [UInt8], directory: String, name: String, mode: mode_t = 0o600)
+        throws(Failure)
+    {
         let target = join(directory, name)
         var temporary = ""
         var fd: Int32 = -1
@@ -109,7 +116,7 @@ public enum SafeFile {
             do throws(Failure) {
                 fd = try openFile(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600, operation: "create")
                 break
-            } catch where error.errno == EEXIST {
+            } catch  where error.errno == EEXIST {
                 continue
             }
         }
@@ -123,7 +130,9 @@ public enum SafeFile {
             _ = close(fd)
             fd = -1
             let renamed = SystemCall.retryingOnInterrupt { rename(temporary, target) }
-            if renamed.value != 0 { throw Failure(operation: "rename \(temporary) to", path: target, errno: renamed.errno) }
+            if renamed.value != 0 {
+                throw Failure(operation: "rename \(temporary) to", path: target, errno: renamed.errno)
+            }
         } catch {
             if fd >= 0 { _ = close(fd) }
             _ = unlink(temporary)
@@ -133,13 +142,13 @@ public enum SafeFile {
     }
 
     /// Whether `name` is a temporary file of ``writeDurably(_:directory:name:)`` (left behind by a crash).
-    public static func isTemporaryName(_ name: String) -> Bool {
+    package static func isTemporaryName(_ name: String) -> Bool {
         name.hasPrefix(".") && name.hasSuffix(".tmp")
     }
 
     /// Removes `directory/name` (a missing file is fine) and makes the removal durable.
     /// - Throws: ``Failure`` when the file cannot be removed or the directory not synced.
-    public static func remove(directory: String, name: String) throws(Failure) {
+    package static func remove(directory: String, name: String) throws(Failure) {
         let path = join(directory, name)
         if unlink(path) != 0, errno != ENOENT { throw Failure(operation: "remove", path: path, errno: errno) }
         try syncDirectory(directory)
@@ -149,7 +158,8 @@ public enum SafeFile {
     /// way every state file of the directory (watch state, event journal, lifecycle actions) is moved aside.
     /// - Returns: The new path.
     /// - Throws: ``Failure`` when the rename fails.
-    public static func moveAside(directory: String, fileName: String, nowMilliseconds: Int64) throws(Failure) -> String {
+    package static func moveAside(directory: String, fileName: String, nowMilliseconds: Int64) throws(Failure) -> String
+    {
         let stamp = Timestamp.rfc3339(seconds: nowMilliseconds / 1000).filter { $0 != ":" }
         var target = "\(fileName).corrupt-\(stamp)"
         var counter = 1
@@ -163,7 +173,7 @@ public enum SafeFile {
 
     /// Renames `directory/from` to `directory/to` (which should not exist) and makes it durable.
     /// - Throws: ``Failure`` when the rename fails.
-    public static func move(directory: String, from: String, to: String) throws(Failure) {
+    package static func move(directory: String, from: String, to: String) throws(Failure) {
         let path = join(directory, from)
         let renamed = SystemCall.retryingOnInterrupt { rename(path, join(directory, to)) }
         if renamed.value != 0 { throw Failure(operation: "rename", path: path, errno: renamed.errno) }
@@ -173,15 +183,19 @@ public enum SafeFile {
     /// Creates the directory `path` (mode 0700), and its parents when `parents` is set, unless it exists; refuses a
     /// symlink or anything else that is not a directory at `path`.
     /// - Throws: ``Failure`` when it cannot be created or is not a directory.
-    public static func makeDirectory(_ path: String, parents: Bool = false) throws(Failure) {
+    package static func makeDirectory(_ path: String, parents: Bool = false) throws(Failure) {
         if parents {
             var prefix = path.hasPrefix("/") ? "" : "."
             for component in path.split(separator: "/").dropLast() {
                 prefix += "/" + component
-                if mkdir(prefix, 0o700) != 0, errno != EEXIST { throw Failure(operation: "create directory", path: prefix, errno: errno) }
+                if mkdir(prefix, 0o700) != 0, errno != EEXIST {
+                    throw Failure(operation: "create directory", path: prefix, errno: errno)
+                }
             }
         }
-        if mkdir(path, 0o700) != 0, errno != EEXIST { throw Failure(operation: "create directory", path: path, errno: errno) }
+        if mkdir(path, 0o700) != 0, errno != EEXIST {
+            throw Failure(operation: "create directory", path: path, errno: errno)
+        }
         let kind = try linkKind(path)
         if kind != .directory {
             throw Failure(operation: "use directory", path: path, errno: 0, reason: "it is a \(kind), not a directory")
@@ -189,15 +203,16 @@ public enum SafeFile {
     }
 
     /// What is at `path` without following a symlink there, or `nil` when nothing is.
-    public static func kind(of path: String) -> FileKind? {
+    package static func kind(of path: String) -> FileKind? {
         try? linkKind(path)
     }
 
     /// The names in `directory` (without `.` and `..`), sorted by bytes.
     /// - Parameter followingSymlink: Follow `directory` when it is a symlink (not done by default).
     /// - Throws: ``Failure`` when the directory cannot be opened.
-    public static func entries(of directory: String, followingSymlink: Bool = false) throws(Failure) -> [String] {
-        let fd = try openFile(directory, O_RDONLY | O_DIRECTORY | (followingSymlink ? 0 : O_NOFOLLOW), operation: "list")
+    package static func entries(of directory: String, followingSymlink: Bool = false) throws(Failure) -> [String] {
+        let fd = try openFile(
+            directory, O_RDONLY | O_DIRECTORY | (followingSymlink ? 0 : O_NOFOLLOW), operation: "list")
         guard let handle = fdopendir(fd) else {
             let code = errno
             _ = close(fd)
@@ -219,13 +234,13 @@ public enum SafeFile {
     /// be read) aside as `NAME.json.corrupt`, calling `corrupt` with its path.
     /// - Returns: The decoded records; none when the directory does not exist.
     /// - Throws: ``Failure`` when the directory exists but cannot be listed.
-    public static func loadRecords<Record>(
+    package static func loadRecords<Record>(
         in directory: String, limit: Int, decode: ([UInt8], String) -> Record?, corrupt: (String) -> Void
     ) throws(Failure) -> [Record] {
         let names: [String]
         do throws(Failure) {
             names = try entries(of: directory)
-        } catch where error.isNotFound {
+        } catch  where error.isNotFound {
             return []
         }
         var records: [Record] = []
@@ -290,7 +305,7 @@ public enum SafeFile {
 }
 
 /// What kind of file a path names (from `st_mode`), for messages and checks.
-public enum FileKind: String, Sendable, Equatable, CustomStringConvertible {
+package enum FileKind: String, Sendable, Equatable, CustomStringConvertible {
     case regular = "regular file"
     case directory
     case symlink
@@ -311,5 +326,5 @@ public enum FileKind: String, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

@@ -1,18 +1,18 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The `EINTR` retry and `errno` capture of libc calls, and the text of an `errno`, written once (as NIO's
 /// `System.swift` does) and used by ``SafeFile``, the journal and notify writers, the hook files and stdout.
-public enum SystemCall {
+package enum SystemCall {
     /// Runs a libc call until it does not fail with `EINTR`.
     /// - Parameter call: The call; it returns a negative value (normally `-1`) and sets `errno` on failure.
     /// - Returns: The call's result, and the `errno` read right after a failure (`0` after a success).
-    public static func retryingOnInterrupt<Value: BinaryInteger>(_ call: () -> Value) -> (value: Value, errno: Int32) {
+    package static func retryingOnInterrupt<Value: BinaryInteger>(_ call: () -> Value) -> (value: Value, errno: Int32) {
         while true {
             let value = call()
             if value >= 0 { return (value, 0) }
@@ -27,7 +27,7 @@ public enum SystemCall {
     ///   - bytes: The bytes to write.
     /// - Returns: `0` when everything was written, else the `errno` of the write that failed (`EIO` when a write
     ///   made no progress).
-    public static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+    package static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         guard let base = bytes.baseAddress else { return 0 }
         var offset = 0
         while offset < bytes.count {
@@ -41,7 +41,7 @@ public enum SystemCall {
 
     /// Writes all of `bytes` to `descriptor`; see the raw-buffer variant.
     /// - Returns: `0` when everything was written, else the `errno` of the failed write.
-    public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Int32 {
+    package static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Int32 {
         bytes.withUnsafeBytes { writeAll(descriptor, $0) }
     }
 
@@ -49,7 +49,7 @@ public enum SystemCall {
     /// (`cannot open /x: no such file or directory`); `errno N` for a value the C library has no text for.
     /// - Parameter value: An `errno` value, read right after the failing call.
     /// - Returns: The text; never empty.
-    public static func describe(errno value: Int32) -> String {
+    package static func describe(errno value: Int32) -> String {
         guard let pointer = strerror(value) else { return "errno \(value)" }
         let text = String(cString: pointer)
         guard let first = text.first else { return "errno \(value)" }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Walks a path from `/` one component at a time, as OpenSSH's StrictModes and sudo do, and refuses it when
@@ -14,12 +14,12 @@ import Darwin
 /// that is writable by its group or by everyone must have the sticky bit (like `/tmp`): then nobody else can replace
 /// the root-owned entry the walk continues through. The final directory or file must not be writable by its group
 /// or by everyone at all.
-public struct TrustedPath: Sendable {
+package struct TrustedPath: Sendable {
     /// The user trusted besides root: the daemon's effective user.
-    public var trustedUser: UInt32
+    package var trustedUser: UInt32
 
     /// Creates a walker trusting root and `trustedUser` (the effective user by default).
-    public init(trustedUser: UInt32 = UInt32(geteuid())) {
+    package init(trustedUser: UInt32 = UInt32(geteuid())) {
         self.trustedUser = trustedUser
     }
 
@@ -27,7 +27,7 @@ public struct TrustedPath: Sendable {
     /// - Parameter path: A directory, or a file that is used but not executed.
     /// - Returns: One sentence naming the path at fault; a path that does not exist yet is judged by its nearest
     ///   existing ancestor.
-    public func problem(withDirectory path: String) -> String? {
+    package func problem(withDirectory path: String) -> String? {
         var existing = Self.absolute(path)
         var ancestor = false
         while true {
@@ -46,31 +46,31 @@ public struct TrustedPath: Sendable {
     }
 
     /// A file or directory opened after the walk: its descriptor (`O_CLOEXEC`, the caller closes it) and `fstat`.
-    public struct Opened: Sendable {
+    package struct Opened: Sendable {
         /// The open descriptor (`O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC`).
-        public var fd: Int32
+        package var fd: Int32
         /// Owner user id.
-        public var owner: UInt32
+        package var owner: UInt32
         /// Permission bits (`0o7777`).
-        public var mode: UInt32
+        package var mode: UInt32
         /// What it is.
-        public var kind: FileKind
+        package var kind: FileKind
         /// The path the walk ended at (symlinks resolved).
-        public var resolvedPath: String
+        package var resolvedPath: String
     }
 
     /// Why a path was refused.
-    public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         /// The path (or component) at fault.
-        public var path: String
+        package var path: String
         /// The cause, one phrase (`owned by uid 65534`).
-        public var cause: String
+        package var cause: String
         /// Nothing is there.
-        public var isNotFound: Bool = false
+        package var isNotFound: Bool = false
         /// Refused because someone else could change it (not because a call failed).
-        public var isUnsafe: Bool = false
+        package var isUnsafe: Bool = false
 
-        public var description: String { "\(path) is unsafe: \(cause)" }
+        package var description: String { "\(path) is unsafe: \(cause)" }
     }
 
     /// Walks to `path` and opens it, checking every component on the way and the result on its descriptor.
@@ -79,7 +79,9 @@ public struct TrustedPath: Sendable {
     ///   - checkingFinal: Judge the final file's owner and mode too (off: the caller judges them on ``Opened``).
     ///   - finalIsOnTheWay: Judge a final directory as one on the way (a sticky, world-writable one is accepted).
     /// - Returns: The opened file; the caller checks its kind and closes it.
-    public func openChecked(_ path: String, checkingFinal: Bool = true, finalIsOnTheWay: Bool = false) -> Result<Opened, Refusal> {
+    package func openChecked(_ path: String, checkingFinal: Bool = true, finalIsOnTheWay: Bool = false) -> Result<
+        Opened, Refusal
+    > {
         var pending = Self.components(Self.absolute(path))
         pending.reverse()
         var directoryFD = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -113,12 +115,15 @@ public struct TrustedPath: Sendable {
             var info = stat()
             if fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) != 0 {
                 let code = errno
-                return .failure(Refusal(path: here, cause: SystemCall.describe(errno: code), isNotFound: code == ENOENT))
+                return .failure(
+                    Refusal(path: here, cause: SystemCall.describe(errno: code), isNotFound: code == ENOENT))
             }
             if info.st_mode & S_IFMT == S_IFLNK {
                 hops += 1
                 if hops > 40 { return .failure(Refusal(path: here, cause: "too many symlinks", isUnsafe: true)) }
-                if let refusal = ownerProblem(UInt32(info.st_uid), path: here, what: "symlink") { return .failure(refusal) }
+                if let refusal = ownerProblem(UInt32(info.st_uid), path: here, what: "symlink") {
+                    return .failure(refusal)
+                }
                 guard let target = Self.readLink(directoryFD, name) else {
                     return .failure(Refusal(path: here, cause: SystemCall.describe(errno: errno)))
                 }
@@ -162,17 +167,22 @@ public struct TrustedPath: Sendable {
 
     private func ownerProblem(_ owner: UInt32, path: String, what: String) -> Refusal? {
         guard owner != 0, owner != trustedUser else { return nil }
-        return Refusal(path: path, cause: "the \(what) is owned by uid \(owner), neither root nor the daemon's user", isUnsafe: true)
+        return Refusal(
+            path: path, cause: "the \(what) is owned by uid \(owner), neither root nor the daemon's user",
+            isUnsafe: true)
     }
 
     /// A directory on the way: trusted owner; writable by others only with the sticky bit (not for the last one).
     private func directoryProblem(_ fd: Int32, path: String, final: Bool) -> Refusal? {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return Refusal(path: path, cause: SystemCall.describe(errno: errno)) }
-        guard info.st_mode & S_IFMT == S_IFDIR else { return Refusal(path: path, cause: "not a directory", isUnsafe: true) }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            return Refusal(path: path, cause: "not a directory", isUnsafe: true)
+        }
         if let refusal = ownerProblem(UInt32(info.st_uid), path: path, what: "directory") { return refusal }
         if info.st_mode & 0o022 != 0, final || info.st_mode & S_ISVTX == 0 {
-            return Refusal(path: path, cause: "the directory is writable by its group or by everyone (chmod go-w)", isUnsafe: true)
+            return Refusal(
+                path: path, cause: "the directory is writable by its group or by everyone (chmod go-w)", isUnsafe: true)
         }
         return nil
     }
@@ -183,7 +193,8 @@ public struct TrustedPath: Sendable {
         if info.st_mode & S_IFMT == S_IFDIR { return directoryProblem(fd, path: path, final: !onTheWay) }
         if let refusal = ownerProblem(UInt32(info.st_uid), path: path, what: "file") { return refusal }
         if info.st_mode & 0o022 != 0 {
-            return Refusal(path: path, cause: "the file is writable by its group or by everyone (chmod go-w)", isUnsafe: true)
+            return Refusal(
+                path: path, cause: "the file is writable by its group or by everyone (chmod go-w)", isUnsafe: true)
         }
         return nil
     }
@@ -205,10 +216,11 @@ public struct TrustedPath: Sendable {
             _ = close(fd)
             return .failure(Refusal(path: path, cause: SystemCall.describe(errno: code)))
         }
-        return .success(Opened(
-            fd: fd, owner: UInt32(info.st_uid), mode: UInt32(info.st_mode & 0o7777),
-            kind: FileKind(mode: info.st_mode) ?? .other, resolvedPath: path
-        ))
+        return .success(
+            Opened(
+                fd: fd, owner: UInt32(info.st_uid), mode: UInt32(info.st_mode & 0o7777),
+                kind: FileKind(mode: info.st_mode) ?? .other, resolvedPath: path
+            ))
     }
 
     // MARK: - Paths

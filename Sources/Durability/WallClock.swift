@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Wall-clock time in milliseconds since the Unix epoch: the one time source of instants that are persisted or shown
@@ -11,7 +11,7 @@ import Darwin
 /// a restart. Durations between two moments use a `Clock<Duration>` instead.
 ///
 /// Production uses ``SystemWallClock``; tests inject one that they advance by hand.
-public protocol WallClock: Sendable {
+package protocol WallClock: Sendable {
     /// Milliseconds since the Unix epoch.
     func now() -> Int64
     /// Suspends until ``now()`` reaches `deadline`.
@@ -21,12 +21,12 @@ public protocol WallClock: Sendable {
 }
 
 /// The system's real-time clock (`CLOCK_REALTIME`); sleeps on the task clock.
-public struct SystemWallClock: WallClock {
+package struct SystemWallClock: WallClock {
     /// Creates the clock.
-    public init() {}
+    package init() {}
 
     /// Milliseconds since the Unix epoch, from `CLOCK_REALTIME` (the fraction truncated).
-    public func now() -> Int64 {
+    package func now() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
@@ -34,7 +34,7 @@ public struct SystemWallClock: WallClock {
 
     /// Sleeps for the time left until `deadline` (none when it has passed).
     /// - Throws: `CancellationError` when the task is cancelled.
-    public func sleep(untilMilliseconds deadline: Int64) async throws {
+    package func sleep(untilMilliseconds deadline: Int64) async throws {
         let remaining = deadline - now()
         if remaining > 0 {
             try await Task.sleep(for: .milliseconds(remaining))

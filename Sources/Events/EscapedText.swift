@@ -2,7 +2,7 @@ extension String {
     /// This text with every control character (C0 U+0000-U+001F, DEL, C1 U+0080-U+009F) and backslash written as a C escape (`\x00`,
     /// `\n`, `\t`, `\\`): one line, safe for an environment variable or a terminal. Text without them comes back
     /// unchanged.
-    public var escapingControlCharacters: String {
+    package var escapingControlCharacters: String {
         guard unicodeScalars.contains(where: { Self.isControl($0) || $0 == "\\" }) else { return self }
         var result = ""
         for scalar in unicodeScalars {

@@ -3,7 +3,7 @@
 /// the state directory's records) takes from here. Nothing else reads or writes event fields as JSON.
 extension Event {
     /// The v1 payload as a JSON value.
-    public var payload: JSONValue {
+    package var payload: JSONValue {
         [
             "schema": .string(Event.schema),
             "id": .string(id),
@@ -18,7 +18,7 @@ extension Event {
     }
 
     /// The v1 payload as UTF-8 JSON bytes: the hooks' stdin and the `json` webhook body.
-    public func payloadBytes() -> [UInt8] {
+    package func payloadBytes() -> [UInt8] {
         Array(payload.serialized().utf8)
     }
 
@@ -27,10 +27,11 @@ extension Event {
     ///   - payload: The payload object.
     ///   - detectedAtMilliseconds: The detection time (the payload's `detected_at` has whole milliseconds only as text).
     /// - Returns: `nil` when the type is unknown or a field the type needs is missing.
-    public init?(payload: JSONValue, detectedAtMilliseconds: Int64) {
+    package init?(payload: JSONValue, detectedAtMilliseconds: Int64) {
         guard let id = payload["id"]?.stringValue, let typeName = payload["type"]?.stringValue,
-              let type = EventType(rawValue: typeName), let instance = payload["instance"],
-              let detail = EventDetail(type: type, data: payload["data"] ?? .object([]), previous: payload["previous"] ?? .null)
+            let type = EventType(rawValue: typeName), let instance = payload["instance"],
+            let detail = EventDetail(
+                type: type, data: payload["data"] ?? .object([]), previous: payload["previous"] ?? .null)
         else { return nil }
         var synthetic = false
         if case .bool(let value)? = payload["synthetic"] { synthetic = value }
@@ -43,7 +44,7 @@ extension Event {
 
 extension InstanceInfo {
     /// The `instance` object of the payload.
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "instance_id": .string(instanceID),
             "instance_type": .string(instanceType),
@@ -66,11 +67,12 @@ extension InstanceInfo {
 
 extension EventDetail {
     /// The payload's `data` object.
-    public var dataJSON: JSONValue {
+    package var dataJSON: JSONValue {
         switch self {
         case .spotInterruption(let notice): notice.json
         case .rebalanceRecommendation(let notice): notice.json
-        case .maintenanceScheduled(let notice), .maintenanceChanged(let notice, _), .maintenanceCleared(let notice): notice.json
+        case .maintenanceScheduled(let notice), .maintenanceChanged(let notice, _), .maintenanceCleared(let notice):
+            notice.json
         case .asgLifecycleState(let change):
             if let target = change.target {
                 [
@@ -87,7 +89,7 @@ extension EventDetail {
 
     /// The payload's `previous`: the old fields of a changed maintenance event, the old Auto Scaling state, else
     /// `null`.
-    public var previousJSON: JSONValue {
+    package var previousJSON: JSONValue {
         switch self {
         case .maintenanceChanged(_, let previous): previous.json
         case .asgLifecycleState(let change): ["state": .string(orNull: change.previousState)]
@@ -98,24 +100,30 @@ extension EventDetail {
     /// The detail of a `type` event read back from its payload's `data` and `previous`.
     /// - Returns: `nil` when a maintenance event has no `event_id` or an Auto Scaling event no `state`; other missing
     ///   fields read as empty (records written by earlier releases and tests may omit them).
-    public init?(type: EventType, data: JSONValue, previous: JSONValue) {
+    package init?(type: EventType, data: JSONValue, previous: JSONValue) {
         switch type {
         case .spotInterruption:
             let time = EventTime(rfc3339: data["time"]?.stringValue ?? "")
             self = .spotInterruption(SpotInterruption(action: data["action"]?.stringValue ?? "", time: time))
         case .rebalanceRecommendation:
-            self = .rebalanceRecommendation(RebalanceNotice(noticeTime: EventTime(rfc3339: data["notice_time"]?.stringValue ?? "")))
+            self = .rebalanceRecommendation(
+                RebalanceNotice(noticeTime: EventTime(rfc3339: data["notice_time"]?.stringValue ?? "")))
         case .maintenanceScheduled, .maintenanceCleared:
             guard let notice = MaintenanceNotice(json: data) else { return nil }
             self = type == .maintenanceScheduled ? .maintenanceScheduled(notice) : .maintenanceCleared(notice)
         case .maintenanceChanged:
-            guard let notice = MaintenanceNotice(json: data), let before = MaintenanceNotice(json: previous) else { return nil }
+            guard let notice = MaintenanceNotice(json: data), let before = MaintenanceNotice(json: previous) else {
+                return nil
+            }
             self = .maintenanceChanged(notice, previous: before)
         case .asgLifecycleState:
             guard let state = data["state"]?.stringValue else { return nil }
             let looked = data["group"] != nil || data["lifecycle_hook"] != nil
-            let target = looked ? LifecycleTarget(group: data["group"]?.stringValue, hook: data["lifecycle_hook"]?.stringValue) : nil
-            self = .asgLifecycleState(LifecycleStateChange(state: state, previousState: previous["state"]?.stringValue, target: target))
+            let target =
+                looked
+                ? LifecycleTarget(group: data["group"]?.stringValue, hook: data["lifecycle_hook"]?.stringValue) : nil
+            self = .asgLifecycleState(
+                LifecycleStateChange(state: state, previousState: previous["state"]?.stringValue, target: target))
         case .tagsChanged:
             self = .tagsChanged(TagChanges(json: data))
         }
@@ -124,17 +132,17 @@ extension EventDetail {
 
 extension SpotInterruption {
     /// `{"action", "time"}`.
-    public var json: JSONValue { ["action": .string(action), "time": .string(time.rfc3339)] }
+    package var json: JSONValue { ["action": .string(action), "time": .string(time.rfc3339)] }
 }
 
 extension RebalanceNotice {
     /// `{"notice_time"}`.
-    public var json: JSONValue { ["notice_time": .string(noticeTime.rfc3339)] }
+    package var json: JSONValue { ["notice_time": .string(noticeTime.rfc3339)] }
 }
 
 extension MaintenanceNotice {
     /// `event_id`, `code`, `description`, `state`, `not_before`, `not_after`, `not_before_deadline` (null when absent).
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "event_id": .string(eventID),
             "code": .string(code),
@@ -151,7 +159,8 @@ extension MaintenanceNotice {
         let notBefore = json["not_before"]?.stringValue ?? ""
         let notAfter = json["not_after"]?.stringValue ?? ""
         self.init(
-            eventID: eventID, code: json["code"]?.stringValue ?? "", description: json["description"]?.stringValue ?? "",
+            eventID: eventID, code: json["code"]?.stringValue ?? "",
+            description: json["description"]?.stringValue ?? "",
             state: json["state"]?.stringValue ?? "", notBefore: EventTime(rfc3339: notBefore),
             notAfter: EventTime(rfc3339: notAfter),
             notBeforeDeadline: json["not_before_deadline"]?.stringValue.map(EventTime.init(rfc3339:))
@@ -161,7 +170,7 @@ extension MaintenanceNotice {
 
 extension TagChanges {
     /// `added` {k: v}, `removed` {k: v}, `changed` {k: {"from", "to"}}, `tags` (all now), in list order.
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "added": Tag.json(added),
             "removed": Tag.json(removed),
@@ -188,14 +197,14 @@ extension TagChanges {
 
 extension Tag {
     /// Tags as a JSON object, in list order.
-    public static func json(_ tags: [Tag]) -> JSONValue {
+    package static func json(_ tags: [Tag]) -> JSONValue {
         .object(tags.map { ($0.key, .string($0.value)) })
     }
 }
 
 extension TagChange {
     /// Changes as a JSON object `{key: {"from", "to"}}`, in list order.
-    public static func json(_ changes: [TagChange]) -> JSONValue {
+    package static func json(_ changes: [TagChange]) -> JSONValue {
         .object(changes.map { ($0.key, ["from": .string($0.from), "to": .string($0.to)]) })
     }
 }

@@ -1,13 +1,14 @@
 /// The EC2 instance an event is about, as carried in every payload.
-public struct InstanceInfo: Sendable, Equatable, Codable {
-    public var instanceID: String
-    public var instanceType: String
-    public var region: String
-    public var availabilityZone: String
-    public var accountID: String
+package struct InstanceInfo: Sendable, Equatable, Codable {
+    package var instanceID: String
+    package var instanceType: String
+    package var region: String
+    package var availabilityZone: String
+    package var accountID: String
 
     /// Creates instance information; unknown fields are empty strings.
-    public init(instanceID: String, instanceType: String, region: String, availabilityZone: String, accountID: String) {
+    package init(instanceID: String, instanceType: String, region: String, availabilityZone: String, accountID: String)
+    {
         self.instanceID = instanceID
         self.instanceType = instanceType
         self.region = region
@@ -16,29 +17,30 @@ public struct InstanceInfo: Sendable, Equatable, Codable {
     }
 
     /// Used when the identity document could not be read yet.
-    public static let unknown = InstanceInfo(instanceID: "", instanceType: "", region: "", availabilityZone: "", accountID: "")
+    package static let unknown = InstanceInfo(
+        instanceID: "", instanceType: "", region: "", availabilityZone: "", accountID: "")
 }
 
 /// One detected lifecycle occurrence: what hooks read on stdin and webhooks receive.
 ///
 /// Typed: its fields are ``detail``'s; the `imdswatch.event/v1` JSON is made only at the edges, by ``payload``
 /// (Event+JSON.swift).
-public struct Event: Sendable, Equatable {
+package struct Event: Sendable, Equatable {
     /// The payload schema name.
-    public static let schema = "imdswatch.event/v1"
+    package static let schema = "imdswatch.event/v1"
 
     /// A stable id of this occurrence, the same across restarts.
-    public var id: String
+    package var id: String
     /// When imdswatch detected it, in milliseconds since the Unix epoch.
-    public var detectedAtMilliseconds: Int64
+    package var detectedAtMilliseconds: Int64
     /// The metadata path it came from (relative to `/latest/`).
-    public var source: String
+    package var source: String
     /// The instance.
-    public var instance: InstanceInfo
+    package var instance: InstanceInfo
     /// What the event says; its case is the event type.
-    public var detail: EventDetail
+    package var detail: EventDetail
     /// `true` for events made by `hooks test`.
-    public var synthetic: Bool
+    package var synthetic: Bool
 
     /// Creates an event.
     /// - Parameters:
@@ -48,7 +50,7 @@ public struct Event: Sendable, Equatable {
     ///   - instance: The instance.
     ///   - detail: The typed fields.
     ///   - synthetic: `true` for `hooks test`.
-    public init(
+    package init(
         id: String,
         detectedAtMilliseconds: Int64,
         source: String? = nil,
@@ -65,15 +67,15 @@ public struct Event: Sendable, Equatable {
     }
 
     /// The event type.
-    public var type: EventType { detail.type }
+    package var type: EventType { detail.type }
 
     /// `detected_at`: RFC 3339 UTC with milliseconds.
-    public var detectedAt: String {
+    package var detectedAt: String {
         Timestamp.rfc3339Milliseconds(detectedAtMilliseconds)
     }
 
     /// The deadline hooks see in `IMDSWATCH_DEADLINE`: the spot action time, or a maintenance event's `not_before`.
-    public var deadline: EventTime? {
+    package var deadline: EventTime? {
         switch detail {
         case .spotInterruption(let notice): notice.time
         case .maintenanceScheduled(let notice), .maintenanceChanged(let notice, _), .maintenanceCleared(let notice):
@@ -83,13 +85,13 @@ public struct Event: Sendable, Equatable {
     }
 
     /// Milliseconds since the Unix epoch of ``deadline``, or `nil` (no deadline, or not a date).
-    public var deadlineMilliseconds: Int64? {
+    package var deadlineMilliseconds: Int64? {
         deadline?.epochSeconds.map { $0 * 1000 }
     }
 
     /// The Auto Scaling group and lifecycle hook of an `asg-lifecycle-state` event once the lifecycle stage has
     /// looked them up; `nil` for other types and as detected. Setting it on another type changes nothing.
-    public var lifecycleTarget: LifecycleTarget? {
+    package var lifecycleTarget: LifecycleTarget? {
         get {
             guard case .asgLifecycleState(let change) = detail else { return nil }
             return change.target
@@ -102,14 +104,14 @@ public struct Event: Sendable, Equatable {
     }
 
     /// The lifecycle state change of an `asg-lifecycle-state` event, `nil` for other types.
-    public var lifecycleStateChange: LifecycleStateChange? {
+    package var lifecycleStateChange: LifecycleStateChange? {
         guard case .asgLifecycleState(let change) = detail else { return nil }
         return change
     }
 }
 
 /// Receives every detected event: the hooks runner, the journal and the webhooks plug in here.
-public protocol EventSink: Sendable {
+package protocol EventSink: Sendable {
     /// Takes one event. Returns once the event is safely handed over (queued or persisted), not when all work on it
     /// has finished; must never throw or block the poll loop for long.
     func deliver(_ event: Event) async

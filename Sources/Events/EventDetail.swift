@@ -2,7 +2,7 @@
 ///
 /// Provider-neutral: a cloud's notice maps onto these (an interruption with an action and a time, a maintenance
 /// window, a lifecycle state, tag changes); the JSON is made only at the edges (``Event/payload``).
-public enum EventDetail: Sendable, Equatable {
+package enum EventDetail: Sendable, Equatable {
     /// `spot-interruption`.
     case spotInterruption(SpotInterruption)
     /// `rebalance-recommendation`.
@@ -19,7 +19,7 @@ public enum EventDetail: Sendable, Equatable {
     case tagsChanged(TagChanges)
 
     /// The event type this detail belongs to.
-    public var type: EventType {
+    package var type: EventType {
         switch self {
         case .spotInterruption: .spotInterruption
         case .rebalanceRecommendation: .rebalanceRecommendation
@@ -33,49 +33,49 @@ public enum EventDetail: Sendable, Equatable {
 }
 
 /// An interruption notice: what will happen to the instance (`terminate`, `stop`, `hibernate`) and when.
-public struct SpotInterruption: Sendable, Equatable {
+package struct SpotInterruption: Sendable, Equatable {
     /// The action, lower case.
-    public var action: String
+    package var action: String
     /// When it happens.
-    public var time: EventTime
+    package var time: EventTime
 
     /// Creates a notice.
-    public init(action: String, time: EventTime) {
+    package init(action: String, time: EventTime) {
         self.action = action
         self.time = time
     }
 }
 
 /// A rebalance recommendation: when it was made.
-public struct RebalanceNotice: Sendable, Equatable {
+package struct RebalanceNotice: Sendable, Equatable {
     /// When the recommendation was made.
-    public var noticeTime: EventTime
+    package var noticeTime: EventTime
 
     /// Creates a recommendation.
-    public init(noticeTime: EventTime) {
+    package init(noticeTime: EventTime) {
         self.noticeTime = noticeTime
     }
 }
 
 /// A scheduled maintenance event's fields.
-public struct MaintenanceNotice: Sendable, Equatable {
+package struct MaintenanceNotice: Sendable, Equatable {
     /// The provider's stable id of the event (`instance-event-…`).
-    public var eventID: String
+    package var eventID: String
     /// What will happen (`system-reboot`, `instance-retirement`, …).
-    public var code: String
+    package var code: String
     /// Free text.
-    public var description: String
+    package var description: String
     /// `active`, `completed` or `canceled`.
-    public var state: String
+    package var state: String
     /// Start of the window.
-    public var notBefore: EventTime
+    package var notBefore: EventTime
     /// End of the window.
-    public var notAfter: EventTime
+    package var notAfter: EventTime
     /// Latest start a reschedule may pick, when the provider gives one.
-    public var notBeforeDeadline: EventTime?
+    package var notBeforeDeadline: EventTime?
 
     /// Creates the fields of one maintenance event.
-    public init(
+    package init(
         eventID: String, code: String, description: String, state: String,
         notBefore: EventTime, notAfter: EventTime, notBeforeDeadline: EventTime? = nil
     ) {
@@ -90,16 +90,16 @@ public struct MaintenanceNotice: Sendable, Equatable {
 }
 
 /// A change of the Auto Scaling target lifecycle state.
-public struct LifecycleStateChange: Sendable, Equatable {
+package struct LifecycleStateChange: Sendable, Equatable {
     /// The state now (`InService`, `Terminated`, `Warmed:Pending`, …).
-    public var state: String
+    package var state: String
     /// The state before, `nil` at the first observation.
-    public var previousState: String?
+    package var previousState: String?
     /// The group and lifecycle hook, once the lifecycle stage has looked them up; `nil` as detected.
-    public var target: LifecycleTarget?
+    package var target: LifecycleTarget?
 
     /// Creates a change.
-    public init(state: String, previousState: String?, target: LifecycleTarget? = nil) {
+    package init(state: String, previousState: String?, target: LifecycleTarget? = nil) {
         self.state = state
         self.previousState = previousState
         self.target = target
@@ -107,44 +107,44 @@ public struct LifecycleStateChange: Sendable, Equatable {
 }
 
 /// The Auto Scaling group an instance is in and the lifecycle hook that holds it, as far as they are known.
-public struct LifecycleTarget: Sendable, Equatable {
+package struct LifecycleTarget: Sendable, Equatable {
     /// The group, `nil` when unknown.
-    public var group: String?
+    package var group: String?
     /// The lifecycle hook the state waits on, `nil` when none is configured or the group is unknown.
-    public var hook: String?
+    package var hook: String?
 
     /// Creates a target.
-    public init(group: String?, hook: String?) {
+    package init(group: String?, hook: String?) {
         self.group = group
         self.hook = hook
     }
 }
 
 /// One tag.
-public struct Tag: Sendable, Equatable {
+package struct Tag: Sendable, Equatable {
     /// The key.
-    public var key: String
+    package var key: String
     /// The value.
-    public var value: String
+    package var value: String
 
     /// Creates a tag.
-    public init(_ key: String, _ value: String) {
+    package init(_ key: String, _ value: String) {
         self.key = key
         self.value = value
     }
 }
 
 /// One tag whose value changed.
-public struct TagChange: Sendable, Equatable {
+package struct TagChange: Sendable, Equatable {
     /// The key.
-    public var key: String
+    package var key: String
     /// The value before.
-    public var from: String
+    package var from: String
     /// The value now.
-    public var to: String
+    package var to: String
 
     /// Creates a change.
-    public init(_ key: String, from: String, to: String) {
+    package init(_ key: String, from: String, to: String) {
         self.key = key
         self.from = from
         self.to = to
@@ -152,18 +152,18 @@ public struct TagChange: Sendable, Equatable {
 }
 
 /// How the tags differ from the last observation; each list in the order the payload shows it.
-public struct TagChanges: Sendable, Equatable {
+package struct TagChanges: Sendable, Equatable {
     /// Tags that appeared.
-    public var added: [Tag]
+    package var added: [Tag]
     /// Tags that went away, with their last value.
-    public var removed: [Tag]
+    package var removed: [Tag]
     /// Tags whose value changed.
-    public var changed: [TagChange]
+    package var changed: [TagChange]
     /// All tags now.
-    public var tags: [Tag]
+    package var tags: [Tag]
 
     /// Creates the changes.
-    public init(added: [Tag], removed: [Tag], changed: [TagChange], tags: [Tag]) {
+    package init(added: [Tag], removed: [Tag], changed: [TagChange], tags: [Tag]) {
         self.added = added
         self.removed = removed
         self.changed = changed

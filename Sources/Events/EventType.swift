@@ -1,5 +1,5 @@
 /// The lifecycle event types of the `imdswatch.event/v1` contract.
-public enum EventType: String, CaseIterable, Sendable, Codable, Comparable {
+package enum EventType: String, CaseIterable, Sendable, Codable, Comparable {
     /// A spot interruption notice appeared.
     case spotInterruption = "spot-interruption"
     /// A rebalance recommendation appeared.
@@ -16,7 +16,7 @@ public enum EventType: String, CaseIterable, Sendable, Codable, Comparable {
     case tagsChanged = "tags-changed"
 
     /// The source this type is detected from; its ``MetadataSource/path`` is the payload's `source`.
-    public var source: MetadataSource {
+    package var source: MetadataSource {
         switch self {
         case .spotInterruption: .spot
         case .rebalanceRecommendation: .rebalance
@@ -26,7 +26,7 @@ public enum EventType: String, CaseIterable, Sendable, Codable, Comparable {
         }
     }
 
-    public static func < (lhs: EventType, rhs: EventType) -> Bool {
+    package static func < (lhs: EventType, rhs: EventType) -> Bool {
         lhs.rawValue < rhs.rawValue
     }
 }

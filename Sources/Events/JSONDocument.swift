@@ -1,7 +1,7 @@
 /// Parses JSON text into ``JSONValue`` (RFC 8259), for embedding IMDS documents and reading simple documents.
-public enum JSONDocument {
+package enum JSONDocument {
     /// The parsed value of `text` when it is a JSON object or array, else the text as a JSON string.
-    public static func embed(_ text: String) -> JSONValue {
+    package static func embed(_ text: String) -> JSONValue {
         let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
         if trimmed.first == "{" || trimmed.first == "[", let value = try? parse(text) {
             return value
@@ -10,17 +10,17 @@ public enum JSONDocument {
     }
 
     /// An error in JSON text.
-    public struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The byte offset where parsing stopped.
-        public var offset: Int
+        package var offset: Int
         /// What was expected.
-        public var reason: String
-        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+        package var reason: String
+        package var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
     /// Parses a complete JSON text.
     /// - Throws: ``SyntaxError`` naming the offset and the problem.
-    public static func parse(_ text: String) throws(SyntaxError) -> JSONValue {
+    package static func parse(_ text: String) throws(SyntaxError) -> JSONValue {
         var parser = Parser(bytes: Array(text.utf8))
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -46,9 +46,15 @@ public enum JSONDocument {
             case UInt8(ascii: "{"): return try parseObject(depth: depth)
             case UInt8(ascii: "["): return try parseArray(depth: depth)
             case UInt8(ascii: "\""): return .string(try parseString())
-            case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-            case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-            case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+            case UInt8(ascii: "t"):
+                try expectLiteral("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try expectLiteral("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try expectLiteral("null")
+                return .null
             default: return try parseNumber()
             }
         }
@@ -65,10 +71,15 @@ public enum JSONDocument {
             index += 1
             var members: [(String, JSONValue)] = []
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(members)
+            }
             while true {
                 skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                    throw error("expected a member name")
+                }
                 let key = try parseString()
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
@@ -77,8 +88,14 @@ public enum JSONDocument {
                 members.append((key, try parseValue(depth: depth + 1)))
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unterminated object") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(members)
+                }
                 throw error("expected ',' or '}'")
             }
         }
@@ -87,14 +104,23 @@ public enum JSONDocument {
             index += 1
             var values: [JSONValue] = []
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(values) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(values)
+            }
             while true {
                 skipWhitespace()
                 values.append(try parseValue(depth: depth + 1))
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unterminated array") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(values) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(values)
+                }
                 throw error("expected ',' or ']'")
             }
         }
@@ -103,7 +129,10 @@ public enum JSONDocument {
             index += 1
             var scalars = String.UnicodeScalarView()
             var raw: [UInt8] = []
-            func flush() { scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars); raw.removeAll() }
+            func flush() {
+                scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+                raw.removeAll()
+            }
             while index < bytes.count {
                 let byte = bytes[index]
                 index += 1
@@ -128,7 +157,8 @@ public enum JSONDocument {
                     case UInt8(ascii: "u"):
                         var code = try parseHex4()
                         if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
-                           bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                            bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                        {
                             index += 2
                             let low = try parseHex4()
                             if (0xDC00..<0xE000).contains(low) {
@@ -174,7 +204,9 @@ public enum JSONDocument {
         /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, as RFC 8259 has it: no `+1`, `01` or `.5`.
         mutating func parseNumber() throws(SyntaxError) -> JSONValue {
             let start = index
-            func isDigit(_ at: Int) -> Bool { at < bytes.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) }
+            func isDigit(_ at: Int) -> Bool {
+                at < bytes.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at])
+            }
             func digits() -> Bool {
                 let first = index
                 while isDigit(index) { index += 1 }
@@ -193,7 +225,9 @@ public enum JSONDocument {
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
                 guard digits() else { throw error("expected a digit in the exponent") }
             }
             guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {

@@ -1,18 +1,18 @@
 /// Logger metadata keys shared by every module. The journal handler writes each as an upper-case journal field
 /// (`imdswatch_event_type` becomes `IMDSWATCH_EVENT_TYPE`), so these names are part of the external contract.
-public enum LogField {
+package enum LogField {
     /// The event type (`IMDSWATCH_EVENT_TYPE`).
-    public static let eventType = "imdswatch_event_type"
+    package static let eventType = "imdswatch_event_type"
     /// The event id (`IMDSWATCH_EVENT_ID`).
-    public static let eventID = "imdswatch_event_id"
+    package static let eventID = "imdswatch_event_id"
     /// A hook's file name (`IMDSWATCH_HOOK`).
-    public static let hook = "imdswatch_hook"
+    package static let hook = "imdswatch_hook"
     /// A hook's exit status (`IMDSWATCH_HOOK_EXIT_STATUS`).
-    public static let hookExitStatus = "imdswatch_hook_exit_status"
+    package static let hookExitStatus = "imdswatch_hook_exit_status"
     /// A webhook URL with credentials removed (`IMDSWATCH_WEBHOOK_URL`).
-    public static let webhookURL = "imdswatch_webhook_url"
+    package static let webhookURL = "imdswatch_webhook_url"
     /// A webhook delivery's HTTP status (`IMDSWATCH_WEBHOOK_STATUS`).
-    public static let webhookStatus = "imdswatch_webhook_status"
+    package static let webhookStatus = "imdswatch_webhook_status"
     /// The result sent with `CompleteLifecycleAction` (`IMDSWATCH_LIFECYCLE_ACTION_RESULT`: `CONTINUE`, `ABANDON`).
-    public static let lifecycleActionResult = "imdswatch_lifecycle_action_result"
+    package static let lifecycleActionResult = "imdswatch_lifecycle_action_result"
 }

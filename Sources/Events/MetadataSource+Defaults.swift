@@ -9,7 +9,7 @@ extension MetadataSource {
     /// - tags, 60 s: the key list and every value each poll, so that a changed value is seen within a minute.
     ///
     /// At these defaults the host makes 1.6 IMDS requests per second with 10 tags, 2.27 with the maximum of 50.
-    public var defaultInterval: Duration {
+    package var defaultInterval: Duration {
         switch self {
         case .spot: .seconds(1)
         case .rebalance, .asg: .seconds(5)
@@ -20,21 +20,21 @@ extension MetadataSource {
 
 /// How one ``MetadataSource`` is polled: the resolved `[sources.NAME]` settings of the Config module, and what the
 /// Watch module's poller reads.
-public struct SourceSettings: Sendable, Equatable {
+package struct SourceSettings: Sendable, Equatable {
     /// The smallest poll interval accepted: 0.05 s.
-    public static let minimumInterval = Duration.milliseconds(50)
+    package static let minimumInterval = Duration.milliseconds(50)
 
     /// Whether the source is polled at all.
-    public var enabled: Bool
+    package var enabled: Bool
     /// Start-to-start time between two polls: `--interval`, else the source's own `[sources.NAME] interval`, else
     /// the top-level one, else its ``MetadataSource/defaultInterval``; at least ``minimumInterval``.
-    public var interval: Duration
+    package var interval: Duration
 
     /// Creates source settings; `interval` is raised to ``minimumInterval`` when smaller.
     /// - Parameters:
     ///   - enabled: Whether the source is polled.
     ///   - interval: Its poll interval.
-    public init(enabled: Bool = true, interval: Duration) {
+    package init(enabled: Bool = true, interval: Duration) {
         self.enabled = enabled
         self.interval = max(interval, Self.minimumInterval)
     }

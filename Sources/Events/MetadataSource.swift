@@ -4,7 +4,7 @@
 /// The one name of the watched source in every module (Config, Watch, the CLI), and the one home of each
 /// lifecycle path: the payload's `source` field, the poller, the decoders' documentation and `imdswatch get` all
 /// read ``path`` (only the simulator, which models the service, routes its own literals).
-public enum MetadataSource: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+package enum MetadataSource: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
     /// Spot interruption notices.
     case spot
     /// Rebalance recommendations.
@@ -17,7 +17,7 @@ public enum MetadataSource: String, Sendable, CaseIterable, Comparable, CustomSt
     case tags
 
     /// The metadata path this source is read from, relative to `/latest/`; also every one of its events' `source`.
-    public var path: String {
+    package var path: String {
         switch self {
         case .spot: "meta-data/spot/instance-action"
         case .rebalance: "meta-data/events/recommendations/rebalance"
@@ -28,21 +28,21 @@ public enum MetadataSource: String, Sendable, CaseIterable, Comparable, CustomSt
     }
 
     /// The event types this source can fire (those whose ``EventType/source`` it is).
-    public var eventTypes: [EventType] {
+    package var eventTypes: [EventType] {
         EventType.allCases.filter { $0.source == self }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// Orders sources as ``allCases`` lists them (spot first).
-    public static func < (lhs: MetadataSource, rhs: MetadataSource) -> Bool {
+    package static func < (lhs: MetadataSource, rhs: MetadataSource) -> Bool {
         (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
 
     /// Hashes the case, not its raw value (what a `RawRepresentable` type gets by default): sources key the poller's
     /// dictionary and set that every poll reads, and hashing the raw value's string cost about 13,000 instructions
     /// per poll cycle (`bench/run`'s callgrind row). Equal sources are the same case, so this agrees with `==`.
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(ordinal)
     }
 

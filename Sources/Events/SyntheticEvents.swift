@@ -1,8 +1,8 @@
 /// Realistic events made up for `imdswatch hooks test` and the demo: the same shape as detected ones, with
 /// `"synthetic": true`.
-public enum SyntheticEvents {
+package enum SyntheticEvents {
     /// The instance synthetic events are about.
-    public static let instance = InstanceInfo(
+    package static let instance = InstanceInfo(
         instanceID: "i-0123456789abcdef0",
         instanceType: "m5.large",
         region: "eu-west-1",
@@ -16,7 +16,7 @@ public enum SyntheticEvents {
     ///   - type: The event type.
     ///   - nowMilliseconds: The detection time.
     ///   - instance: The instance (default: ``instance``).
-    public static func event(
+    package static func event(
         _ type: EventType,
         nowMilliseconds: Int64,
         instance: InstanceInfo = SyntheticEvents.instance
@@ -36,23 +36,27 @@ public enum SyntheticEvents {
         case .maintenanceCleared:
             detail = .maintenanceCleared(inAWeek)
         case .maintenanceChanged:
-            detail = .maintenanceChanged(maintenance(notBefore: time(9 * day), notAfter: time(9 * day + 7200)), previous: inAWeek)
+            detail = .maintenanceChanged(
+                maintenance(notBefore: time(9 * day), notAfter: time(9 * day + 7200)), previous: inAWeek)
         case .asgLifecycleState:
-            detail = .asgLifecycleState(LifecycleStateChange(
-                state: "Terminated", previousState: "InService", target: LifecycleTarget(group: "web-asg", hook: nil)
-            ))
+            detail = .asgLifecycleState(
+                LifecycleStateChange(
+                    state: "Terminated", previousState: "InService",
+                    target: LifecycleTarget(group: "web-asg", hook: nil)
+                ))
         case .tagsChanged:
-            detail = .tagsChanged(TagChanges(
-                added: [Tag("maintenance-window", "sun-02:00")],
-                removed: [Tag("temporary", "yes")],
-                changed: [TagChange("Environment", from: "staging", to: "production")],
-                tags: [
-                    Tag("Name", "web-1"),
-                    Tag("Environment", "production"),
-                    Tag("aws:autoscaling:groupName", "web-asg"),
-                    Tag("maintenance-window", "sun-02:00"),
-                ]
-            ))
+            detail = .tagsChanged(
+                TagChanges(
+                    added: [Tag("maintenance-window", "sun-02:00")],
+                    removed: [Tag("temporary", "yes")],
+                    changed: [TagChange("Environment", from: "staging", to: "production")],
+                    tags: [
+                        Tag("Name", "web-1"),
+                        Tag("Environment", "production"),
+                        Tag("aws:autoscaling:groupName", "web-asg"),
+                        Tag("maintenance-window", "sun-02:00"),
+                    ]
+                ))
         }
         return Event(
             id: "synthetic-\(type.rawValue)-\(nowMilliseconds)",
@@ -64,7 +68,7 @@ public enum SyntheticEvents {
     }
 
     /// One synthetic event of every type, in `EventType.allCases` order.
-    public static func all(nowMilliseconds: Int64) -> [Event] {
+    package static func all(nowMilliseconds: Int64) -> [Event] {
         EventType.allCases.map { event($0, nowMilliseconds: nowMilliseconds) }
     }
 

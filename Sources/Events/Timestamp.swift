@@ -4,15 +4,15 @@
 /// Formats: whole seconds (`2026-11-24T12:00:00Z`, the dates in event payloads and state), milliseconds
 /// (`2026-11-24T11:58:01.532Z`, `detected_at` and the stderr log line), and the maintenance-event form
 /// (`21 Jan 2019 09:00:43 GMT`, which the simulator serves). ``epochSeconds(parsing:)`` reads all of them back.
-public enum Timestamp {
+package enum Timestamp {
     /// `2026-11-24T12:00:00Z` for whole seconds since the Unix epoch.
-    public static func rfc3339(seconds: Int64) -> String {
+    package static func rfc3339(seconds: Int64) -> String {
         let (date, time) = civil(seconds: seconds)
         return "\(date)T\(time)Z"
     }
 
     /// `2026-11-24T11:58:01.532Z` for milliseconds since the Unix epoch (also the stderr log line's timestamp).
-    public static func rfc3339Milliseconds(_ milliseconds: Int64) -> String {
+    package static func rfc3339Milliseconds(_ milliseconds: Int64) -> String {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let millis = milliseconds - seconds * 1000
         let (date, time) = civil(seconds: seconds)
@@ -20,7 +20,7 @@ public enum Timestamp {
     }
 
     /// `21 Jan 2019 09:00:43 GMT` (day not padded, year four digits), the form of dates in IMDS maintenance events.
-    public static func maintenanceEventDate(seconds: Int64) -> String {
+    package static func maintenanceEventDate(seconds: Int64) -> String {
         let c = civilTime(seconds: seconds)
         let time = "\(pad(Int64(c.hour), 2)):\(pad(Int64(c.minute), 2)):\(pad(Int64(c.second), 2))"
         return "\(c.day) \(monthNames[c.month - 1]) \(pad(Int64(c.year), 4)) \(time) GMT"
@@ -36,7 +36,7 @@ public enum Timestamp {
     /// `Fuzz/fuzz-date` exercises.
     /// - Parameter text: The date as IMDS (or a user of the simulator) wrote it.
     /// - Returns: The instant, or `nil`.
-    public static func epochSeconds(parsing text: String) -> Int64? {
+    package static func epochSeconds(parsing text: String) -> Int64? {
         guard text.utf8.count <= 128 else { return nil }
         var scanner = DateScanner(bytes: Array(text.utf8))
         scanner.skipSpaces()
@@ -51,7 +51,7 @@ public enum Timestamp {
     }
 
     /// Seconds since the Unix epoch for a UTC civil date and time (proleptic Gregorian calendar).
-    public static func epochSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64 {
+    package static func epochSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64 {
         // Howard Hinnant's days_from_civil.
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
@@ -64,17 +64,17 @@ public enum Timestamp {
     }
 
     /// A UTC calendar date and time of day.
-    public struct CivilTime: Sendable, Equatable {
-        public var year: Int
-        public var month: Int
-        public var day: Int
-        public var hour: Int
-        public var minute: Int
-        public var second: Int
+    package struct CivilTime: Sendable, Equatable {
+        package var year: Int
+        package var month: Int
+        package var day: Int
+        package var hour: Int
+        package var minute: Int
+        package var second: Int
     }
 
     /// The UTC calendar date and time of `seconds` since the Unix epoch (proleptic Gregorian calendar).
-    public static func civilTime(seconds: Int64) -> CivilTime {
+    package static func civilTime(seconds: Int64) -> CivilTime {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         // Howard Hinnant's civil_from_days.
@@ -87,8 +87,9 @@ public enum Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return CivilTime(year: Int(year), month: Int(month), day: Int(day), hour: Int(secondOfDay / 3600),
-                         minute: Int(secondOfDay % 3600 / 60), second: Int(secondOfDay % 60))
+        return CivilTime(
+            year: Int(year), month: Int(month), day: Int(day), hour: Int(secondOfDay / 3600),
+            minute: Int(secondOfDay % 3600 / 60), second: Int(secondOfDay % 60))
     }
 
     private static func civil(seconds: Int64) -> (String, String) {
@@ -125,7 +126,7 @@ public enum Timestamp {
     /// Epoch seconds for validated civil fields, or `nil` when a field is out of range.
     static func validatedEpochSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64? {
         guard (1...9999).contains(year), (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+            (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         // A leap second (:60) is read as the last second of its minute.
         return epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: min(second, 59))
@@ -147,7 +148,8 @@ private struct DateScanner {
 
     /// `YYYY-` at the start.
     var isRFC3339Shaped: Bool {
-        index + 4 < bytes.count && bytes[index..<index + 4].allSatisfy(Timestamp.isDigit) && bytes[index + 4] == UInt8(ascii: "-")
+        index + 4 < bytes.count && bytes[index..<index + 4].allSatisfy(Timestamp.isDigit)
+            && bytes[index + 4] == UInt8(ascii: "-")
     }
 
     mutating func skipSpaces() {
@@ -191,13 +193,17 @@ private struct DateScanner {
     }
 
     mutating func time() -> (Int, Int, Int)? {
-        guard let hour = digits(2), expect(":"), let minute = digits(2), expect(":"), let second = digits(2) else { return nil }
+        guard let hour = digits(2), expect(":"), let minute = digits(2), expect(":"), let second = digits(2) else {
+            return nil
+        }
         return (hour, minute, second)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`.
     mutating func rfc3339() -> Int64? {
-        guard let year = digits(4), expect("-"), let month = digits(2), expect("-"), let day = digits(2) else { return nil }
+        guard let year = digits(4), expect("-"), let month = digits(2), expect("-"), let day = digits(2) else {
+            return nil
+        }
         guard expect("T") || expect("t") || expect(" ") else { return nil }
         guard let (hour, minute, second) = time() else { return nil }
         if expect(".") {
@@ -205,10 +211,13 @@ private struct DateScanner {
             while let byte = peek, Timestamp.isDigit(byte) { index += 1 }
             guard index > start else { return nil }
         }
-        guard let base = Timestamp.validatedEpochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) else {
+        guard
+            let base = Timestamp.validatedEpochSeconds(
+                year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        else {
             return nil
         }
-        if atEndIgnoringSpaces { return base }  // No zone: IMDS always means UTC.
+        if atEndIgnoringSpaces { return base } // No zone: IMDS always means UTC.
         guard let offset = zoneOffset(allowCompact: false) else { return nil }
         return base - offset
     }
@@ -226,11 +235,14 @@ private struct DateScanner {
         guard expect(" ") || expect("-") else { return nil }
         guard let year = digits(4), expect(" ") else { return nil }
         guard let (hour, minute, second) = time() else { return nil }
-        guard let base = Timestamp.validatedEpochSeconds(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second) else {
+        guard
+            let base = Timestamp.validatedEpochSeconds(
+                year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second)
+        else {
             return nil
         }
         skipSpaces()
-        if peek == nil { return base }  // No zone: IMDS always means UTC.
+        if peek == nil { return base } // No zone: IMDS always means UTC.
         guard let offset = zoneOffset(allowCompact: true) else { return nil }
         return base - offset
     }

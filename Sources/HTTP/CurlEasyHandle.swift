@@ -50,7 +50,9 @@ final class CurlEasyHandle {
             _ = body.withUnsafeBufferPointer { buffer in
                 // COPYPOSTFIELDS copies the bytes, so the buffer need not outlive this call.
                 buffer.withMemoryRebound(to: CChar.self) { chars in
-                    imdswatch_curl_setopt_pointer(pointer, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: chars.baseAddress ?? UnsafePointer(emptyBody)))
+                    imdswatch_curl_setopt_pointer(
+                        pointer, CURLOPT_COPYPOSTFIELDS,
+                        UnsafeMutableRawPointer(mutating: chars.baseAddress ?? UnsafePointer(emptyBody)))
                 }
             }
             imdswatch_curl_setopt_string(pointer, CURLOPT_CUSTOMREQUEST, request.method == .put ? "PUT" : nil)
@@ -74,12 +76,13 @@ final class CurlEasyHandle {
         imdswatch_curl_getinfo_long(pointer, CURLINFO_RESPONSE_CODE, &status)
         var connects = 0
         imdswatch_curl_getinfo_long(pointer, CURLINFO_NUM_CONNECTS, &connects)
-        return .success(HTTPResponse(
-            status: status,
-            headers: response.headers,
-            body: response.body,
-            newConnections: connects
-        ))
+        return .success(
+            HTTPResponse(
+                status: status,
+                headers: response.headers,
+                body: response.body,
+                newConnections: connects
+            ))
     }
 
     /// The error of a transfer aborted because its task was cancelled.
@@ -153,7 +156,9 @@ final class CurlEasyHandle {
         switch code {
         case CURLE_COULDNT_CONNECT:
             // 111 is ECONNREFUSED; 101/113 are ENETUNREACH/EHOSTUNREACH.
-            kind = osErrno == 111 ? .connectionRefused : (osErrno == 101 || osErrno == 113 ? .unreachable : .connectionRefused)
+            kind =
+                osErrno == 111
+                ? .connectionRefused : (osErrno == 101 || osErrno == 113 ? .unreachable : .connectionRefused)
         case CURLE_OPERATION_TIMEDOUT:
             kind = pretransferTime == 0 ? .connectTimedOut : .timedOut
         case CURLE_FILESIZE_EXCEEDED:
@@ -169,7 +174,7 @@ final class CurlEasyHandle {
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
             kind = .invalidURL
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-             CURLE_SSL_CACERT_BADFILE:
+            CURLE_SSL_CACERT_BADFILE:
             kind = .tls
         default:
             kind = .other
@@ -212,7 +217,8 @@ final class ResponseAccumulator {
     private func isKept(_ name: UnsafeRawBufferPointer) -> Bool {
         guard let kept else { return true }
         return kept.contains { wanted in
-            wanted.count == name.count && zip(wanted, name).allSatisfy { $0 == ($1 | (($1 >= 0x41 && $1 <= 0x5A) ? 0x20 : 0)) }
+            wanted.count == name.count
+                && zip(wanted, name).allSatisfy { $0 == ($1 | (($1 >= 0x41 && $1 <= 0x5A) ? 0x20 : 0)) }
         }
     }
 
@@ -233,7 +239,8 @@ final class ResponseAccumulator {
             return
         }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")),
-              isKept(UnsafeRawBufferPointer(rebasing: bytes[..<colon])) else { return }
+            isKept(UnsafeRawBufferPointer(rebasing: bytes[..<colon]))
+        else { return }
         // Header values are trimmed of ASCII white space byte-wise: no per-line allocations beyond the two strings.
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
         var start = colon + 1

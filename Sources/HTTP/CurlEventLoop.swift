@@ -2,7 +2,7 @@ internal import CCurl
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One thread that drives a libcurl multi handle, fires timers and runs Swift jobs.
@@ -15,11 +15,12 @@ import Glibc
 ///
 /// The thread starts with the first piece of work and ends when ``requestStop()`` was called and nothing is left to
 /// do; work submitted afterwards starts it again. Whoever uses the loop as an executor keeps it alive meanwhile.
-public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
+package final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
     /// Work handed to the loop's thread.
     private enum Command: Sendable {
         case job(UnownedJob)
-        case startTransfer(Ticket, request: HTTPRequest, completion: @Sendable (Result<HTTPResponse, HTTPError>) -> Void)
+        case startTransfer(
+            Ticket, request: HTTPRequest, completion: @Sendable (Result<HTTPResponse, HTTPError>) -> Void)
         case cancelTransfer(id: UInt64)
         case startTimer(Ticket, deadline: ContinuousClock.Instant, completion: @Sendable (Bool) -> Void)
         case cancelTimer(id: UInt64)
@@ -75,7 +76,7 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
     /// - Parameters:
     ///   - options: Proxy, TLS and user-agent settings of every transfer.
     ///   - name: The thread's name (at most 15 bytes are kept), as `top -H` shows it.
-    public init(options: CurlTransport.Options = .init(), name: String = "imdswatch-curl") {
+    package init(options: CurlTransport.Options = .init(), name: String = "imdswatch-curl") {
         CurlGlobal.ensureInitialized()
         guard let multi = curl_multi_init() else {
             fatalError("curl_multi_init failed: out of memory")
@@ -90,10 +91,10 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     /// A clock whose sleeps are timers of this loop: a task running on the loop wakes up without a thread hop.
-    public var clock: EventLoopClock { EventLoopClock(loop: self) }
+    package var clock: EventLoopClock { EventLoopClock(loop: self) }
 
     /// Lets the thread end once no transfer, timer or job is left.
-    public func requestStop() {
+    package func requestStop() {
         let wake = inbox.withLock { inbox in
             inbox.stopRequested = true
             defer { inbox.sleeping = false }
@@ -104,7 +105,7 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
 
     // MARK: TaskExecutor
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         submit(.job(UnownedJob(job)))
     }
 
@@ -168,12 +169,14 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let result = pthread_create(&thread, &attributes, { context in
-            guard let context else { return nil }
-            let loop = Unmanaged<CurlEventLoop>.fromOpaque(context).takeRetainedValue()
-            loop.run()
-            return nil
-        }, context)
+        let result = pthread_create(
+            &thread, &attributes,
+            { context in
+                guard let context else { return nil }
+                let loop = Unmanaged<CurlEventLoop>.fromOpaque(context).takeRetainedValue()
+                loop.run()
+                return nil
+            }, context)
         if result != 0 {
             fatalError("cannot start the libcurl event loop thread: error \(result)")
         }
@@ -204,7 +207,9 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
 
             let timeout = pollTimeoutMilliseconds(now: now)
             let wait = inbox.withLock { inbox in
-                guard inbox.commands.isEmpty, !(inbox.stopRequested && transfers.isEmpty && timers.isEmpty) else { return false }
+                guard inbox.commands.isEmpty, !(inbox.stopRequested && transfers.isEmpty && timers.isEmpty) else {
+                    return false
+                }
                 inbox.sleeping = true
                 return true
             }
@@ -242,7 +247,8 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
         case .cancelTransfer(let id):
             // Unknown: finished already, or not started yet (its start sees the ticket's flag).
             guard let pointer = transferHandles.removeValue(forKey: id),
-                  let transfer = transfers.removeValue(forKey: pointer) else { return }
+                let transfer = transfers.removeValue(forKey: pointer)
+            else { return }
             curl_multi_remove_handle(multi, pointer)
             let error = transfer.handle.cancelled()
             recycle(transfer.handle)
@@ -303,17 +309,17 @@ public final class CurlEventLoop: TaskExecutor, @unchecked Sendable {
 }
 
 /// A `Clock` on the continuous clock's time line whose sleeps are timers of a ``CurlEventLoop``.
-public struct EventLoopClock: Clock {
-    public typealias Instant = ContinuousClock.Instant
+package struct EventLoopClock: Clock {
+    package typealias Instant = ContinuousClock.Instant
 
     /// The loop whose timers this clock's sleeps are.
-    public let loop: CurlEventLoop
+    package let loop: CurlEventLoop
 
-    public var now: Instant { ContinuousClock.now }
+    package var now: Instant { ContinuousClock.now }
 
-    public var minimumResolution: Duration { .milliseconds(1) }
+    package var minimumResolution: Duration { .milliseconds(1) }
 
-    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+    package func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         try await loop.sleep(until: deadline)
     }
 }

@@ -5,11 +5,11 @@ internal import CCurl
 /// Concurrent requests run side by side, so that one slow request never delays another; connections are kept alive
 /// in the multi handle's cache and reused by later requests to the same host. A cancelled task aborts its transfer
 /// at once. The easy handles are reused with their options set once.
-public final class CurlTransport: HTTPTransport, @unchecked Sendable {
+package final class CurlTransport: HTTPTransport, @unchecked Sendable {
     /// How requests reach the network.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// How a proxy is chosen.
-        public enum Proxy: Sendable, Equatable {
+        package enum Proxy: Sendable, Equatable {
             /// Never use a proxy, whatever the environment says (IMDS is link-local).
             case never
             /// libcurl's usual environment variables (`http_proxy`, `https_proxy`, `no_proxy`).
@@ -19,16 +19,18 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
 
         /// The proxy policy.
-        public var proxy: Proxy
+        package var proxy: Proxy
         /// A CA bundle file for TLS verification; `nil` uses the system's. Verification is always on.
-        public var caBundlePath: String?
+        package var caBundlePath: String?
         /// The `User-Agent` header; `nil` sends none.
-        public var userAgent: String?
+        package var userAgent: String?
         /// Idle easy handles kept for reuse (connections are cached by the loop, not the handles).
-        public var maxIdleHandles: Int
+        package var maxIdleHandles: Int
 
         /// Creates options.
-        public init(proxy: Proxy = .never, caBundlePath: String? = nil, userAgent: String? = nil, maxIdleHandles: Int = 4) {
+        package init(
+            proxy: Proxy = .never, caBundlePath: String? = nil, userAgent: String? = nil, maxIdleHandles: Int = 4
+        ) {
             self.proxy = proxy
             self.caBundlePath = caBundlePath
             self.userAgent = userAgent
@@ -37,13 +39,13 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     }
 
     /// The thread that runs this transport's transfers; usable as the executor of the code that polls.
-    public let eventLoop: CurlEventLoop
+    package let eventLoop: CurlEventLoop
 
     /// Creates a transport with an event loop of its own.
     /// - Parameters:
     ///   - options: Proxy, TLS and user-agent settings.
     ///   - name: The loop thread's name.
-    public init(options: Options = Options(), name: String = "imdswatch-curl") {
+    package init(options: Options = Options(), name: String = "imdswatch-curl") {
         eventLoop = CurlEventLoop(options: options, name: name)
     }
 
@@ -51,7 +53,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         eventLoop.requestStop()
     }
 
-    public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
         try await eventLoop.perform(request).get()
     }
 }

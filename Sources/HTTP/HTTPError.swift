@@ -1,7 +1,7 @@
 /// Why an HTTP exchange produced no usable response.
-public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Code: String, Sendable, Equatable {
+    package enum Code: String, Sendable, Equatable {
         /// The peer refused the connection (nothing listens there).
         case connectionRefused
         /// No route to the host, or the network is unreachable.
@@ -27,23 +27,23 @@ public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// libcurl's own code, when the failure came from libcurl.
-    public var curlCode: Int32?
+    package var curlCode: Int32?
     /// A short human-readable detail (libcurl's error text), never containing credentials.
-    public var detail: String
+    package var detail: String
     /// The request URL with credentials removed.
-    public var url: String
+    package var url: String
 
     /// Creates an error.
-    public init(code: Code, curlCode: Int32? = nil, detail: String, url: String) {
+    package init(code: Code, curlCode: Int32? = nil, detail: String, url: String) {
         self.code = code
         self.curlCode = curlCode
         self.detail = detail
         self.url = RedactedURL.redact(url)
     }
 
-    public var description: String {
+    package var description: String {
         "\(code.rawValue) (\(url)): \(detail)"
     }
 }

@@ -1,29 +1,29 @@
 /// An HTTP request as the transports understand it: method, URL, headers, body and limits.
-public struct HTTPRequest: Sendable, Equatable {
+package struct HTTPRequest: Sendable, Equatable {
     /// The methods imdswatch uses.
-    public enum Method: String, Sendable {
+    package enum Method: String, Sendable {
         case get = "GET"
         case put = "PUT"
         case post = "POST"
     }
 
     /// The request method.
-    public var method: Method
+    package var method: Method
     /// The absolute URL.
-    public var url: String
+    package var url: String
     /// Header fields in the order they are sent.
-    public var headers: [HTTPHeader]
+    package var headers: [HTTPHeader]
     /// The body; `nil` sends none.
-    public var body: [UInt8]?
+    package var body: [UInt8]?
     /// Time allowed to establish the connection.
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// Time allowed for the whole exchange, connection included.
-    public var totalTimeout: Duration
+    package var totalTimeout: Duration
     /// The largest response body accepted; a larger one fails with ``HTTPError/Code/responseTooLarge``.
-    public var maxResponseBytes: Int
+    package var maxResponseBytes: Int
     /// The response header fields to keep, by name (compared without regard to case); `nil` keeps them all.
     /// A poller that reads one header saves turning every other one into strings on every response.
-    public var responseHeaders: [String]?
+    package var responseHeaders: [String]?
 
     /// Creates a request.
     /// - Parameters:
@@ -35,7 +35,7 @@ public struct HTTPRequest: Sendable, Equatable {
     ///   - totalTimeout: Time allowed for the whole exchange (default 2 s).
     ///   - maxResponseBytes: Response size cap (default 1 MiB).
     ///   - responseHeaders: Response header fields to keep (default: all).
-    public init(
+    package init(
         method: Method,
         url: String,
         headers: [HTTPHeader] = [],
@@ -57,32 +57,32 @@ public struct HTTPRequest: Sendable, Equatable {
 }
 
 /// One header field.
-public struct HTTPHeader: Sendable, Equatable {
+package struct HTTPHeader: Sendable, Equatable {
     /// The field name, as sent or received.
-    public var name: String
+    package var name: String
     /// The field value, without surrounding white space.
-    public var value: String
+    package var value: String
 
     /// Creates a header field.
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
 }
 
 /// A complete HTTP response.
-public struct HTTPResponse: Sendable, Equatable {
+package struct HTTPResponse: Sendable, Equatable {
     /// The status code.
-    public var status: Int
+    package var status: Int
     /// Header fields of the final response (not of redirects or `100 Continue`).
-    public var headers: [HTTPHeader]
+    package var headers: [HTTPHeader]
     /// The body bytes.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// How many new connections the transport opened for this exchange (0 when a kept-alive one was reused).
-    public var newConnections: Int
+    package var newConnections: Int
 
     /// Creates a response.
-    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], newConnections: Int = 0) {
+    package init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], newConnections: Int = 0) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -90,7 +90,7 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     /// The value of the first header named `name`, compared without regard to case.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { Self.equalIgnoringASCIICase($0.name, name) }?.value
     }
 
@@ -111,13 +111,13 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     /// The body decoded as UTF-8, with invalid sequences repaired.
-    public var bodyText: String {
+    package var bodyText: String {
         String(decoding: body, as: UTF8.self)
     }
 }
 
 /// Sends HTTP requests. Implemented over libcurl by ``CurlTransport``; tests inject fakes.
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
     /// Sends one request and waits for the complete response.
     /// - Parameter request: The request.
     /// - Returns: The response, whatever its status code: a 404 or a 500 is a response, not an error.

@@ -1,6 +1,6 @@
 /// Removes secrets from URLs before they reach a log line, an error message or command output: the one definition
 /// used everywhere (IMDS endpoints, webhook URLs, proxies, `config check`).
-public enum RedactedURL {
+package enum RedactedURL {
     /// Returns `url` safe to show.
     ///
     /// - `user:password@` becomes `***@`;
@@ -15,7 +15,7 @@ public enum RedactedURL {
     ///   - url: Any URL string; strings that are not URLs come back with the same rules applied.
     ///   - revealingSecretPaths: Keep path segments (credentials, query values and fragments are masked anyway).
     /// - Returns: The redacted URL.
-    public static func redact(_ url: String, revealingSecretPaths: Bool = false) -> String {
+    package static func redact(_ url: String, revealingSecretPaths: Bool = false) -> String {
         let parts = URLParts(url)
         var result = String(parts.scheme)
         if let authority = parts.authority {
@@ -37,10 +37,12 @@ public enum RedactedURL {
             result += parts.path
         }
         if let query = parts.query {
-            result += "?" + query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
-                guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
-                return pair[..<equals] + "=***"
-            }.joined(separator: "&")
+            result +=
+                "?"
+                + query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+                    guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+                    return pair[..<equals] + "=***"
+                }.joined(separator: "&")
         }
         if let fragment = parts.fragment {
             result += fragment.isEmpty ? "#" : "#***"
@@ -53,7 +55,7 @@ public enum RedactedURL {
     /// (the `endpoint` label of `imdswatch_webhook_deliveries_total`).
     /// - Parameter url: Any URL string.
     /// - Returns: Scheme, host, port and path only.
-    public static func endpoint(_ url: String) -> String {
+    package static func endpoint(_ url: String) -> String {
         let parts = URLParts(url)
         return String(parts.scheme) + (parts.authority?.hostPort ?? "") + parts.path
     }
@@ -83,10 +85,12 @@ public enum RedactedURL {
             var rest = url[...]
             if let schemeEnd = url.firstRange(of: "://") {
                 scheme = url[..<schemeEnd.upperBound]
-                let authorityEnd = url[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
+                let authorityEnd =
+                    url[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
                 let authority = url[schemeEnd.upperBound..<authorityEnd]
                 if let at = authority.lastIndex(of: "@") {
-                    self.authority = Authority(userInfo: authority[..<at], hostPort: authority[authority.index(after: at)...])
+                    self.authority = Authority(
+                        userInfo: authority[..<at], hostPort: authority[authority.index(after: at)...])
                 } else {
                     self.authority = Authority(userInfo: nil, hostPort: authority)
                 }
@@ -119,13 +123,16 @@ public enum RedactedURL {
             return index + 2
         }
         if host.hasSuffix("office.com") || host.hasSuffix("office365.com") {
-            if let index = segments.firstIndex(where: { $0.hasPrefix("webhookb2") || $0 == "webhook" || $0 == "IncomingWebhook" }) {
+            if let index = segments.firstIndex(where: {
+                $0.hasPrefix("webhookb2") || $0 == "webhook" || $0 == "IncomingWebhook"
+            }) {
                 return index + 1
             }
         }
         if let index = segments.firstIndex(of: "IncomingWebhook") { return index + 1 }
         if host.hasSuffix("logic.azure.com") || host.hasSuffix("powerplatform.com"),
-           let index = segments.firstIndex(of: "workflows") {
+            let index = segments.firstIndex(of: "workflows")
+        {
             return index + 1
         }
         if host == "chat.googleapis.com", let index = segments.firstIndex(of: "spaces") {

@@ -5,15 +5,15 @@
 /// Each caller keeps its documented schedule through its own values: ``RetryPolicy/init(maxAttempts:baseDelay:maxDelay:jitter:)``'s
 /// defaults are the IMDS client's, ``webhook`` the webhook dispatcher's, and the Auto Scaling client has its own
 /// `defaultRetry`. Which outcomes deserve a retry stays with each caller.
-public struct RetryPolicy: Sendable {
+package struct RetryPolicy: Sendable {
     /// Attempts in all, the first included (`Int.max`: bounded by something else, such as a webhook's maximum age).
-    public var maxAttempts: Int
+    package var maxAttempts: Int
     /// The backoff before the first retry (before jitter).
-    public var baseDelay: Duration
+    package var baseDelay: Duration
     /// The longest backoff.
-    public var maxDelay: Duration
+    package var maxDelay: Duration
     /// Turns a backoff into the delay actually waited (``fullJitter`` unless a test injects another).
-    public var jitter: @Sendable (Duration) -> Duration
+    package var jitter: @Sendable (Duration) -> Duration
 
     /// Creates a policy; the defaults are the IMDS client's (3 attempts, 0.1 s doubling, at most 1 s).
     /// - Parameters:
@@ -21,7 +21,7 @@ public struct RetryPolicy: Sendable {
     ///   - baseDelay: The backoff before the first retry.
     ///   - maxDelay: The longest backoff.
     ///   - jitter: Turns a backoff into the delay waited; tests inject `{ $0 }` (none) or another fixed rule.
-    public init(
+    package init(
         maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(1),
         jitter: @escaping @Sendable (Duration) -> Duration = RetryPolicy.fullJitter
     ) {
@@ -33,12 +33,12 @@ public struct RetryPolicy: Sendable {
 
     /// The webhook dispatcher's schedule (docs/webhooks.md): 1 s doubling, at most 60 s, full jitter, attempts
     /// bounded only by the endpoint's maximum age.
-    public static var webhook: RetryPolicy {
+    package static var webhook: RetryPolicy {
         RetryPolicy(maxAttempts: .max, baseDelay: .seconds(1), maxDelay: .seconds(60))
     }
 
     /// Full jitter: a uniformly random delay between zero and the backoff.
-    public static let fullJitter: @Sendable (Duration) -> Duration = { backoff in
+    package static let fullJitter: @Sendable (Duration) -> Duration = { backoff in
         let nanos = backoff.components.seconds * 1_000_000_000 + backoff.components.attoseconds / 1_000_000_000
         guard nanos > 0 else { return .zero }
         return .nanoseconds(Int64.random(in: 0...nanos))
@@ -47,14 +47,14 @@ public struct RetryPolicy: Sendable {
     /// The backoff before retry number `attempt` (1-based), before jitter: min(maxDelay, baseDelay × 2^(attempt−1)).
     /// - Parameter attempt: How many attempts have failed so far (values below 1 count as 1).
     /// - Returns: The upper bound of the delay.
-    public func backoff(beforeRetry attempt: Int) -> Duration {
+    package func backoff(beforeRetry attempt: Int) -> Duration {
         min(maxDelay, baseDelay * (1 << min(max(attempt - 1, 0), 20)))
     }
 
     /// The delay before retry number `attempt` (1-based): ``jitter`` of ``backoff(beforeRetry:)``.
     /// - Parameter attempt: How many attempts have failed so far.
     /// - Returns: The delay to wait.
-    public func delay(beforeRetry attempt: Int) -> Duration {
+    package func delay(beforeRetry attempt: Int) -> Duration {
         jitter(backoff(beforeRetry: attempt))
     }
 }

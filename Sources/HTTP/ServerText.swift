@@ -1,8 +1,8 @@
 /// Text a server sent (an AWS error message, a webhook receiver's answer, an IMDS body), made safe for one log
 /// line: the one function used wherever such text is logged or put in an error message.
-public enum ServerText {
+package enum ServerText {
     /// The longest excerpt kept, in characters (a full AWS error message fits; a 900 KB echo does not).
-    public static let defaultLimit = 512
+    package static let defaultLimit = 512
 
     /// Returns `text` ready for a log line: every secret in `secrets` (and its percent-encoded form) replaced by
     /// `***`, line breaks and other control characters shown as a space, and the result cut to `limit` characters
@@ -12,12 +12,12 @@ public enum ServerText {
     ///   - secrets: The credentials in use (secret keys, session tokens, bearer tokens); empty strings are ignored.
     ///   - limit: The most characters kept.
     /// - Returns: One line, at most `limit` characters plus the length note.
-    public static func excerpt(_ text: String, secrets: [String] = [], limit: Int = defaultLimit) -> String {
+    package static func excerpt(_ text: String, secrets: [String] = [], limit: Int = defaultLimit) -> String {
         cut(text, secrets: secrets, limit: limit, totalBytes: text.utf8.count)
     }
 
     /// The bytes of a body as an excerpt (invalid UTF-8 shown as U+FFFD); only the start of a large body is decoded.
-    public static func excerpt(_ body: [UInt8], secrets: [String] = [], limit: Int = defaultLimit) -> String {
+    package static func excerpt(_ body: [UInt8], secrets: [String] = [], limit: Int = defaultLimit) -> String {
         let longestSecret = secrets.map(\.utf8.count).max() ?? 0
         let head = body.prefix(limit * 4 + longestSecret * 3)
         return cut(String(decoding: head, as: UTF8.self), secrets: secrets, limit: limit, totalBytes: body.count)
@@ -44,8 +44,9 @@ public enum ServerText {
         var result = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 result.append(Character(Unicode.Scalar(byte)))
             default:
                 let hex = Array("0123456789ABCDEF")

@@ -1,17 +1,17 @@
-import Events
 import Durability
+import Events
 
 /// One hook that will run: an executable file in `hooks.d/` or `hooks.d/TYPE.d/`.
-public struct Hook: Sendable, Equatable {
+package struct Hook: Sendable, Equatable {
     /// The file name (`10-stop-services`): the name in logs and `IMDSWATCH_HOOK`.
-    public var name: String
+    package var name: String
     /// The full path of the file (a symlink stays a symlink: the kernel follows it at exec).
-    public var path: String
+    package var path: String
     /// The path relative to the hooks directory (`spot-interruption.d/10-stop-services`).
-    public var relativePath: String
+    package var relativePath: String
 
     /// Creates a hook.
-    public init(name: String, path: String, relativePath: String) {
+    package init(name: String, path: String, relativePath: String) {
         self.name = name
         self.path = path
         self.relativePath = relativePath
@@ -19,7 +19,7 @@ public struct Hook: Sendable, Equatable {
 }
 
 /// Why a file in the hooks directory does not run.
-public enum HookSkipReason: Sendable, Equatable, CustomStringConvertible {
+package enum HookSkipReason: Sendable, Equatable, CustomStringConvertible {
     /// The name starts with a dot.
     case hidden
     /// The name marks a backup, a package manager leftover, an editor swap file, or a disabled or example hook;
@@ -46,14 +46,14 @@ public enum HookSkipReason: Sendable, Equatable, CustomStringConvertible {
     case unreadable(String)
 
     /// A privilege-escalation risk: logged at error level, not merely skipped.
-    public var isUnsafe: Bool {
+    package var isUnsafe: Bool {
         switch self {
         case .groupOrWorldWritable, .foreignOwner, .unsafeDirectory, .unsafePath: true
         default: false
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .hidden: "hidden file"
         case .ignoredName(let pattern): "name ends in \(pattern)"
@@ -62,7 +62,8 @@ public enum HookSkipReason: Sendable, Equatable, CustomStringConvertible {
         case .unknownTypeDirectory: "directory named like TYPE.d for an unknown event type"
         case .notRegularFile: "not a regular file"
         case .groupOrWorldWritable: "group- or world-writable (privilege escalation risk; chmod go-w)"
-        case .foreignOwner(let uid): "owned by uid \(uid), neither root nor the daemon's user (privilege escalation risk)"
+        case .foreignOwner(let uid):
+            "owned by uid \(uid), neither root nor the daemon's user (privilege escalation risk)"
         case .unsafeDirectory(let reason): "in an unsafe directory: \(reason)"
         case .unsafePath(let reason): "unsafe path (privilege escalation risk): \(reason)"
         case .unreadable(let error): "cannot be examined: \(error)"
@@ -71,25 +72,25 @@ public enum HookSkipReason: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A file in the hooks directory that does not run, and why.
-public struct SkippedHookFile: Sendable, Equatable {
+package struct SkippedHookFile: Sendable, Equatable {
     /// The file name.
-    public var name: String
+    package var name: String
     /// The path relative to the hooks directory.
-    public var relativePath: String
+    package var relativePath: String
     /// Why it is skipped.
-    public var reason: HookSkipReason
+    package var reason: HookSkipReason
 }
 
 /// The hooks that run for one event type, in order, and the files that were skipped.
-public struct HookPlan: Sendable, Equatable {
+package struct HookPlan: Sendable, Equatable {
     /// The event type.
-    public var eventType: EventType
+    package var eventType: EventType
     /// The hooks, in run order (file name byte order, `hooks.d/` before `TYPE.d/` on equal names).
-    public var hooks: [Hook]
+    package var hooks: [Hook]
     /// Files of `hooks.d/` and `hooks.d/TYPE.d/` that do not run.
-    public var skipped: [SkippedHookFile]
+    package var skipped: [SkippedHookFile]
     /// Set when the hooks directory itself cannot be read (a missing directory is not an error: no hooks).
-    public var directoryError: String?
+    package var directoryError: String?
 }
 
 /// Finds the hooks of an event type in a `hooks.d` directory. Reads the directory afresh on every call.
@@ -99,17 +100,17 @@ public struct HookPlan: Sendable, Equatable {
 /// regular, executable, safe file, and every directory and symlink on the way from `/` must be owned by root or
 /// the daemon's user and not writable by others). See ``HookSkipReason`` for what is skipped. The runner checks
 /// each hook again on the descriptor it executes (``HookFile``).
-public struct HookCatalog: Sendable {
+package struct HookCatalog: Sendable {
     /// The hooks directory.
-    public var directory: String
+    package var directory: String
 
     /// Creates a catalog of `directory` (for example `/etc/imdswatch/hooks.d`).
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     }
 
     /// The hooks for `type`, in run order, and every skipped file with its reason.
-    public func plan(for type: EventType) -> HookPlan {
+    package func plan(for type: EventType) -> HookPlan {
         let owner = HookFileSystem.effectiveUserID
         var plan = HookPlan(eventType: type, hooks: [], skipped: [], directoryError: nil)
         // (name bytes, rank) sorts hooks.d/ before TYPE.d/ on equal names.
@@ -125,7 +126,9 @@ public struct HookCatalog: Sendable {
                 names = try HookFileSystem.entries(of: path)
             } catch {
                 // No directory (or no TYPE.d) simply means no hooks.
-                if error.errno != 2, subdirectory == nil || error.errno != 20 { plan.directoryError = error.description }
+                if error.errno != 2, subdirectory == nil || error.errno != 20 {
+                    plan.directoryError = error.description
+                }
                 continue
             }
             let directoryProblem = topProblem ?? Self.unsafety(of: path, owner: owner)
@@ -154,15 +157,15 @@ public struct HookCatalog: Sendable {
     }
 
     /// Whether the hooks directory exists (a missing one means no hooks, which `hooks list` points out).
-    public var directoryExists: Bool { Self.isDirectory(directory) }
+    package var directoryExists: Bool { Self.isDirectory(directory) }
 
     /// The plans of every event type, in `EventType.allCases` order.
-    public func plans() -> [HookPlan] {
+    package func plans() -> [HookPlan] {
         EventType.allCases.map(plan(for:))
     }
 
     /// The reason `name` is skipped by its name alone, or `nil`.
-    public static func nameSkipReason(_ name: String) -> HookSkipReason? {
+    package static func nameSkipReason(_ name: String) -> HookSkipReason? {
         if name.hasPrefix(".") { return .hidden }
         if name.hasSuffix("~") { return .ignoredName("~") }
         for suffix in [".orig", ".swp", ".disabled", ".example"] where name.hasSuffix(suffix) {

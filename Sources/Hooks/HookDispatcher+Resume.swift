@@ -10,7 +10,7 @@ extension HookDispatcher {
     /// - Parameter nowMilliseconds: The wall-clock time, to judge deadlines.
     /// - Returns: The ids of the events whose sequences were resumed.
     @discardableResult
-    public func resumePending(nowMilliseconds: Int64) async -> [String] {
+    package func resumePending(nowMilliseconds: Int64) async -> [String] {
         guard let pending, !configuration.dryRun else { return [] }
         var resumed: [String] = []
         for record in await pending.load() {

@@ -12,27 +12,27 @@ import ServiceLifecycle
 /// running sequences up to ``Configuration/shutdownGrace`` to finish; then it ends the hooks still running (SIGTERM,
 /// SIGKILL after the runner's kill grace) and returns once they are gone. Events delivered before ``run()`` starts
 /// wait for it.
-public actor HookDispatcher: EventSink, Service {
+package actor HookDispatcher: EventSink, Service {
     /// How events are dispatched.
-    public struct Configuration: Sendable, Equatable {
+    package struct Configuration: Sendable, Equatable {
         /// How many event sequences (other than `spot-interruption`) may run at once; more wait in order.
-        public var maxConcurrentEvents: Int
+        package var maxConcurrentEvents: Int
         /// How many `spot-interruption` sequences may run at once (default 8); more wait in order, behind other
         /// spot sequences only.
-        public var maxConcurrentSpotEvents: Int
+        package var maxConcurrentSpotEvents: Int
         /// Run nothing; log which hooks would have run.
-        public var dryRun: Bool
+        package var dryRun: Bool
         /// Where event files go (`nil`: `$RUNTIME_DIRECTORY`, `$TMPDIR` or `/tmp`).
-        public var eventFileDirectory: String?
+        package var eventFileDirectory: String?
         /// Variables added to the hooks' environment (the demo puts its fakes first on `PATH`); the `IMDSWATCH_*`
         /// variables win over these.
-        public var extraEnvironment: [String: String?]
+        package var extraEnvironment: [String: String?]
         /// How long running sequences may still take after a graceful shutdown began (default 100 s, within the
         /// unit's `TimeoutStopSec=120`), before their hooks are ended.
-        public var shutdownGrace: Duration
+        package var shutdownGrace: Duration
 
         /// Creates a configuration.
-        public init(
+        package init(
             maxConcurrentEvents: Int = 4, maxConcurrentSpotEvents: Int = 8, dryRun: Bool = false,
             eventFileDirectory: String? = nil, extraEnvironment: [String: String?] = [:],
             shutdownGrace: Duration = .seconds(100)
@@ -83,10 +83,10 @@ public actor HookDispatcher: EventSink, Service {
 
     /// Told when an event's hook sequence has ended, with one result per hook that ran (none when the event had
     /// no hooks or in dry run). Not called for events dropped at shutdown before their sequence started.
-    public typealias SequenceObserver = @Sendable (Event, [HookResult]) async -> Void
+    package typealias SequenceObserver = @Sendable (Event, [HookResult]) async -> Void
 
     /// Sets the observer of ended sequences (the Auto Scaling lifecycle actions use it); replaces any previous one.
-    public func observeSequences(_ observer: @escaping SequenceObserver) {
+    package func observeSequences(_ observer: @escaping SequenceObserver) {
         sequenceObserver = observer
     }
 
@@ -99,7 +99,7 @@ public actor HookDispatcher: EventSink, Service {
     ///   - pending: Where unfinished sequences are recorded, so that they resume after a restart (see
     ///     ``resumePending(nowMilliseconds:)``); `nil` keeps nothing.
     ///   - clock: Times the shutdown grace (tests pass a manual clock).
-    public init(
+    package init(
         catalog: HookCatalog, runner: HookRunner, configuration: Configuration = .init(), logger: Logger,
         pending: PendingHookSequences? = nil, clock: any Clock<Duration> = ContinuousClock()
     ) {
@@ -115,7 +115,7 @@ public actor HookDispatcher: EventSink, Service {
     /// Runs the sequences until a graceful shutdown (see the type's documentation) or cancellation (the running
     /// hooks are ended at once). Each sequence, and the sweep of what finished hooks left behind
     /// (``HookRunner/sweepLeftovers()``), is a child of one task group: none outlives this call.
-    public func run() async {
+    package func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runner.sweepLeftovers() }
             await withGracefulShutdownHandler {
@@ -131,7 +131,8 @@ public actor HookDispatcher: EventSink, Service {
             stopAccepting()
             let finished = await idle.wait(upTo: configuration.shutdownGrace, on: clock)
             if !finished {
-                logger.error("hooks still running after \(configuration.shutdownGrace): ending them (\(runningHooks) running)")
+                logger.error(
+                    "hooks still running after \(configuration.shutdownGrace): ending them (\(runningHooks) running)")
             }
             // Ends the hooks still running, and what finished hooks left behind.
             group.cancelAll()
@@ -140,7 +141,7 @@ public actor HookDispatcher: EventSink, Service {
 
     /// Hands an event over: starts its hook sequence, or queues it when the bound is reached (never a
     /// `spot-interruption`). Returns at once, without waiting for any hook.
-    public func deliver(_ event: Event) async {
+    package func deliver(_ event: Event) async {
         var logger = logger
         logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
         logger[metadataKey: LogField.eventID] = .string(event.id)
@@ -167,7 +168,8 @@ public actor HookDispatcher: EventSink, Service {
             guard spotActive < configuration.maxConcurrentSpotEvents else {
                 spotWaiting.append(event)
                 idle.update(isIdle: false)
-                logger.notice("\(spotActive) spot sequences already running hooks: this one waits (\(spotWaiting.count) waiting)")
+                logger.notice(
+                    "\(spotActive) spot sequences already running hooks: this one waits (\(spotWaiting.count) waiting)")
                 return
             }
             start(event, bounded: false)
@@ -181,14 +183,14 @@ public actor HookDispatcher: EventSink, Service {
     }
 
     /// How many hooks are running right now (for systemd `STATUS=`).
-    public var runningHookCount: Int { runningHooks }
+    package var runningHookCount: Int { runningHooks }
 
     /// How many events have hook sequences running or waiting to start.
-    public var pendingEventCount: Int { active + waiting.count + spotWaiting.count }
+    package var pendingEventCount: Int { active + waiting.count + spotWaiting.count }
 
     /// Waits until no sequence runs and none waits: woken when the last one ends, not polled. Returns early when
     /// the calling task is cancelled.
-    public nonisolated func waitUntilIdle() async {
+    package nonisolated func waitUntilIdle() async {
         await idle.wait()
     }
 
@@ -285,7 +287,8 @@ public actor HookDispatcher: EventSink, Service {
         }
         if configuration.dryRun {
             for hook in hooks {
-                logger.notice("dry run: would run hook \(hook.relativePath)", metadata: [LogField.hook: .string(hook.name)])
+                logger.notice(
+                    "dry run: would run hook \(hook.relativePath)", metadata: [LogField.hook: .string(hook.name)])
             }
             return []
         }
@@ -310,16 +313,17 @@ extension HookPlan {
     /// Logs every skipped file with its reason: unsafe ones at error level, non-executable files and mistyped
     /// `TYPE.d` directories at notice, the rest (examples, backups, hidden files) at debug; and a directory that
     /// cannot be read at error level.
-    public func log(to logger: Logger) {
+    package func log(to logger: Logger) {
         if let directoryError {
             logger.error("cannot read the hooks directory: \(directoryError)")
         }
         for file in skipped {
-            let level: Logger.Level = switch file.reason {
-            case _ where file.reason.isUnsafe: .error
-            case .notExecutable, .unknownTypeDirectory, .notRegularFile, .unreadable: .notice
-            default: .debug
-            }
+            let level: Logger.Level =
+                switch file.reason {
+                case _ where file.reason.isUnsafe: .error
+                case .notExecutable, .unknownTypeDirectory, .notRegularFile, .unreadable: .notice
+                default: .debug
+                }
             logger.log(
                 level: level,
                 "skipping hook \(file.relativePath): \(file.reason)",

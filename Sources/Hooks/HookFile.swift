@@ -1,12 +1,12 @@
-import Events
 import Durability
+import Events
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A hook file opened once: its path walked component by component (``TrustedPath``: every directory and symlink

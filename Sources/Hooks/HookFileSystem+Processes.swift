@@ -1,10 +1,10 @@
-import Events
 import Durability
+import Events
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The libc calls behind a hook's payload descriptor and its process tree: `memfd_create` and seals, `/proc`,
@@ -21,8 +21,11 @@ extension HookFileSystem {
         let memfd = memfdCreate("imdswatch-payload", LinuxConstant.memfdCloseOnExec | LinuxConstant.memfdAllowSealing)
         if memfd >= 0 {
             let code = SystemCall.writeAll(memfd, bytes)
-            let seals = LinuxConstant.sealSeal | LinuxConstant.sealShrink | LinuxConstant.sealGrow | LinuxConstant.sealWrite
-            if code == 0, lseek(memfd, 0, SEEK_SET) == 0, fcntl(memfd, LinuxConstant.addSeals, seals) == 0 { return memfd }
+            let seals =
+                LinuxConstant.sealSeal | LinuxConstant.sealShrink | LinuxConstant.sealGrow | LinuxConstant.sealWrite
+            if code == 0, lseek(memfd, 0, SEEK_SET) == 0, fcntl(memfd, LinuxConstant.addSeals, seals) == 0 {
+                return memfd
+            }
             let failure = code != 0 ? code : errno
             close(memfd)
             throw HookFileError(path: "memfd:imdswatch-payload", errno: failure)
@@ -70,15 +73,21 @@ extension HookFileSystem {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 1024)
-        let count = buffer.withUnsafeMutableBytes { raw in SystemCall.retryingOnInterrupt { read(fd, raw.baseAddress, raw.count) }.value }
+        let count = buffer.withUnsafeMutableBytes { raw in
+            SystemCall.retryingOnInterrupt { read(fd, raw.baseAddress, raw.count) }.value
+        }
         guard count > 0 else { return nil }
         // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
         // priority nice threads itrealvalue starttime …"; comm may hold spaces and parentheses: split after the last ')'.
         let line = buffer[..<count]
         guard let close = line.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = line[(close + 1)...].split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
-        guard fields.count > 19, let parent = Int32(fields[1]), let group = Int32(fields[2]), let session = Int32(fields[3]),
-              let start = UInt64(fields[19]) else { return nil }
+        let fields = line[(close + 1)...].split(separator: UInt8(ascii: " ")).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        guard fields.count > 19, let parent = Int32(fields[1]), let group = Int32(fields[2]),
+            let session = Int32(fields[3]),
+            let start = UInt64(fields[19])
+        else { return nil }
         return ProcessEntry(
             pid: pid, parent: parent, processGroup: group, session: session, startTicks: start,
             isZombie: fields[0] == "Z" || fields[0] == "X"
@@ -106,7 +115,8 @@ extension HookFileSystem {
     /// The duration of `ticks` clock ticks.
     static func duration(ofTicks ticks: UInt64) -> Duration {
         let perSecond = Int64(max(1, sysconf(Int32(_SC_CLK_TCK))))
-        return .seconds(Int64(clamping: ticks) / perSecond) + .nanoseconds(Int64(clamping: ticks) % perSecond * 1_000_000_000 / perSecond)
+        return .seconds(Int64(clamping: ticks) / perSecond)
+            + .nanoseconds(Int64(clamping: ticks) % perSecond * 1_000_000_000 / perSecond)
     }
 
     /// This process's pid, process group and session.
@@ -117,7 +127,9 @@ extension HookFileSystem {
     /// Sends `signal` to `process` if it is still that process (same start time): a pid reused since the snapshot
     /// is left alone. A process already gone is fine.
     static func signalProcess(_ process: ProcessEntry, _ signal: Int32) {
-        guard process.pid > 1, let current = processEntry(process.pid), current.startTicks == process.startTicks else { return }
+        guard process.pid > 1, let current = processEntry(process.pid), current.startTicks == process.startTicks else {
+            return
+        }
         _ = kill(process.pid, signal)
     }
 

@@ -1,12 +1,12 @@
-import Events
 import Durability
+import Events
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The libc calls of the Hooks module: directory listing, `stat`, the event file, signals. Nothing else in the
@@ -154,11 +154,11 @@ enum HookFileSystem {
 }
 
 /// A file system call that failed while finding or preparing hooks.
-public struct HookFileError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct HookFileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The path involved.
-    public var path: String
+    package var path: String
     /// The `errno` value.
-    public var errno: Int32
+    package var errno: Int32
 
-    public var description: String { "\(path): \(SystemCall.describe(errno: errno))" }
+    package var description: String { "\(path): \(SystemCall.describe(errno: errno))" }
 }

@@ -60,7 +60,9 @@ final class HookProcessTree: Sendable {
             let id = state.nextID
             state.nextID += 1
             // One tick earlier: a process started in the same tick as the run counts as started within it.
-            state.runs[id] = Run(startTicks: now &- 1, deadlineTicks: now.addingReportingOverflow(HookFileSystem.ticks(in: timeout)).partialValue)
+            state.runs[id] = Run(
+                startTicks: now &- 1,
+                deadlineTicks: now.addingReportingOverflow(HookFileSystem.ticks(in: timeout)).partialValue)
             return id
         }
     }
@@ -151,7 +153,8 @@ final class HookProcessTree: Sendable {
     /// Queues the sweep of run `id`'s leftovers: at its timeout (on `clock`) they are ended, then the run is
     /// forgotten. Does nothing but forget the run when it owns nothing now.
     /// - Parameter onEnd: Called before the processes are ended, with how many there are.
-    func endLeftovers(of id: Int, grace: Duration, clock: any Clock<Duration>, onEnd: @escaping @Sendable (Int) -> Void) {
+    func endLeftovers(of id: Int, grace: Duration, clock: any Clock<Duration>, onEnd: @escaping @Sendable (Int) -> Void)
+    {
         guard !members(of: id).isEmpty else {
             deregister(id)
             return
@@ -236,7 +239,9 @@ final class HookProcessTree: Sendable {
     private static func isAdopted(
         _ entry: HookFileSystem.ProcessEntry, own: (pid: Int32, processGroup: Int32, session: Int32), hooks: Set<Int32>
     ) -> Bool {
-        guard entry.parent == own.pid, !hooks.contains(entry.pid), entry.processGroup != own.processGroup else { return false }
+        guard entry.parent == own.pid, !hooks.contains(entry.pid), entry.processGroup != own.processGroup else {
+            return false
+        }
         return !(entry.session == own.session && entry.processGroup == entry.pid)
     }
 

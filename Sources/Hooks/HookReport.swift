@@ -3,10 +3,10 @@ import Events
 /// The text of `imdswatch hooks list` and `imdswatch hooks test`. File names and reasons come from the disk: each
 /// line has its control characters escaped (`\n`, `\x1b`…), so that a crafted name cannot forge lines or send
 /// escape sequences to the terminal.
-public enum HookReport {
+package enum HookReport {
     /// For each event type, the hooks that would run in order and the skipped files with their reasons;
     /// files directly in the hooks directory are skipped for every type, so they are listed once at the end.
-    public static func list(_ plans: [HookPlan], directory: String) -> String {
+    package static func list(_ plans: [HookPlan], directory: String) -> String {
         var lines = ["hooks directory: \(directory)"]
         if let error = plans.lazy.compactMap(\.directoryError).first {
             lines.append("error: cannot read it: \(error)")
@@ -38,7 +38,7 @@ public enum HookReport {
     }
 
     /// One line per hook result: `10-stop-services: exit status 0 in 0.05 s`.
-    public static func results(_ results: [HookResult], plan: HookPlan) -> String {
+    package static func results(_ results: [HookResult], plan: HookPlan) -> String {
         guard !results.isEmpty else { return "no hooks for \(plan.eventType.rawValue)" }
         return zip(plan.hooks, results).map { hook, result in
             "\(hook.relativePath): \(result.succeeded ? "ok" : "FAILED"), \(result.summary)".escapingControlCharacters
@@ -46,12 +46,12 @@ public enum HookReport {
     }
 
     /// The short name of a signal (`SIGINT`), or its number.
-    public static func signalName(_ number: Int32) -> String {
+    package static func signalName(_ number: Int32) -> String {
         HookFileSystem.signalName(number)
     }
 
     /// The one-line error for an unknown event type, naming the valid ones.
-    public static func unknownType(_ name: String) -> String {
+    package static func unknownType(_ name: String) -> String {
         "unknown event type \"\(name.escapingControlCharacters)\"; valid types: \(EventType.allCases.map(\.rawValue).joined(separator: ", "))"
     }
 }

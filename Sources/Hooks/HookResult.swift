@@ -1,9 +1,9 @@
-public import Telemetry
+import Telemetry
 
 /// How one hook run ended. A non-zero exit is a result, not an error.
-public struct HookResult: Sendable, Equatable {
+package struct HookResult: Sendable, Equatable {
     /// How the process ended.
-    public enum Termination: Sendable, Equatable, CustomStringConvertible {
+    package enum Termination: Sendable, Equatable, CustomStringConvertible {
         /// It exited with this status.
         case exited(Int32)
         /// It was killed by this signal.
@@ -11,7 +11,7 @@ public struct HookResult: Sendable, Equatable {
         /// It could not be started (the message says why).
         case failedToStart(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .exited(let status): "exit status \(status)"
             case .signaled(let signal): "killed by \(HookFileSystem.signalName(signal))"
@@ -21,18 +21,20 @@ public struct HookResult: Sendable, Equatable {
     }
 
     /// The hook's file name.
-    public var hook: String
+    package var hook: String
     /// How it ended.
-    public var termination: Termination
+    package var termination: Termination
     /// How long it ran.
-    public var duration: Duration
+    package var duration: Duration
     /// Whether it ran past its timeout and was sent SIGTERM (then SIGKILL).
-    public var timedOut: Bool
+    package var timedOut: Bool
     /// Whether it was ended because the run was cancelled (daemon shutdown), not by its timeout.
-    public var stoppedAtShutdown: Bool
+    package var stoppedAtShutdown: Bool
 
     /// Creates a result.
-    public init(hook: String, termination: Termination, duration: Duration, timedOut: Bool, stoppedAtShutdown: Bool = false) {
+    package init(
+        hook: String, termination: Termination, duration: Duration, timedOut: Bool, stoppedAtShutdown: Bool = false
+    ) {
         self.hook = hook
         self.termination = termination
         self.duration = duration
@@ -41,11 +43,11 @@ public struct HookResult: Sendable, Equatable {
     }
 
     /// It exited with status 0 within its timeout.
-    public var succeeded: Bool { termination == .exited(0) && !timedOut && !stoppedAtShutdown }
+    package var succeeded: Bool { termination == .exited(0) && !timedOut && !stoppedAtShutdown }
 
     /// The exit status as a shell reports it: the status, 128 + the signal number when killed, 127 when it could
     /// not start. The value of `IMDSWATCH_HOOK_EXIT_STATUS`.
-    public var exitStatus: Int32 {
+    package var exitStatus: Int32 {
         switch termination {
         case .exited(let status): status
         case .signaled(let signal): 128 + signal
@@ -54,7 +56,7 @@ public struct HookResult: Sendable, Equatable {
     }
 
     /// `exit status 0 in 0.12 s`, `killed by SIGKILL after timing out in 95.0 s`.
-    public var summary: String {
+    package var summary: String {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         let rounded = (seconds * 100).rounded() / 100
         let cause = timedOut ? " after timing out" : stoppedAtShutdown ? " at shutdown" : ""
@@ -65,7 +67,7 @@ public struct HookResult: Sendable, Equatable {
 extension HookResult {
     /// The result label of `imdswatch_hook_runs_total`: `timeout` when it ran past its timeout, `ok` when it
     /// succeeded, otherwise `failed` (a non-zero exit, a signal, not started, stopped at shutdown).
-    public var telemetryResult: HookRunResult {
+    package var telemetryResult: HookRunResult {
         timedOut ? .timeout : succeeded ? .ok : .failed
     }
 }

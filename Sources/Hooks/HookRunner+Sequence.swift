@@ -10,7 +10,7 @@ extension HookRunner {
     /// Values that come from IMDS (`IMDSWATCH_INSTANCE_ID`, `IMDSWATCH_DEADLINE`) have their control characters
     /// escaped (`String.escapingControlCharacters`): a NUL, a line break or another control character never reaches a hook raw (a NUL
     /// would make every hook fail to start).
-    public static func environment(for event: Event, eventFile: String, dryRun: Bool) -> [String: String?] {
+    package static func environment(for event: Event, eventFile: String, dryRun: Bool) -> [String: String?] {
         [
             "NOTIFY_SOCKET": nil,
             "WATCHDOG_USEC": nil,
@@ -39,7 +39,7 @@ extension HookRunner {
     ///   - didRun: Called after each hook ended.
     /// - Returns: One result per hook, in order. Never throws: when the event file cannot be written, the hooks
     ///   still run with the payload on stdin and `IMDSWATCH_EVENT_FILE` empty (logged at error).
-    public func runSequence(
+    package func runSequence(
         _ hooks: [Hook],
         for event: Event,
         dryRun: Bool = false,
@@ -61,7 +61,9 @@ extension HookRunner {
             logger.error("cannot write the event file for hooks: \(error)")
         }
         defer { if !eventFile.isEmpty { HookFileSystem.remove(eventFile) } }
-        let environment = extraEnvironment.merging(Self.environment(for: event, eventFile: eventFile, dryRun: dryRun)) { $1 }
+        let environment = extraEnvironment.merging(Self.environment(for: event, eventFile: eventFile, dryRun: dryRun)) {
+            $1
+        }
 
         var results: [HookResult] = []
         for (index, hook) in hooks.enumerated() {

@@ -6,32 +6,32 @@ import Synchronization
 import Telemetry
 
 #if canImport(System)
-import System
+    import System
 #else
-import SystemPackage
+    import SystemPackage
 #endif
 
 /// Runs one hook: its own process group, no shell, the payload on stdin (complete before the hook starts), output
 /// to the log line by line, a timeout with SIGTERM then SIGKILL to every process the hook started
 /// (``HookProcessTree``: its process group, its descendants, and those that left with `setsid`).
-public struct HookRunner: Sendable {
+package struct HookRunner: Sendable {
 
     /// Limits and timing of hook runs.
-    public struct Configuration: Sendable, Equatable {
+    package struct Configuration: Sendable, Equatable {
         /// How long a hook may run before its process group gets SIGTERM (default 90 s).
-        public var timeout: Duration
+        package var timeout: Duration
         /// How long after SIGTERM the process group gets SIGKILL (default 5 s).
-        public var killGrace: Duration
+        package var killGrace: Duration
         /// Longer output lines are cut to this many bytes (default 4 KiB).
-        public var maxLineBytes: Int
+        package var maxLineBytes: Int
         /// Output logged per hook and stream; the rest is read and counted but not logged (default 1 MiB).
-        public var maxLoggedBytes: Int
+        package var maxLoggedBytes: Int
         /// The waits before each new start of a hook that could not be executed because a process held it open for
         /// writing (ETXTBSY); default 20 ms, doubling, five times (620 ms in all).
-        public var busyRetryDelays: [Duration]
+        package var busyRetryDelays: [Duration]
 
         /// Creates a configuration.
-        public init(
+        package init(
             timeout: Duration = .seconds(90),
             killGrace: Duration = .seconds(5),
             maxLineBytes: Int = 4096,
@@ -47,15 +47,15 @@ public struct HookRunner: Sendable {
     }
 
     /// The limits and timing.
-    public var configuration: Configuration
+    package var configuration: Configuration
     /// Where output lines and results go.
-    public var logger: Logger
+    package var logger: Logger
     /// Records each run of ``runSequence(_:for:dryRun:eventFileDirectory:extraEnvironment:willRun:didRun:)``
     /// (nothing by default).
-    public var telemetry: Telemetry = .disabled
+    package var telemetry: Telemetry = .disabled
     /// Times the hook timeout, the kill grace, the waits before a busy hook is started again and the waits for free
     /// descriptors (tests pass a manual clock). The reported ``HookResult/duration`` is real elapsed time.
-    public var clock: any Clock<Duration>
+    package var clock: any Clock<Duration>
     /// Which processes each run owns (process-wide, like the subreaper setting; tests give each runner its own so
     /// that the runs of unrelated tests in one process do not own each other's processes).
     var processTree: HookProcessTree = .shared
@@ -68,26 +68,29 @@ public struct HookRunner: Sendable {
     ///   - configuration: Timeouts and output limits.
     ///   - logger: Where output lines and results go.
     ///   - clock: Times the timeouts and waits (see ``clock``).
-    public init(configuration: Configuration = .init(), logger: Logger, clock: any Clock<Duration> = ContinuousClock()) {
+    package init(configuration: Configuration = .init(), logger: Logger, clock: any Clock<Duration> = ContinuousClock())
+    {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
         HookFileSystem.ignoreBrokenPipeSignal()
         if !HookFileSystem.becomeChildSubreaper() {
-            logger.warning("cannot become a child subreaper: a hook's child that calls setsid and outlives its parent survives the hook's timeout")
+            logger.warning(
+                "cannot become a child subreaper: a hook's child that calls setsid and outlives its parent survives the hook's timeout"
+            )
         }
     }
 
     /// Waits until the processes that finished hooks left behind have been ended at their hooks' timeouts (at
     /// once, when the calling task is cancelled). `hooks test` calls it before it exits.
-    public func waitForLeftovers() async {
+    package func waitForLeftovers() async {
         await processTree.waitForLeftovers()
     }
 
     /// Ends what finished hooks leave behind at their hooks' timeouts, for as long as the calling task runs (the
     /// hook dispatcher's `run()` calls it); when cancelled, ends what is still left at once and returns once it is
     /// gone. Nothing else does it in the daemon: without it leftovers live until the unit's cgroup is stopped.
-    public func sweepLeftovers() async {
+    package func sweepLeftovers() async {
         await processTree.sweepLeftovers()
     }
 
@@ -101,7 +104,7 @@ public struct HookRunner: Sendable {
     ///   - environment: Variables added to (or, when `nil`, removed from) the daemon's environment.
     ///   - logger: The logger for this run (carrying the event's metadata); the hook name is added.
     /// - Returns: How it ended. Never throws: a hook that cannot start is a ``HookResult`` too.
-    public func run(
+    package func run(
         _ hook: Hook,
         payload: [UInt8],
         environment: [String: String?],
@@ -139,7 +142,8 @@ public struct HookRunner: Sendable {
         // The payload is in the descriptor before the hook exists: nothing is written after the spawn.
         let stdin: Int32
         do {
-            stdin = try HookFileSystem.sealedPayload(payload, fallbackDirectory: HookFileSystem.defaultEventFileDirectory())
+            stdin = try HookFileSystem.sealedPayload(
+                payload, fallbackDirectory: HookFileSystem.defaultEventFileDirectory())
         } catch {
             let result = HookResult(
                 hook: hook.name, termination: .failedToStart("cannot prepare its stdin: \(error)"),
@@ -192,8 +196,12 @@ public struct HookRunner: Sendable {
                         }
                     } catch {
                         let busy = (error as? SubprocessError)?.underlyingError == .textFileBusy
-                        guard busy, let delay = retryDelays.popFirst(), !Task.isCancelled else { return .failedToStart("\(error)") }
-                        logger.debug("hook \(hook.name) is open for writing elsewhere (text file busy): starting it again in \(delay)")
+                        guard busy, let delay = retryDelays.popFirst(), !Task.isCancelled else {
+                            return .failedToStart("\(error)")
+                        }
+                        logger.debug(
+                            "hook \(hook.name) is open for writing elsewhere (text file busy): starting it again in \(delay)"
+                        )
                         try? await clock.sleep(for: delay)
                     }
                 }
@@ -266,7 +274,8 @@ public struct HookRunner: Sendable {
     }
 
     private func log(_ stream: SubprocessOutputSequence, as level: Logger.Level, logger: Logger) async {
-        var lines = HookOutputLines(maxLineBytes: configuration.maxLineBytes, maxTotalBytes: configuration.maxLoggedBytes)
+        var lines = HookOutputLines(
+            maxLineBytes: configuration.maxLineBytes, maxTotalBytes: configuration.maxLoggedBytes)
         let streamName = level == .info ? "stdout" : "stderr"
         func emit(_ line: HookOutputLines.Line) {
             let suffix = line.truncatedBytes > 0 ? " […\(line.truncatedBytes) more bytes]" : ""
@@ -282,7 +291,9 @@ public struct HookRunner: Sendable {
         }
         if let last = lines.finish() { emit(last) }
         if lines.suppressedBytes > 0 {
-            logger.warning("\(lines.suppressedBytes) more bytes of \(streamName) not logged (over \(configuration.maxLoggedBytes) bytes)")
+            logger.warning(
+                "\(lines.suppressedBytes) more bytes of \(streamName) not logged (over \(configuration.maxLoggedBytes) bytes)"
+            )
         }
     }
 

@@ -1,5 +1,5 @@
-import Events
 import Durability
+import Events
 import Logging
 
 /// The durable record of hook sequences that have not finished: `<state dir>/hooks-pending/<event>.json`, one file per
@@ -9,17 +9,17 @@ import Logging
 /// saves the state that says the event fired; it notes each hook that ended and removes the record when the sequence
 /// is over. After a crash or SIGKILL, the next start runs the hooks not noted as ended (a hook that was running when
 /// the daemon died runs again: at least once), unless the event's deadline has passed.
-public actor PendingHookSequences {
+package actor PendingHookSequences {
     /// One unfinished sequence.
-    public struct Pending: Sendable, Equatable {
+    package struct Pending: Sendable, Equatable {
         /// The event.
-        public var event: Event
+        package var event: Event
         /// The hooks (paths relative to `hooks.d`) that already ran to the end.
-        public var done: [String]
+        package var done: [String]
     }
 
     /// The directory of records.
-    public nonisolated let directory: String
+    package nonisolated let directory: String
     private let logger: Logger
     private var records: [String: Pending] = [:]
     private var writable = true
@@ -28,14 +28,14 @@ public actor PendingHookSequences {
     /// - Parameters:
     ///   - directory: Usually `<state dir>/hooks-pending`.
     ///   - logger: Where write failures and unreadable records are reported.
-    public init(directory: String, logger: Logger) {
+    package init(directory: String, logger: Logger) {
         self.directory = directory
         self.logger = logger
     }
 
     /// Records that `event`'s hooks are about to run; on disk when this returns.
     /// - Returns: `false` when a sequence for this event is already pending (it is not recorded twice).
-    public func record(_ event: Event) -> Bool {
+    package func record(_ event: Event) -> Bool {
         if records[event.id] != nil { return false }
         let pending = Pending(event: event, done: [])
         records[event.id] = pending
@@ -44,7 +44,7 @@ public actor PendingHookSequences {
     }
 
     /// Notes that `hook` (its path relative to `hooks.d`) of event `eventID` ran to the end.
-    public func markDone(eventID: String, hook: String) {
+    package func markDone(eventID: String, hook: String) {
         guard var pending = records[eventID] else { return }
         pending.done.append(hook)
         records[eventID] = pending
@@ -52,7 +52,7 @@ public actor PendingHookSequences {
     }
 
     /// Removes the record of a finished sequence.
-    public func finish(eventID: String) {
+    package func finish(eventID: String) {
         guard records.removeValue(forKey: eventID) != nil, writable else { return }
         do {
             try SafeFile.remove(directory: directory, name: Self.fileName(eventID))
@@ -62,12 +62,12 @@ public actor PendingHookSequences {
     }
 
     /// The sequences an earlier run left unfinished, oldest first; unreadable records are moved aside (warning).
-    public func load() -> [Pending] {
+    package func load() -> [Pending] {
         let loaded: [Pending]
         do {
             loaded = try SafeFile.loadRecords(in: directory, limit: 4 << 20) { bytes, name in
                 guard let json = try? JSONDocument.parse(String(decoding: bytes, as: UTF8.self)),
-                      let pending = Self.decode(json), Self.fileName(pending.event.id) == name
+                    let pending = Self.decode(json), Self.fileName(pending.event.id) == name
                 else { return nil }
                 return pending
             } corrupt: { path in
@@ -88,7 +88,8 @@ public actor PendingHookSequences {
             guard case .object(var members) = pending.event.journalJSON else { return }
             members.append(("done", .array(pending.done.map(JSONValue.string))))
             let json = JSONValue.object(members)
-            try SafeFile.writeDurably(Array(json.serialized().utf8), directory: directory, name: Self.fileName(pending.event.id))
+            try SafeFile.writeDurably(
+                Array(json.serialized().utf8), directory: directory, name: Self.fileName(pending.event.id))
         } catch {
             writable = false
             logger.error(

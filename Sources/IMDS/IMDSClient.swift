@@ -1,26 +1,26 @@
-public import HTTP
-public import Logging
+import HTTP
+import Logging
 
 /// An IMDSv2 client: one token shared by every read, refreshed before it expires, never IMDSv1.
 ///
 /// Reads return the body, or `nil` when the path is absent (404). Every other outcome is an ``IMDSError``:
 /// an error is never read as "absent".
-public actor IMDSClient<ClockType: Clock<Duration>> {
+package actor IMDSClient<ClockType: Clock<Duration>> {
     /// Client settings.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Token lifetime requested from the service, in seconds (1...21600).
-        public var tokenTTLSeconds: Int
+        package var tokenTTLSeconds: Int
         /// Time allowed to connect.
-        public var connectTimeout: Duration
+        package var connectTimeout: Duration
         /// Time allowed for one request, connection included.
-        public var totalTimeout: Duration
+        package var totalTimeout: Duration
         /// Largest body accepted.
-        public var maxResponseBytes: Int
+        package var maxResponseBytes: Int
         /// Retries for 5xx, broken connections and connect timeouts of metadata reads.
-        public var retry: RetryPolicy
+        package var retry: RetryPolicy
 
         /// Creates settings; the defaults are the contract's.
-        public init(
+        package init(
             tokenTTLSeconds: Int = 21_600,
             connectTimeout: Duration = .seconds(1),
             totalTimeout: Duration = .seconds(2),
@@ -43,21 +43,21 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     }
 
     /// Counters for benchmarks and status output.
-    public struct Statistics: Sendable, Equatable {
+    package struct Statistics: Sendable, Equatable {
         /// Token PUTs sent.
-        public var tokenRequests = 0
+        package var tokenRequests = 0
         /// Metadata GETs sent.
-        public var getRequests = 0
+        package var getRequests = 0
         /// New TCP connections the transport reported opening.
-        public var connectionsOpened = 0
+        package var connectionsOpened = 0
     }
 
     /// The endpoint this client reads.
-    public nonisolated let endpoint: IMDSEndpoint
+    package nonisolated let endpoint: IMDSEndpoint
     private let transport: any HTTPTransport
     private let configuration: Configuration
     /// Measures token lifetime and paces retries.
-    public nonisolated let clock: ClockType
+    package nonisolated let clock: ClockType
     private let logger: Logger
     private var token: Token?
     private var tokenFetch: Task<Token, any Error>?
@@ -67,7 +67,7 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     /// URLs of the paths read lately (a poller reads the same few paths forever); cleared when it holds 64.
     private var urls: [String: String] = [:]
     /// Counters since creation.
-    public private(set) var statistics = Statistics()
+    package private(set) var statistics = Statistics()
 
     /// Creates a client.
     /// - Parameters:
@@ -76,7 +76,7 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     ///   - configuration: Timeouts, token TTL, retries.
     ///   - clock: Measures token lifetime and paces retries.
     ///   - logger: Receives debug lines about tokens and retries (never the token itself).
-    public init(
+    package init(
         endpoint: IMDSEndpoint,
         transport: any HTTPTransport,
         configuration: Configuration = Configuration(),
@@ -94,8 +94,8 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     /// - Parameter path: Relative to `/latest/`, e.g. `meta-data/instance-id`.
     /// - Returns: The body as UTF-8 text, or `nil` when the path is absent (404).
     /// - Throws: ``IMDSError`` for every other outcome; never for a 404.
-    @_specialize(where ClockType == EventLoopClock)  // the daemon's clock: reached through `MetadataReader`, generic
-    public func text(_ path: String) async throws(IMDSError) -> String? {
+    @_specialize(where ClockType == EventLoopClock) // the daemon's clock: reached through `MetadataReader`, generic
+    package func text(_ path: String) async throws(IMDSError) -> String? {
         try await bytes(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
@@ -104,7 +104,7 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     /// - Returns: The body, or `nil` when the path is absent (404).
     /// - Throws: ``IMDSError`` for every other outcome; never for a 404.
     @_specialize(where ClockType == EventLoopClock)
-    public func bytes(_ path: String) async throws(IMDSError) -> [UInt8]? {
+    package func bytes(_ path: String) async throws(IMDSError) -> [UInt8]? {
         var attempt = 0
         var retokened = false
         while true {
@@ -116,7 +116,8 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
             } catch let error as IMDSError {
                 outcome = .failure(error)
             } catch {
-                outcome = .failure(IMDSError(code: .transport, path: path, endpoint: endpoint.baseURL, message: "\(error)"))
+                outcome = .failure(
+                    IMDSError(code: .transport, path: path, endpoint: endpoint.baseURL, message: "\(error)"))
             }
             switch outcome {
             case .success(let body):
@@ -128,7 +129,9 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
                 continue
             case .failure(let error) where Self.isRetryable(error) && attempt < configuration.retry.maxAttempts:
                 let delay = configuration.retry.delay(beforeRetry: attempt)
-                logger.debug("retrying IMDS read", metadata: ["path": "\(path)", "error": "\(error.code.rawValue)", "attempt": "\(attempt)"])
+                logger.debug(
+                    "retrying IMDS read",
+                    metadata: ["path": "\(path)", "error": "\(error.code.rawValue)", "attempt": "\(attempt)"])
                 try? await clock.sleep(for: delay)
                 if Task.isCancelled { throw error }
                 continue
@@ -139,7 +142,7 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
     }
 
     /// Drops the cached token so that the next read fetches a new one.
-    public func invalidateToken() {
+    package func invalidateToken() {
         token = nil
     }
 
@@ -155,7 +158,9 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         }
     }
 
-    private func getOnce(_ path: String, token: String, retokened: inout Bool) async throws(IMDSError) -> Result<[UInt8]?, IMDSError> {
+    private func getOnce(_ path: String, token: String, retokened: inout Bool) async throws(IMDSError) -> Result<
+        [UInt8]?, IMDSError
+    > {
         let request = HTTPRequest(
             method: .get,
             url: url(for: path),
@@ -183,9 +188,12 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
             return .success(nil)
         case 401:
             self.token = nil
-            return .failure(statusError(response.status, path: path, detail: retokened
-                ? "IMDS rejected a freshly issued token (401) for \(path)"
-                : "IMDS token rejected (401) for \(path)"))
+            return .failure(
+                statusError(
+                    response.status, path: path,
+                    detail: retokened
+                        ? "IMDS rejected a freshly issued token (401) for \(path)"
+                        : "IMDS token rejected (401) for \(path)"))
         default:
             return .failure(statusError(response.status, path: path, detail: nil))
         }
@@ -210,7 +218,9 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         guard var current = token, current.value == value, current.lastEchoedSeconds != seconds else { return }
         current.lastEchoedSeconds = seconds
         let refreshAt = clock.now.advanced(by: usableTokenLifetime(ttlSeconds: seconds))
-        token = refreshAt < current.refreshAt ? Token(value: value, refreshAt: refreshAt, lastEchoedSeconds: seconds) : current
+        token =
+            refreshAt < current.refreshAt
+            ? Token(value: value, refreshAt: refreshAt, lastEchoedSeconds: seconds) : current
     }
 
     private func currentToken() async throws -> Token {
@@ -269,10 +279,12 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         }
         let value = response.bodyText.trimmingWhitespace()
         guard !value.isEmpty else {
-            throw IMDSError(code: .malformedResponse, path: "api/token", endpoint: endpoint.baseURL, status: 200,
-                            message: "IMDS at \(endpoint) returned an empty token")
+            throw IMDSError(
+                code: .malformedResponse, path: "api/token", endpoint: endpoint.baseURL, status: 200,
+                message: "IMDS at \(endpoint) returned an empty token")
         }
-        let granted = response.header("X-aws-ec2-metadata-token-ttl-seconds").flatMap(Int.init).map { min($0, ttl) } ?? ttl
+        let granted =
+            response.header("X-aws-ec2-metadata-token-ttl-seconds").flatMap(Int.init).map { min($0, ttl) } ?? ttl
         logger.debug("fetched IMDS token", metadata: ["ttl_seconds": "\(granted)"])
         return Token(value: value, refreshAt: started.advanced(by: usableTokenLifetime(ttlSeconds: granted)))
     }
@@ -281,20 +293,27 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         let base = endpoint.baseURL
         switch status {
         case 401:
-            return IMDSError(code: .unauthorized, path: path, endpoint: base, status: status,
-                             message: detail ?? "IMDS at \(base) answered 401 Unauthorized for \(path)")
+            return IMDSError(
+                code: .unauthorized, path: path, endpoint: base, status: status,
+                message: detail ?? "IMDS at \(base) answered 401 Unauthorized for \(path)")
         case 403:
-            return IMDSError(code: .forbidden, path: path, endpoint: base, status: status,
-                             message: "IMDS at \(base) answered 403 Forbidden for \(path): the metadata service is disabled for this instance (enable it with aws ec2 modify-instance-metadata-options --http-endpoint enabled)")
+            return IMDSError(
+                code: .forbidden, path: path, endpoint: base, status: status,
+                message:
+                    "IMDS at \(base) answered 403 Forbidden for \(path): the metadata service is disabled for this instance (enable it with aws ec2 modify-instance-metadata-options --http-endpoint enabled)"
+            )
         case 400:
-            return IMDSError(code: .badRequest, path: path, endpoint: base, status: status,
-                             message: "IMDS at \(base) answered 400 Bad Request for \(path)")
+            return IMDSError(
+                code: .badRequest, path: path, endpoint: base, status: status,
+                message: "IMDS at \(base) answered 400 Bad Request for \(path)")
         case 500...599:
-            return IMDSError(code: .serverError, path: path, endpoint: base, status: status,
-                             message: "IMDS at \(base) answered \(status) for \(path)")
+            return IMDSError(
+                code: .serverError, path: path, endpoint: base, status: status,
+                message: "IMDS at \(base) answered \(status) for \(path)")
         default:
-            return IMDSError(code: .unexpectedStatus, path: path, endpoint: base, status: status,
-                             message: "IMDS at \(base) answered unexpected status \(status) for \(path)")
+            return IMDSError(
+                code: .unexpectedStatus, path: path, endpoint: base, status: status,
+                message: "IMDS at \(base) answered unexpected status \(status) for \(path)")
         }
     }
 
@@ -305,14 +324,17 @@ public actor IMDSClient<ClockType: Clock<Duration>> {
         switch error.code {
         case .connectionRefused, .unreachable, .couldNotResolve:
             code = .unreachable
-            message = "cannot reach IMDS at \(base) (\(error.code == .connectionRefused ? "connection refused" : error.detail)): not on EC2, or wrong endpoint"
+            message =
+                "cannot reach IMDS at \(base) (\(error.code == .connectionRefused ? "connection refused" : error.detail)): not on EC2, or wrong endpoint"
         case .connectTimedOut where isTokenRequest, .timedOut where isTokenRequest:
             code = .tokenTimedOut
-            message = "IMDS token request to \(base) timed out after \(configuration.totalTimeout): if imdswatch runs in a container or behind an extra network hop, the instance's metadata hop limit is too low (raise it with aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2); otherwise not on EC2, or wrong endpoint"
+            message =
+                "IMDS token request to \(base) timed out after \(configuration.totalTimeout): if imdswatch runs in a container or behind an extra network hop, the instance's metadata hop limit is too low (raise it with aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2); otherwise not on EC2, or wrong endpoint"
         case .connectTimedOut:
             code = .timedOut
             // Only reads reach here, after the token PUT was answered: the endpoint is right, the connection was not.
-            message = "connecting to IMDS at \(base) timed out for \(path), though it answered the token request (too many connections open to it?)"
+            message =
+                "connecting to IMDS at \(base) timed out for \(path), though it answered the token request (too many connections open to it?)"
         case .timedOut:
             code = .timedOut
             message = "IMDS at \(base) did not answer \(path) within \(configuration.totalTimeout)"

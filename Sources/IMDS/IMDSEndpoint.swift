@@ -1,14 +1,14 @@
 import HTTP
 
 /// Where the Instance Metadata Service is, resolved the way the AWS SDKs do.
-public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
+package struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// The IPv4 link-local endpoint.
-    public static let ipv4 = IMDSEndpoint(uncheckedBaseURL: "http://169.254.169.254")
+    package static let ipv4 = IMDSEndpoint(uncheckedBaseURL: "http://169.254.169.254")
     /// The IPv6 endpoint (Nitro instances).
-    public static let ipv6 = IMDSEndpoint(uncheckedBaseURL: "http://[fd00:ec2::254]")
+    package static let ipv6 = IMDSEndpoint(uncheckedBaseURL: "http://[fd00:ec2::254]")
 
     /// The base URL without a trailing slash, e.g. `http://169.254.169.254`.
-    public let baseURL: String
+    package let baseURL: String
 
     private init(uncheckedBaseURL: String) {
         self.baseURL = uncheckedBaseURL
@@ -17,14 +17,15 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// Validates an endpoint URL given by the user.
     /// - Parameter url: An `http://` URL with a host and optional port (a trailing `/` or `/latest` is accepted).
     /// - Throws: ``IMDSError`` with code `invalidConfiguration` naming the URL and what is wrong with it.
-    public init(url: String) throws(IMDSError) {
+    package init(url: String) throws(IMDSError) {
         var base = url.trimmingWhitespace()
         while base.hasSuffix("/") { base.removeLast() }
         if base.hasSuffix("/latest") { base.removeLast("/latest".count) }
         guard base.lowercased().hasPrefix("http://") || base.lowercased().hasPrefix("https://") else {
             throw IMDSError(
                 code: .invalidConfiguration, path: "", endpoint: RedactedURL.redact(url),
-                message: "invalid IMDS endpoint \(RedactedURL.redact(url)): it must start with http:// (for example http://169.254.169.254)"
+                message:
+                    "invalid IMDS endpoint \(RedactedURL.redact(url)): it must start with http:// (for example http://169.254.169.254)"
             )
         }
         let hostPart = base.drop { $0 != "/" }.dropFirst(2)
@@ -43,11 +44,12 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
     ///   - flag: The `--endpoint` value or the config file's, if any (the caller applies that precedence).
     ///   - environment: The process environment.
     /// - Throws: ``IMDSError`` when `AWS_EC2_METADATA_DISABLED` is `true`, the URL is invalid, or the mode is unknown.
-    public static func resolve(flag: String?, environment: [String: String]) throws(IMDSError) -> IMDSEndpoint {
+    package static func resolve(flag: String?, environment: [String: String]) throws(IMDSError) -> IMDSEndpoint {
         if environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() == "true" {
             throw IMDSError(
                 code: .disabledByEnvironment, path: "", endpoint: "",
-                message: "IMDS access is disabled by AWS_EC2_METADATA_DISABLED=true; unset it to let imdswatch read instance metadata"
+                message:
+                    "IMDS access is disabled by AWS_EC2_METADATA_DISABLED=true; unset it to let imdswatch read instance metadata"
             )
         }
         if let flag, !flag.isEmpty {
@@ -69,7 +71,7 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether the host is link-local (`169.254.0.0/16`, `fe80::/10`, the EC2 IPv6 address `fd00:ec2::254`) or
     /// loopback (`127.0.0.0/8`, `::1`, `localhost`): where an instance metadata service (or a simulator) lives.
-    public var isLinkLocalOrLoopback: Bool {
+    package var isLinkLocalOrLoopback: Bool {
         var host = baseURL.drop { $0 != "/" }.dropFirst(2).prefix { $0 != "/" }
         if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
         let name: Substring
@@ -86,25 +88,26 @@ public struct IMDSEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// A warning for an endpoint that is neither link-local nor loopback (metadata and its token would cross the
     /// network), or `nil`.
-    public var locationWarning: String? {
-        isLinkLocalOrLoopback ? nil
+    package var locationWarning: String? {
+        isLinkLocalOrLoopback
+            ? nil
             : "IMDS endpoint \(self) is neither link-local nor loopback: instance metadata and its session token would travel over the network"
     }
 
     /// The full URL of a path relative to `/latest/`.
-    public func url(for path: String) -> String {
+    package func url(for path: String) -> String {
         baseURL + "/latest/" + path.drop { $0 == "/" }
     }
 
     /// The base URL for people: credentials, query values and fragments masked.
-    public var description: String { RedactedURL.redact(baseURL) }
+    package var description: String { RedactedURL.redact(baseURL) }
 }
 
 extension String {
     func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+            let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
         return String(scalars[start...end])
     }

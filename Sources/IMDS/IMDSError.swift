@@ -1,9 +1,9 @@
-public import HTTP
+import HTTP
 
 /// Why an IMDS read failed. An error is never the same as "absent": absence is a `nil` value, not an error.
-public struct IMDSError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct IMDSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Code: String, Sendable, Equatable {
+    package enum Code: String, Sendable, Equatable {
         /// `AWS_EC2_METADATA_DISABLED=true`: the user asked for no IMDS access.
         case disabledByEnvironment
         /// Nothing listens at the endpoint: not on EC2, or the wrong endpoint.
@@ -37,20 +37,22 @@ public struct IMDSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// The path (relative to `/latest/`) or operation that failed.
-    public var path: String
+    package var path: String
     /// The endpoint base URL.
-    public var endpoint: String
+    package var endpoint: String
     /// The HTTP status, when one arrived.
-    public var status: Int?
+    package var status: Int?
     /// The transport error underneath, when there was one.
-    public var underlying: HTTPError?
+    package var underlying: HTTPError?
     /// A one-line explanation for operators.
-    public var message: String
+    package var message: String
 
     /// Creates an error; the endpoint is kept redacted (``RedactedURL``).
-    public init(code: Code, path: String, endpoint: String, status: Int? = nil, underlying: HTTPError? = nil, message: String) {
+    package init(
+        code: Code, path: String, endpoint: String, status: Int? = nil, underlying: HTTPError? = nil, message: String
+    ) {
         self.code = code
         self.path = path
         self.endpoint = RedactedURL.redact(endpoint)
@@ -60,12 +62,12 @@ public struct IMDSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// True for failures a later attempt may not repeat (5xx, timeouts, broken connections).
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         switch code {
         case .serverError, .timedOut, .tokenTimedOut, .connectionReset, .unreachable, .transport: true
         default: false
         }
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

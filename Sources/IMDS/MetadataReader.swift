@@ -1,6 +1,6 @@
 /// Reads IMDS paths as text: the one metadata-reader abstraction. The watch engine, the AWS credentials provider and
 /// the lifecycle context read through it, so that tests inject a fake; ``IMDSClient`` is the production reader.
-public protocol MetadataReader: Sendable {
+package protocol MetadataReader: Sendable {
     /// Reads a path as text.
     /// - Parameter path: Relative to `/latest/`, e.g. `meta-data/spot/instance-action`.
     /// - Returns: The body, or `nil` when the path is absent (404).
@@ -13,10 +13,10 @@ public protocol MetadataReader: Sendable {
 
 extension MetadataReader {
     /// No endpoint to name.
-    public var endpointDescription: String { "" }
+    package var endpointDescription: String { "" }
 }
 
 extension IMDSClient: MetadataReader {
     /// The endpoint base URL.
-    public nonisolated var endpointDescription: String { endpoint.description }
+    package nonisolated var endpointDescription: String { endpoint.description }
 }

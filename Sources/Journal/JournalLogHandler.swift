@@ -1,13 +1,13 @@
 import CSystemd
-import Events
 import Durability
-public import Logging
+import Events
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A swift-log handler writing structured journald entries with `sd_journal_sendv`.
@@ -19,13 +19,13 @@ import Musl
 ///
 /// When journald cannot be reached, the entry is written to stderr instead, and the first time this happens a
 /// warning says so; no line is lost. Every later entry still tries journald first.
-public struct JournalLogHandler: LevelSwitchableHandler, Sendable {
+package struct JournalLogHandler: LevelSwitchableHandler, Sendable {
     /// The logger's label.
-    public let label: String
+    package let label: String
     /// The level (``LevelSwitchableHandler/logLevel``), fixed or following the daemon's switch.
-    public var level: HandlerLevel
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+    package var level: HandlerLevel
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
 
     private let fallback: StderrFallback
     private let send: @Sendable ([JournalField]) throws(JournalError) -> Void
@@ -35,7 +35,7 @@ public struct JournalLogHandler: LevelSwitchableHandler, Sendable {
     ///   - label: The logger's label.
     ///   - logLevel: The lowest level written.
     ///   - metadataProvider: Contextual metadata added to every entry.
-    public init(label: String, logLevel: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil) {
+    package init(label: String, logLevel: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil) {
         self.init(
             label: label,
             logLevel: logLevel,
@@ -72,12 +72,12 @@ public struct JournalLogHandler: LevelSwitchableHandler, Sendable {
         self.send = send
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let merged = mergedMetadata()
         do {
             try send(JournalEntry(event: event, metadata: merged, label: label).fields)
@@ -89,12 +89,12 @@ public struct JournalLogHandler: LevelSwitchableHandler, Sendable {
     /// The entry this handler would send for `event`.
     /// - Parameter event: The event.
     /// - Returns: Its journal entry.
-    public func entry(for event: LogEvent) -> JournalEntry {
+    package func entry(for event: LogEvent) -> JournalEntry {
         JournalEntry(event: event, metadata: mergedMetadata(), label: label)
     }
 
     /// Whether this handler has had to fall back to stderr.
-    public var hasFallenBack: Bool { fallback.hasWarned }
+    package var hasFallenBack: Bool { fallback.hasWarned }
 
     private func mergedMetadata() -> Logger.Metadata {
         guard let provided = metadataProvider?.get(), !provided.isEmpty else { return metadata }
@@ -139,16 +139,16 @@ final class StderrFallback: Sendable {
 }
 
 /// The fields of one journal entry, built from a log event: pure, so it can be tested without journald.
-public struct JournalEntry: Sendable, Hashable {
+package struct JournalEntry: Sendable, Hashable {
     /// The fields in the order they are sent: the handler's own fields first, then metadata sorted by key.
-    public var fields: [JournalField]
+    package var fields: [JournalField]
 
     /// `SYSLOG_IDENTIFIER` of every entry imdswatch writes.
-    public static let syslogIdentifier = "imdswatch"
+    package static let syslogIdentifier = "imdswatch"
 
     /// Field names the handler sets itself; metadata keys that sanitize to one of these get a `META_` prefix
     /// so they never duplicate or shadow them.
-    public static let reservedNames: Set<String> = [
+    package static let reservedNames: Set<String> = [
         "MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "CODE_FILE", "CODE_LINE", "CODE_FUNC", "ERROR",
         "MESSAGE_ID", "SYSLOG_FACILITY", "SYSLOG_PID", "SYSLOG_TIMESTAMP", "LOGGER_LABEL",
     ]
@@ -158,7 +158,7 @@ public struct JournalEntry: Sendable, Hashable {
     ///   - event: The event; its metadata wins over `metadata` on equal keys.
     ///   - metadata: Handler and provider metadata, already merged.
     ///   - label: The logger's label, written as `LOGGER_LABEL`.
-    public init(event: LogEvent, metadata: Logger.Metadata, label: String) {
+    package init(event: LogEvent, metadata: Logger.Metadata, label: String) {
         var fields: [JournalField] = [
             JournalField(name: "MESSAGE", value: event.message.description),
             JournalField(name: "PRIORITY", value: String(event.level.syslogPriority)),
@@ -194,23 +194,23 @@ public struct JournalEntry: Sendable, Hashable {
 /// One `NAME=value` field of a journal entry.
 ///
 /// Values are arbitrary text, including newlines: they are sent binary-safe through `sd_journal_sendv`.
-public struct JournalField: Sendable, Hashable {
+package struct JournalField: Sendable, Hashable {
     /// A valid journal field name (`[A-Z0-9_]`, starting with a letter, at most 64 characters).
-    public let name: String
+    package let name: String
     /// The value.
-    public let value: String
+    package let value: String
 
     /// Creates a field. `name` is sanitized with ``JournalField/sanitizedName(_:)``.
     /// - Parameters:
     ///   - name: Any text; it becomes a valid journal field name.
     ///   - value: The value.
-    public init(name: String, value: String) {
+    package init(name: String, value: String) {
         self.name = Self.sanitizedName(name)
         self.value = value
     }
 
     /// The longest field name journald accepts.
-    public static let maximumNameLength = 64
+    package static let maximumNameLength = 64
 
     /// Turns any text into a valid journal field name.
     ///
@@ -220,7 +220,7 @@ public struct JournalField: Sendable, Hashable {
     /// `hook.name` becomes `HOOK_NAME`, `_pid` becomes `PID`, `2xx` becomes `F2XX`.
     /// - Parameter raw: Any text, typically a logger metadata key.
     /// - Returns: A valid journal field name.
-    public static func sanitizedName(_ raw: String) -> String {
+    package static func sanitizedName(_ raw: String) -> String {
         var scalars: [Unicode.Scalar] = []
         for scalar in raw.unicodeScalars {
             switch scalar {
@@ -275,7 +275,7 @@ enum JournalWriter {
 extension Logger.Level {
     /// The syslog priority journald stores in `PRIORITY`: trace and debug 7, info 6, notice 5, warning 4,
     /// error 3, critical 2.
-    public var syslogPriority: Int {
+    package var syslogPriority: Int {
         switch self {
         case .trace, .debug: 7
         case .info: 6

@@ -1,4 +1,4 @@
-public import Logging
+import Logging
 import Synchronization
 
 /// The daemon's log level, shared by every handler the bootstrap makes, so that a reload (SIGHUP) changes it for
@@ -6,17 +6,17 @@ import Synchronization
 ///
 /// A handler given a switch reads its level from it on each entry (one relaxed atomic load); setting a handler's
 /// `logLevel` by hand detaches that handler from the switch.
-public final class LogLevelSwitch: Sendable {
+package final class LogLevelSwitch: Sendable {
     private let storage: Atomic<UInt8>
 
     /// Creates a switch at `level`.
     /// - Parameter level: The lowest level written.
-    public init(_ level: Logger.Level) {
+    package init(_ level: Logger.Level) {
         storage = Atomic(Self.code(level))
     }
 
     /// The lowest level written; setting it takes effect for the next entry of every handler that reads it.
-    public var level: Logger.Level {
+    package var level: Logger.Level {
         get {
             let code = storage.load(ordering: .relaxed)
             return Logger.Level.allCases.first { Self.code($0) == code } ?? .info
@@ -30,24 +30,24 @@ public final class LogLevelSwitch: Sendable {
 }
 
 /// A handler's level: fixed, or following a shared ``LogLevelSwitch``.
-public struct HandlerLevel: Sendable {
+package struct HandlerLevel: Sendable {
     /// The level when no switch is set.
-    public var fixed: Logger.Level
+    package var fixed: Logger.Level
     /// The switch the level follows, if any.
-    public var levelSwitch: LogLevelSwitch?
+    package var levelSwitch: LogLevelSwitch?
 
     /// A fixed level.
     /// - Parameter fixed: The lowest level written.
-    public init(_ fixed: Logger.Level) {
+    package init(_ fixed: Logger.Level) {
         self.fixed = fixed
     }
 
     /// The level now: the switch's, else the fixed one.
-    public var current: Logger.Level { levelSwitch?.level ?? fixed }
+    package var current: Logger.Level { levelSwitch?.level ?? fixed }
 }
 
 /// A handler whose `logLevel` is a ``HandlerLevel``: the bootstrap gives it the daemon's ``LogLevelSwitch``.
-public protocol LevelSwitchableHandler: LogHandler {
+package protocol LevelSwitchableHandler: LogHandler {
     /// The stored level.
     var level: HandlerLevel { get set }
 }
@@ -55,7 +55,7 @@ public protocol LevelSwitchableHandler: LogHandler {
 extension LevelSwitchableHandler {
     /// The lowest level written: the ``levelSwitch``'s when there is one, so that a reload changes it live.
     /// Setting it detaches the handler from the switch.
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { level.current }
         set {
             level.fixed = newValue
@@ -64,7 +64,7 @@ extension LevelSwitchableHandler {
     }
 
     /// The shared level ``logLevel`` follows, if any.
-    public var levelSwitch: LogLevelSwitch? {
+    package var levelSwitch: LogLevelSwitch? {
         get { level.levelSwitch }
         set { level.levelSwitch = newValue }
     }

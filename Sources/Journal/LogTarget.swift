@@ -1,5 +1,5 @@
 /// Where log entries go, as chosen with `--log-target auto|journal|stderr`.
-public enum LogTarget: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+package enum LogTarget: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// The journal when started by systemd (`$JOURNAL_STREAM` or `$INVOCATION_ID` set), else stderr.
     case auto
     /// Structured entries through journald (``JournalLogHandler``).
@@ -7,13 +7,13 @@ public enum LogTarget: String, Sendable, Hashable, CaseIterable, CustomStringCon
     /// One line per entry on stderr (``StderrLogHandler``).
     case stderr
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// The destination this target means in `environment`.
     /// - Parameter environment: The process environment.
     /// - Returns: `.journal` or `.stderr`; `auto` picks `.journal` when `$JOURNAL_STREAM` or `$INVOCATION_ID` is
     ///   set and not empty.
-    public func resolve(environment: [String: String]) -> LogDestination {
+    package func resolve(environment: [String: String]) -> LogDestination {
         switch self {
         case .journal: .journal
         case .stderr: .stderr
@@ -24,11 +24,11 @@ public enum LogTarget: String, Sendable, Hashable, CaseIterable, CustomStringCon
 }
 
 /// A resolved ``LogTarget``: where entries actually go.
-public enum LogDestination: String, Sendable, Hashable, CustomStringConvertible {
+package enum LogDestination: String, Sendable, Hashable, CustomStringConvertible {
     /// journald.
     case journal
     /// stderr.
     case stderr
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

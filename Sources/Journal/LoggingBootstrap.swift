@@ -1,8 +1,8 @@
-public import Logging
-public import Foundation
+import Foundation
+import Logging
 
 /// Chooses the log backend once, in `main`.
-public enum LoggingBootstrap {
+package enum LoggingBootstrap {
     /// Resolves `target` and calls `LoggingSystem.bootstrap` with the matching handler. Call it once per process,
     /// before the first `Logger` is created (swift-log traps on a second bootstrap).
     /// - Parameters:
@@ -13,7 +13,7 @@ public enum LoggingBootstrap {
     ///   - levelSwitch: A shared level every handler follows instead of `level` (the daemon's, changed by a reload).
     /// - Returns: Where entries go.
     @discardableResult
-    public static func bootstrap(
+    package static func bootstrap(
         target: LogTarget,
         level: Logger.Level,
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -21,7 +21,8 @@ public enum LoggingBootstrap {
         levelSwitch: LogLevelSwitch? = nil
     ) -> LogDestination {
         let destination = target.resolve(environment: environment)
-        let factory = handlerFactory(destination: destination, level: level, environment: environment, levelSwitch: levelSwitch)
+        let factory = handlerFactory(
+            destination: destination, level: level, environment: environment, levelSwitch: levelSwitch)
         LoggingSystem.bootstrap({ label, provider in factory(label, provider) }, metadataProvider: metadataProvider)
         return destination
     }
@@ -36,7 +37,7 @@ public enum LoggingBootstrap {
     ///   - environment: The process environment (for the stderr format).
     ///   - levelSwitch: A shared level every handler follows instead of `level`, if any.
     /// - Returns: A factory taking a label and an optional metadata provider.
-    public static func handlerFactory(
+    package static func handlerFactory(
         destination: LogDestination,
         level: Logger.Level,
         environment: [String: String],
@@ -46,14 +47,16 @@ public enum LoggingBootstrap {
         switch destination {
         case .stderr:
             return { label, provider in
-                var handler = StderrLogHandler(label: label, logLevel: level, format: format, metadataProvider: provider)
+                var handler = StderrLogHandler(
+                    label: label, logLevel: level, format: format, metadataProvider: provider)
                 handler.levelSwitch = levelSwitch
                 return handler
             }
         case .journal:
             let fallback = StderrFallback(format: format)
             return { label, provider in
-                var handler = JournalLogHandler(label: label, logLevel: level, metadataProvider: provider, fallback: fallback)
+                var handler = JournalLogHandler(
+                    label: label, logLevel: level, metadataProvider: provider, fallback: fallback)
                 handler.levelSwitch = levelSwitch
                 return handler
             }

@@ -1,20 +1,20 @@
-import Events
 import Durability
-public import Foundation
-public import Logging
+import Events
+import Foundation
+import Logging
 
 /// A swift-log handler writing one readable line per entry to stderr: `[TIMESTAMP ]LEVEL message key=value …`.
 ///
 /// See ``StderrLineFormat`` for the exact format. Each line is written with a single `write(2)`.
-public struct StderrLogHandler: LevelSwitchableHandler, Sendable {
+package struct StderrLogHandler: LevelSwitchableHandler, Sendable {
     /// The logger's label.
-    public let label: String
+    package let label: String
     /// The line format.
-    public var format: StderrLineFormat
+    package var format: StderrLineFormat
     /// The level (``LevelSwitchableHandler/logLevel``), fixed or following the daemon's switch.
-    public var level: HandlerLevel
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+    package var level: HandlerLevel
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
 
     /// Creates a handler.
     /// - Parameters:
@@ -22,7 +22,7 @@ public struct StderrLogHandler: LevelSwitchableHandler, Sendable {
     ///   - logLevel: The lowest level written.
     ///   - format: The line format; ``StderrLineFormat/forEnvironment(_:)`` picks the right one.
     ///   - metadataProvider: Contextual metadata added to every entry.
-    public init(
+    package init(
         label: String,
         logLevel: Logger.Level = .info,
         format: StderrLineFormat,
@@ -34,12 +34,12 @@ public struct StderrLogHandler: LevelSwitchableHandler, Sendable {
         self.metadataProvider = metadataProvider
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         StandardError.writeLine(line(for: event, milliseconds: SystemWallClock().now()))
     }
 
@@ -50,7 +50,7 @@ public struct StderrLogHandler: LevelSwitchableHandler, Sendable {
     ///   - milliseconds: The time stamped on the line when the format includes one (since the Unix epoch), as
     ///     RFC 3339 UTC with milliseconds (`2026-11-24T11:58:01.532Z`, ``Events/Timestamp/rfc3339Milliseconds(_:)``).
     /// - Returns: One line without a trailing newline.
-    public func line(for event: LogEvent, milliseconds: Int64) -> String {
+    package func line(for event: LogEvent, milliseconds: Int64) -> String {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let perCall = event.metadata { merged.merge(perCall) { _, new in new } }
@@ -69,18 +69,18 @@ public struct StderrLogHandler: LevelSwitchableHandler, Sendable {
 /// Pure, so it can be tested without a terminal. A line never contains a newline: control characters in the
 /// message and in values are escaped (`\n`, `\r`, `\t`, `\u{1b}`). Values are quoted when they are empty or hold
 /// whitespace, quotes, backslashes, `=` or control characters. Keys are sorted.
-public struct StderrLineFormat: Sendable, Hashable {
+package struct StderrLineFormat: Sendable, Hashable {
     /// Start each line with an RFC 3339 UTC timestamp with milliseconds.
-    public var includesTimestamp: Bool
+    package var includesTimestamp: Bool
     /// Start each line with the syslog priority in angle brackets (`<4>`), which journald reads off stdout and
     /// stderr streams (`SyslogLevelPrefix=yes`, the default), so levels survive when systemd captures stderr.
-    public var includesSyslogPrefix: Bool
+    package var includesSyslogPrefix: Bool
 
     /// Creates a format.
     /// - Parameters:
     ///   - includesTimestamp: Start lines with a timestamp.
     ///   - includesSyslogPrefix: Start lines with `<PRIORITY>`.
-    public init(includesTimestamp: Bool, includesSyslogPrefix: Bool) {
+    package init(includesTimestamp: Bool, includesSyslogPrefix: Bool) {
         self.includesTimestamp = includesTimestamp
         self.includesSyslogPrefix = includesSyslogPrefix
     }
@@ -89,7 +89,7 @@ public struct StderrLineFormat: Sendable, Hashable {
     /// each line itself, so the timestamp is left out and the syslog prefix put in; otherwise a timestamp.
     /// - Parameter environment: The process environment.
     /// - Returns: The format to use.
-    public static func forEnvironment(_ environment: [String: String]) -> StderrLineFormat {
+    package static func forEnvironment(_ environment: [String: String]) -> StderrLineFormat {
         let underJournal = !(environment["JOURNAL_STREAM"] ?? "").isEmpty
         return StderrLineFormat(includesTimestamp: !underJournal, includesSyslogPrefix: underJournal)
     }
@@ -101,7 +101,7 @@ public struct StderrLineFormat: Sendable, Hashable {
     ///   - metadata: All metadata, already merged.
     ///   - timestamp: The timestamp text; used only when ``includesTimestamp`` is set.
     /// - Returns: One line without a trailing newline.
-    public func line(
+    package func line(
         level: Logger.Level,
         message: String,
         metadata: Logger.Metadata,
@@ -129,7 +129,8 @@ public struct StderrLineFormat: Sendable, Hashable {
             case "\n": result += "\\n"
             case "\r": result += "\\r"
             case "\t": result += "\\t"
-            case _ where scalar.properties.generalCategory == .control
+            case _
+            where scalar.properties.generalCategory == .control
                 || scalar == "\u{2028}" || scalar == "\u{2029}":
                 result += "\\u{" + String(scalar.value, radix: 16) + "}"
             default: result.unicodeScalars.append(scalar)
@@ -140,10 +141,12 @@ public struct StderrLineFormat: Sendable, Hashable {
 
     /// Quotes a value when it would otherwise be ambiguous in `key=value` form.
     static func quotedIfNeeded(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { scalar in
-            scalar == "\"" || scalar == "\\" || scalar == "=" || scalar.properties.isWhitespace
-                || scalar.properties.generalCategory == .control
-        }
+        let needsQuotes =
+            value.isEmpty
+            || value.unicodeScalars.contains { scalar in
+                scalar == "\"" || scalar == "\\" || scalar == "=" || scalar.properties.isWhitespace
+                    || scalar.properties.generalCategory == .control
+            }
         guard needsQuotes else { return value }
         var inner = ""
         for character in value.unicodeScalars {

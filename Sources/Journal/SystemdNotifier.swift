@@ -1,30 +1,31 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-public import Foundation
-public import Logging
-import Events
 import Durability
+import Events
+import Foundation
+import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Tells systemd about the service's state through `$NOTIFY_SOCKET` (`Type=notify`, `WatchdogSec=`).
 ///
 /// A value read from the environment once; safe to copy and share. Without `$NOTIFY_SOCKET` (not started by
 /// systemd, or `NotifyAccess=none`) every call does nothing and returns `false`.
-public struct SystemdNotifier: Sendable, Hashable {
+package struct SystemdNotifier: Sendable, Hashable {
     /// `$NOTIFY_SOCKET`, or `nil` when notifications are off.
-    public let socketAddress: String?
+    package let socketAddress: String?
     /// How often to send `WATCHDOG=1`: half of `$WATCHDOG_USEC`, when that is set and `$WATCHDOG_PID` is unset or
     /// names this process; `nil` when systemd expects no watchdog pings.
-    public let watchdogInterval: Duration?
+    package let watchdogInterval: Duration?
 
     /// Reads the notification settings from an environment.
     /// - Parameters:
     ///   - environment: The process environment (`NOTIFY_SOCKET`, `WATCHDOG_USEC`, `WATCHDOG_PID`).
     ///   - processID: This process's id, compared with `$WATCHDOG_PID`.
-    public init(
+    package init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         processID: Int32 = getpid()
     ) {
@@ -35,7 +36,7 @@ public struct SystemdNotifier: Sendable, Hashable {
 
     /// The variables systemd sets for the main process only. Remove them from the environment of child
     /// processes (hooks), so a notify-aware child does not talk to systemd on the service's behalf.
-    public static let environmentVariables: Set<String> = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
+    package static let environmentVariables: Set<String> = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
 
     /// A pinger for ``watchdogInterval``, or `nil` when systemd expects no pings (no `WatchdogSec=`) or
     /// notifications are off.
@@ -43,20 +44,20 @@ public struct SystemdNotifier: Sendable, Hashable {
     ///   - heartbeat: The liveness signal the poll loop bumps after each round.
     ///   - logger: Where failed pings are reported.
     /// - Returns: The pinger to run for the lifetime of the service.
-    public func watchdogPinger(heartbeat: Heartbeat, logger: Logger) -> WatchdogPinger? {
+    package func watchdogPinger(heartbeat: Heartbeat, logger: Logger) -> WatchdogPinger? {
         guard isEnabled, let watchdogInterval else { return nil }
         return WatchdogPinger(notifier: self, heartbeat: heartbeat, interval: watchdogInterval, logger: logger)
     }
 
     /// Whether notifications go anywhere.
-    public var isEnabled: Bool { socketAddress != nil }
+    package var isEnabled: Bool { socketAddress != nil }
 
     /// Sends `READY=1`: start-up is complete. With `status`, sends `STATUS=` in the same datagram.
     /// - Parameter status: An optional status line.
     /// - Returns: Whether a notification was sent (`false` without `$NOTIFY_SOCKET`).
     /// - Throws: ``JournalError`` when the socket is unusable; never when notifications are off.
     @discardableResult
-    public func ready(status: String? = nil) throws(JournalError) -> Bool {
+    package func ready(status: String? = nil) throws(JournalError) -> Bool {
         try send(["READY=1"] + (status.map { [Self.statusAssignment($0)] } ?? []))
     }
 
@@ -65,7 +66,7 @@ public struct SystemdNotifier: Sendable, Hashable {
     /// - Returns: Whether a notification was sent.
     /// - Throws: ``JournalError`` when the socket is unusable; never when notifications are off.
     @discardableResult
-    public func status(_ line: String) throws(JournalError) -> Bool {
+    package func status(_ line: String) throws(JournalError) -> Bool {
         try send([Self.statusAssignment(line)])
     }
 
@@ -74,7 +75,7 @@ public struct SystemdNotifier: Sendable, Hashable {
     /// - Returns: Whether a notification was sent.
     /// - Throws: ``JournalError`` when the socket is unusable; never when notifications are off.
     @discardableResult
-    public func watchdog() throws(JournalError) -> Bool {
+    package func watchdog() throws(JournalError) -> Bool {
         try send(["WATCHDOG=1"])
     }
 
@@ -84,12 +85,14 @@ public struct SystemdNotifier: Sendable, Hashable {
     /// - Returns: Whether a notification was sent.
     /// - Throws: ``JournalError`` when the socket is unusable; never when notifications are off.
     @discardableResult
-    public func reloading(monotonicMicroseconds: UInt64 = SystemdNotifier.monotonicMicroseconds()) throws(JournalError) -> Bool {
+    package func reloading(monotonicMicroseconds: UInt64 = SystemdNotifier.monotonicMicroseconds()) throws(JournalError)
+        -> Bool
+    {
         try send(["RELOADING=1", "MONOTONIC_USEC=\(monotonicMicroseconds)"])
     }
 
     /// `CLOCK_MONOTONIC` now, in microseconds (the clock systemd compares `MONOTONIC_USEC=` with).
-    public static func monotonicMicroseconds() -> UInt64 {
+    package static func monotonicMicroseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
@@ -99,7 +102,7 @@ public struct SystemdNotifier: Sendable, Hashable {
     /// - Returns: Whether a notification was sent.
     /// - Throws: ``JournalError`` when the socket is unusable; never when notifications are off.
     @discardableResult
-    public func stopping() throws(JournalError) -> Bool {
+    package func stopping() throws(JournalError) -> Bool {
         try send(["STOPPING=1"])
     }
 
@@ -108,7 +111,7 @@ public struct SystemdNotifier: Sendable, Hashable {
     /// - Returns: Whether a notification was sent.
     /// - Throws: ``JournalError`` when the socket is unusable; never when notifications are off.
     @discardableResult
-    public func send(_ assignments: [String]) throws(JournalError) -> Bool {
+    package func send(_ assignments: [String]) throws(JournalError) -> Bool {
         guard let socketAddress else { return false }
         try NotifyDatagram.send(assignments.joined(separator: "\n"), to: socketAddress)
         return true
@@ -133,15 +136,15 @@ public struct SystemdNotifier: Sendable, Hashable {
 ///
 /// At each tick it pings only if the heartbeat moved since the previous tick; a stalled poll loop therefore
 /// stops the pings, and after `WatchdogSec=` systemd kills and restarts the service.
-public struct WatchdogPinger: Sendable {
+package struct WatchdogPinger: Sendable {
     /// Where the pings go.
-    public let notifier: SystemdNotifier
+    package let notifier: SystemdNotifier
     /// The liveness signal.
-    public let heartbeat: Heartbeat
+    package let heartbeat: Heartbeat
     /// The time between ticks, usually ``SystemdNotifier/watchdogInterval``.
-    public let interval: Duration
+    package let interval: Duration
     /// Where failed pings are reported.
-    public let logger: Logger
+    package let logger: Logger
 
     /// Creates a pinger.
     /// - Parameters:
@@ -149,7 +152,7 @@ public struct WatchdogPinger: Sendable {
     ///   - heartbeat: The liveness signal.
     ///   - interval: The time between ticks.
     ///   - logger: Where failed pings are reported (at warning).
-    public init(notifier: SystemdNotifier, heartbeat: Heartbeat, interval: Duration, logger: Logger) {
+    package init(notifier: SystemdNotifier, heartbeat: Heartbeat, interval: Duration, logger: Logger) {
         self.notifier = notifier
         self.heartbeat = heartbeat
         self.interval = interval
@@ -159,7 +162,7 @@ public struct WatchdogPinger: Sendable {
     /// Ticks until the task is cancelled, then returns. The first tick is one interval after the call, and it
     /// pings only if the heartbeat moved since the call.
     /// - Parameter clock: The clock to sleep on; tests pass a manual one.
-    public func run<C: Clock>(clock: C) async where C.Duration == Duration {
+    package func run<C: Clock>(clock: C) async where C.Duration == Duration {
         var gate = WatchdogGate(initialCount: heartbeat.count)
         var deadline = clock.now.advanced(by: interval)
         while !Task.isCancelled {
@@ -183,19 +186,19 @@ public struct WatchdogPinger: Sendable {
 }
 
 /// The pinger's decision, separate from time and I/O: ping when the count differs from the last one seen.
-public struct WatchdogGate: Sendable, Hashable {
+package struct WatchdogGate: Sendable, Hashable {
     private var lastCount: UInt64
 
     /// Creates a gate that has seen `initialCount`.
     /// - Parameter initialCount: The heartbeat's count when the pinger starts.
-    public init(initialCount: UInt64) {
+    package init(initialCount: UInt64) {
         self.lastCount = initialCount
     }
 
     /// Whether to ping now, given the heartbeat's current count; remembers `count`.
     /// - Parameter count: The heartbeat's current count.
     /// - Returns: `true` when the heartbeat moved since the last call.
-    public mutating func shouldPing(count: UInt64) -> Bool {
+    package mutating func shouldPing(count: UInt64) -> Bool {
         defer { lastCount = count }
         return count != lastCount
     }
@@ -205,19 +208,19 @@ public struct WatchdogGate: Sendable, Hashable {
 /// only if it moved since the last ping, so a stalled loop stops the pings and systemd restarts the service.
 ///
 /// A reference shared between the loop and the pinger; lock-free.
-public final class Heartbeat: Sendable {
+package final class Heartbeat: Sendable {
     private let counter = Atomic<UInt64>(0)
 
     /// Creates a heartbeat at zero.
-    public init() {}
+    package init() {}
 
     /// Records one unit of progress.
-    public func beat() {
+    package func beat() {
         counter.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// How many beats so far.
-    public var count: UInt64 {
+    package var count: UInt64 {
         counter.load(ordering: .relaxed)
     }
 }

@@ -11,9 +11,12 @@ extension LifecycleActions {
         guard let action = current(eventID) else { return nil }
         if let target = action.target { return target }
         guard let lookup = action.groupLookup else { return nil }
-        let instance = InstanceInfo(instanceID: lookup.instanceID, instanceType: "", region: action.region, availabilityZone: "", accountID: "")
-        guard let group = await context.group(settings: settings, instance: instance, allowAPI: true, persistence: persistence, logger: logger),
-              let index = actions.firstIndex(where: { $0.eventID == eventID })
+        let instance = InstanceInfo(
+            instanceID: lookup.instanceID, instanceType: "", region: action.region, availabilityZone: "", accountID: "")
+        guard
+            let group = await context.group(
+                settings: settings, instance: instance, allowAPI: true, persistence: persistence, logger: logger),
+            let index = actions.firstIndex(where: { $0.eventID == eventID })
         else { return nil }
         let target = LifecycleActionTarget(group: group, hook: lookup.hook, instanceID: lookup.instanceID)
         actions[index].target = target
@@ -47,7 +50,9 @@ extension LifecycleActions {
     /// Looks the group up when still owed, then sends `CompleteLifecycleAction`, both retried with the client's
     /// backoff for as long as `persistence` says (``completionDeadline(_:)``: until the hook's timeout has certainly
     /// passed); confirmed or gone, the action is final. Cancelled (shutdown), it stays pending for the next start.
-    func attemptCompletion(_ eventID: String, result: LifecycleActionResult, persistence: AutoScalingClient.Persistence) async {
+    func attemptCompletion(_ eventID: String, result: LifecycleActionResult, persistence: AutoScalingClient.Persistence)
+        async
+    {
         guard let action = current(eventID), !action.phase.isFinal else { return }
         guard let target = await resolvedTarget(eventID, persistence: persistence) else {
             await groupStillUnknown(eventID, persistence: persistence)
@@ -63,7 +68,9 @@ extension LifecycleActions {
             markFinal(eventID, .completed)
         } catch {
             if Task.isCancelled || (persistence.isOnce && error.isRetryable) {
-                logger.notice("shutting down: CompleteLifecycleAction (\(target)) not confirmed (\(error.awsCode ?? error.code.rawValue)): left pending for the next start")
+                logger.notice(
+                    "shutting down: CompleteLifecycleAction (\(target)) not confirmed (\(error.awsCode ?? error.code.rawValue)): left pending for the next start"
+                )
                 return
             }
             let current = current(eventID) ?? action
@@ -73,12 +80,16 @@ extension LifecycleActions {
             case _ where error.isRetryable:
                 // The deadline came: the service has timed the action out by now, whatever the last answer was.
                 record(.complete, .failed)
-                logger.error("giving up CompleteLifecycleAction (\(target)) after retrying until the hook's heartbeat timeout (\(timeoutText(current))) had certainly passed (last: \(error)): the group applies \(current.defaultResult ?? "its DefaultResult") at HeartbeatTimeout")
+                logger.error(
+                    "giving up CompleteLifecycleAction (\(target)) after retrying until the hook's heartbeat timeout (\(timeoutText(current))) had certainly passed (last: \(error)): the group applies \(current.defaultResult ?? "its DefaultResult") at HeartbeatTimeout"
+                )
                 markFinal(eventID, .gaveUp)
             default:
                 record(.complete, .failed)
                 let hint = error.isCredentialsProblem ? " (check the AWS credentials)" : ""
-                logger.error("\(error)\(hint): lifecycle action (\(target)) left pending: the next start tries again, else the group applies \(current.defaultResult ?? "its DefaultResult") at HeartbeatTimeout")
+                logger.error(
+                    "\(error)\(hint): lifecycle action (\(target)) left pending: the next start tries again, else the group applies \(current.defaultResult ?? "its DefaultResult") at HeartbeatTimeout"
+                )
             }
         }
     }
@@ -89,17 +100,23 @@ extension LifecycleActions {
     private func groupStillUnknown(_ eventID: String, persistence: AutoScalingClient.Persistence) async {
         guard let action = current(eventID), !action.phase.isFinal else { return }
         if Task.isCancelled {
-            logger.notice("shutting down during the Auto Scaling group lookup: lifecycle action (\(action.label)) left pending for the next start")
+            logger.notice(
+                "shutting down during the Auto Scaling group lookup: lifecycle action (\(action.label)) left pending for the next start"
+            )
             return
         }
         let failure = await context.lastLookupFailure
         let reason = await context.groupUnknownReason
         record(.complete, .failed)
         if failure?.isCredentialsProblem == true || (persistence.isOnce && failure?.isRetryable == true) {
-            logger.error("cannot complete lifecycle action (\(action.label)): \(reason): left pending: the next start tries again, else the group applies \(action.defaultResult ?? "its DefaultResult") at HeartbeatTimeout")
+            logger.error(
+                "cannot complete lifecycle action (\(action.label)): \(reason): left pending: the next start tries again, else the group applies \(action.defaultResult ?? "its DefaultResult") at HeartbeatTimeout"
+            )
             return
         }
-        logger.error("giving up the lifecycle action (\(action.label)): \(reason) (looked up until the hook's heartbeat timeout (\(timeoutText(action))) had certainly passed, or the answer was final): the group applies its DefaultResult at HeartbeatTimeout")
+        logger.error(
+            "giving up the lifecycle action (\(action.label)): \(reason) (looked up until the hook's heartbeat timeout (\(timeoutText(action))) had certainly passed, or the answer was final): the group applies its DefaultResult at HeartbeatTimeout"
+        )
         markFinal(eventID, .gaveUp)
     }
 
@@ -109,8 +126,9 @@ extension LifecycleActions {
     func completionDeadline(_ eventID: String) async -> Int64 {
         guard let action = current(eventID) else { return 0 }
         if action.heartbeatTimeoutSeconds == nil, let target = action.target, timeoutAsked.insert(eventID).inserted,
-           let described = await context.hookDescription(target, region: action.region),
-           let index = actions.firstIndex(where: { $0.eventID == eventID }) {
+            let described = await context.hookDescription(target, region: action.region),
+            let index = actions.firstIndex(where: { $0.eventID == eventID })
+        {
             actions[index].heartbeatTimeoutSeconds = described.heartbeatTimeoutSeconds
             actions[index].defaultResult = described.defaultResult
             persist()
@@ -119,7 +137,8 @@ extension LifecycleActions {
     }
 
     private func timeoutText(_ action: PendingLifecycleAction) -> String {
-        action.heartbeatTimeoutSeconds.map { "\($0) s" } ?? "unknown: at most \(PendingLifecycleAction.longestHeartbeatTimeout) s"
+        action.heartbeatTimeoutSeconds.map { "\($0) s" }
+            ?? "unknown: at most \(PendingLifecycleAction.longestHeartbeatTimeout) s"
     }
 
     /// Logs a failed call once in a useful form and reports its outcome.
@@ -131,10 +150,15 @@ extension LifecycleActions {
             if deniedReported.insert(error.missingPermission).inserted {
                 logger.error("\(error)")
             }
-            if call == .complete { logger.error("lifecycle action not completed (\(action.label)): the group applies its default result at the heartbeat timeout") }
+            if call == .complete {
+                logger.error(
+                    "lifecycle action not completed (\(action.label)): the group applies its default result at the heartbeat timeout"
+                )
+            }
         case .noActiveLifecycleAction:
             outcome = .gone
-            logger.warning("no active lifecycle action (\(action.label)): already completed or timed out; not sending more")
+            logger.warning(
+                "no active lifecycle action (\(action.label)): already completed or timed out; not sending more")
             markFinal(action.eventID, .completed)
         default:
             outcome = .failed

@@ -1,10 +1,10 @@
-public import AWS
-public import Durability
-public import Events
-public import Hooks
-public import Logging
+import AWS
+import Durability
+import Events
+import Hooks
+import Logging
 import ServiceLifecycle
-public import Telemetry
+import Telemetry
 
 /// Completes the instance's Auto Scaling lifecycle actions around the hooks of `asg-lifecycle-state` events.
 ///
@@ -15,16 +15,16 @@ public import Telemetry
 /// ``sequenceEnded(_:results:)``), then one `CompleteLifecycleAction`, retried (the group lookup too, when it had
 /// failed) until confirmed, gone, or past the hook's timeout. Actions a previous run left pending are taken up at
 /// start; a shutdown cancels the actions in progress and leaves each pending in the state directory.
-public actor LifecycleActions: EventSink, Service {
+package actor LifecycleActions: EventSink, Service {
     /// A call to the Auto Scaling API, for outcome reporting.
-    public enum Call: String, Sendable {
+    package enum Call: String, Sendable {
         /// `RecordLifecycleActionHeartbeat`.
         case heartbeat = "RecordLifecycleActionHeartbeat"
         /// `CompleteLifecycleAction`.
         case complete = "CompleteLifecycleAction"
 
         /// Its `action` label in `imdswatch_lifecycle_actions_total`.
-        public var metricLabel: String {
+        package var metricLabel: String {
             switch self {
             case .heartbeat: "heartbeat"
             case .complete: "complete"
@@ -33,7 +33,7 @@ public actor LifecycleActions: EventSink, Service {
     }
 
     /// How a call ended: `ok`, `failed` (after retries), `denied` (IAM), `gone` (no active action), `dry_run`.
-    public enum Outcome: String, Sendable {
+    package enum Outcome: String, Sendable {
         /// The service accepted it.
         case ok
         /// It failed after the client's retries (throttling, 5xx, no answer, other errors).
@@ -88,7 +88,7 @@ public actor LifecycleActions: EventSink, Service {
     ///   - sleep: Waits between heartbeats and between completion retries (a clock's `sleep(for:)`).
     ///   - logger: Receives every heartbeat and completion line.
     ///   - telemetry: Counts each call's outcome (`imdswatch_lifecycle_actions_total`).
-    public init(
+    package init(
         settings: AutoScalingSettings, dryRun: Bool, downstream: any EventSink, context: LifecycleContext,
         stateDirectory: String, sleep: @escaping @Sendable (Duration) async throws -> Void, logger: Logger,
         telemetry: Telemetry = .disabled
@@ -109,7 +109,7 @@ public actor LifecycleActions: EventSink, Service {
     /// - Parameters:
     ///   - settings: The new `[asg]` settings.
     ///   - context: Lookups for them (a new `[asg] endpoint`).
-    public func reconfigure(settings: AutoScalingSettings, context: LifecycleContext) {
+    package func reconfigure(settings: AutoScalingSettings, context: LifecycleContext) {
         self.settings = settings
         self.context = context
     }
@@ -119,7 +119,7 @@ public actor LifecycleActions: EventSink, Service {
     /// Takes up the actions a previous run left pending, then runs each action (``perform(_:)``) in a child task
     /// until shutdown. At shutdown the actions in progress are cancelled, each left pending in the state directory
     /// for the next start: a stop never waits on retries.
-    public func run() async throws {
+    package func run() async throws {
         if settings.isEnabled {
             // The start-up lookup (DescribeAutoScalingInstances) may hang or retry: a SIGTERM ends it at once.
             await cancelWhenGracefulShutdown { [context, settings, dryRun] in
@@ -143,24 +143,27 @@ public actor LifecycleActions: EventSink, Service {
     /// Says which events' hook sequences the hook dispatcher resumed after a restart (their hooks had not all run
     /// to the end): their pending actions get heartbeats again and are completed when those hooks end, with their
     /// result. Call before ``run()``.
-    public func hooksResumed(eventIDs: Set<String>) {
+    package func hooksResumed(eventIDs: Set<String>) {
         loadOnce()
-        for action in actions where action.phase == .hooksRunning && inherited.contains(action.eventID) && eventIDs.contains(action.eventID) {
+        for action in actions
+        where action.phase == .hooksRunning && inherited.contains(action.eventID) && eventIDs.contains(action.eventID) {
             inherited.remove(action.eventID)
-            logger.notice("the hooks of a pending lifecycle action (\(action.label)) run again after the restart: heartbeats resume, completion when they end")
+            logger.notice(
+                "the hooks of a pending lifecycle action (\(action.label)) run again after the restart: heartbeats resume, completion when they end"
+            )
         }
     }
 
     /// Queues every action the state directory holds pending for ``run()`` (``run()`` does it at start): those whose
     /// hooks had ended are completed with the recorded result, those whose hooks were cut short and are not resumed
     /// with `on_hook_failure`, those whose hooks were resumed when the hooks end.
-    public func resumePending() {
+    package func resumePending() {
         loadOnce()
         for action in actions where !action.phase.isFinal { enqueue(action.eventID) }
     }
 
     /// Waits until no action is in progress other than those waiting for their hooks (tests).
-    public func completionsSettled() async {
+    package func completionsSettled() async {
         if isSettled { return }
         await withCheckedContinuation { settledWaiters.append($0) }
     }
@@ -168,7 +171,7 @@ public actor LifecycleActions: EventSink, Service {
     // MARK: - The journal's stage
 
     /// Enriches the event and records its lifecycle action, then hands it to `downstream`.
-    public func deliver(_ event: Event) async {
+    package func deliver(_ event: Event) async {
         guard let enriched = await take(event) else { return }
         await downstream.deliver(enriched)
     }
@@ -179,15 +182,17 @@ public actor LifecycleActions: EventSink, Service {
     /// still unknown when the lookup failed: it is retried with the completion); other events pass unchanged.
     /// - Returns: The event as the hooks and webhooks get it, or `nil` when shutdown interrupted the lookup (the
     ///   journal offers the event again at the next start).
-    public func take(_ event: Event) async -> Event? {
+    package func take(_ event: Event) async -> Event? {
         guard event.type == .asgLifecycleState else { return event }
         var logger = logger
         logger[metadataKey: LogField.eventType] = .string(event.type.rawValue)
         logger[metadataKey: LogField.eventID] = .string(event.id)
         let hook = settings.hook(forState: Self.targetState(of: event))
-        let group = await context.group(settings: settings, instance: event.instance, allowAPI: hook != nil && !dryRun, logger: logger)
+        let group = await context.group(
+            settings: settings, instance: event.instance, allowAPI: hook != nil && !dryRun, logger: logger)
         if Task.isCancelled {
-            logger.notice("shutting down during the Auto Scaling group lookup: the event stays pending for the next start")
+            logger.notice(
+                "shutting down during the Auto Scaling group lookup: the event stays pending for the next start")
             return nil
         }
         let enriched = Self.enriched(event, group: group, hook: group == nil ? nil : hook)
@@ -198,25 +203,35 @@ public actor LifecycleActions: EventSink, Service {
     /// Called by the ``HookDispatcher`` when an event's hooks have ended: records the result (`on_hook_failure` when
     /// a hook failed) and lets the action's function go on to the completion; hooks cut short by shutdown leave the
     /// action pending for the next run. After ``run()`` ended (stopping) the completion gets one attempt here.
-    public func sequenceEnded(_ event: Event, results: [HookResult]) async {
+    package func sequenceEnded(_ event: Event, results: [HookResult]) async {
         loadOnce()
         guard let index = actions.firstIndex(where: { $0.eventID == event.id && $0.phase == .hooksRunning }) else {
             if dryRun, event.type == .asgLifecycleState, let pending = dryRunTargets.removeValue(forKey: event.id) {
-                let body = AutoScalingClient.formBody(Call.complete.rawValue, [("AutoScalingGroupName", pending.group), ("LifecycleHookName", pending.hook), ("InstanceId", pending.instanceID), ("LifecycleActionResult", LifecycleActionResult.continue.rawValue)])
+                let body = AutoScalingClient.formBody(
+                    Call.complete.rawValue,
+                    [
+                        ("AutoScalingGroupName", pending.group), ("LifecycleHookName", pending.hook),
+                        ("InstanceId", pending.instanceID),
+                        ("LifecycleActionResult", LifecycleActionResult.continue.rawValue),
+                    ])
                 logger.notice("dry run: would send CompleteLifecycleAction: \(body)")
                 record(.complete, .dryRun)
             }
             return
         }
         if results.contains(where: \.stoppedAtShutdown) || Task.isCancelled {
-            logger.notice("shutting down with hooks cut short: lifecycle action (\(actions[index].label)) left pending for the next run")
+            logger.notice(
+                "shutting down with hooks cut short: lifecycle action (\(actions[index].label)) left pending for the next run"
+            )
             hookEnds.end(event.id, with: .cutShort, keep: active.contains(event.id))
             return
         }
         let failed = results.filter { !$0.succeeded }
         let result: LifecycleActionResult = failed.isEmpty ? .continue : settings.onHookFailure
         if !failed.isEmpty {
-            logger.warning("hooks failed (\(failed.map(\.hook).joined(separator: ", "))): completing with \(result.rawValue) (on_hook_failure)")
+            logger.warning(
+                "hooks failed (\(failed.map(\.hook).joined(separator: ", "))): completing with \(result.rawValue) (on_hook_failure)"
+            )
         }
         actions[index].phase = .hooksDone
         actions[index].result = result
@@ -249,7 +264,9 @@ public actor LifecycleActions: EventSink, Service {
         switch action.phase {
         case .hooksRunning where inherited.contains(eventID):
             inherited.remove(eventID)
-            logger.notice("completing the lifecycle action left pending by the previous run (\(action.label), hooks were cut short and are not run again)")
+            logger.notice(
+                "completing the lifecycle action left pending by the previous run (\(action.label), hooks were cut short and are not run again)"
+            )
             result = settings.onHookFailure
             record(eventID, result: result)
         case .hooksRunning:
@@ -258,24 +275,32 @@ public actor LifecycleActions: EventSink, Service {
             let outcome = await heartbeating(eventID) { [hookEnds] in await hookEnds.wait(for: eventID) }
             waitingForHooks.remove(eventID)
             guard case .ended(let ended) = outcome else {
-                if outcome == .cancelled { logger.notice("shutting down while the hooks run: lifecycle action (\(action.label)) left pending for the next start") }
+                if outcome == .cancelled {
+                    logger.notice(
+                        "shutting down while the hooks run: lifecycle action (\(action.label)) left pending for the next start"
+                    )
+                }
                 return
             }
             result = ended
         default:
             if action.recordedAt < startedAt {
-                logger.notice("completing the lifecycle action left pending by the previous run (\(action.label), hooks had ended)")
+                logger.notice(
+                    "completing the lifecycle action left pending by the previous run (\(action.label), hooks had ended)"
+                )
             }
             result = action.result ?? settings.onHookFailure
         }
         await heartbeating(eventID) {
-            await self.attemptCompletion(eventID, result: result, persistence: .until({ await self.completionDeadline(eventID) }))
+            await self.attemptCompletion(
+                eventID, result: result, persistence: .until({ await self.completionDeadline(eventID) }))
         }
     }
 
     /// Runs `body` with the action's heartbeats in a child task (every `heartbeat_interval`; none when it is 0),
     /// which ends with it.
-    private func heartbeating<T: Sendable>(_ eventID: String, while body: @Sendable @escaping () async -> T) async -> T {
+    private func heartbeating<T: Sendable>(_ eventID: String, while body: @Sendable @escaping () async -> T) async -> T
+    {
         await withTaskGroup(of: Void.self, returning: T.self) { group in
             if settings.heartbeatInterval > .zero, !dryRun {
                 group.addTask { await self.sendHeartbeats(eventID) }
@@ -302,7 +327,9 @@ public actor LifecycleActions: EventSink, Service {
             logger.notice("lifecycle action for this event already recorded: not started again")
             return
         }
-        guard let instanceID = await context.instanceID(event.instance), let region = await context.region(event.instance) else {
+        guard let instanceID = await context.instanceID(event.instance),
+            let region = await context.region(event.instance)
+        else {
             logger.error("cannot complete lifecycle hook \(hook): \(context.missingRegionOrInstance)")
             return
         }
@@ -314,22 +341,31 @@ public actor LifecycleActions: EventSink, Service {
                 return
             }
             dryRunTargets[event.id] = target
-            let every = settings.heartbeatInterval > .zero ? "every \(settings.heartbeatInterval) while the hooks run" : "never (heartbeat_interval = 0)"
-            logger.notice("dry run: would send RecordLifecycleActionHeartbeat \(every): \(AutoScalingClient.formBody(Call.heartbeat.rawValue, [("AutoScalingGroupName", target.group), ("LifecycleHookName", hook), ("InstanceId", instanceID)]))")
+            let every =
+                settings.heartbeatInterval > .zero
+                ? "every \(settings.heartbeatInterval) while the hooks run" : "never (heartbeat_interval = 0)"
+            logger.notice(
+                "dry run: would send RecordLifecycleActionHeartbeat \(every): \(AutoScalingClient.formBody(Call.heartbeat.rawValue, [("AutoScalingGroupName", target.group), ("LifecycleHookName", hook), ("InstanceId", instanceID)]))"
+            )
             record(.heartbeat, .dryRun)
             return
         }
         if target == nil {
             let reason = await context.groupUnknownReason
-            logger.error("cannot complete lifecycle hook \(hook) yet: \(reason); the hooks run now, and the lookup is retried with the completion until the hook's timeout")
+            logger.error(
+                "cannot complete lifecycle hook \(hook) yet: \(reason); the hooks run now, and the lookup is retried with the completion until the hook's timeout"
+            )
         }
         let action = PendingLifecycleAction(
-            eventID: event.id, target: target, groupLookup: target == nil ? .init(hook: hook, instanceID: instanceID) : nil,
+            eventID: event.id, target: target,
+            groupLookup: target == nil ? .init(hook: hook, instanceID: instanceID) : nil,
             region: region, phase: .hooksRunning, result: nil, recordedAt: context.nowMilliseconds()
         )
         actions.append(action)
         persist()
-        logger.info("lifecycle action recorded (\(action.label)): heartbeats every \(settings.heartbeatInterval) while the hooks run, then CompleteLifecycleAction")
+        logger.info(
+            "lifecycle action recorded (\(action.label)): heartbeats every \(settings.heartbeatInterval) while the hooks run, then CompleteLifecycleAction"
+        )
         enqueue(event.id)
     }
 
@@ -378,7 +414,9 @@ public actor LifecycleActions: EventSink, Service {
     }
 
     func markFinal(_ eventID: String, _ phase: PendingLifecycleAction.Phase) {
-        guard let index = actions.firstIndex(where: { $0.eventID == eventID }), !actions[index].phase.isFinal else { return }
+        guard let index = actions.firstIndex(where: { $0.eventID == eventID }), !actions[index].phase.isFinal else {
+            return
+        }
         actions[index].phase = phase
         persist()
     }
@@ -402,10 +440,10 @@ public actor LifecycleActions: EventSink, Service {
 
 extension LifecycleActions: JournalConsumer {
     /// The stage's name in the journal's acknowledgements; the hooks and webhooks name it as their upstream.
-    public static let journalName = "lifecycle"
+    package static let journalName = "lifecycle"
 
-    public nonisolated var name: String { Self.journalName }
+    package nonisolated var name: String { Self.journalName }
 
     /// Only `asg-lifecycle-state` events.
-    public nonisolated func handles(_ event: Event) -> Bool { event.type == .asgLifecycleState }
+    package nonisolated func handles(_ event: Event) -> Bool { event.type == .asgLifecycleState }
 }

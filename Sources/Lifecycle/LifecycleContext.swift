@@ -1,14 +1,14 @@
-public import AWS
-public import Events
-public import HTTP
-public import IMDS
-public import Logging
+import AWS
+import Events
 import Foundation
+import HTTP
+import IMDS
+import Logging
 
 /// What lifecycle actions need to know about the instance and how to reach the API: the group (config, tag,
 /// `DescribeAutoScalingInstances`), the instance id and region (identity document; `AWS_REGION` overrides),
 /// the credentials and one ``AutoScalingClient`` per region.
-public actor LifecycleContext {
+package actor LifecycleContext {
     private let environment: [String: String]
     private let metadata: any MetadataReader
     private let transport: any HTTPTransport
@@ -18,7 +18,7 @@ public actor LifecycleContext {
     private let now: @Sendable () -> Int64
     private let logger: Logger
     /// Where credentials come from.
-    public let credentials: CredentialsProvider
+    package let credentials: CredentialsProvider
     private var clients: [String: AutoScalingClient] = [:]
     private var cachedGroup: (group: String, source: String)?
     private var identity: (instanceID: String, region: String)?
@@ -36,9 +36,10 @@ public actor LifecycleContext {
     ///   - jitter: Backoff jitter (tests inject a fixed one).
     ///   - nowMilliseconds: The wall clock in Unix milliseconds.
     ///   - logger: For the API client's retry lines.
-    public init(
+    package init(
         environment: [String: String], metadata: any MetadataReader, transport: any HTTPTransport, endpoint: String?,
-        sleep: @escaping @Sendable (Duration) async throws -> Void, jitter: @escaping @Sendable (Duration) -> Duration = AutoScalingClient.fullJitter,
+        sleep: @escaping @Sendable (Duration) async throws -> Void,
+        jitter: @escaping @Sendable (Duration) -> Duration = AutoScalingClient.fullJitter,
         nowMilliseconds: @escaping @Sendable () -> Int64, logger: Logger
     ) {
         self.environment = environment
@@ -57,17 +58,18 @@ public actor LifecycleContext {
     }
 
     /// The wall clock in Unix milliseconds.
-    public nonisolated let nowMilliseconds: @Sendable () -> Int64
+    package nonisolated let nowMilliseconds: @Sendable () -> Int64
 
     /// Why a lifecycle action cannot be addressed.
-    public nonisolated var missingRegionOrInstance: String {
+    package nonisolated var missingRegionOrInstance: String {
         "the instance id or the region is unknown (identity document unreadable and AWS_REGION not set)"
     }
 
     /// The API client for a region.
-    public func client(region: String) -> AutoScalingClient {
+    package func client(region: String) -> AutoScalingClient {
         if let client = clients[region] { return client }
-        let endpoint = AutoScalingEndpoint.resolve(configured: endpointSetting, environment: environment, region: region)
+        let endpoint = AutoScalingEndpoint.resolve(
+            configured: endpointSetting, environment: environment, region: region)
         let client = AutoScalingClient(
             configuration: .init(endpoint: endpoint, region: region), transport: transport, credentials: credentials,
             sleep: sleep, jitter: jitter, now: now, logger: logger
@@ -77,14 +79,16 @@ public actor LifecycleContext {
     }
 
     /// The instance id: the event's, else `meta-data/instance-id`.
-    public func instanceID(_ instance: InstanceInfo) async -> String? {
+    package func instanceID(_ instance: InstanceInfo) async -> String? {
         if !instance.instanceID.isEmpty { return instance.instanceID }
         return await identityDocument()?.instanceID
     }
 
     /// The region: `AWS_REGION` (or `AWS_DEFAULT_REGION`), else the event's, else the identity document's.
-    public func region(_ instance: InstanceInfo) async -> String? {
-        if let region = AutoScalingEndpoint.region(environment: environment, identityRegion: instance.region) { return region }
+    package func region(_ instance: InstanceInfo) async -> String? {
+        if let region = AutoScalingEndpoint.region(environment: environment, identityRegion: instance.region) {
+            return region
+        }
         return await identityDocument()?.region
     }
 
@@ -92,18 +96,21 @@ public actor LifecycleContext {
     /// (when `allowAPI`) `DescribeAutoScalingInstances`, with the retries of every Auto Scaling call
     /// (``AutoScalingClient/Configuration/defaultRetry``) for as long as `persistence` says. Cached once found.
     /// Cancelling the calling task ends the lookup at once (the request in flight included): the result is `nil`.
-    public func group(
-        settings: AutoScalingSettings, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,
+    package func group(
+        settings: AutoScalingSettings, instance: InstanceInfo, allowAPI: Bool,
+        persistence: AutoScalingClient.Persistence = .attempts,
         logger: Logger
     ) async -> String? {
-        await groupAndSource(settings: settings, instance: instance, allowAPI: allowAPI, persistence: persistence, logger: logger)?.group
+        await groupAndSource(
+            settings: settings, instance: instance, allowAPI: allowAPI, persistence: persistence, logger: logger)?.group
     }
 
     /// Why ``group(settings:instance:allowAPI:persistence:logger:)`` found no group, for the line that says the
     /// lifecycle hook cannot be completed: the credentials when the service rejected them, else the group.
-    public var groupUnknownReason: String {
+    package var groupUnknownReason: String {
         if let lookupFailure, lookupFailure.isCredentialsProblem {
-            return "the AWS credentials were rejected (\(lookupFailure.awsCode ?? lookupFailure.code.rawValue)): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or the instance profile"
+            return
+                "the AWS credentials were rejected (\(lookupFailure.awsCode ?? lookupFailure.code.rawValue)): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN or the instance profile"
         }
         if let lookupFailure, lookupFailure.code == .accessDenied {
             return "the Auto Scaling group is unknown: set [asg] group, or allow \(lookupFailure.missingPermission)"
@@ -112,11 +119,12 @@ public actor LifecycleContext {
     }
 
     /// Why the last `DescribeAutoScalingInstances` lookup failed (`nil`: it did not, or it found no group).
-    public var lastLookupFailure: AutoScalingError? { lookupFailure }
+    package var lastLookupFailure: AutoScalingError? { lookupFailure }
 
     /// ``group(settings:instance:allowAPI:persistence:logger:)`` with its source (`config`, `tag`, `DescribeAutoScalingInstances`).
-    public func groupAndSource(
-        settings: AutoScalingSettings, instance: InstanceInfo, allowAPI: Bool, persistence: AutoScalingClient.Persistence = .attempts,
+    package func groupAndSource(
+        settings: AutoScalingSettings, instance: InstanceInfo, allowAPI: Bool,
+        persistence: AutoScalingClient.Persistence = .attempts,
         logger: Logger
     ) async -> (group: String, source: String)? {
         if let group = settings.group { return (group, "config") }
@@ -129,7 +137,9 @@ public actor LifecycleContext {
         } catch {
             logger.debug("instance tag aws:autoscaling:groupName not readable: \(error)")
         }
-        guard allowAPI, let instanceID = await instanceID(instance), let region = await region(instance) else { return nil }
+        guard allowAPI, let instanceID = await instanceID(instance), let region = await region(instance) else {
+            return nil
+        }
         do {
             let found = try await client(region: region).groupName(ofInstance: instanceID, persistence: persistence)
             lookupFailure = nil
@@ -151,15 +161,20 @@ public actor LifecycleContext {
 
     /// The hook's `HeartbeatTimeout` and `DefaultResult` (`DescribeLifecycleHooks`, 5 attempts), cached once known.
     /// - Returns: `nil` when they cannot be read (the permission `autoscaling:DescribeLifecycleHooks` is optional).
-    public func hookDescription(_ target: LifecycleActionTarget, region: String) async -> AutoScalingClient.HookDescription? {
+    package func hookDescription(_ target: LifecycleActionTarget, region: String) async -> AutoScalingClient
+        .HookDescription?
+    {
         let key = "\(region)|\(target.group)|\(target.hook)"
         if let known = hookDescriptions[key] { return known }
         do {
-            guard let found = try await client(region: region).describeHook(group: target.group, hook: target.hook) else { return nil }
+            guard let found = try await client(region: region).describeHook(group: target.group, hook: target.hook)
+            else { return nil }
             hookDescriptions[key] = found
             return found
         } catch {
-            if !Task.isCancelled { logger.info("cannot read the lifecycle hook's timeout (\(error)): assuming the longest AWS allows") }
+            if !Task.isCancelled {
+                logger.info("cannot read the lifecycle hook's timeout (\(error)): assuming the longest AWS allows")
+            }
             return nil
         }
     }
@@ -168,7 +183,7 @@ public actor LifecycleContext {
     /// - Parameters:
     ///   - settings: The `[asg]` settings.
     ///   - allowAPI: Whether `DescribeAutoScalingInstances` may be called to find the group (not in dry run).
-    public func logReadiness(settings: AutoScalingSettings, allowAPI: Bool) async {
+    package func logReadiness(settings: AutoScalingSettings, allowAPI: Bool) async {
         for line in await readinessLines(settings: settings, allowAPI: allowAPI) {
             if line.problem { logger.error("\(line.text)") } else { logger.info("\(line.text)") }
         }
@@ -176,12 +191,17 @@ public actor LifecycleContext {
 
     /// Lines for `status` and the start of `run`: hooks, group, credentials' source, region; `problem` marks
     /// missing credentials or region.
-    public func readinessLines(settings: AutoScalingSettings, allowAPI: Bool) async -> [(text: String, problem: Bool)] {
+    package func readinessLines(settings: AutoScalingSettings, allowAPI: Bool) async -> [(text: String, problem: Bool)]
+    {
         var lines: [(text: String, problem: Bool)] = []
-        let hooks = "termination hook \(settings.terminationHook ?? "none"), launch hook \(settings.launchHook ?? "none")"
+        let hooks =
+            "termination hook \(settings.terminationHook ?? "none"), launch hook \(settings.launchHook ?? "none")"
         let group = await groupAndSource(settings: settings, instance: .unknown, allowAPI: allowAPI, logger: logger)
-        let unknown = allowAPI ? "unknown (DescribeAutoScalingInstances failed)" : "unknown until an event (DescribeAutoScalingInstances)"
-        lines.append(("asg: \(hooks); group \(group.map { "\($0.group) (\($0.source))" } ?? unknown)", group == nil && allowAPI))
+        let unknown =
+            allowAPI
+            ? "unknown (DescribeAutoScalingInstances failed)" : "unknown until an event (DescribeAutoScalingInstances)"
+        lines.append(
+            ("asg: \(hooks); group \(group.map { "\($0.group) (\($0.source))" } ?? unknown)", group == nil && allowAPI))
         do {
             _ = try await credentials.credentials(action: "status")
             lines.append(("asg: credentials: \(await credentials.source())", false))
@@ -189,7 +209,8 @@ public actor LifecycleContext {
             lines.append(("asg: \(error.message)", true))
         }
         if let region = await region(.unknown) {
-            let endpoint = AutoScalingEndpoint.resolve(configured: endpointSetting, environment: environment, region: region)
+            let endpoint = AutoScalingEndpoint.resolve(
+                configured: endpointSetting, environment: environment, region: region)
             lines.append(("asg: region \(region), endpoint \(RedactedURL.redact(endpoint))", false))
         } else {
             lines.append(("asg: no region: set AWS_REGION or let imdswatch read the identity document", true))
@@ -200,8 +221,8 @@ public actor LifecycleContext {
     private func identityDocument() async -> (instanceID: String, region: String)? {
         if let identity { return identity }
         guard let text = try? await metadata.text(MetadataPath.identityDocument),
-              let document = try? JSONDocument.parse(text),
-              let instanceID = document["instanceId"]?.stringValue, let region = document["region"]?.stringValue
+            let document = try? JSONDocument.parse(text),
+            let instanceID = document["instanceId"]?.stringValue, let region = document["region"]?.stringValue
         else { return nil }
         identity = (instanceID, region)
         return identity

@@ -4,37 +4,37 @@ import Events
 /// AWS credentials: an access key, its secret, and the session token of temporary credentials.
 ///
 /// `description` never shows the secret or the token.
-public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
+package struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
     /// The access key id (`AKIA…` or, for temporary credentials, `ASIA…`).
-    public var accessKeyID: String
+    package var accessKeyID: String
     /// The secret access key. Never logged.
-    public var secretAccessKey: String
+    package var secretAccessKey: String
     /// The session token of temporary credentials (sent as `X-Amz-Security-Token`); `nil` for long-term keys.
-    public var sessionToken: String?
+    package var sessionToken: String?
 
     /// Creates credentials.
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+    package init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
     }
 
-    public var description: String { "access key \(accessKeyID)" }
+    package var description: String { "access key \(accessKeyID)" }
 }
 
 /// One request as AWS Signature Version 4 sees it.
-public struct SigV4Request: Sendable {
+package struct SigV4Request: Sendable {
     /// `GET`, `POST`…
-    public var method: String
+    package var method: String
     /// The absolute URL (`https://host[:port]/path?query`); the path is used as given (already normalized).
-    public var url: String
+    package var url: String
     /// The header fields to sign (besides `host`, `x-amz-date` and `x-amz-security-token`, which the signer adds).
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// The body bytes (their SHA-256 is the payload hash).
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// Creates a request.
-    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    package init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -46,14 +46,14 @@ public struct SigV4Request: Sendable {
 ///
 /// Follows the published algorithm: canonical request, string to sign, signing key derived from the secret by
 /// HMAC-SHA256 over date, region, service and `aws4_request`.
-public struct SigV4Signer: Sendable {
+package struct SigV4Signer: Sendable {
     /// The region of the scope (`eu-west-1`).
-    public var region: String
+    package var region: String
     /// The service of the scope (`autoscaling`).
-    public var service: String
+    package var service: String
 
     /// Creates a signer for one region and service.
-    public init(region: String, service: String) {
+    package init(region: String, service: String) {
         self.region = region
         self.service = service
     }
@@ -65,7 +65,9 @@ public struct SigV4Signer: Sendable {
     ///   - credentials: The keys.
     ///   - amzDate: The time as `YYYYMMDDTHHMMSSZ` (see ``amzDate(epochSeconds:)``).
     /// - Returns: The header fields to add. Never throws.
-    public func sign(_ request: SigV4Request, credentials: AWSCredentials, amzDate: String) -> [(name: String, value: String)] {
+    package func sign(_ request: SigV4Request, credentials: AWSCredentials, amzDate: String) -> [(
+        name: String, value: String
+    )] {
         var added: [(name: String, value: String)] = [("X-Amz-Date", amzDate)]
         if let token = credentials.sessionToken { added.append(("X-Amz-Security-Token", token)) }
         var signed = request
@@ -76,15 +78,17 @@ public struct SigV4Signer: Sendable {
 
     /// The `Authorization` value for a request that already carries every header to sign (`X-Amz-Date`,
     /// `X-Amz-Security-Token` included); `host` is taken from the URL unless a `Host` field is present.
-    public func authorization(_ request: SigV4Request, credentials: AWSCredentials, amzDate: String) -> String {
+    package func authorization(_ request: SigV4Request, credentials: AWSCredentials, amzDate: String) -> String {
         let parts = canonicalParts(request)
-        let signature = self.signature(canonicalRequest: parts.canonicalRequest, secret: credentials.secretAccessKey, amzDate: amzDate)
+        let signature = self.signature(
+            canonicalRequest: parts.canonicalRequest, secret: credentials.secretAccessKey, amzDate: amzDate)
         let scope = credentialScope(amzDate: amzDate)
-        return "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(parts.signedHeaders), Signature=\(signature)"
+        return
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(parts.signedHeaders), Signature=\(signature)"
     }
 
     /// The canonical request and the `SignedHeaders` list.
-    public func canonicalParts(_ request: SigV4Request) -> (canonicalRequest: String, signedHeaders: String) {
+    package func canonicalParts(_ request: SigV4Request) -> (canonicalRequest: String, signedHeaders: String) {
         let url = Self.split(request.url)
         var fields = request.headers.map { (name: $0.name.lowercased(), value: Self.trimmed($0.value)) }
         if !fields.contains(where: { $0.name == "host" }) { fields.append(("host", url.host)) }
@@ -105,12 +109,12 @@ public struct SigV4Signer: Sendable {
     }
 
     /// `DATE/REGION/SERVICE/aws4_request`.
-    public func credentialScope(amzDate: String) -> String {
+    package func credentialScope(amzDate: String) -> String {
         "\(amzDate.prefix(8))/\(region)/\(service)/aws4_request"
     }
 
     /// The hex signature of a canonical request.
-    public func signature(canonicalRequest: String, secret: String, amzDate: String) -> String {
+    package func signature(canonicalRequest: String, secret: String, amzDate: String) -> String {
         let stringToSign = [
             "AWS4-HMAC-SHA256", amzDate, credentialScope(amzDate: amzDate),
             Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8))),
@@ -123,19 +127,20 @@ public struct SigV4Signer: Sendable {
     }
 
     /// `YYYYMMDDTHHMMSSZ` for a Unix time (UTC, proleptic Gregorian).
-    public static func amzDate(epochSeconds: Int64) -> String {
+    package static func amzDate(epochSeconds: Int64) -> String {
         let time = Timestamp.civilTime(seconds: epochSeconds)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(time.year)\(two(time.month))\(two(time.day))T\(two(time.hour))\(two(time.minute))\(two(time.second))Z"
     }
 
     /// Percent-encodes every byte but the unreserved ones (`A-Z a-z 0-9 - _ . ~`), and `/` when `keepSlash`.
-    public static func encode(_ text: String, keepSlash: Bool = false) -> String {
+    package static func encode(_ text: String, keepSlash: Bool = false) -> String {
         var result = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 result.unicodeScalars.append(UnicodeScalar(byte))
             case UInt8(ascii: "/") where keepSlash:
                 result.append("/")
@@ -150,18 +155,19 @@ public struct SigV4Signer: Sendable {
     }
 
     /// A form body or query string: `key=value` pairs, encoded, joined by `&`, in the order given.
-    public static func formEncode(_ pairs: [(String, String)]) -> String {
+    package static func formEncode(_ pairs: [(String, String)]) -> String {
         pairs.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
     }
 
     /// Decodes `%XX` escapes (and nothing else); invalid escapes stay as they are.
-    public static func percentDecode(_ text: String) -> String {
+    package static func percentDecode(_ text: String) -> String {
         var bytes: [UInt8] = []
         let source = Array(text.utf8)
         var index = 0
         while index < source.count {
             if source[index] == UInt8(ascii: "%"), index + 2 < source.count,
-               let value = UInt8(String(decoding: source[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
+                let value = UInt8(String(decoding: source[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
+            {
                 bytes.append(value)
                 index += 3
             } else {

@@ -25,7 +25,8 @@ final class ControlAPI: Sendable {
 
     /// The answer to one control request.
     func respond(method: HTTPMethod, uri: String, body: [UInt8]) -> SimulatorResponse {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
+        let path =
+            uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
         let route = path.split(separator: "/").dropFirst().joined(separator: "/")
         switch (route, method) {
         case ("", .GET):
@@ -81,8 +82,9 @@ final class ControlAPI: Sendable {
         case ("scenario", .DELETE), ("scenario/cancel", .POST):
             cancelBackgroundScenario()
             return .json(.ok, "{\"cancelled\": true}")
-        case ("", _), ("state", _), ("user-data", _), ("faults", _), ("tokens/invalidate", _), ("stats", _), ("scenario", _),
-             ("state/reset", _), ("user-data/clear", _), ("faults/clear", _), ("stats/reset", _), ("scenario/cancel", _):
+        case ("", _), ("state", _), ("user-data", _), ("faults", _), ("tokens/invalidate", _), ("stats", _),
+            ("scenario", _),
+            ("state/reset", _), ("user-data/clear", _), ("faults/clear", _), ("stats/reset", _), ("scenario/cancel", _):
             return .controlError(.methodNotAllowed, "\(method.rawValue) is not allowed on \(path)")
         default:
             return .controlError(.notFound, "no control endpoint \(path); GET /_sim/ lists them")

@@ -4,9 +4,9 @@
 /// `{"path": "meta-data/spot/", "kind": "status", "status": 503, "count": 2}`; `kind` is one of `status`
 /// (with `status`), `delay` (with `seconds`), `hang`, `reset`, `malformed`, `oversized` (with `bytes`);
 /// `count` omitted means always.
-public struct Fault: Sendable, Codable, Equatable {
+package struct Fault: Sendable, Codable, Equatable {
     /// What happens to a matching request.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// Answer with this status code (and a short XHTML body) instead of the real answer.
         case status(Int)
         /// Wait this many seconds, then answer normally.
@@ -23,18 +23,18 @@ public struct Fault: Sendable, Codable, Equatable {
 
     /// The path or path prefix it applies to, relative to `/latest/` (`meta-data/spot/`, `api/token`);
     /// a leading `/` or `/latest/` is ignored; the empty string matches every IMDS path.
-    public var path: String
+    package var path: String
     /// What happens.
-    public var kind: Kind
+    package var kind: Kind
     /// How many of the next matching requests it applies to; `nil` means every one.
-    public var count: Int?
+    package var count: Int?
 
     /// Creates a fault.
     /// - Parameters:
     ///   - path: The path or prefix, relative to `/latest/`.
     ///   - kind: What happens.
     ///   - count: How many matching requests it applies to (`nil`: always).
-    public init(path: String, kind: Kind, count: Int? = nil) {
+    package init(path: String, kind: Kind, count: Int? = nil) {
         self.path = Fault.normalize(path)
         self.kind = kind
         self.count = count
@@ -46,7 +46,7 @@ public struct Fault: Sendable, Codable, Equatable {
     ///   - path: The path or prefix, relative to `/latest/`.
     ///   - count: How many matching requests it applies to (`nil`: always).
     /// - Returns: The fault.
-    public static func status(_ status: Int, on path: String, count: Int? = nil) -> Fault {
+    package static func status(_ status: Int, on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .status(status), count: count)
     }
 
@@ -56,7 +56,7 @@ public struct Fault: Sendable, Codable, Equatable {
     ///   - path: The path or prefix, relative to `/latest/`.
     ///   - count: How many matching requests it applies to (`nil`: always).
     /// - Returns: The fault.
-    public static func delay(_ seconds: Double, on path: String, count: Int? = nil) -> Fault {
+    package static func delay(_ seconds: Double, on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .delay(seconds: seconds), count: count)
     }
 
@@ -65,7 +65,7 @@ public struct Fault: Sendable, Codable, Equatable {
     ///   - path: The path or prefix, relative to `/latest/`.
     ///   - count: How many matching requests it applies to (`nil`: always).
     /// - Returns: The fault.
-    public static func hang(on path: String, count: Int? = nil) -> Fault {
+    package static func hang(on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .hang, count: count)
     }
 
@@ -74,7 +74,7 @@ public struct Fault: Sendable, Codable, Equatable {
     ///   - path: The path or prefix, relative to `/latest/`.
     ///   - count: How many matching requests it applies to (`nil`: always).
     /// - Returns: The fault.
-    public static func reset(on path: String, count: Int? = nil) -> Fault {
+    package static func reset(on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .reset, count: count)
     }
 
@@ -83,7 +83,7 @@ public struct Fault: Sendable, Codable, Equatable {
     ///   - path: The path or prefix, relative to `/latest/`.
     ///   - count: How many matching requests it applies to (`nil`: always).
     /// - Returns: The fault.
-    public static func malformed(on path: String, count: Int? = nil) -> Fault {
+    package static func malformed(on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .malformed, count: count)
     }
 
@@ -93,7 +93,7 @@ public struct Fault: Sendable, Codable, Equatable {
     ///   - path: The path or prefix, relative to `/latest/`.
     ///   - count: How many matching requests it applies to (`nil`: always).
     /// - Returns: The fault.
-    public static func oversized(_ bytes: Int, on path: String, count: Int? = nil) -> Fault {
+    package static func oversized(_ bytes: Int, on path: String, count: Int? = nil) -> Fault {
         Fault(path: path, kind: .oversized(bytes: bytes), count: count)
     }
 
@@ -117,12 +117,13 @@ public struct Fault: Sendable, Codable, Equatable {
 
     /// Decodes the flat JSON form.
     /// - Throws: `DecodingError` naming the field when `kind` is unknown, a parameter is missing or out of range.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let path = try container.decodeIfPresent(String.self, forKey: .path) ?? ""
         let count = try container.decodeIfPresent(Int.self, forKey: .count)
         if let count, count < 1 {
-            throw DecodingError.dataCorruptedError(forKey: .count, in: container, debugDescription: "count must be at least 1 (omit it for always)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .count, in: container, debugDescription: "count must be at least 1 (omit it for always)")
         }
         let kindName = try container.decode(String.self, forKey: .kind)
         let kind: Kind
@@ -130,13 +131,15 @@ public struct Fault: Sendable, Codable, Equatable {
         case "status":
             let status = try container.decode(Int.self, forKey: .status)
             guard (100...999).contains(status) else {
-                throw DecodingError.dataCorruptedError(forKey: .status, in: container, debugDescription: "status must be 100...999")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .status, in: container, debugDescription: "status must be 100...999")
             }
             kind = .status(status)
         case "delay":
             let seconds = try container.decode(Double.self, forKey: .seconds)
             guard seconds >= 0, seconds <= 86_400 else {
-                throw DecodingError.dataCorruptedError(forKey: .seconds, in: container, debugDescription: "seconds must be 0...86400")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .seconds, in: container, debugDescription: "seconds must be 0...86400")
             }
             kind = .delay(seconds: seconds)
         case "hang": kind = .hang
@@ -145,13 +148,15 @@ public struct Fault: Sendable, Codable, Equatable {
         case "oversized":
             let bytes = try container.decode(Int.self, forKey: .bytes)
             guard bytes >= 0, bytes <= 1 << 30 else {
-                throw DecodingError.dataCorruptedError(forKey: .bytes, in: container, debugDescription: "bytes must be 0...1073741824")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .bytes, in: container, debugDescription: "bytes must be 0...1073741824")
             }
             kind = .oversized(bytes: bytes)
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: container,
-                debugDescription: "unknown fault kind \"\(kindName)\" (status, delay, hang, reset, malformed, oversized)"
+                debugDescription:
+                    "unknown fault kind \"\(kindName)\" (status, delay, hang, reset, malformed, oversized)"
             )
         }
         self.init(path: path, kind: kind, count: count)
@@ -159,7 +164,7 @@ public struct Fault: Sendable, Codable, Equatable {
 
     /// Encodes the flat JSON form.
     /// - Throws: Nothing in practice (`EncodingError` only for non-finite numbers).
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(path, forKey: .path)
         try container.encodeIfPresent(count, forKey: .count)

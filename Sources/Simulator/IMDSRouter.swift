@@ -9,8 +9,11 @@ struct SimulatorResponse: Sendable {
     var body: ByteBuffer
 
     /// A `text/plain` answer.
-    static func text(_ status: HTTPResponseStatus, _ text: String, headers: [(String, String)] = []) -> SimulatorResponse {
-        SimulatorResponse(status: status, headers: [("Content-Type", "text/plain")] + headers, body: ByteBuffer(string: text))
+    static func text(_ status: HTTPResponseStatus, _ text: String, headers: [(String, String)] = [])
+        -> SimulatorResponse
+    {
+        SimulatorResponse(
+            status: status, headers: [("Content-Type", "text/plain")] + headers, body: ByteBuffer(string: text))
     }
 
     /// The XHTML error page the real service sends with 4xx and 5xx codes.
@@ -30,12 +33,14 @@ struct SimulatorResponse: Sendable {
             </html>
 
             """
-        return SimulatorResponse(status: status, headers: [("Content-Type", "text/html")] + headers, body: ByteBuffer(string: page))
+        return SimulatorResponse(
+            status: status, headers: [("Content-Type", "text/html")] + headers, body: ByteBuffer(string: page))
     }
 
     /// A one-line JSON answer of the control API.
     static func json(_ status: HTTPResponseStatus, _ text: String) -> SimulatorResponse {
-        SimulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: ByteBuffer(string: text + "\n"))
+        SimulatorResponse(
+            status: status, headers: [("Content-Type", "application/json")], body: ByteBuffer(string: text + "\n"))
     }
 
     /// A control-API error: `{"error": "..."}`.
@@ -54,7 +59,8 @@ struct IMDSPath: Sendable {
     var key: String
 
     init(uri: String) {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let path =
+            uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let segments = path.split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
         version = segments.first
         components = Array(segments.dropFirst())
@@ -79,7 +85,9 @@ enum IMDSRouter {
     static let ttlHeader = "X-aws-ec2-metadata-token-ttl-seconds"
 
     /// The answer to one request (faults are applied by the caller).
-    static func respond(method: HTTPMethod, path: IMDSPath, headers: HTTPHeaders, core: SimulatorCore) -> SimulatorResponse {
+    static func respond(method: HTTPMethod, path: IMDSPath, headers: HTTPHeaders, core: SimulatorCore)
+        -> SimulatorResponse
+    {
         let state = core.state
         if state.imdsDisabled {
             return .errorPage(.forbidden)
@@ -91,14 +99,20 @@ enum IMDSRouter {
             return .errorPage(.methodNotAllowed, headers: [("Allow", "GET")])
         }
         guard let token = headers.first(name: tokenHeader), !token.isEmpty,
-              let remaining = core.remainingSeconds(of: token)
+            let remaining = core.remainingSeconds(of: token)
         else {
             return .errorPage(.unauthorized)
         }
         let ttl = [(ttlHeader, String(remaining))]
         guard path.isKnownVersion else { return .errorPage(.notFound, headers: ttl) }
-        guard path.version != nil else { return .text(.ok, MetadataNode.versions.joined(separator: "\n"), headers: ttl) }
-        if let answer = core.aws.metadataAnswer(components: path.components, ttlHeaders: ttl, accountID: state.accountId, role: state.iamRole) { return answer }
+        guard path.version != nil else {
+            return .text(.ok, MetadataNode.versions.joined(separator: "\n"), headers: ttl)
+        }
+        if let answer = core.aws.metadataAnswer(
+            components: path.components, ttlHeaders: ttl, accountID: state.accountId, role: state.iamRole)
+        {
+            return answer
+        }
 
         let tree = MetadataNode.latest(state, now: Date())
         guard let node = tree.child(at: path.components) else {
@@ -117,7 +131,9 @@ enum IMDSRouter {
         case .listed(let listing, _):
             return .text(.ok, listing, headers: ttl)
         case .bytes(let bytes):
-            return SimulatorResponse(status: .ok, headers: [("Content-Type", "application/octet-stream")] + ttl, body: ByteBuffer(bytes: bytes))
+            return SimulatorResponse(
+                status: .ok, headers: [("Content-Type", "application/octet-stream")] + ttl,
+                body: ByteBuffer(bytes: bytes))
         case .text(let text):
             return .text(.ok, text, headers: ttl)
         case .json(let document, let realLayout):
@@ -134,7 +150,9 @@ enum IMDSRouter {
         }
     }
 
-    private static func tokenResponse(method: HTTPMethod, path: IMDSPath, headers: HTTPHeaders, core: SimulatorCore) -> SimulatorResponse {
+    private static func tokenResponse(method: HTTPMethod, path: IMDSPath, headers: HTTPHeaders, core: SimulatorCore)
+        -> SimulatorResponse
+    {
         guard method == .PUT else {
             return .errorPage(.methodNotAllowed, headers: [("Allow", "PUT")])
         }
@@ -142,7 +160,7 @@ enum IMDSRouter {
             return .errorPage(.forbidden)
         }
         guard let text = headers.first(name: ttlHeader), let ttl = Int(text.trimmingCharacters(in: .whitespaces)),
-              (1...21_600).contains(ttl)
+            (1...21_600).contains(ttl)
         else {
             return .errorPage(.badRequest)
         }

@@ -8,7 +8,7 @@ import Synchronization
 /// Serves the lifecycle paths of the EC2 Instance Metadata Service from a ``SimulatorState`` with real token
 /// rules, HTTP/1.1 keep-alive, injectable ``Fault``s and ``Scenario`` playback. Thread-safe: every method may be
 /// called from any task while requests are served. Call ``stop()`` when done; it closes every connection.
-public final class IMDSSimulator: Sendable {
+package final class IMDSSimulator: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let core: SimulatorCore
@@ -17,9 +17,12 @@ public final class IMDSSimulator: Sendable {
     private let stopped = Mutex(false)
 
     /// The port it listens on.
-    public let port: Int
+    package let port: Int
 
-    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, core: SimulatorCore, control: ControlAPI, host: String, port: Int) {
+    private init(
+        group: MultiThreadedEventLoopGroup, channel: any Channel, core: SimulatorCore, control: ControlAPI,
+        host: String, port: Int
+    ) {
         self.group = group
         self.channel = channel
         self.core = core
@@ -36,7 +39,7 @@ public final class IMDSSimulator: Sendable {
     ///   - limits: The listen backlog and the most connections open at once (default: 256, unlimited).
     /// - Returns: The running simulator.
     /// - Throws: NIO's `IOError` or `SocketAddressError` when the address cannot be bound (in use, not local, invalid).
-    public static func start(
+    package static func start(
         host: String = "127.0.0.1", port: Int = 0, state: SimulatorState = .init(), limits: ListenerLimits = .init()
     ) async throws -> IMDSSimulator {
         let core = SimulatorCore(state: state)
@@ -73,56 +76,56 @@ public final class IMDSSimulator: Sendable {
     }
 
     /// The base URL clients use: `http://127.0.0.1:PORT`, or `http://[::1]:PORT` for an IPv6 address.
-    public var baseURL: String {
+    package var baseURL: String {
         host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
     }
 
     /// The current state.
-    public var state: SimulatorState {
+    package var state: SimulatorState {
         core.state
     }
 
     /// Changes the state atomically; the next request sees the change.
     /// - Parameter change: Mutates the state in place (runs under the simulator's lock: keep it short).
-    public func update(_ change: @Sendable (inout SimulatorState) -> Void) {
+    package func update(_ change: @Sendable (inout SimulatorState) -> Void) {
         core.update(change)
     }
 
     /// Applies a JSON merge patch to the state, as `PUT /_sim/state` does.
     /// - Parameter patch: The patch.
     /// - Throws: ``SimulatorInputError`` naming the field; the state is then unchanged.
-    public func apply(patch: PatchValue) throws(SimulatorInputError) {
+    package func apply(patch: PatchValue) throws(SimulatorInputError) {
         _ = try core.apply(patch: patch)
     }
 
     /// Forgets every token issued so far: the next GET with one of them answers 401.
-    public func invalidateTokens() {
+    package func invalidateTokens() {
         core.invalidateTokens()
     }
 
     /// Adds a fault; faults are matched in the order they were added, the first match applies.
     /// - Parameter fault: The fault.
-    public func inject(_ fault: Fault) {
+    package func inject(_ fault: Fault) {
         core.inject(fault)
     }
 
     /// Removes every fault.
-    public func clearFaults() {
+    package func clearFaults() {
         core.clearFaults()
     }
 
     /// The faults still active (counted ones disappear when used up).
-    public var faults: [Fault] {
+    package var faults: [Fault] {
         core.faults
     }
 
     /// What has been served since start or the last ``resetStatistics()``.
-    public var statistics: SimulatorStatistics {
+    package var statistics: SimulatorStatistics {
         core.statistics
     }
 
     /// Sets every counter back to zero.
-    public func resetStatistics() {
+    package func resetStatistics() {
         core.resetStatistics()
     }
 
@@ -132,13 +135,13 @@ public final class IMDSSimulator: Sendable {
     ///   - onStep: Called after each step is applied (for example to report its note).
     /// - Throws: `CancellationError` when the calling task is cancelled; ``SimulatorInputError`` when a step's
     ///   `set` does not apply (the earlier steps stay applied).
-    public func play(_ scenario: Scenario, onStep: @Sendable (Scenario.Step) -> Void = { _ in }) async throws {
+    package func play(_ scenario: Scenario, onStep: @Sendable (Scenario.Step) -> Void = { _ in }) async throws {
         try await core.play(scenario, onStep: onStep)
     }
 
     /// Stops listening, closes every connection (hung requests included) and releases the event loop thread.
     /// - Throws: An error from closing the listener or shutting down the event loop; calling it twice is harmless.
-    public func stop() async throws {
+    package func stop() async throws {
         let alreadyStopped = stopped.withLock { stopped in
             defer { stopped = true }
             return stopped

@@ -1,4 +1,5 @@
 import Events
+
 /// A JSON document with ordered object members, rendered the way each service lays it out.
 indirect enum JSONBody: Sendable, Equatable {
     case null
@@ -34,7 +35,10 @@ indirect enum JSONBody: Sendable, Equatable {
         case .string(let text):
             out += JSONBody.quoted(text)
         case .array(let items):
-            guard !items.isEmpty else { out += "[]"; return }
+            guard !items.isEmpty else {
+                out += "[]"
+                return
+            }
             out += "["
             for (index, item) in items.enumerated() {
                 out += index == 0 ? opening(layout, depth + 1) : separator(layout, depth + 1)
@@ -42,7 +46,10 @@ indirect enum JSONBody: Sendable, Equatable {
             }
             out += closing(layout, depth) + "]"
         case .object(let members):
-            guard !members.isEmpty else { out += "{}"; return }
+            guard !members.isEmpty else {
+                out += "{}"
+                return
+            }
             out += "{"
             for (index, member) in members.enumerated() {
                 out += index == 0 ? opening(layout, depth + 1) : separator(layout, depth + 1)

@@ -6,17 +6,17 @@ import NIOCore
 /// With a ``connectionLimit``, the simulator stops accepting while that many client connections are open; further
 /// connections complete in the kernel and wait in the listen queue (``backlog``) until one closes, and once the
 /// queue is full the kernel drops their SYNs, so that the client's connect times out.
-public struct ListenerLimits: Sendable, Equatable {
+package struct ListenerLimits: Sendable, Equatable {
     /// The listen backlog (`listen(2)`): connections queued before the simulator accepts them.
-    public var backlog: Int
+    package var backlog: Int
     /// The most client connections open at once; `nil` for no limit.
-    public var connectionLimit: Int?
+    package var connectionLimit: Int?
 
     /// Creates limits.
     /// - Parameters:
     ///   - backlog: The listen backlog (default 256; at least 0).
     ///   - connectionLimit: The most connections open at once (`nil`, the default: unlimited; at least 1).
-    public init(backlog: Int = 256, connectionLimit: Int? = nil) {
+    package init(backlog: Int = 256, connectionLimit: Int? = nil) {
         self.backlog = max(0, backlog)
         self.connectionLimit = connectionLimit.map { max(1, $0) }
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A JSON value, kept as parsed, for merge patches of ``SimulatorState`` (RFC 7396 semantics).
-public enum PatchValue: Sendable, Equatable, Codable {
+package enum PatchValue: Sendable, Equatable, Codable {
     /// `null`: in a patch, removes the field (an optional field becomes absent).
     case null
     /// `true` or `false`.
@@ -19,7 +19,7 @@ public enum PatchValue: Sendable, Equatable, Codable {
 
     /// Decodes any JSON value.
     /// - Throws: `DecodingError` when the input is not JSON.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -40,7 +40,7 @@ public enum PatchValue: Sendable, Equatable, Codable {
 
     /// Encodes the value as JSON.
     /// - Throws: `EncodingError` only for non-finite numbers.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -56,7 +56,7 @@ public enum PatchValue: Sendable, Equatable, Codable {
     /// This value with `patch` applied: objects merge member by member, `null` removes, anything else replaces.
     /// - Parameter patch: The merge patch.
     /// - Returns: The merged value.
-    public func merged(with patch: PatchValue) -> PatchValue {
+    package func merged(with patch: PatchValue) -> PatchValue {
         guard case .object(let changes) = patch else { return patch }
         var result: [String: PatchValue]
         if case .object(let members) = self { result = members } else { result = [:] }
@@ -72,17 +72,17 @@ public enum PatchValue: Sendable, Equatable, Codable {
 }
 
 /// Why a merge patch could not be applied; `message` is one line naming the field.
-public struct SimulatorInputError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SimulatorInputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong with the input.
-    public var message: String
+    package var message: String
 
     /// Creates an error.
     /// - Parameter message: One line naming the field and the problem.
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 extension SimulatorState {
@@ -94,7 +94,7 @@ extension SimulatorState {
     /// - Returns: The new state.
     /// - Throws: ``SimulatorInputError`` naming the field when the patch is not an object, names an unknown field,
     ///   gives a field the wrong type, or (when `checked`) makes an impossible state; the state is then unchanged.
-    public func applying(_ patch: PatchValue, checked: Bool = true) throws(SimulatorInputError) -> SimulatorState {
+    package func applying(_ patch: PatchValue, checked: Bool = true) throws(SimulatorInputError) -> SimulatorState {
         guard case .object(let members) = patch else {
             throw SimulatorInputError("the state patch must be a JSON object")
         }
@@ -104,9 +104,11 @@ extension SimulatorState {
         }
         let next: SimulatorState
         do {
-            let current = try SimulatorCoding.decoder().decode(PatchValue.self, from: SimulatorCoding.encoder().encode(self))
+            let current = try SimulatorCoding.decoder().decode(
+                PatchValue.self, from: SimulatorCoding.encoder().encode(self))
             let merged = current.merged(with: patch)
-            next = try SimulatorCoding.decoder().decode(SimulatorState.self, from: SimulatorCoding.encoder().encode(merged))
+            next = try SimulatorCoding.decoder().decode(
+                SimulatorState.self, from: SimulatorCoding.encoder().encode(merged))
         } catch {
             throw SimulatorInputError(SimulatorCoding.describe(error))
         }
@@ -120,7 +122,7 @@ extension SimulatorState {
     /// - Parameter json: The patch bytes.
     /// - Returns: The new state.
     /// - Throws: ``SimulatorInputError`` when the bytes are not JSON or the patch does not apply.
-    public func applying(json: [UInt8]) throws(SimulatorInputError) -> SimulatorState {
+    package func applying(json: [UInt8]) throws(SimulatorInputError) -> SimulatorState {
         let patch: PatchValue
         do {
             patch = try SimulatorCoding.decoder().decode(PatchValue.self, from: Data(json))
@@ -131,7 +133,7 @@ extension SimulatorState {
     }
 
     /// The state as JSON text, the form `GET /_sim/state` answers.
-    public func jsonText() -> String {
+    package func jsonText() -> String {
         guard let data = try? SimulatorCoding.encoder().encode(self) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -25,9 +25,22 @@ extension MetadataNode {
             ("instance-action", .text(state.instanceAction)),
             ("instance-life-cycle", .text(state.instanceLifeCycle)),
             ("mac", .text(state.network.mac)),
-            ("network", .directory([("interfaces", .directory([("macs", .directory([
-                (state.network.mac, primaryInterface(state)),
-            ]))]))])),
+            (
+                "network",
+                .directory([
+                    (
+                        "interfaces",
+                        .directory([
+                            (
+                                "macs",
+                                .directory([
+                                    (state.network.mac, primaryInterface(state))
+                                ])
+                            )
+                        ])
+                    )
+                ])
+            ),
             ("profile", .text("default-hvm")),
             ("reservation-id", .text(state.reservationId)),
             ("security-groups", .text(state.securityGroups.map(\.name).joined(separator: "\n"))),
@@ -44,10 +57,16 @@ extension MetadataNode {
         }
         if !state.publicKeys.isEmpty {
             let keys = state.publicKeys.enumerated()
-            children.append(("public-keys", .listed(
-                keys.map { "\($0.offset)=\($0.element.name)" }.joined(separator: "\n"),
-                keys.map { (String($0.offset), MetadataNode.directory([("openssh-key", .text($0.element.openssh))])) }
-            )))
+            children.append(
+                (
+                    "public-keys",
+                    .listed(
+                        keys.map { "\($0.offset)=\($0.element.name)" }.joined(separator: "\n"),
+                        keys.map {
+                            (String($0.offset), MetadataNode.directory([("openssh-key", .text($0.element.openssh))]))
+                        }
+                    )
+                ))
         }
         return children
     }
@@ -87,7 +106,8 @@ extension MetadataNode {
             let base64 = Data(bytes).base64EncodedString()
             return stride(from: 0, to: base64.count, by: 64).map { offset in
                 let start = base64.index(base64.startIndex, offsetBy: offset)
-                return String(base64[start..<(base64.index(start, offsetBy: 64, limitedBy: base64.endIndex) ?? base64.endIndex)])
+                return String(
+                    base64[start..<(base64.index(start, offsetBy: 64, limitedBy: base64.endIndex) ?? base64.endIndex)])
             }.joined(separator: "\n")
         }
         return [("pkcs7", .text(blob(1_050))), ("rsa2048", .text(blob(1_400))), ("signature", .text(blob(256)))]

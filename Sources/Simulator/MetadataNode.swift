@@ -45,11 +45,14 @@ indirect enum MetadataNode: Sendable {
             ("instance-type", .text(state.instanceType)),
             ("local-hostname", .text(state.hostname)),
             ("local-ipv4", .text(state.privateIp)),
-            ("placement", .directory([
-                ("availability-zone", .text(state.availabilityZone)),
-                ("availability-zone-id", .text(state.availabilityZoneId)),
-                ("region", .text(state.region)),
-            ])),
+            (
+                "placement",
+                .directory([
+                    ("availability-zone", .text(state.availabilityZone)),
+                    ("availability-zone-id", .text(state.availabilityZoneId)),
+                    ("region", .text(state.region)),
+                ])
+            ),
         ]
         children += instanceDetails(state)
         children += credentials(state, now: now)
@@ -58,18 +61,29 @@ indirect enum MetadataNode: Sendable {
         }
         if let spot = state.spot {
             let time = Timestamp.rfc3339(seconds: spot.servedTime(now: now).epochSeconds)
-            children.append(("spot", .directory([
-                ("instance-action", .json(
-                    .object([("action", .string(spot.action.rawValue)), ("time", .string(time))]),
-                    realLayout: .compact
-                )),
-                ("termination-time", .text(time)),
-            ])))
+            children.append(
+                (
+                    "spot",
+                    .directory([
+                        (
+                            "instance-action",
+                            .json(
+                                .object([("action", .string(spot.action.rawValue)), ("time", .string(time))]),
+                                realLayout: .compact
+                            )
+                        ),
+                        ("termination-time", .text(time)),
+                    ])
+                ))
         }
         if state.tagsEnabled {
-            children.append(("tags", .directory([
-                ("instance", .directory(state.tags.map { ($0.key, .text($0.value)) })),
-            ])))
+            children.append(
+                (
+                    "tags",
+                    .directory([
+                        ("instance", .directory(state.tags.map { ($0.key, .text($0.value)) }))
+                    ])
+                ))
         }
         return .directory(children.sorted { $0.0 < $1.0 })
     }
@@ -85,28 +99,43 @@ indirect enum MetadataNode: Sendable {
         }
         var children: [(String, MetadataNode)] = [("maintenance", .directory(maintenance))]
         if let rebalance = state.rebalance {
-            children.append(("recommendations", .directory([
-                ("rebalance", .json(.object([("noticeTime", .string(Timestamp.rfc3339(seconds: rebalance.epochSeconds)))]), realLayout: .compact)),
-            ])))
+            children.append(
+                (
+                    "recommendations",
+                    .directory([
+                        (
+                            "rebalance",
+                            .json(
+                                .object([("noticeTime", .string(Timestamp.rfc3339(seconds: rebalance.epochSeconds)))]),
+                                realLayout: .compact)
+                        )
+                    ])
+                ))
         }
         return .directory(children)
     }
 
     private static func eventList(_ events: [MaintenanceEvent]) -> MetadataNode {
-        .json(.array(events.map { event in
-            var members: [(String, JSONBody)] = [
-                ("NotBefore", .string(Timestamp.maintenanceEventDate(seconds: event.notBefore.epochSeconds))),
-                ("Code", .string(event.code)),
-                ("Description", .string(event.description)),
-                ("EventId", .string(event.eventId)),
-                ("NotAfter", .string(Timestamp.maintenanceEventDate(seconds: event.notAfter.epochSeconds))),
-                ("State", .string(event.state)),
-            ]
-            if let deadline = event.notBeforeDeadline {
-                members.append(("NotBeforeDeadline", .string(Timestamp.maintenanceEventDate(seconds: deadline.epochSeconds))))
-            }
-            return .object(members)
-        }), realLayout: .compact)
+        .json(
+            .array(
+                events.map { event in
+                    var members: [(String, JSONBody)] = [
+                        ("NotBefore", .string(Timestamp.maintenanceEventDate(seconds: event.notBefore.epochSeconds))),
+                        ("Code", .string(event.code)),
+                        ("Description", .string(event.description)),
+                        ("EventId", .string(event.eventId)),
+                        ("NotAfter", .string(Timestamp.maintenanceEventDate(seconds: event.notAfter.epochSeconds))),
+                        ("State", .string(event.state)),
+                    ]
+                    if let deadline = event.notBeforeDeadline {
+                        members.append(
+                            (
+                                "NotBeforeDeadline",
+                                .string(Timestamp.maintenanceEventDate(seconds: deadline.epochSeconds))
+                            ))
+                    }
+                    return .object(members)
+                }), realLayout: .compact)
     }
 
     private static func dynamic(_ state: SimulatorState) -> MetadataNode {
@@ -127,8 +156,13 @@ indirect enum MetadataNode: Sendable {
             ("region", .string(state.region)),
             ("version", .string("2017-09-30")),
         ])
-        return .directory([("instance-identity", .directory(
-            [("document", .json(document, realLayout: .realPretty))] + identitySignatures(state)
-        ))])
+        return .directory([
+            (
+                "instance-identity",
+                .directory(
+                    [("document", .json(document, realLayout: .realPretty))] + identitySignatures(state)
+                )
+            )
+        ])
     }
 }

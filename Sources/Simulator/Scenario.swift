@@ -5,23 +5,23 @@ import Foundation
 /// JSON form: `{"steps": [{"at": 0.5, "note": "spot notice", "set": {"spot": {"action": "terminate", "time": 120}}},
 /// {"at": 2, "fault": {"path": "meta-data/spot/", "kind": "status", "status": 503, "count": 1}}]}`.
 /// Steps run in order of `at` (seconds from the start of playback; steps with equal `at` keep file order).
-public struct Scenario: Sendable, Codable, Equatable {
+package struct Scenario: Sendable, Codable, Equatable {
     /// One point on the timeline; every action it names is applied, in the order of the properties below.
-    public struct Step: Sendable, Codable, Equatable {
+    package struct Step: Sendable, Codable, Equatable {
         /// Seconds after the start of playback.
-        public var at: Double
+        package var at: Double
         /// A human-readable label, reported when the step is played.
-        public var note: String?
+        package var note: String?
         /// A merge patch of ``SimulatorState`` fields (see ``SimulatorState/applying(_:)``).
-        public var set: PatchValue?
+        package var set: PatchValue?
         /// Removes every fault before adding this step's.
-        public var clearFaults: Bool?
+        package var clearFaults: Bool?
         /// A fault to inject.
-        public var fault: Fault?
+        package var fault: Fault?
         /// Faults to inject.
-        public var faults: [Fault]?
+        package var faults: [Fault]?
         /// Invalidates every token issued so far (clients then get 401 and must fetch a new one).
-        public var invalidateTokens: Bool?
+        package var invalidateTokens: Bool?
 
         /// Creates a step.
         /// - Parameters:
@@ -32,7 +32,7 @@ public struct Scenario: Sendable, Codable, Equatable {
         ///   - fault: A fault to inject.
         ///   - faults: More faults to inject.
         ///   - invalidateTokens: Invalidate every token.
-        public init(
+        package init(
             at: Double, note: String? = nil, set: PatchValue? = nil, clearFaults: Bool? = nil,
             fault: Fault? = nil, faults: [Fault]? = nil, invalidateTokens: Bool? = nil
         ) {
@@ -47,11 +47,11 @@ public struct Scenario: Sendable, Codable, Equatable {
     }
 
     /// The steps, in file order.
-    public var steps: [Step]
+    package var steps: [Step]
 
     /// Creates a scenario.
     /// - Parameter steps: The steps; they are played sorted by `at`.
-    public init(steps: [Step]) {
+    package init(steps: [Step]) {
         self.steps = steps
     }
 
@@ -59,7 +59,7 @@ public struct Scenario: Sendable, Codable, Equatable {
     /// - Parameter json: The JSON bytes.
     /// - Throws: ``SimulatorInputError`` naming the step and field when the JSON is invalid, a time is negative, or a
     ///   `set` patch does not apply.
-    public init(json: [UInt8]) throws(SimulatorInputError) {
+    package init(json: [UInt8]) throws(SimulatorInputError) {
         do {
             self = try SimulatorCoding.decoder().decode(Scenario.self, from: Data(json))
         } catch {
@@ -71,7 +71,7 @@ public struct Scenario: Sendable, Codable, Equatable {
     /// Reads a scenario file.
     /// - Parameter path: The file path.
     /// - Throws: ``SimulatorInputError`` naming the file when it cannot be read or is invalid.
-    public static func load(path: String) throws(SimulatorInputError) -> Scenario {
+    package static func load(path: String) throws(SimulatorInputError) -> Scenario {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SimulatorInputError("cannot read scenario file \(path)")
         }
@@ -83,17 +83,18 @@ public struct Scenario: Sendable, Codable, Equatable {
     }
 
     /// The steps in playback order.
-    public var orderedSteps: [Step] {
+    package var orderedSteps: [Step] {
         steps.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
     }
 
     /// Checks times, and that each `set` applies to a default state (patches are applied in order).
     /// - Throws: ``SimulatorInputError`` naming the step.
-    public func validate() throws(SimulatorInputError) {
+    package func validate() throws(SimulatorInputError) {
         var state = SimulatorState()
         for (index, step) in orderedSteps.enumerated() {
             guard step.at.isFinite, step.at >= 0 else {
-                throw SimulatorInputError("invalid scenario: step \(index) has \"at\": \(step.at); it must be 0 or more seconds")
+                throw SimulatorInputError(
+                    "invalid scenario: step \(index) has \"at\": \(step.at); it must be 0 or more seconds")
             }
             if let patch = step.set {
                 do throws(SimulatorInputError) {
@@ -116,7 +117,8 @@ extension SimulatorCore {
     func play(_ scenario: Scenario, onStep: @Sendable (Scenario.Step) -> Void) async throws {
         let start = ContinuousClock.now
         for step in scenario.orderedSteps {
-            try await Task.sleep(until: start.advanced(by: .milliseconds(Int64((step.at * 1000).rounded()))), clock: .continuous)
+            try await Task.sleep(
+                until: start.advanced(by: .milliseconds(Int64((step.at * 1000).rounded()))), clock: .continuous)
             try apply(step)
             onStep(step)
         }

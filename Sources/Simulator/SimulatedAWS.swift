@@ -65,12 +65,16 @@ final class SimulatedAWS: Sendable {
     /// 10 minutes after the next rotation, as the real service's outlive their replacement.
     func currentCredentials(now: Date = Date()) -> Issued {
         state.withLock { state in
-            if let last = state.issued.last, now.timeIntervalSince(last.issuedAt) < state.rotationSeconds { return last }
+            if let last = state.issued.last, now.timeIntervalSince(last.issuedAt) < state.rotationSeconds {
+                return last
+            }
             let issued = Issued(
                 credentials: AWSCredentials(
                     accessKeyID: "ASIA" + Self.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
-                    secretAccessKey: Self.random(40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
-                    sessionToken: "IQoJb3JpZ2luX2VjE" + Self.random(120, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+                    secretAccessKey: Self.random(
+                        40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
+                    sessionToken: "IQoJb3JpZ2luX2VjE"
+                        + Self.random(120, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
                 ),
                 issuedAt: now,
                 expiration: now.addingTimeInterval(state.rotationSeconds + 600)
@@ -93,7 +97,9 @@ final class SimulatedAWS: Sendable {
     /// Takes the first fault for `action`, counting this use.
     func takeFault(for action: String) -> Fault? {
         state.withLock { state in
-            guard let index = state.faults.firstIndex(where: { $0.action == action || $0.action == "*" }) else { return nil }
+            guard let index = state.faults.firstIndex(where: { $0.action == action || $0.action == "*" }) else {
+                return nil
+            }
             let fault = state.faults[index]
             if let count = state.faults[index].count {
                 if count <= 1 { state.faults.remove(at: index) } else { state.faults[index].count = count - 1 }
@@ -120,7 +126,9 @@ final class SimulatedAWS: Sendable {
     // MARK: - IMDS paths
 
     /// The answer for `meta-data/iam/…`, or `nil` for other paths.
-    func metadataAnswer(components: [String], ttlHeaders: [(String, String)], accountID: String, role: String?) -> SimulatorResponse? {
+    func metadataAnswer(components: [String], ttlHeaders: [(String, String)], accountID: String, role: String?)
+        -> SimulatorResponse?
+    {
         guard let role, components.count >= 2, components[0] == "meta-data", components[1] == "iam" else { return nil }
         let rest = Array(components.dropFirst(2))
         let current = currentCredentials()
@@ -168,7 +176,10 @@ final class SimulatedAWS: Sendable {
             if case .number(let seconds)? = input["delay"], seconds >= 0, seconds <= 600 { delay = seconds }
             let code = input["code"]?.stringValue
             guard let action = input["action"]?.stringValue, code != nil || delay > 0 else {
-                return .controlError(.badRequest, "expected {\"action\": NAME or \"*\", \"code\": AWS error code and/or \"delay\": seconds (0-600), \"count\": N or null}")
+                return .controlError(
+                    .badRequest,
+                    "expected {\"action\": NAME or \"*\", \"code\": AWS error code and/or \"delay\": seconds (0-600), \"count\": N or null}"
+                )
             }
             var count: Int?
             if case .number(let number)? = input["count"] { count = Int(number) }
@@ -178,7 +189,10 @@ final class SimulatedAWS: Sendable {
             state.withLock { $0.faults.removeAll() }
             return .json(.ok, snapshot().serialized())
         case ("/calls", .DELETE):
-            state.withLock { $0.calls.removeAll(); $0.completed.removeAll() }
+            state.withLock {
+                $0.calls.removeAll()
+                $0.completed.removeAll()
+            }
             return .json(.ok, snapshot().serialized())
         case ("/rotate", .POST):
             state.withLock { state in
@@ -202,22 +216,29 @@ final class SimulatedAWS: Sendable {
             [
                 "rotation_seconds": .number(state.rotationSeconds),
                 "access_key_ids": .array(state.issued.map { .string($0.credentials.accessKeyID) }),
-                "faults": .array(state.faults.map { ["action": .string($0.action), "code": $0.code.map(JSONValue.string) ?? .null, "delay": .number($0.delaySeconds), "count": $0.count.map { .number(Double($0)) } ?? .null] }),
-                "calls": .array(state.calls.map { call in
-                    [
-                        "action": .string(call.action),
-                        "parameters": .object(call.parameters.map { ($0.0, .string($0.1)) }),
-                        "received_at_ms": .number((call.receivedAt.timeIntervalSince1970 * 1000).rounded()),
-                        "access_key_id": .string(call.accessKeyID),
-                        "status": .number(Double(call.status)),
-                        "error_code": .string(orNull: call.errorCode),
-                        "request": [
-                            "method": .string(call.method), "path": .string(call.path),
-                            "headers": .array(call.headers.map { [.string($0.0), .string($0.1)] }),
-                            "body": .string(call.body),
-                        ],
-                    ]
-                }),
+                "faults": .array(
+                    state.faults.map {
+                        [
+                            "action": .string($0.action), "code": $0.code.map(JSONValue.string) ?? .null,
+                            "delay": .number($0.delaySeconds), "count": $0.count.map { .number(Double($0)) } ?? .null,
+                        ]
+                    }),
+                "calls": .array(
+                    state.calls.map { call in
+                        [
+                            "action": .string(call.action),
+                            "parameters": .object(call.parameters.map { ($0.0, .string($0.1)) }),
+                            "received_at_ms": .number((call.receivedAt.timeIntervalSince1970 * 1000).rounded()),
+                            "access_key_id": .string(call.accessKeyID),
+                            "status": .number(Double(call.status)),
+                            "error_code": .string(orNull: call.errorCode),
+                            "request": [
+                                "method": .string(call.method), "path": .string(call.path),
+                                "headers": .array(call.headers.map { [.string($0.0), .string($0.1)] }),
+                                "body": .string(call.body),
+                            ],
+                        ]
+                    }),
             ]
         }
     }

@@ -19,11 +19,15 @@ enum SimulatedAutoScalingAPI {
 
     /// The answer to one request (`nil` for the `Hang` fault: no answer ever, the client's timeout or cancellation
     /// ends it), and how long a delay fault holds it (seconds).
-    static func respond(head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, state: SimulatorState, now: Date = Date()) -> (response: SimulatorResponse?, delaySeconds: Double) {
+    static func respond(
+        head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, state: SimulatorState, now: Date = Date()
+    ) -> (response: SimulatorResponse?, delaySeconds: Double) {
         let bodyText = String(decoding: body, as: UTF8.self)
         let parameters: [(String, String)] = bodyText.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String { SigV4Signer.percentDecode(text.replacingOccurrences(of: "+", with: " ")) }
+            func decode(_ text: Substring) -> String {
+                SigV4Signer.percentDecode(text.replacingOccurrences(of: "+", with: " "))
+            }
             return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
         }
         func parameter(_ name: String) -> String? { parameters.first { $0.0 == name }?.1 }
@@ -34,7 +38,9 @@ enum SimulatedAutoScalingAPI {
             headers: head.headers.map { ($0.name, $0.value) }, body: bodyText
         )
         var delay: Double = 0
-        let response = answer(head: head, body: body, action: action, parameter: parameter, aws: aws, state: state, now: now, call: &call, delay: &delay)
+        let response = answer(
+            head: head, body: body, action: action, parameter: parameter, aws: aws, state: state, now: now, call: &call,
+            delay: &delay)
         call.status = response.map { Int($0.status.code) } ?? 0
         aws.record(call)
         return (response, delay)
@@ -52,7 +58,9 @@ enum SimulatedAutoScalingAPI {
         if let problem = signatureProblem(head: head, body: body, aws: aws, now: now, call: &call) {
             return fail(problem.status, problem.code, problem.message)
         }
-        guard parameter("Version") == "2011-01-01" else { return fail(.badRequest, "InvalidParameterValue", "Version must be 2011-01-01") }
+        guard parameter("Version") == "2011-01-01" else {
+            return fail(.badRequest, "InvalidParameterValue", "Version must be 2011-01-01")
+        }
         let fault = aws.takeFault(for: action)
         delay = fault?.delaySeconds ?? 0
         if let code = fault?.code {
@@ -63,19 +71,25 @@ enum SimulatedAutoScalingAPI {
                 return nil
             case "InternalFailureWithoutDocument":
                 call.errorCode = code
-                return SimulatorResponse(status: .internalServerError, headers: [("Content-Type", "text/plain")], body: ByteBuffer())
+                return SimulatorResponse(
+                    status: .internalServerError, headers: [("Content-Type", "text/plain")], body: ByteBuffer())
             case "HugeMessage":
-                return fail(.badRequest, "ValidationError", "simulated huge message " + String(repeating: "x", count: 900_000))
+                return fail(
+                    .badRequest, "ValidationError", "simulated huge message " + String(repeating: "x", count: 900_000))
             default:
                 break
             }
-            let status: HTTPResponseStatus = switch code {
-            case "AccessDenied", "UnauthorizedOperation", "ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch": .forbidden
-            case "InternalFailure": .internalServerError
-            case "ServiceUnavailable": .serviceUnavailable
-            default: .badRequest
-            }
-            let message = code == "AccessDenied"
+            let status: HTTPResponseStatus =
+                switch code {
+                case "AccessDenied", "UnauthorizedOperation", "ExpiredToken", "InvalidClientTokenId",
+                    "SignatureDoesNotMatch":
+                    .forbidden
+                case "InternalFailure": .internalServerError
+                case "ServiceUnavailable": .serviceUnavailable
+                default: .badRequest
+                }
+            let message =
+                code == "AccessDenied"
                 ? "User: arn:aws:sts::\(state.accountId):assumed-role/\(state.iamRole ?? "none")/\(state.instanceId) is not authorized to perform: autoscaling:\(action) because no identity-based policy allows the autoscaling:\(action) action"
                 : code == "Throttling" ? "Rate exceeded" : "simulated \(code)"
             return fail(status, code, message)
@@ -83,35 +97,45 @@ enum SimulatedAutoScalingAPI {
         switch action {
         case "RecordLifecycleActionHeartbeat", "CompleteLifecycleAction":
             guard let group = parameter("AutoScalingGroupName"), let hook = parameter("LifecycleHookName"),
-                  let instance = parameter("InstanceId") ?? parameter("LifecycleActionToken")
+                let instance = parameter("InstanceId") ?? parameter("LifecycleActionToken")
             else {
-                return fail(.badRequest, "ValidationError", "AutoScalingGroupName, LifecycleHookName and InstanceId are required")
+                return fail(
+                    .badRequest, "ValidationError",
+                    "AutoScalingGroupName, LifecycleHookName and InstanceId are required")
             }
             let key = "\(group)|\(hook)|\(instance)"
             guard group == aws.group(tags: state.tags), instance == state.instanceId, !aws.isCompleted(key) else {
-                return fail(.badRequest, "ValidationError", "No active Lifecycle Action found with instance ID \(instance)")
+                return fail(
+                    .badRequest, "ValidationError", "No active Lifecycle Action found with instance ID \(instance)")
             }
             if action == "CompleteLifecycleAction" {
-                guard let result = parameter("LifecycleActionResult"), result == "CONTINUE" || result == "ABANDON" else {
+                guard let result = parameter("LifecycleActionResult"), result == "CONTINUE" || result == "ABANDON"
+                else {
                     return fail(.badRequest, "ValidationError", "LifecycleActionResult must be CONTINUE or ABANDON")
                 }
                 _ = aws.complete(key)
             }
             return ok(action, result: "")
         case "DescribeLifecycleHooks":
-            guard parameter("AutoScalingGroupName") == aws.group(tags: state.tags), let hook = parameter("LifecycleHookNames.member.1") else {
+            guard parameter("AutoScalingGroupName") == aws.group(tags: state.tags),
+                let hook = parameter("LifecycleHookNames.member.1")
+            else {
                 return ok(action, result: "<LifecycleHooks/>")
             }
-            return ok(action, result: """
-                <LifecycleHooks><member><LifecycleHookName>\(escape(hook))</LifecycleHookName>\
-                <AutoScalingGroupName>\(escape(aws.group(tags: state.tags)))</AutoScalingGroupName>\
-                <LifecycleTransition>autoscaling:EC2_INSTANCE_TERMINATING</LifecycleTransition>\
-                <HeartbeatTimeout>\(SimulatedAWS.heartbeatTimeoutSeconds)</HeartbeatTimeout><GlobalTimeout>\(SimulatedAWS.heartbeatTimeoutSeconds * 100)</GlobalTimeout>\
-                <DefaultResult>ABANDON</DefaultResult></member></LifecycleHooks>
-                """)
+            return ok(
+                action,
+                result: """
+                    <LifecycleHooks><member><LifecycleHookName>\(escape(hook))</LifecycleHookName>\
+                    <AutoScalingGroupName>\(escape(aws.group(tags: state.tags)))</AutoScalingGroupName>\
+                    <LifecycleTransition>autoscaling:EC2_INSTANCE_TERMINATING</LifecycleTransition>\
+                    <HeartbeatTimeout>\(SimulatedAWS.heartbeatTimeoutSeconds)</HeartbeatTimeout><GlobalTimeout>\(SimulatedAWS.heartbeatTimeoutSeconds * 100)</GlobalTimeout>\
+                    <DefaultResult>ABANDON</DefaultResult></member></LifecycleHooks>
+                    """)
         case "DescribeAutoScalingInstances":
             let requested = parameter("InstanceIds.member.1")
-            let members = requested == state.instanceId ? """
+            let members =
+                requested == state.instanceId
+                ? """
                 <member><AvailabilityZone>\(state.availabilityZone)</AvailabilityZone><LifecycleState>\(state.asgState ?? "InService")</LifecycleState>\
                 <InstanceId>\(state.instanceId)</InstanceId><InstanceType>\(state.instanceType)</InstanceType>\
                 <AutoScalingGroupName>\(escape(aws.group(tags: state.tags)))</AutoScalingGroupName><HealthStatus>HEALTHY</HealthStatus>\
@@ -127,7 +151,9 @@ enum SimulatedAutoScalingAPI {
     private static func signatureProblem(
         head: HTTPRequestHead, body: [UInt8], aws: SimulatedAWS, now: Date, call: inout SimulatedAWS.Call
     ) -> (status: HTTPResponseStatus, code: String, message: String)? {
-        guard let authorization = head.headers.first(name: "Authorization"), authorization.hasPrefix("AWS4-HMAC-SHA256 ") else {
+        guard let authorization = head.headers.first(name: "Authorization"),
+            authorization.hasPrefix("AWS4-HMAC-SHA256 ")
+        else {
             return (.forbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
         }
         var fields: [String: String] = [:]
@@ -137,8 +163,8 @@ enum SimulatedAutoScalingAPI {
         }
         let scope = (fields["Credential"] ?? "").split(separator: "/").map(String.init)
         guard scope.count == 5, scope[3] == "autoscaling", scope[4] == "aws4_request",
-              let signedHeaders = fields["SignedHeaders"], let signature = fields["Signature"],
-              let amzDate = head.headers.first(name: "X-Amz-Date"), amzDate.hasPrefix(scope[1])
+            let signedHeaders = fields["SignedHeaders"], let signature = fields["Signature"],
+            let amzDate = head.headers.first(name: "X-Amz-Date"), amzDate.hasPrefix(scope[1])
         else {
             return (.badRequest, "IncompleteSignature", "Authorization header or X-Amz-Date is malformed")
         }
@@ -156,14 +182,22 @@ enum SimulatedAutoScalingAPI {
         guard names.contains("host"), names.contains("x-amz-date"), names.contains("x-amz-security-token") else {
             return (.forbidden, "SignatureDoesNotMatch", "host, x-amz-date and x-amz-security-token must be signed")
         }
-        let headers = names.map { name in (name: name, value: head.headers[canonicalForm: name].joined(separator: ",")) }
-        let request = SigV4Request(method: head.method.rawValue, url: "http://\(head.headers.first(name: "Host") ?? "")\(head.uri)", headers: headers, body: body)
+        let headers = names.map { name in (name: name, value: head.headers[canonicalForm: name].joined(separator: ","))
+        }
+        let request = SigV4Request(
+            method: head.method.rawValue, url: "http://\(head.headers.first(name: "Host") ?? "")\(head.uri)",
+            headers: headers, body: body)
         let signer = SigV4Signer(region: scope[2], service: "autoscaling")
-        let expected = signer.signature(canonicalRequest: signer.canonicalParts(request).canonicalRequest, secret: issued.credentials.secretAccessKey, amzDate: amzDate)
+        let expected = signer.signature(
+            canonicalRequest: signer.canonicalParts(request).canonicalRequest,
+            secret: issued.credentials.secretAccessKey, amzDate: amzDate)
         guard expected == signature else {
             // As the service does: the message echoes the canonical request, signed headers (the token) included.
             let canonical = signer.canonicalParts(request).canonicalRequest
-            return (.forbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'\(canonical)'\n")
+            return (
+                .forbidden, "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'\(canonical)'\n"
+            )
         }
         return nil
     }
@@ -193,6 +227,7 @@ enum SimulatedAutoScalingAPI {
     }
 
     private static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -24,10 +24,13 @@ enum SimulatorCoding {
                 return .simulatorWholeSeconds(fromNow: seconds)
             }
             let text = try container.decode(String.self)
-            if let seconds = Timestamp.epochSeconds(parsing: text) { return Date(timeIntervalSince1970: TimeInterval(seconds)) }
+            if let seconds = Timestamp.epochSeconds(parsing: text) {
+                return Date(timeIntervalSince1970: TimeInterval(seconds))
+            }
             throw DecodingError.dataCorruptedError(
                 in: container,
-                debugDescription: "invalid date \"\(text)\": use 2026-11-24T12:00:00Z, 21 Jan 2019 09:00:43 GMT, or seconds from now"
+                debugDescription:
+                    "invalid date \"\(text)\": use 2026-11-24T12:00:00Z, 21 Jan 2019 09:00:43 GMT, or seconds from now"
             )
         }
         return decoder
@@ -40,8 +43,8 @@ enum SimulatorCoding {
         let text: String
         switch error {
         case DecodingError.dataCorrupted(let context),
-             DecodingError.typeMismatch(_, let context),
-             DecodingError.valueNotFound(_, let context):
+            DecodingError.typeMismatch(_, let context),
+            DecodingError.valueNotFound(_, let context):
             text = "\(path(context.codingPath)): \(context.debugDescription)"
         case DecodingError.keyNotFound(let key, let context):
             text = "\(path(context.codingPath + [key])): missing field"

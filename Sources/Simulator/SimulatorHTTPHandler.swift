@@ -46,28 +46,33 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         if head.uri == "/_sim" || head.uri.hasPrefix("/_sim/") || head.uri.hasPrefix("/_sim?") {
             core.countControlRequest()
-            let response = bodyTooLarge
+            let response =
+                bodyTooLarge
                 ? .controlError(.payloadTooLarge, "request body larger than \(Self.maxBodyBytes) bytes")
-                : core.aws.control(method: head.method, uri: head.uri, body: body) ?? control.respond(method: head.method, uri: head.uri, body: body)
+                : core.aws.control(method: head.method, uri: head.uri, body: body)
+                    ?? control.respond(method: head.method, uri: head.uri, body: body)
             write(response, for: head, context: context, countStatus: false)
             return
         }
         if SimulatedAutoScalingAPI.handles(head.uri) {
-            let (answer, delay) = SimulatedAutoScalingAPI.respond(head: head, body: body, aws: core.aws, state: core.state)
+            let (answer, delay) = SimulatedAutoScalingAPI.respond(
+                head: head, body: body, aws: core.aws, state: core.state)
             // No answer at all for the `Hang` fault.
             guard let response = answer else { return }
             guard delay > 0 else {
                 write(response, for: head, context: context)
                 return
             }
-            _ = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) { [self] in
+            _ = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) {
+                [self] in
                 guard context.channel.isActive else { return }
                 write(response, for: head, context: context)
             }
             return
         }
         let path = IMDSPath(uri: head.uri)
-        core.countRequest(path: path.key, isTokenRequest: path.isToken && head.method == .PUT, isGet: head.method == .GET)
+        core.countRequest(
+            path: path.key, isTokenRequest: path.isToken && head.method == .PUT, isGet: head.method == .GET)
         switch core.takeFault(for: path.key) {
         case nil:
             answer(head, path: path, context: context)
@@ -84,15 +89,21 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         case .reset:
             reset(context: context)
         case .malformed:
-            write(SimulatorResponse(status: .ok, headers: [("Content-Type", "text/plain")], body: Self.garbage), for: head, context: context)
+            write(
+                SimulatorResponse(status: .ok, headers: [("Content-Type", "text/plain")], body: Self.garbage),
+                for: head, context: context)
         case .oversized(let bytes):
             let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: bytes)
-            write(SimulatorResponse(status: .ok, headers: [("Content-Type", "text/plain")], body: body), for: head, context: context)
+            write(
+                SimulatorResponse(status: .ok, headers: [("Content-Type", "text/plain")], body: body), for: head,
+                context: context)
         }
     }
 
     private func answer(_ head: HTTPRequestHead, path: IMDSPath, context: ChannelHandlerContext) {
-        write(IMDSRouter.respond(method: head.method, path: path, headers: head.headers, core: core), for: head, context: context)
+        write(
+            IMDSRouter.respond(method: head.method, path: path, headers: head.headers, core: core), for: head,
+            context: context)
     }
 
     /// Garbage served by the `malformed` fault: truncated JSON, invalid UTF-8 and a NUL byte.
@@ -103,7 +114,10 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         return buffer
     }()
 
-    private func write(_ response: SimulatorResponse, for request: HTTPRequestHead, context: ChannelHandlerContext, countStatus: Bool = true) {
+    private func write(
+        _ response: SimulatorResponse, for request: HTTPRequestHead, context: ChannelHandlerContext,
+        countStatus: Bool = true
+    ) {
         if countStatus { core.countResponse(status: Int(response.status.code)) }
         let keepAlive = request.isKeepAlive
         var headers = HTTPHeaders(response.headers)

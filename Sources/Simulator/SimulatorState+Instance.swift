@@ -1,47 +1,47 @@
 import Foundation
 
 /// The simulated instance's primary network interface (`meta-data/network/interfaces/macs/MAC/`).
-public struct NetworkInterface: Sendable, Codable, Equatable {
+package struct NetworkInterface: Sendable, Codable, Equatable {
     /// The MAC address, also served at `meta-data/mac`.
-    public var mac = "06:1a:2b:3c:4d:5e"
+    package var mac = "06:1a:2b:3c:4d:5e"
     /// `interface-id`.
-    public var interfaceId = "eni-0a1b2c3d4e5f67890"
+    package var interfaceId = "eni-0a1b2c3d4e5f67890"
     /// `subnet-id`.
-    public var subnetId = "subnet-0123abcd4567ef890"
+    package var subnetId = "subnet-0123abcd4567ef890"
     /// `subnet-ipv4-cidr-block`.
-    public var subnetCidr = "10.0.1.0/24"
+    package var subnetCidr = "10.0.1.0/24"
     /// `vpc-id`.
-    public var vpcId = "vpc-0a1b2c3d4e5f6a7b8"
+    package var vpcId = "vpc-0a1b2c3d4e5f6a7b8"
     /// `vpc-ipv4-cidr-block` and `vpc-ipv4-cidr-blocks`.
-    public var vpcCidr = "10.0.0.0/16"
+    package var vpcCidr = "10.0.0.0/16"
 
     /// Creates the default interface.
-    public init() {}
+    package init() {}
 }
 
 /// A security group: its name (`security-groups`) and id (`security-group-ids`).
-public struct SecurityGroup: Sendable, Codable, Equatable {
+package struct SecurityGroup: Sendable, Codable, Equatable {
     /// The group name.
-    public var name: String
+    package var name: String
     /// The group id, `sg-...`.
-    public var id: String
+    package var id: String
 
     /// Creates a group.
-    public init(_ name: String, _ id: String) {
+    package init(_ name: String, _ id: String) {
         self.name = name
         self.id = id
     }
 }
 
 /// A launch key pair, served as `public-keys/INDEX=NAME` and `public-keys/INDEX/openssh-key`.
-public struct PublicKey: Sendable, Codable, Equatable {
+package struct PublicKey: Sendable, Codable, Equatable {
     /// The key pair's name.
-    public var name: String
+    package var name: String
     /// The OpenSSH public key line.
-    public var openssh: String
+    package var openssh: String
 
     /// Creates a key.
-    public init(_ name: String, _ openssh: String) {
+    package init(_ name: String, _ openssh: String) {
         self.name = name
         self.openssh = openssh
     }
@@ -69,25 +69,31 @@ extension SimulatorState {
     }
 
     /// The target lifecycle states Auto Scaling serves at `autoscaling/target-lifecycle-state`.
-    public static let autoScalingStates: Set<String> = [
+    package static let autoScalingStates: Set<String> = [
         "InService", "Standby", "Detached", "Terminated",
         "Warmed:Running", "Warmed:Stopped", "Warmed:Hibernated", "Warmed:Terminated",
     ]
 
     /// The largest user data EC2 accepts (16 KiB).
-    public static let maxUserDataBytes = 16 * 1024
+    package static let maxUserDataBytes = 16 * 1024
 
     /// What makes this state one real EC2 cannot have, or `nil` when it is possible.
     /// - Returns: One line naming the field and the problem.
-    public func impossibility() -> String? {
+    package func impossibility() -> String? {
         var seen: Set<String> = []
         for tag in tags {
             if tag.key.isEmpty { return "tags: a tag key cannot be empty" }
-            if tag.key.contains("/") { return "tags: key \"\(tag.key)\" contains \"/\", which IMDS cannot serve (EC2 refuses such keys when tags are in metadata)" }
-            if !seen.insert(tag.key).inserted { return "tags: key \"\(tag.key)\" appears twice; EC2 tag keys are unique" }
+            if tag.key.contains("/") {
+                return
+                    "tags: key \"\(tag.key)\" contains \"/\", which IMDS cannot serve (EC2 refuses such keys when tags are in metadata)"
+            }
+            if !seen.insert(tag.key).inserted {
+                return "tags: key \"\(tag.key)\" appears twice; EC2 tag keys are unique"
+            }
         }
         if let asgState, !Self.autoScalingStates.contains(asgState) {
-            return "asgState: unknown Auto Scaling state \"\(asgState)\"; expected one of \(Self.autoScalingStates.sorted().joined(separator: ", "))"
+            return
+                "asgState: unknown Auto Scaling state \"\(asgState)\"; expected one of \(Self.autoScalingStates.sorted().joined(separator: ", "))"
         }
         if let userData, userData.count > Self.maxUserDataBytes {
             return "userData: \(userData.count) bytes; EC2 accepts at most \(Self.maxUserDataBytes)"

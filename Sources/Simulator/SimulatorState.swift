@@ -5,95 +5,99 @@ import Foundation
 /// A value type: change it through ``IMDSSimulator/update(_:)``, the control API (`PUT /_sim/state`, a JSON
 /// merge patch of these fields) or a ``Scenario`` step. Dates encode as RFC 3339 strings; when decoding, a
 /// date may also be written as `21 Jan 2019 09:00:43 GMT` or as a number of seconds from now.
-public struct SimulatorState: Sendable, Codable, Equatable {
+package struct SimulatorState: Sendable, Codable, Equatable {
     // MARK: Identity
 
     /// `meta-data/instance-id`.
-    public var instanceId: String
+    package var instanceId: String
     /// `meta-data/instance-type`.
-    public var instanceType: String
+    package var instanceType: String
     /// `meta-data/placement/region`.
-    public var region: String
+    package var region: String
     /// `meta-data/placement/availability-zone`.
-    public var availabilityZone: String
+    package var availabilityZone: String
     /// The account, in the identity document.
-    public var accountId: String
+    package var accountId: String
     /// `meta-data/ami-id`.
-    public var imageId: String
+    package var imageId: String
     /// `meta-data/local-ipv4`.
-    public var privateIp: String
+    package var privateIp: String
     /// `meta-data/hostname`.
-    public var hostname: String
+    package var hostname: String
     /// The architecture, in the identity document.
-    public var architecture: String
+    package var architecture: String
     /// When the instance started, in the identity document.
-    public var pendingTime: Date
+    package var pendingTime: Date
 
     // MARK: Tags
 
     /// Whether instance tags are exposed; `false` makes `meta-data/tags/instance` answer 404.
-    public var tagsEnabled: Bool
+    package var tagsEnabled: Bool
     /// Instance tags, in the order they are listed.
-    public var tags: [InstanceTag]
+    package var tags: [InstanceTag]
     /// How `meta-data/tags/` lists the key list in the `real` style: `instance` (the real service, as far as is
     /// known) or `instance/` (like every other sub-directory).
-    public var tagsListing: TagsListing = .bare
+    package var tagsListing: TagsListing = .bare
 
     // MARK: Lifecycle notices
 
     /// The spot interruption notice, or `nil` (then `spot/instance-action` and `spot/termination-time` are 404).
-    public var spot: SpotNotice?
+    package var spot: SpotNotice?
     /// The rebalance recommendation's notice time, or `nil` (404).
-    public var rebalance: Date?
+    package var rebalance: Date?
     /// Scheduled maintenance events (`events/maintenance/scheduled`).
-    public var scheduledEvents: [MaintenanceEvent]
+    package var scheduledEvents: [MaintenanceEvent]
     /// Past maintenance events (`events/maintenance/history`).
-    public var maintenanceHistory: [MaintenanceEvent]
+    package var maintenanceHistory: [MaintenanceEvent]
     /// How an empty event list is served; `nil` follows ``style`` (`[]` for real, 404 for AEMM).
-    public var noEvents: NoEventsForm?
+    package var noEvents: NoEventsForm?
     /// `autoscaling/target-lifecycle-state`, e.g. `InService`; `nil` answers 404 (not in an Auto Scaling group).
-    public var asgState: String?
+    package var asgState: String?
 
     // MARK: Service behaviour
 
     /// When `true` every IMDS request answers 403, as when the instance has IMDS turned off.
-    public var imdsDisabled: Bool
+    package var imdsDisabled: Bool
     /// Body layout: the real service's or amazon-ec2-metadata-mock's.
-    public var style: ResponseStyle
+    package var style: ResponseStyle
     /// The largest TTL a token gets, in seconds, whatever was asked; `nil` grants what was asked.
-    public var maxTokenTTL: Int?
+    package var maxTokenTTL: Int?
 
     // MARK: Instance details (the categories every real instance has; see SimulatorState+Instance.swift)
 
     /// `meta-data/placement/availability-zone-id`.
-    public var availabilityZoneId = "euw1-az3"
+    package var availabilityZoneId = "euw1-az3"
     /// `meta-data/ami-launch-index`.
-    public var amiLaunchIndex = 0
+    package var amiLaunchIndex = 0
     /// `meta-data/reservation-id`.
-    public var reservationId = "r-0fedcba9876543210"
+    package var reservationId = "r-0fedcba9876543210"
     /// `meta-data/instance-life-cycle`: `on-demand`, `spot` or `scheduled`.
-    public var instanceLifeCycle = "on-demand"
+    package var instanceLifeCycle = "on-demand"
     /// `meta-data/instance-action`: `none` unless a bundle, reboot or similar action is pending.
-    public var instanceAction = "none"
+    package var instanceAction = "none"
     /// `meta-data/ami-manifest-path`: `(unknown)` for EBS-backed AMIs.
-    public var amiManifestPath = "(unknown)"
+    package var amiManifestPath = "(unknown)"
     /// `meta-data/block-device-mapping/NAME`: the device of each mapping (`ami`, `root`, `ebs1`, ...), listed by name.
-    public var blockDeviceMapping = ["ami": "/dev/xvda", "root": "/dev/xvda"]
+    package var blockDeviceMapping = ["ami": "/dev/xvda", "root": "/dev/xvda"]
     /// The primary network interface: `meta-data/mac` and `meta-data/network/interfaces/macs/MAC/`.
-    public var network = NetworkInterface()
+    package var network = NetworkInterface()
     /// `meta-data/security-groups` and the interface's `security-groups` / `security-group-ids`.
-    public var securityGroups = [SecurityGroup("imdswatch-web", "sg-0a1b2c3d4e5f60718")]
+    package var securityGroups = [SecurityGroup("imdswatch-web", "sg-0a1b2c3d4e5f60718")]
     /// The public IPv4 address, or `nil` for a private instance (then `public-ipv4` and `public-hostname` are 404).
-    public var publicIp: String?
+    package var publicIp: String?
     /// `meta-data/public-keys/`: the launch key pairs (empty: 404).
-    public var publicKeys = [PublicKey("imdswatch-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkq3b5mJ0uZ7V0n1aB2cD3eF4gH5iJ6kL7mN8oP9qR0 imdswatch-key")]
+    package var publicKeys = [
+        PublicKey(
+            "imdswatch-key",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkq3b5mJ0uZ7V0n1aB2cD3eF4gH5iJ6kL7mN8oP9qR0 imdswatch-key")
+    ]
     /// The instance profile's role (`iam/info`, `iam/security-credentials/ROLE`), or `nil` for none (404).
-    public var iamRole: String? = "imdswatch-instance-role"
+    package var iamRole: String? = "imdswatch-instance-role"
     /// `user-data`: any bytes (JSON: base64), or `nil` (404). `PUT /_sim/user-data` sets it from a raw body.
-    public var userData: Data? = Data("#!/bin/bash\n# imdswatch simulator user data\necho hello from user data\n".utf8)
+    package var userData: Data? = Data("#!/bin/bash\n# imdswatch simulator user data\necho hello from user data\n".utf8)
 
     /// Creates a state; every parameter has a realistic default.
-    public init(
+    package init(
         instanceId: String = "i-0123456789abcdef0",
         instanceType: String = "m5.large",
         region: String = "eu-west-1",
@@ -142,7 +146,8 @@ public struct SimulatorState: Sendable, Codable, Equatable {
     /// The JSON field names, used to reject unknown fields in a merge patch.
     enum CodingKeys: String, CodingKey, CaseIterable {
         case instanceId, instanceType, region, availabilityZone, accountId, imageId, privateIp, hostname
-        case architecture, pendingTime, tagsEnabled, tags, tagsListing, spot, rebalance, scheduledEvents, maintenanceHistory
+        case architecture, pendingTime, tagsEnabled, tags, tagsListing, spot, rebalance, scheduledEvents,
+            maintenanceHistory
         case noEvents, asgState, imdsDisabled, style, maxTokenTTL
         case availabilityZoneId, amiLaunchIndex, reservationId, instanceLifeCycle, instanceAction, amiManifestPath
         case blockDeviceMapping, network, securityGroups, publicIp
@@ -152,7 +157,7 @@ public struct SimulatorState: Sendable, Codable, Equatable {
     /// The value of tag `key`, or `nil`.
     /// - Parameter key: The tag key, compared exactly.
     /// - Returns: The value of the first tag with that key.
-    public func tag(_ key: String) -> String? {
+    package func tag(_ key: String) -> String? {
         tags.first { $0.key == key }?.value
     }
 
@@ -160,7 +165,7 @@ public struct SimulatorState: Sendable, Codable, Equatable {
     /// - Parameters:
     ///   - key: The tag key.
     ///   - value: The new value; `nil` removes the tag.
-    public mutating func setTag(_ key: String, _ value: String?) {
+    package mutating func setTag(_ key: String, _ value: String?) {
         if let index = tags.firstIndex(where: { $0.key == key }) {
             if let value { tags[index].value = value } else { tags.remove(at: index) }
         } else if let value {
@@ -175,26 +180,26 @@ public struct SimulatorState: Sendable, Codable, Equatable {
 }
 
 /// One instance tag.
-public struct InstanceTag: Sendable, Codable, Equatable {
+package struct InstanceTag: Sendable, Codable, Equatable {
     /// The key (`[A-Za-z0-9+-=.,_:@]` on EC2; the simulator serves whatever it is given).
-    public var key: String
+    package var key: String
     /// The value: arbitrary UTF-8.
-    public var value: String
+    package var value: String
 
     /// Creates a tag.
     /// - Parameters:
     ///   - key: The key.
     ///   - value: The value.
-    public init(_ key: String, _ value: String) {
+    package init(_ key: String, _ value: String) {
         self.key = key
         self.value = value
     }
 }
 
 /// A spot interruption notice, as served at `meta-data/spot/instance-action`.
-public struct SpotNotice: Sendable, Codable, Equatable {
+package struct SpotNotice: Sendable, Codable, Equatable {
     /// What happens to the instance.
-    public enum Action: String, Sendable, Codable, Equatable, CaseIterable {
+    package enum Action: String, Sendable, Codable, Equatable, CaseIterable {
         /// The instance is terminated.
         case terminate
         /// The instance is stopped.
@@ -204,18 +209,19 @@ public struct SpotNotice: Sendable, Codable, Equatable {
     }
 
     /// What happens to the instance.
-    public var action: Action
+    package var action: Action
     /// When it happens.
-    public var time: Date
+    package var time: Date
     /// AEMM behaviour: `time` is ignored and every request answers "now + 2 minutes".
-    public var rolling: Bool
+    package var rolling: Bool
 
     /// Creates a notice.
     /// - Parameters:
     ///   - action: What happens (default `terminate`).
     ///   - time: When (default two minutes from now, rounded to whole seconds).
     ///   - rolling: Serve "now + 2 minutes" on every request instead of `time`, as AEMM does.
-    public init(action: Action = .terminate, time: Date = .simulatorWholeSeconds(fromNow: 120), rolling: Bool = false) {
+    package init(action: Action = .terminate, time: Date = .simulatorWholeSeconds(fromNow: 120), rolling: Bool = false)
+    {
         self.action = action
         self.time = time
         self.rolling = rolling
@@ -223,7 +229,7 @@ public struct SpotNotice: Sendable, Codable, Equatable {
 
     /// Decodes a notice; `action` defaults to `terminate`, `time` to two minutes from now, `rolling` to `false`.
     /// - Throws: `DecodingError` when a field has the wrong type or an unknown action.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         action = try container.decodeIfPresent(Action.self, forKey: .action) ?? .terminate
         time = try container.decodeIfPresent(Date.self, forKey: .time) ?? .simulatorWholeSeconds(fromNow: 120)
@@ -237,21 +243,21 @@ public struct SpotNotice: Sendable, Codable, Equatable {
 }
 
 /// A scheduled maintenance event (`events/maintenance/scheduled` and `history`).
-public struct MaintenanceEvent: Sendable, Codable, Equatable {
+package struct MaintenanceEvent: Sendable, Codable, Equatable {
     /// `EventId`, e.g. `instance-event-0d59937288b749b32`; stable for one event.
-    public var eventId: String
+    package var eventId: String
     /// `Code`, e.g. `system-reboot`, `instance-reboot`, `instance-stop`, `instance-retirement`, `system-maintenance`.
-    public var code: String
+    package var code: String
     /// `Description`.
-    public var description: String
+    package var description: String
     /// `State`: `active`, `completed` or `canceled`.
-    public var state: String
+    package var state: String
     /// `NotBefore`.
-    public var notBefore: Date
+    package var notBefore: Date
     /// `NotAfter`.
-    public var notAfter: Date
+    package var notAfter: Date
     /// `NotBeforeDeadline`, when the event can be rescheduled up to a deadline.
-    public var notBeforeDeadline: Date?
+    package var notBeforeDeadline: Date?
 
     /// Creates an event.
     /// - Parameters:
@@ -262,7 +268,7 @@ public struct MaintenanceEvent: Sendable, Codable, Equatable {
     ///   - notBefore: The start of the window.
     ///   - notAfter: The end of the window.
     ///   - notBeforeDeadline: The latest start it can be moved to, if any.
-    public init(
+    package init(
         eventId: String,
         code: String = "system-reboot",
         description: String = "scheduled reboot",
@@ -282,7 +288,7 @@ public struct MaintenanceEvent: Sendable, Codable, Equatable {
 
     /// Decodes an event; `code`, `description` and `state` default as in ``init(eventId:code:description:state:notBefore:notAfter:notBeforeDeadline:)``.
     /// - Throws: `DecodingError` when `eventId`, `notBefore` or `notAfter` is missing or a field has the wrong type.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         eventId = try container.decode(String.self, forKey: .eventId)
         code = try container.decodeIfPresent(String.self, forKey: .code) ?? "system-reboot"
@@ -295,7 +301,7 @@ public struct MaintenanceEvent: Sendable, Codable, Equatable {
 }
 
 /// How an empty maintenance event list is served.
-public enum NoEventsForm: String, Sendable, Codable, Equatable {
+package enum NoEventsForm: String, Sendable, Codable, Equatable {
     /// `[]`, as the real service does.
     case emptyArray
     /// 404, as amazon-ec2-metadata-mock does.
@@ -303,7 +309,7 @@ public enum NoEventsForm: String, Sendable, Codable, Equatable {
 }
 
 /// How `meta-data/tags/` names the key list `meta-data/tags/instance` in its listing.
-public enum TagsListing: String, Sendable, Codable, Equatable, CaseIterable {
+package enum TagsListing: String, Sendable, Codable, Equatable, CaseIterable {
     /// `instance`, without the trailing `/` of a sub-directory (the real service, as far as is known).
     case bare = "instance"
     /// `instance/`, as any other sub-directory.
@@ -311,7 +317,7 @@ public enum TagsListing: String, Sendable, Codable, Equatable, CaseIterable {
 }
 
 /// Body layout of the answers.
-public enum ResponseStyle: String, Sendable, Codable, Equatable, CaseIterable {
+package enum ResponseStyle: String, Sendable, Codable, Equatable, CaseIterable {
     /// The real service: compact JSON sent as `text/plain`; sub-directories listed with a trailing `/`.
     case real
     /// amazon-ec2-metadata-mock: tab-indented JSON sent as `application/json`; trailing slashes stripped.

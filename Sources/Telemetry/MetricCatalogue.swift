@@ -4,85 +4,86 @@ import Prometheus
 /// One metric imdswatch exports: its exact name, help text, kind and label names. Every metric is defined once,
 /// in ``MetricCatalogue``; the registry refuses (with `fatalError`) one name registered with two shapes, so nothing
 /// else names a metric.
-public struct MetricDefinition: Sendable, Hashable {
+package struct MetricDefinition: Sendable, Hashable {
     /// The Prometheus type.
-    public enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         case counter, gauge, histogram
     }
 
     /// The exact name (`imdswatch_events_total`).
-    public let name: String
+    package let name: String
     /// The `# HELP` text.
-    public let help: String
+    package let help: String
     /// The Prometheus type.
-    public let kind: Kind
+    package let kind: Kind
     /// The label names, in the order every recording passes them.
-    public let labels: [String]
+    package let labels: [String]
 }
 
 /// Every metric of imdswatch (docs/metrics.md describes each one). Names are the contract of interface.md.
-public enum MetricCatalogue {
+package enum MetricCatalogue {
     /// `imdswatch_build_info{version}`: always 1.
-    public static let buildInfo = MetricDefinition(
+    package static let buildInfo = MetricDefinition(
         name: "imdswatch_build_info", help: "Always 1; the version label is the running imdswatch version.",
         kind: .gauge, labels: ["version"])
     /// `imdswatch_events_total{type}`.
-    public static let events = MetricDefinition(
+    package static let events = MetricDefinition(
         name: "imdswatch_events_total", help: "Events detected, by event type.", kind: .counter, labels: ["type"])
     /// `imdswatch_imds_requests_total{source,result}`.
-    public static let imdsRequests = MetricDefinition(
+    package static let imdsRequests = MetricDefinition(
         name: "imdswatch_imds_requests_total",
         help: "Polls of each IMDS source, by result: ok (a value), absent (a 404 meaning none), error.",
         kind: .counter, labels: ["source", "result"])
     /// `imdswatch_imds_request_duration_seconds{source}`.
-    public static let imdsRequestDuration = MetricDefinition(
+    package static let imdsRequestDuration = MetricDefinition(
         name: "imdswatch_imds_request_duration_seconds", help: "Time one poll of an IMDS source took, in seconds.",
         kind: .histogram, labels: ["source"])
     /// `imdswatch_source_up{source}`.
-    public static let sourceUp = MetricDefinition(
+    package static let sourceUp = MetricDefinition(
         name: "imdswatch_source_up",
         help: "1 when the last poll of the source got an answer from IMDS (absent included), 0 when it failed.",
         kind: .gauge, labels: ["source"])
     /// `imdswatch_source_last_success_timestamp_seconds{source}`.
-    public static let sourceLastSuccess = MetricDefinition(
+    package static let sourceLastSuccess = MetricDefinition(
         name: "imdswatch_source_last_success_timestamp_seconds",
         help: "Unix time of the last poll of the source that got an answer (0 before the first).",
         kind: .gauge, labels: ["source"])
     /// `imdswatch_hook_runs_total{type,result}`.
-    public static let hookRuns = MetricDefinition(
+    package static let hookRuns = MetricDefinition(
         name: "imdswatch_hook_runs_total",
         help: "Hook runs, by event type and result: ok (exit 0), failed (other exit, signal, not started), timeout.",
         kind: .counter, labels: ["type", "result"])
     /// `imdswatch_hook_duration_seconds{type}`.
-    public static let hookDuration = MetricDefinition(
+    package static let hookDuration = MetricDefinition(
         name: "imdswatch_hook_duration_seconds", help: "Time one hook ran, in seconds, by event type.",
         kind: .histogram, labels: ["type"])
     /// `imdswatch_webhook_deliveries_total{endpoint,result}`.
-    public static let webhookDeliveries = MetricDefinition(
+    package static let webhookDeliveries = MetricDefinition(
         name: "imdswatch_webhook_deliveries_total",
-        help: "Webhook delivery attempts, by endpoint (URL without credentials or query) and result: delivered, retried, dropped.",
+        help:
+            "Webhook delivery attempts, by endpoint (URL without credentials or query) and result: delivered, retried, dropped.",
         kind: .counter, labels: ["endpoint", "result"])
     /// `imdswatch_webhook_outbox_pending`.
-    public static let outboxPending = MetricDefinition(
+    package static let outboxPending = MetricDefinition(
         name: "imdswatch_webhook_outbox_pending", help: "Webhook deliveries waiting in the durable outbox.",
         kind: .gauge, labels: [])
     /// `imdswatch_spot_interruption_deadline_timestamp_seconds`.
-    public static let spotDeadline = MetricDefinition(
+    package static let spotDeadline = MetricDefinition(
         name: "imdswatch_spot_interruption_deadline_timestamp_seconds",
         help: "Unix time of the pending spot interruption (the notice's time), 0 when there is none.",
         kind: .gauge, labels: [])
     /// `imdswatch_maintenance_events_scheduled`.
-    public static let maintenanceScheduled = MetricDefinition(
+    package static let maintenanceScheduled = MetricDefinition(
         name: "imdswatch_maintenance_events_scheduled", help: "Scheduled maintenance events IMDS lists now.",
         kind: .gauge, labels: [])
     /// `imdswatch_lifecycle_actions_total{action,result}`.
-    public static let lifecycleActions = MetricDefinition(
+    package static let lifecycleActions = MetricDefinition(
         name: "imdswatch_lifecycle_actions_total",
         help: "Auto Scaling lifecycle actions sent, by action (heartbeat, complete) and result (ok, error).",
         kind: .counter, labels: ["action", "result"])
 
     /// Every metric, in documentation order.
-    public static let all: [MetricDefinition] = [
+    package static let all: [MetricDefinition] = [
         buildInfo, events, imdsRequests, imdsRequestDuration, sourceUp, sourceLastSuccess, hookRuns, hookDuration,
         webhookDeliveries, outboxPending, spotDeadline, maintenanceScheduled, lifecycleActions,
     ]
@@ -137,12 +138,15 @@ struct CatalogueMetricsFactory: MetricsFactory {
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        let buckets = label == MetricCatalogue.hookDuration.name ? MetricCatalogue.hookBuckets : MetricCatalogue.imdsBuckets
+        let buckets =
+            label == MetricCatalogue.hookDuration.name ? MetricCatalogue.hookBuckets : MetricCatalogue.imdsBuckets
         return registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
     }
 
     func destroyCounter(_ handler: any CounterHandler) { fallback.destroyCounter(handler) }
-    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) { fallback.destroyFloatingPointCounter(handler) }
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
+        fallback.destroyFloatingPointCounter(handler)
+    }
     func destroyRecorder(_ handler: any RecorderHandler) { fallback.destroyRecorder(handler) }
     func destroyMeter(_ handler: any MeterHandler) { fallback.destroyMeter(handler) }
     func destroyTimer(_ handler: any TimerHandler) { fallback.destroyTimer(handler) }

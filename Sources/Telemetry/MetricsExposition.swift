@@ -1,4 +1,4 @@
-public import Prometheus
+import Prometheus
 import Synchronization
 
 /// The daemon's metrics registry and its Prometheus text exposition (format 0.0.4), shared by the `/metrics`
@@ -6,21 +6,21 @@ import Synchronization
 ///
 /// Holds a swift-prometheus `PrometheusCollectorRegistry` of its own (never the process-wide default), so tests and
 /// daemons never share one. ``telemetry`` records into it.
-public final class MetricsExposition: Sendable {
+package final class MetricsExposition: Sendable {
     /// The `Content-Type` of the exposition.
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     /// The registry every metric lives in.
-    public let registry: PrometheusCollectorRegistry
+    package let registry: PrometheusCollectorRegistry
     /// Records into ``registry``; each recorded event wakes ``changes``.
-    public let telemetry: Telemetry
+    package let telemetry: Telemetry
     /// Yields after each recorded event (keeps only the newest signal); one reader: the textfile writer.
-    public let changes: AsyncStream<Void>
+    package let changes: AsyncStream<Void>
     private let changed: AsyncStream<Void>.Continuation
     private let refreshers = Mutex<[@Sendable () async -> Void]>([])
 
     /// Creates an empty registry.
-    public init() {
+    package init() {
         let registry = PrometheusCollectorRegistry()
         let (changes, changed) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.registry = registry
@@ -32,18 +32,18 @@ public final class MetricsExposition: Sendable {
     /// Adds work to run before each exposition: sampling a value that is cheaper to read than to track (the
     /// webhook outbox's size).
     /// - Parameter refresh: Sets one or more gauges through ``telemetry``; must be quick.
-    public func addRefresh(_ refresh: @escaping @Sendable () async -> Void) {
+    package func addRefresh(_ refresh: @escaping @Sendable () async -> Void) {
         refreshers.withLock { $0.append(refresh) }
     }
 
     /// Asks the textfile writer for a write now (as an event does).
-    public func signalChange() {
+    package func signalChange() {
         changed.yield()
     }
 
     /// Runs the refreshers, then renders every metric.
     /// - Returns: The exposition, UTF-8 text in the Prometheus text format 0.0.4.
-    public func render() async -> [UInt8] {
+    package func render() async -> [UInt8] {
         for refresh in refreshers.withLock({ $0 }) { await refresh() }
         return registry.emitToBuffer()
     }

@@ -1,14 +1,15 @@
-public import Logging
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Durability
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-public import ServiceLifecycle
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Serves `GET /metrics` (the Prometheus text format) on one address; every other path is a 404, every other
 /// method a 405. Runs in the daemon's `ServiceGroup`: binds when ``run()`` starts, closes at graceful shutdown.
@@ -16,7 +17,7 @@ public import ServiceLifecycle
 /// One event-loop thread of its own, blocked in `epoll_wait` while nobody scrapes. Bounded by
 /// ``MetricsListenerLimits`` (connections open at once, time for a request, idle time), so that no client holds
 /// more than a few of the daemon's descriptors or holds them for long.
-public struct MetricsListener: Service {
+package struct MetricsListener: Service {
     private let host: String
     private let port: Int
     private let exposition: MetricsExposition
@@ -32,8 +33,10 @@ public struct MetricsListener: Service {
     ///   - limits: The bounds on clients (``MetricsListenerLimits/daemon`` by default).
     ///   - logger: For the bound address, refused requests and refused connections.
     ///   - onBound: Called with the bound port once listening.
-    public init(host: String, port: Int, exposition: MetricsExposition, limits: MetricsListenerLimits = .daemon,
-                logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
+    package init(
+        host: String, port: Int, exposition: MetricsExposition, limits: MetricsListenerLimits = .daemon,
+        logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.host = host
         self.port = port
         self.exposition = exposition
@@ -43,14 +46,14 @@ public struct MetricsListener: Service {
     }
 
     /// Whether `host` is a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "0:0:0:0:0:0:0:1"
     }
 
     /// Binds, serves until graceful shutdown or cancellation, then closes the socket and its thread.
     /// - Throws: NIO's error when the address cannot be bound (in use, not an address of this machine); the
     ///   `ServiceGroup` then stops the daemon with that error.
-    public func run() async throws {
+    package func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let (exposition, limits, logger) = (exposition, limits, logger)
         let connections = MetricsConnectionCount()
@@ -87,7 +90,9 @@ public struct MetricsListener: Service {
         if Self.isLoopback(host) {
             logger.info("metrics listening on http://\(address)/metrics")
         } else {
-            logger.notice("metrics listening on http://\(address)/metrics, a non-loopback address: anyone who can reach it can read the metrics")
+            logger.notice(
+                "metrics listening on http://\(address)/metrics, a non-loopback address: anyone who can reach it can read the metrics"
+            )
         }
         onBound(bound)
         await withGracefulShutdownHandler {
@@ -104,10 +109,10 @@ public struct MetricsListener: Service {
 }
 
 /// The listener could not start.
-public struct MetricsListenerError: Error, Sendable, CustomStringConvertible {
+package struct MetricsListenerError: Error, Sendable, CustomStringConvertible {
     /// One line naming the address and the cause.
-    public var message: String
-    public var description: String { message }
+    package var message: String
+    package var description: String { message }
 }
 
 /// Answers one connection's requests; runs on the connection's event loop.
@@ -136,14 +141,18 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let path =
+            head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         guard path == "/metrics" else {
-            write(status: .notFound, body: Array("not found: only /metrics is served\n".utf8), head: head, context: context)
+            write(
+                status: .notFound, body: Array("not found: only /metrics is served\n".utf8), head: head,
+                context: context)
             return
         }
         guard head.method == .GET || head.method == .HEAD else {
-            write(status: .methodNotAllowed, body: Array("only GET /metrics\n".utf8), head: head, context: context,
-                  extraHeaders: [("Allow", "GET, HEAD")])
+            write(
+                status: .methodNotAllowed, body: Array("only GET /metrics\n".utf8), head: head, context: context,
+                extraHeaders: [("Allow", "GET, HEAD")])
             return
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -155,8 +164,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let body = await exposition.render()
             eventLoop.execute {
                 let (handler, context) = loopBound.value
-                handler.write(status: .ok, body: body, head: head, context: context,
-                              contentType: MetricsExposition.contentType)
+                handler.write(
+                    status: .ok, body: body, head: head, context: context,
+                    contentType: MetricsExposition.contentType)
             }
         }
     }

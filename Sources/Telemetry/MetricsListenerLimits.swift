@@ -1,4 +1,4 @@
-public import Logging
+import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -6,24 +6,25 @@ import Synchronization
 /// How much of the daemon the `/metrics` listener's clients may hold, as production HTTP servers bound theirs
 /// (nginx's `worker_connections`, `client_header_timeout`, `keepalive_timeout`): the listener serves any local
 /// user, and a descriptor a client holds is one the daemon's own work (IMDS, hooks, state, webhooks) cannot use.
-public struct MetricsListenerLimits: Sendable, Equatable {
+package struct MetricsListenerLimits: Sendable, Equatable {
     /// Connections open at once; one more is closed as soon as it is accepted.
-    public var maxConnections: Int
+    package var maxConnections: Int
     /// Time a connection has to deliver a whole request, counted from its opening or from the end of the previous
     /// response (a kept-alive connection that sends nothing more is closed after it too).
-    public var requestTimeout: Duration
+    package var requestTimeout: Duration
     /// Time a connection may go without a byte read or written (a client that stops reading its response).
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
 
     /// The daemon's bounds: 16 connections, 10 s for a request, 30 s idle.
-    public static let daemon = MetricsListenerLimits(maxConnections: 16, requestTimeout: .seconds(10), idleTimeout: .seconds(30))
+    package static let daemon = MetricsListenerLimits(
+        maxConnections: 16, requestTimeout: .seconds(10), idleTimeout: .seconds(30))
 
     /// Creates bounds.
     /// - Parameters:
     ///   - maxConnections: Connections open at once (at least 1).
     ///   - requestTimeout: Time for a whole request from the opening or the previous response.
     ///   - idleTimeout: Time without a byte read or written.
-    public init(maxConnections: Int, requestTimeout: Duration, idleTimeout: Duration) {
+    package init(maxConnections: Int, requestTimeout: Duration, idleTimeout: Duration) {
         self.maxConnections = max(1, maxConnections)
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
@@ -42,7 +43,8 @@ final class MetricsConnectionCount: Sendable {
     func acquire(limit: Int) -> Bool {
         var current = count.load(ordering: .relaxed)
         while current < limit {
-            let (exchanged, original) = count.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
+            let (exchanged, original) = count.compareExchange(
+                expected: current, desired: current + 1, ordering: .relaxed)
             if exchanged { return true }
             current = original
         }
@@ -77,7 +79,8 @@ final class MetricsConnectionCap: ChannelInboundHandler {
         guard count.acquire(limit: limit) else {
             if !saturated {
                 saturated = true
-                logger.warning("metrics listener has \(limit) connections open, its limit: closing new ones until one ends")
+                logger.warning(
+                    "metrics listener has \(limit) connections open, its limit: closing new ones until one ends")
             }
             connection.close(promise: nil)
             return

@@ -1,17 +1,17 @@
-public import Logging
-public import Events
-public import Durability
-public import ServiceLifecycle
+import Durability
+import Events
+import Logging
+import ServiceLifecycle
 
 /// Writes the exposition to a file for node_exporter's textfile collector: at start, every ``interval``, after each
 /// event and once more at shutdown. Each write replaces the file atomically (the injected writer writes a temporary
 /// file in the same directory and renames it), so the collector never reads a partial file.
-public struct MetricsTextfile<ClockType: Clock<Duration>>: Service {
+package struct MetricsTextfile<ClockType: Clock<Duration>>: Service {
     /// Replaces the file at `path` with `bytes`, atomically.
-    public typealias Writer = @Sendable (_ bytes: [UInt8], _ path: String) throws -> Void
+    package typealias Writer = @Sendable (_ bytes: [UInt8], _ path: String) throws -> Void
 
     /// How often the file is rewritten when nothing happens: 5 s.
-    public static var defaultInterval: Duration { .seconds(5) }
+    package static var defaultInterval: Duration { .seconds(5) }
 
     private let path: String
     private let exposition: MetricsExposition
@@ -28,8 +28,10 @@ public struct MetricsTextfile<ClockType: Clock<Duration>>: Service {
     ///   - clock: Paces the writes.
     ///   - write: The atomic writer (the state store's in the daemon).
     ///   - logger: A failed write is logged at error once, and its recovery at notice.
-    public init(path: String, exposition: MetricsExposition, interval: Duration = .seconds(5), clock: ClockType,
-                write: @escaping Writer, logger: Logger) {
+    package init(
+        path: String, exposition: MetricsExposition, interval: Duration = .seconds(5), clock: ClockType,
+        write: @escaping Writer, logger: Logger
+    ) {
         self.path = path
         self.exposition = exposition
         self.interval = interval
@@ -40,7 +42,7 @@ public struct MetricsTextfile<ClockType: Clock<Duration>>: Service {
 
     /// Writes until graceful shutdown or cancellation, then writes a last time.
     /// - Throws: Never: write failures are logged and retried at the next write.
-    public func run() async throws {
+    package func run() async throws {
         var failing = false
         await writeOnce(failing: &failing)
         let (clock, interval, exposition) = (clock, interval, exposition)
@@ -73,7 +75,9 @@ public struct MetricsTextfile<ClockType: Clock<Duration>>: Service {
             failing = false
         } catch {
             if !failing {
-                logger.error("cannot write the metrics textfile: \(error); retrying at each write", metadata: ["path": "\(path)"])
+                logger.error(
+                    "cannot write the metrics textfile: \(error); retrying at each write", metadata: ["path": "\(path)"]
+                )
             }
             failing = true
         }
@@ -81,11 +85,11 @@ public struct MetricsTextfile<ClockType: Clock<Duration>>: Service {
 }
 
 /// The metrics textfile cannot be used.
-public struct MetricsTextfileError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct MetricsTextfileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One sentence naming the path at fault.
-    public var message: String
+    package var message: String
 
-    public var description: String { message }
+    package var description: String { message }
 
     /// Refuses a textfile whose directory someone other than root or the daemon's user could change (the walk the
     /// state directory gets, ``TrustedPath``): root would otherwise create and rename files in a directory another
@@ -94,7 +98,9 @@ public struct MetricsTextfileError: Error, Sendable, Equatable, CustomStringConv
     ///   - path: The textfile; its parent directory is walked (judged by its nearest existing ancestor when missing).
     ///   - trusted: The walker (trusting root and the effective user by default).
     /// - Throws: ``MetricsTextfileError`` naming the textfile and the component at fault.
-    public static func checkDirectory(of path: String, trusted: TrustedPath = TrustedPath()) throws(MetricsTextfileError) {
+    package static func checkDirectory(of path: String, trusted: TrustedPath = TrustedPath())
+        throws(MetricsTextfileError)
+    {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         if let problem = trusted.problem(withDirectory: directory) {

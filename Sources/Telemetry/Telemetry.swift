@@ -1,19 +1,19 @@
-public import CoreMetrics
-public import Events
+import CoreMetrics
+import Events
 import Synchronization
 
 /// What one IMDS poll of a source got: a value, a 404 meaning "none", or an error (never counted as absent).
-public enum IMDSRequestResult: String, Sendable, CaseIterable {
+package enum IMDSRequestResult: String, Sendable, CaseIterable {
     case ok, absent, error
 }
 
 /// How one hook run ended: exit 0, anything else, or killed after its timeout.
-public enum HookRunResult: String, Sendable, CaseIterable {
+package enum HookRunResult: String, Sendable, CaseIterable {
     case ok, failed, timeout
 }
 
 /// What one webhook delivery attempt led to.
-public enum WebhookDeliveryResult: String, Sendable, CaseIterable {
+package enum WebhookDeliveryResult: String, Sendable, CaseIterable {
     /// The receiver accepted it.
     case delivered
     /// It failed and another attempt is scheduled.
@@ -25,20 +25,20 @@ public enum WebhookDeliveryResult: String, Sendable, CaseIterable {
 /// Records imdswatch's metrics through swift-metrics, with the names, help texts and labels of
 /// ``MetricCatalogue``. A value type holding the factory: components take one (``disabled`` by default) instead of
 /// reading a global `MetricsSystem`, so that each test and each daemon has its own registry.
-public struct Telemetry: Sendable {
+package struct Telemetry: Sendable {
     private let onEvent: @Sendable () -> Void
     private let enabled: Bool
     private let handles: SeriesHandles
 
     /// Records nothing and costs nothing (each call returns at once): what components use when metrics are not
     /// configured.
-    public static let disabled = Telemetry(factory: NOOPMetricsHandler.instance, enabled: false)
+    package static let disabled = Telemetry(factory: NOOPMetricsHandler.instance, enabled: false)
 
     /// Creates a recorder.
     /// - Parameters:
     ///   - factory: Where metrics go (a ``MetricsExposition``'s registry in the daemon).
     ///   - onEvent: Called after each recorded event (the textfile is rewritten at each event).
-    public init(factory: any MetricsFactory, onEvent: @escaping @Sendable () -> Void = {}) {
+    package init(factory: any MetricsFactory, onEvent: @escaping @Sendable () -> Void = {}) {
         self.init(factory: factory, onEvent: onEvent, enabled: true)
     }
 
@@ -49,7 +49,7 @@ public struct Telemetry: Sendable {
     }
 
     /// False for ``disabled``.
-    public var isEnabled: Bool { enabled }
+    package var isEnabled: Bool { enabled }
 
     private func counter(_ metric: MetricDefinition, _ values: String...) -> Counter {
         handles.counter(metric, values)
@@ -68,7 +68,7 @@ public struct Telemetry: Sendable {
     /// - Parameters:
     ///   - version: The running version.
     ///   - sources: The enabled sources.
-    public func start(version: String, sources: [MetadataSource]) {
+    package func start(version: String, sources: [MetadataSource]) {
         guard enabled else { return }
         gauge(MetricCatalogue.buildInfo, version).record(1)
         for type in EventType.allCases { counter(MetricCatalogue.events, type.rawValue).increment(by: 0) }
@@ -94,7 +94,8 @@ public struct Telemetry: Sendable {
     ///   - result: What the poll got.
     ///   - duration: How long the read took.
     ///   - unixSeconds: The wall-clock time of the poll (the last-success timestamp when it got an answer).
-    public func recordPoll(source: MetadataSource, result: IMDSRequestResult, duration: Duration, unixSeconds: Double) {
+    package func recordPoll(source: MetadataSource, result: IMDSRequestResult, duration: Duration, unixSeconds: Double)
+    {
         guard enabled else { return }
         counter(MetricCatalogue.imdsRequests, source.rawValue, result.rawValue).increment()
         timer(MetricCatalogue.imdsRequestDuration, source.rawValue).recordNanoseconds(duration.nanoseconds)
@@ -105,7 +106,7 @@ public struct Telemetry: Sendable {
 
     /// Counts one detected event and signals the textfile writer.
     /// - Parameter type: The event's type.
-    public func recordEvent(_ type: EventType) {
+    package func recordEvent(_ type: EventType) {
         guard enabled else { return }
         counter(MetricCatalogue.events, type.rawValue).increment()
         onEvent()
@@ -113,14 +114,14 @@ public struct Telemetry: Sendable {
 
     /// Sets the pending spot interruption's time.
     /// - Parameter unixSeconds: The notice's `time` in seconds since the epoch; 0 when there is no notice.
-    public func setSpotDeadline(unixSeconds: Double) {
+    package func setSpotDeadline(unixSeconds: Double) {
         guard enabled else { return }
         gauge(MetricCatalogue.spotDeadline).record(unixSeconds)
     }
 
     /// Sets how many scheduled maintenance events IMDS lists.
     /// - Parameter count: The number of listed events.
-    public func setMaintenanceScheduled(_ count: Int) {
+    package func setMaintenanceScheduled(_ count: Int) {
         guard enabled else { return }
         gauge(MetricCatalogue.maintenanceScheduled).record(Int64(count))
     }
@@ -130,7 +131,7 @@ public struct Telemetry: Sendable {
     ///   - type: The event type the hook ran for.
     ///   - result: How it ended.
     ///   - duration: How long it ran.
-    public func recordHookRun(type: EventType, result: HookRunResult, duration: Duration) {
+    package func recordHookRun(type: EventType, result: HookRunResult, duration: Duration) {
         guard enabled else { return }
         counter(MetricCatalogue.hookRuns, type.rawValue, result.rawValue).increment()
         timer(MetricCatalogue.hookDuration, type.rawValue).recordNanoseconds(duration.nanoseconds)
@@ -140,14 +141,14 @@ public struct Telemetry: Sendable {
     /// - Parameters:
     ///   - endpoint: The endpoint URL without credentials, query or fragment (secret path segments masked).
     ///   - result: What the attempt led to.
-    public func recordWebhookDelivery(endpoint: String, result: WebhookDeliveryResult) {
+    package func recordWebhookDelivery(endpoint: String, result: WebhookDeliveryResult) {
         guard enabled else { return }
         counter(MetricCatalogue.webhookDeliveries, endpoint, result.rawValue).increment()
     }
 
     /// Sets how many webhook deliveries wait in the outbox.
     /// - Parameter count: The outbox's size.
-    public func setOutboxPending(_ count: Int) {
+    package func setOutboxPending(_ count: Int) {
         guard enabled else { return }
         gauge(MetricCatalogue.outboxPending).record(Int64(count))
     }
@@ -157,7 +158,7 @@ public struct Telemetry: Sendable {
     /// - Parameters:
     ///   - action: The `action` label: `heartbeat` or `complete`.
     ///   - succeeded: The `result` label: `ok`, else `error`.
-    public func recordLifecycleAction(_ action: String, succeeded: Bool) {
+    package func recordLifecycleAction(_ action: String, succeeded: Bool) {
         guard enabled else { return }
         counter(MetricCatalogue.lifecycleActions, action, succeeded ? "ok" : "error").increment()
     }

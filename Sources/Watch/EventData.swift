@@ -1,20 +1,20 @@
-public import Events
-public import IMDS
+import Events
+import IMDS
 
 /// The typed detail of each event type from what IMDS said, exactly as docs/events.md and the contract list them.
-public enum EventData {
+package enum EventData {
     /// `spot-interruption`: action and time.
-    public static func spot(_ notice: SpotInstanceAction) -> SpotInterruption {
+    package static func spot(_ notice: SpotInstanceAction) -> SpotInterruption {
         SpotInterruption(action: notice.action, time: EventTime(rfc3339: notice.time))
     }
 
     /// `rebalance-recommendation`: the notice time.
-    public static func rebalance(_ recommendation: RebalanceRecommendation) -> RebalanceNotice {
+    package static func rebalance(_ recommendation: RebalanceRecommendation) -> RebalanceNotice {
         RebalanceNotice(noticeTime: EventTime(rfc3339: recommendation.noticeTime))
     }
 
     /// `maintenance-*`: the event's fields.
-    public static func maintenance(_ event: ScheduledMaintenanceEvent) -> MaintenanceNotice {
+    package static func maintenance(_ event: ScheduledMaintenanceEvent) -> MaintenanceNotice {
         MaintenanceNotice(
             eventID: event.eventID, code: event.code, description: event.description, state: event.state,
             notBefore: EventTime(rfc3339: event.notBefore), notAfter: EventTime(rfc3339: event.notAfter),
@@ -23,7 +23,7 @@ public enum EventData {
     }
 
     /// `tags-changed`: added, removed, changed and all tags now, each with keys sorted by their UTF-8 bytes.
-    public static func tags(from old: [String: String], to new: [String: String]) -> TagChanges {
+    package static func tags(from old: [String: String], to new: [String: String]) -> TagChanges {
         var added: [Tag] = []
         var changed: [TagChange] = []
         for key in sortedKeys(new) {
@@ -39,7 +39,7 @@ public enum EventData {
     }
 
     /// A string map as tags sorted by their keys' UTF-8 bytes.
-    public static func sorted(_ map: [String: String]) -> [Tag] {
+    package static func sorted(_ map: [String: String]) -> [Tag] {
         sortedKeys(map).compactMap { key in map[key].map { Tag(key, $0) } }
     }
 

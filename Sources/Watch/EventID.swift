@@ -1,19 +1,19 @@
 import Crypto
-public import Events
+import Events
 
 /// Stable event ids: the same occurrence gets the same id on every run.
 ///
 /// The id is the first 128 bits, in lower-case hex, of the SHA-256 of
 /// `imdswatch.event/v1`, the instance id, the event type and the occurrence's identifying fields, separated by NUL
 /// bytes. The identifying fields are listed in docs/events.md (for example the action and time of a spot notice).
-public enum EventID {
+package enum EventID {
     /// The id of an occurrence.
     /// - Parameters:
     ///   - type: The event type.
     ///   - instanceID: The instance id (empty when unknown).
     ///   - fields: The occurrence's identifying fields, in a fixed order.
     /// - Returns: 32 lower-case hex digits.
-    public static func make(type: EventType, instanceID: String, fields: [String]) -> String {
+    package static func make(type: EventType, instanceID: String, fields: [String]) -> String {
         var input = Array(Event.schema.utf8)
         for part in [instanceID, type.rawValue] + fields {
             input.append(0)

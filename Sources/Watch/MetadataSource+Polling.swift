@@ -1,10 +1,10 @@
-public import Events
+import Events
 
 /// What polling needs to know about a source beyond its ``MetadataSource/path``.
 extension MetadataSource {
     /// True when a 404 means "not configured here" (tags in IMDS not enabled, not in an Auto Scaling group):
     /// such a source is then polled at the slower absent interval. For the others a 404 just means "nothing now".
-    public var absentMeansNotConfigured: Bool {
+    package var absentMeansNotConfigured: Bool {
         self == .asg || self == .tags
     }
 

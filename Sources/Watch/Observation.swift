@@ -1,8 +1,8 @@
-public import Events
-public import IMDS
+import Events
+import IMDS
 
 /// What one read of a source found, when it found something.
-public enum SourceValue: Sendable, Equatable {
+package enum SourceValue: Sendable, Equatable {
     /// A spot notice is present.
     case spot(SpotInstanceAction)
     /// A rebalance recommendation is present.
@@ -15,7 +15,7 @@ public enum SourceValue: Sendable, Equatable {
     case tags([String: String])
 
     /// The source this value comes from.
-    public var source: MetadataSource {
+    package var source: MetadataSource {
         switch self {
         case .spot: .spot
         case .rebalance: .rebalance
@@ -26,7 +26,7 @@ public enum SourceValue: Sendable, Equatable {
     }
 
     /// A one-line summary for logs and `imdswatch status`.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .spot(let notice): "\(notice.action) at \(notice.time)"
         case .rebalance(let recommendation): "recommended at \(recommendation.noticeTime)"
@@ -40,7 +40,7 @@ public enum SourceValue: Sendable, Equatable {
     }
 
     /// The value as JSON for `imdswatch status --json`.
-    public var json: JSONValue {
+    package var json: JSONValue {
         switch self {
         case .spot(let notice): EventData.spot(notice).json
         case .rebalance(let recommendation): EventData.rebalance(recommendation).json
@@ -52,7 +52,7 @@ public enum SourceValue: Sendable, Equatable {
 }
 
 /// The outcome of one read of a source: a value, absent (404), or an error. An error is never "absent".
-public enum Observation: Sendable, Equatable {
+package enum Observation: Sendable, Equatable {
     /// The source answered with a value.
     case value(SourceValue)
     /// The path is absent (404): no notice, not in an Auto Scaling group, tags not enabled.
@@ -61,13 +61,13 @@ public enum Observation: Sendable, Equatable {
     case failed(IMDSError)
 
     /// The error, when the read failed.
-    public var error: IMDSError? {
+    package var error: IMDSError? {
         if case .failed(let error) = self { return error }
         return nil
     }
 
     /// A one-line summary for logs and `imdswatch status`.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .value(let value): value.summary
         case .absent: "absent"

@@ -1,27 +1,27 @@
-public import Events
-public import IMDS
+import Events
+import IMDS
 
 /// One read of every source, without change detection: what `imdswatch status` prints.
-public struct PollReport: Sendable, Equatable {
+package struct PollReport: Sendable, Equatable {
     /// One source's result.
-    public struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The source.
-        public var source: MetadataSource
+        package var source: MetadataSource
         /// What the read found.
-        public var observation: Observation
+        package var observation: Observation
     }
 
     /// The identity document, or why it could not be read.
-    public var identity: Result<InstanceIdentityDocument, IMDSError>
+    package var identity: Result<InstanceIdentityDocument, IMDSError>
     /// Every polled source, spot first.
-    public var entries: [Entry]
+    package var entries: [Entry]
 
     /// Reads the identity document and the given sources once, concurrently; fires nothing, saves nothing.
     /// - Parameters:
     ///   - sources: The sources to read.
     ///   - reader: Where to read.
     /// - Returns: The report. Never throws: errors are in the report.
-    public static func collect(sources: [MetadataSource], from reader: some MetadataReader) async -> PollReport {
+    package static func collect(sources: [MetadataSource], from reader: some MetadataReader) async -> PollReport {
         async let identity: Result<InstanceIdentityDocument, IMDSError> = {
             do throws(IMDSError) {
                 return .success(try await InstanceIdentityDocument.read(from: reader))
@@ -41,7 +41,7 @@ public struct PollReport: Sendable, Equatable {
     }
 
     /// True when IMDS answered at least one read (a value or a 404).
-    public var imdsAnswered: Bool {
+    package var imdsAnswered: Bool {
         if case .success = identity { return true }
         return entries.contains { entry in
             if case .failed = entry.observation { return false }
@@ -50,18 +50,20 @@ public struct PollReport: Sendable, Equatable {
     }
 
     /// The first error, as a one-line diagnosis, when IMDS answered nothing.
-    public var diagnosis: String? {
+    package var diagnosis: String? {
         guard !imdsAnswered else { return nil }
         if case .failure(let error) = identity { return error.message }
         return entries.lazy.compactMap(\.observation.error).first?.message
     }
 
     /// Human-readable lines: the instance, then one line per source (`spot: absent`, `asg: InService`, …).
-    public var lines: [String] {
+    package var lines: [String] {
         var lines: [String] = []
         switch identity {
         case .success(let document):
-            lines.append("instance: \(document.instanceID) \(document.instanceType) \(document.availabilityZone) account \(document.accountID)")
+            lines.append(
+                "instance: \(document.instanceID) \(document.instanceType) \(document.availabilityZone) account \(document.accountID)"
+            )
         case .failure(let error):
             lines.append("instance: error: \(error.message)")
         }
@@ -71,7 +73,7 @@ public struct PollReport: Sendable, Equatable {
 
     /// The report as JSON: `{"imds_answered", "instance" | "instance_error", "sources": {name: {"status", "value" |
     /// "error"}}}` with `status` one of `present`, `absent`, `error`.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var root: [(String, JSONValue)] = [("imds_answered", .bool(imdsAnswered))]
         switch identity {
         case .success(let document): root.append(("instance", document.json))
@@ -79,11 +81,13 @@ public struct PollReport: Sendable, Equatable {
         }
         var sources: [(String, JSONValue)] = []
         for entry in entries {
-            let value: JSONValue = switch entry.observation {
-            case .value(let value): ["status": "present", "value": value.json]
-            case .absent: ["status": "absent"]
-            case .failed(let error): ["status": "error", "error": .string(error.message), "code": .string(error.code.rawValue)]
-            }
+            let value: JSONValue =
+                switch entry.observation {
+                case .value(let value): ["status": "present", "value": value.json]
+                case .absent: ["status": "absent"]
+                case .failed(let error):
+                    ["status": "error", "error": .string(error.message), "code": .string(error.code.rawValue)]
+                }
             sources.append((entry.source.rawValue, value))
         }
         root.append(("sources", .object(sources)))

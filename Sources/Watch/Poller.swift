@@ -1,10 +1,10 @@
-public import Events
-public import Durability
+import Durability
+import Events
 import HTTP
 import IMDS
-public import Logging
-public import ServiceLifecycle
-public import Telemetry
+import Logging
+import ServiceLifecycle
+import Telemetry
 
 /// The poll loop: polls every enabled source on its own schedule, detects changes and records each change (the
 /// events and the state after them) in the ``EventJournal``, which hands the events to its consumers once the record
@@ -12,7 +12,7 @@ public import Telemetry
 ///
 /// Each source has its own task, so a slow source never delays another (spot above all). Polls are scheduled
 /// start to start with no drift (next due = previous due + interval); missed slots are skipped, never burst.
-public actor Poller<ClockType: Clock<Duration>>: Service {
+package actor Poller<ClockType: Clock<Duration>>: Service {
     nonisolated let configuration: PollerConfiguration
     nonisolated let enabledSources: [MetadataSource]
     nonisolated let reader: any MetadataReader
@@ -44,7 +44,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// A round completes when every enabled source has been polled once since the previous round (sources that are
     /// absent by design, polled every 60 s, are not waited for), so rounds follow the slowest active source.
     /// Keeps only the newest snapshot when nobody reads; finishes when ``run()`` returns.
-    public nonisolated let rounds: AsyncStream<PollerStatus>
+    package nonisolated let rounds: AsyncStream<PollerStatus>
 
     /// Creates a poll loop; starts nothing until ``run()``.
     /// - Parameters:
@@ -65,7 +65,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     ///   - telemetry: Records each poll and each event (nothing by default).
     ///   - initialState: The state to start from (a reload passes the previous poll loop's ``currentState()``, which
     ///     is newer than what the journal held when it was opened); `nil` loads the journal's, else the checkpoint.
-    public init(
+    package init(
         configuration: PollerConfiguration,
         reader: any MetadataReader,
         journal: EventJournal,
@@ -92,7 +92,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         self.onRound = onRound
         self.telemetry = telemetry
         self.initialState = initialState
-        (rounds, roundContinuation) = AsyncStream.makeStream(of: PollerStatus.self, bufferingPolicy: .bufferingNewest(1))
+        (rounds, roundContinuation) = AsyncStream.makeStream(
+            of: PollerStatus.self, bufferingPolicy: .bufferingNewest(1))
         for source in MetadataSource.allCases { trackers[source] = SourceTracker() }
     }
 
@@ -102,7 +103,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// and of everything it calls (no generic metadata look-ups per poll; about 5 % fewer instructions per poll
     /// cycle, `bench/run`'s callgrind row); other clocks (tests) take the generic path.
     @_specialize(where ClockType == EventLoopClock)
-    public func run() async throws {
+    package func run() async throws {
         if let initialState {
             machine = WatchStateMachine(state: initialState)
         } else {
@@ -131,7 +132,7 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     }
 
     /// A snapshot: last poll time and outcome per source, failing sources, the instance.
-    public func status() -> PollerStatus {
+    package func status() -> PollerStatus {
         PollerStatus(
             completedRounds: completedRounds,
             sources: MetadataSource.allCases.map { source in
@@ -149,12 +150,12 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// Reads the identity document and every enabled source once, without firing events or saving state
     /// (`imdswatch status`).
     /// - Returns: The per-source report.
-    public nonisolated func pollOnce() async -> PollReport {
+    package nonisolated func pollOnce() async -> PollReport {
         await PollReport.collect(sources: enabledSources, from: reader)
     }
 
     /// The state the machine holds now (for tests and diagnostics).
-    public func currentState() -> WatchState {
+    package func currentState() -> WatchState {
         machine.state
     }
 
@@ -164,7 +165,9 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
             do {
                 return try WatchState(json: json)
             } catch {
-                logger.warning("the event journal's last state is not a valid state (\(error)): using the checkpoint", metadata: ["path": "\(journal.path)"])
+                logger.warning(
+                    "the event journal's last state is not a valid state (\(error)): using the checkpoint",
+                    metadata: ["path": "\(journal.path)"])
             }
         }
         return store.load(logger: logger, nowMilliseconds: wallClock())
@@ -180,7 +183,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
             let started = clock.now
             let observation = await source.read(from: reader, tagCache: &tagCache)
             let slow = await handle(source, observation, duration: started.duration(to: clock.now))
-            due = Self.nextDue(after: due, interval: slow ? configuration.notConfiguredInterval : interval, now: clock.now)
+            due = Self.nextDue(
+                after: due, interval: slow ? configuration.notConfiguredInterval : interval, now: clock.now)
             do {
                 try await clock.sleep(until: due, tolerance: nil)
             } catch {
@@ -193,7 +197,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         while !Task.isCancelled {
             let known = await identityKnown
             do {
-                try await clock.sleep(for: known ? configuration.identityRefreshInterval : configuration.identityRetryInterval)
+                try await clock.sleep(
+                    for: known ? configuration.identityRefreshInterval : configuration.identityRetryInterval)
             } catch {
                 return
             }
@@ -206,7 +211,9 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     ///   - due: When the poll that just finished was due.
     ///   - interval: The interval (positive).
     ///   - now: The clock's time now.
-    public static func nextDue(after due: ClockType.Instant, interval: Duration, now: ClockType.Instant) -> ClockType.Instant {
+    package static func nextDue(after due: ClockType.Instant, interval: Duration, now: ClockType.Instant)
+        -> ClockType.Instant
+    {
         let next = due.advanced(by: interval)
         guard next <= now, interval > .zero else { return next }
         let behind = due.duration(to: now)
@@ -258,7 +265,9 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
     /// for a spot notice, a notice otherwise.
     /// - Parameter event: The detected event.
     /// - Returns: The level, the message (`detected TYPE: DATA-JSON`) and the metadata.
-    public static func detectionLog(_ event: Event) -> (level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata) {
+    package static func detectionLog(_ event: Event) -> (
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata
+    ) {
         let metadata: Logger.Metadata = [
             LogField.eventType: "\(event.type.rawValue)",
             LogField.eventID: "\(event.id)",
@@ -281,12 +290,14 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
         completedRounds += 1
         onRound()
         var failing: UInt32 = 0
-        for (bit, source) in MetadataSource.allCases.enumerated() where (trackers[source]?.consecutiveFailures ?? 0) > 0 {
+        for (bit, source) in MetadataSource.allCases.enumerated() where (trackers[source]?.consecutiveFailures ?? 0) > 0
+        {
             failing |= 1 << bit
         }
         let now = clock.now
         if let roundReportInterval, let last = lastReportedRound,
-           last.failing == failing, last.at.duration(to: now) < roundReportInterval {
+            last.failing == failing, last.at.duration(to: now) < roundReportInterval
+        {
             return
         }
         lastReportedRound = (now, failing)
@@ -298,7 +309,8 @@ public actor Poller<ClockType: Clock<Duration>>: Service {
             let document = try await InstanceIdentityDocument.read(from: reader)
             instance = document
             if identityError != nil {
-                logger.info("instance identity document readable again", metadata: ["instance_id": "\(document.instanceID)"])
+                logger.info(
+                    "instance identity document readable again", metadata: ["instance_id": "\(document.instanceID)"])
             }
             identityError = nil
             identityKnown = true

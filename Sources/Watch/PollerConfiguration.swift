@@ -1,26 +1,27 @@
-public import Events
+import Events
+
 /// How the poll loop polls: per-source intervals and switches, and the slower paces of absent sources.
-public struct PollerConfiguration: Sendable, Equatable {
+package struct PollerConfiguration: Sendable, Equatable {
     /// The interval of a configuration built without one (tests, the demo): 2 s. The daemon takes each source's
     /// from its settings (by default ``MetadataSource/defaultInterval``).
-    public static let defaultInterval = Duration.seconds(2)
+    package static let defaultInterval = Duration.seconds(2)
 
     /// Settings of every source (the ``SourceSettings`` the Config module resolves).
-    public var sources: [MetadataSource: SourceSettings]
+    package var sources: [MetadataSource: SourceSettings]
     /// The interval of a source that is absent by design (not in an Auto Scaling group, tags not enabled): 60 s.
     /// It goes back to its own interval as soon as the path appears.
-    public var notConfiguredInterval: Duration
+    package var notConfiguredInterval: Duration
     /// How often the instance identity document is read again after a success: 1 h.
-    public var identityRefreshInterval: Duration
+    package var identityRefreshInterval: Duration
     /// How soon it is tried again after a failure: 30 s.
-    public var identityRetryInterval: Duration
+    package var identityRetryInterval: Duration
     /// A failing source's error is logged on the 1st, 10th, 100th … consecutive failure, and otherwise at most once
     /// per this interval: 1 h.
-    public var errorReminderInterval: Duration
+    package var errorReminderInterval: Duration
 
     /// Every source enabled at the same interval.
     /// - Parameter interval: Start-to-start time between polls (`--interval`); raised to 0.05 s when smaller.
-    public init(interval: Duration = PollerConfiguration.defaultInterval) {
+    package init(interval: Duration = PollerConfiguration.defaultInterval) {
         var sources: [MetadataSource: SourceSettings] = [:]
         for source in MetadataSource.allCases { sources[source] = SourceSettings(interval: interval) }
         self.sources = sources
@@ -31,13 +32,13 @@ public struct PollerConfiguration: Sendable, Equatable {
     }
 
     /// The settings of one source (enabled at the default interval when never set).
-    public subscript(source: MetadataSource) -> SourceSettings {
+    package subscript(source: MetadataSource) -> SourceSettings {
         get { sources[source] ?? SourceSettings(interval: Self.defaultInterval) }
         set { sources[source] = SourceSettings(enabled: newValue.enabled, interval: newValue.interval) }
     }
 
     /// The enabled sources, spot first.
-    public var enabledSources: [MetadataSource] {
+    package var enabledSources: [MetadataSource] {
         MetadataSource.allCases.filter { self[$0].enabled }
     }
 }

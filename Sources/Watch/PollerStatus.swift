@@ -1,43 +1,43 @@
-public import Events
-public import IMDS
+import Events
+import IMDS
 
 /// One source's health, for `STATUS=` and logs.
-public struct SourceStatus: Sendable, Equatable {
+package struct SourceStatus: Sendable, Equatable {
     /// The source.
-    public var source: MetadataSource
+    package var source: MetadataSource
     /// Whether it is polled.
-    public var enabled: Bool
+    package var enabled: Bool
     /// When the last poll finished, in milliseconds since the Unix epoch; `nil` before the first.
-    public var lastPollMilliseconds: Int64?
+    package var lastPollMilliseconds: Int64?
     /// What the last poll found; `nil` before the first.
-    public var lastObservation: Observation?
+    package var lastObservation: Observation?
     /// Consecutive failed polls (0 when the last poll answered).
-    public var consecutiveFailures: Int
+    package var consecutiveFailures: Int
     /// True while the path is absent by design (not in an Auto Scaling group, tags not enabled) and polled slowly.
-    public var notConfigured: Bool
+    package var notConfigured: Bool
 
     /// True when the last poll failed.
-    public var isFailing: Bool { consecutiveFailures > 0 }
+    package var isFailing: Bool { consecutiveFailures > 0 }
 }
 
 /// A snapshot of the poll loop.
-public struct PollerStatus: Sendable, Equatable {
+package struct PollerStatus: Sendable, Equatable {
     /// Rounds completed: a round completes when every enabled source has been polled once since the last one.
-    public var completedRounds: Int
+    package var completedRounds: Int
     /// Every source, spot first.
-    public var sources: [SourceStatus]
+    package var sources: [SourceStatus]
     /// The instance events are attributed to (``InstanceInfo/unknown`` until the identity document is read).
-    public var instance: InstanceInfo
+    package var instance: InstanceInfo
     /// The identity document's last read error, when its last read failed.
-    public var identityError: IMDSError?
+    package var identityError: IMDSError?
 
     /// The enabled sources whose last poll failed.
-    public var failingSources: [MetadataSource] {
+    package var failingSources: [MetadataSource] {
         sources.filter { $0.enabled && $0.isFailing }.map(\.source)
     }
 
     /// True when at least one enabled source answered (a value or a 404) at its last poll.
-    public var imdsAnswered: Bool {
+    package var imdsAnswered: Bool {
         sources.contains { status in
             switch status.lastObservation {
             case .value?, .absent?: true
@@ -47,7 +47,7 @@ public struct PollerStatus: Sendable, Equatable {
     }
 
     /// One line for systemd's `STATUS=`, e.g. `5 sources OK, round 12` or `IMDS failing: spot (…), asg (…)`.
-    public var summary: String {
+    package var summary: String {
         let enabled = sources.filter(\.enabled)
         let failing = enabled.filter(\.isFailing)
         if enabled.isEmpty { return "no source enabled" }

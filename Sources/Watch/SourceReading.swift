@@ -1,28 +1,39 @@
-public import Events
-public import IMDS
+import Events
+import IMDS
 
 extension MetadataSource {
     /// Reads this source once and decodes it.
     /// - Parameter reader: Where to read.
     /// - Returns: The value; `.absent` for a 404 (maintenance: a 404 is an empty list, as AEMM sends it); `.failed`
     ///   for every error, an unparsable body included (code `malformedResponse`). Never throws.
-    public func read(from reader: some MetadataReader) async -> Observation {
+    package func read(from reader: some MetadataReader) async -> Observation {
         do throws(IMDSError) {
             switch self {
             case .spot:
                 guard let body = try await reader.text(path) else { return .absent }
-                return .value(.spot(try decode(body, reader) { body throws(IMDSDecodingError) in try SpotInstanceAction.decode(body) }))
+                return .value(
+                    .spot(
+                        try decode(body, reader) { body throws(IMDSDecodingError) in try SpotInstanceAction.decode(body)
+                        }))
             case .rebalance:
                 guard let body = try await reader.text(path) else { return .absent }
-                return .value(.rebalance(try decode(body, reader) { body throws(IMDSDecodingError) in try RebalanceRecommendation.decode(body) }))
+                return .value(
+                    .rebalance(
+                        try decode(body, reader) { body throws(IMDSDecodingError) in
+                            try RebalanceRecommendation.decode(body)
+                        }))
             case .maintenance:
                 guard let body = try await reader.text(path) else { return .value(.maintenance([])) }
-                return .value(.maintenance(try decode(body, reader) { body throws(IMDSDecodingError) in
-                    try ScheduledMaintenanceEvent.decodeList(body)
-                }))
+                return .value(
+                    .maintenance(
+                        try decode(body, reader) { body throws(IMDSDecodingError) in
+                            try ScheduledMaintenanceEvent.decodeList(body)
+                        }))
             case .asg:
                 guard let body = try await reader.text(path) else { return .absent }
-                return .value(.asg(try decode(body, reader) { body throws(IMDSDecodingError) in try LifecycleState.decode(body) }))
+                return .value(
+                    .asg(try decode(body, reader) { body throws(IMDSDecodingError) in try LifecycleState.decode(body) })
+                )
             case .tags:
                 return try await readTags(from: reader)
             }
@@ -63,10 +74,12 @@ extension MetadataSource {
             guard let value = try await reader.text(valuePath) else {
                 throw IMDSError(
                     code: .unexpectedStatus, path: valuePath, endpoint: reader.endpointDescription, status: 404,
-                    message: "tag \(key) is listed in \(path) but its value is absent (the tags changed during the read)"
+                    message:
+                        "tag \(key) is listed in \(path) but its value is absent (the tags changed during the read)"
                 )
             }
-            tags[key] = try decode(value, reader) { body throws(IMDSDecodingError) in try InstanceTags.decodeValue(body) }
+            tags[key] = try decode(value, reader) { body throws(IMDSDecodingError) in try InstanceTags.decodeValue(body)
+            }
         }
         return tags
     }
@@ -78,11 +91,12 @@ extension InstanceIdentityDocument {
     /// - Returns: The document.
     /// - Throws: ``IMDSError``: the read's error, `malformedResponse` for an unparsable body, `unexpectedStatus`
     ///   for a 404.
-    public static func read(from reader: some MetadataReader) async throws(IMDSError) -> InstanceIdentityDocument {
+    package static func read(from reader: some MetadataReader) async throws(IMDSError) -> InstanceIdentityDocument {
         let path = MetadataPath.identityDocument
         guard let body = try await reader.text(path) else {
-            throw IMDSError(code: .unexpectedStatus, path: path, endpoint: reader.endpointDescription, status: 404,
-                            message: "IMDS has no \(path)")
+            throw IMDSError(
+                code: .unexpectedStatus, path: path, endpoint: reader.endpointDescription, status: 404,
+                message: "IMDS has no \(path)")
         }
         do throws(IMDSDecodingError) {
             return try decode(body)

@@ -38,8 +38,10 @@ extension Poller {
             tracker.consecutiveFailures += 1
             let now = clock.now
             let count = tracker.consecutiveFailures
-            if SourceTracker.shouldLogFailure(count, lastLogged: tracker.lastErrorLog, now: now,
-                                              reminder: configuration.errorReminderInterval) {
+            if SourceTracker.shouldLogFailure(
+                count, lastLogged: tracker.lastErrorLog, now: now,
+                reminder: configuration.errorReminderInterval)
+            {
                 tracker.lastErrorLog = now
                 let repeated = count == 1 ? "" : " (\(count) consecutive failures)"
                 logger.warning(
@@ -61,9 +63,13 @@ extension Poller {
         if source.absentMeansNotConfigured {
             if absent, !tracker.notConfigured {
                 let seconds = configuration.notConfiguredInterval.components.seconds
-                logger.info("\(source.path) is absent: \(source.absentReason); checking again every \(seconds) s", metadata: metadata)
+                logger.info(
+                    "\(source.path) is absent: \(source.absentReason); checking again every \(seconds) s",
+                    metadata: metadata)
             } else if !absent, tracker.notConfigured {
-                logger.info("\(source.path) is present now; polling it every \(configuration[source].interval)", metadata: metadata)
+                logger.info(
+                    "\(source.path) is present now; polling it every \(configuration[source].interval)",
+                    metadata: metadata)
             }
             tracker.notConfigured = absent
         }

@@ -1,25 +1,25 @@
+import Durability
 import Events
-public import Durability
-public import Logging
+import Logging
 
 /// The persisted watch state: `state.json` in the state directory, written atomically.
 ///
 /// A file that cannot be read or parsed is moved aside as `state.json.corrupt-<UTC time>` with a warning, and the
 /// run continues as a first run (an occurrence may then fire twice: better twice than never).
-public struct StateStore: Sendable {
+package struct StateStore: Sendable {
     /// State files larger than this are treated as corrupt.
-    public static let maxFileBytes = 4 << 20
+    package static let maxFileBytes = 4 << 20
 
     /// The state directory (`--state-dir`).
-    public let directory: String
+    package let directory: String
     /// The file name inside ``directory``.
-    public let fileName: String
+    package let fileName: String
 
     /// Creates a store; touches nothing until ``load(logger:nowMilliseconds:)`` or ``save(_:)``.
     /// - Parameters:
     ///   - directory: The state directory; created (mode 0700) on the first save when its parent exists.
     ///   - fileName: The file name, `state.json` by default.
-    public init(directory: String, fileName: String = "state.json") {
+    package init(directory: String, fileName: String = "state.json") {
         var trimmed = directory
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.directory = trimmed.isEmpty ? "." : trimmed
@@ -27,14 +27,14 @@ public struct StateStore: Sendable {
     }
 
     /// The state file's path.
-    public var path: String { directory == "/" ? "/" + fileName : directory + "/" + fileName }
+    package var path: String { directory == "/" ? "/" + fileName : directory + "/" + fileName }
 
     /// Reads the persisted state.
     /// - Parameters:
     ///   - logger: Receives an info line on a first run and a warning when the file is moved aside.
     ///   - nowMilliseconds: The wall-clock time, for the moved-aside file's name.
     /// - Returns: The persisted state, or an empty state (a first run) when there is no usable file. Never throws.
-    public func load(logger: Logger, nowMilliseconds: Int64) -> WatchState {
+    package func load(logger: Logger, nowMilliseconds: Int64) -> WatchState {
         let bytes: [UInt8]
         do throws(SafeFile.Failure) {
             guard let read = try SafeFile.readRegularFileIfPresent(path, limit: Self.maxFileBytes) else {
@@ -64,7 +64,7 @@ public struct StateStore: Sendable {
     /// Writes the state atomically (temporary file in the same directory, fsync, rename, fsync of the directory).
     /// - Parameter state: The state to persist.
     /// - Throws: ``StateStoreError`` naming the failed operation; the previous file is then left intact.
-    public func save(_ state: WatchState) throws(StateStoreError) {
+    package func save(_ state: WatchState) throws(StateStoreError) {
         var bytes = Array(state.json.serialized().utf8)
         bytes.append(UInt8(ascii: "\n"))
         do {
@@ -77,7 +77,8 @@ public struct StateStore: Sendable {
 
     private func moveAside(reason: String, logger: Logger, nowMilliseconds: Int64) {
         do {
-            let target = try SafeFile.moveAside(directory: directory, fileName: fileName, nowMilliseconds: nowMilliseconds)
+            let target = try SafeFile.moveAside(
+                directory: directory, fileName: fileName, nowMilliseconds: nowMilliseconds)
             logger.warning(
                 "state file \(reason): moved it aside and starting as a first run (an event may fire again)",
                 metadata: ["path": "\(path)", "moved_to": "\(target)"]
@@ -92,11 +93,11 @@ public struct StateStore: Sendable {
 }
 
 /// A state file could not be written.
-public struct StateStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct StateStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What failed, with the path and the system's reason.
-    public var message: String
+    package var message: String
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 extension StateStore {
@@ -107,7 +108,7 @@ extension StateStore {
     /// - Parameter trusted: The walker (trusting root and the effective user by default).
     /// - Throws: ``StateStoreError`` with one sentence naming the path at fault. The directory is created (mode 0700)
     ///   when its parent exists; otherwise it is judged by its nearest existing ancestor.
-    public func checkSafety(trusted: TrustedPath = TrustedPath()) throws(StateStoreError) {
+    package func checkSafety(trusted: TrustedPath = TrustedPath()) throws(StateStoreError) {
         // Created first when its parent exists (as the first save would), so that the check sees the real directory:
         // one another user made in a sticky parent in the meantime is then theirs, and refused.
         try? SafeFile.makeDirectory(directory)

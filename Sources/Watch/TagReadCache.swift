@@ -1,4 +1,4 @@
-public import Events
+import Events
 import IMDS
 
 /// What the tags source remembers between two polls of one poll loop, so that a loop polling more often than the
@@ -9,38 +9,39 @@ import IMDS
 /// changes, after a failed or absent read, and otherwise on every ``refreshPolls``th poll: at most every
 /// ``maxRefreshPolls``th, and often enough that no value answered is older than ``valueMaxAge``. At the default tags
 /// interval (60 s) every poll reads every value; at 2 s every 15th does (30 s), at 5 s every 12th (60 s).
-public struct TagReadCache: Sendable {
+package struct TagReadCache: Sendable {
     /// The longest a tag value is answered from the cache: 60 s, the default tags interval. An operator who changes
     /// a tag (to ask a host to drain) sees it acted on within about a minute.
-    public static let valueMaxAge = Duration.seconds(60)
+    package static let valueMaxAge = Duration.seconds(60)
     /// The most polls between two reads of every value, whatever the interval: 15 (at 0.1 s, 1.5 s).
-    public static let maxRefreshPolls = 15
+    package static let maxRefreshPolls = 15
 
     /// The keys and values of the last full read, or `nil` when the next poll must read every value.
     var tags: [String: String]?
     /// Polls answered from ``tags`` since the last full read.
     var cachedPolls = 0
     /// Every this many polls every value is read again (1: every poll, no caching).
-    public let refreshPolls: Int
+    package let refreshPolls: Int
 
     /// A cache for a loop polling every `interval`: every value is read again on every ``maxRefreshPolls``th poll,
     /// or sooner when the values would otherwise be answered older than ``valueMaxAge`` (every poll when `interval`
     /// is ``valueMaxAge`` or longer).
     /// - Parameter interval: The tags source's poll interval (default: its default interval, 60 s).
-    public init(interval: Duration = MetadataSource.tags.defaultInterval) {
+    package init(interval: Duration = MetadataSource.tags.defaultInterval) {
         let polls = interval > .zero ? (Self.valueMaxAge / interval).rounded(.down) : 1
         self.init(refreshPolls: polls < Double(Self.maxRefreshPolls) ? Int(polls) : Self.maxRefreshPolls)
     }
 
     /// - Parameter refreshPolls: Read every value on every this many polls (at least 1).
-    public init(refreshPolls: Int) {
+    package init(refreshPolls: Int) {
         self.refreshPolls = max(1, refreshPolls)
     }
 
     /// The tags to report for `keys` without reading their values, or `nil` when they must be read.
     mutating func cached(for keys: [String]) -> [String: String]? {
         guard let tags, cachedPolls + 1 < refreshPolls, tags.count == keys.count,
-              keys.allSatisfy({ tags[$0] != nil }) else { return nil }
+            keys.allSatisfy({ tags[$0] != nil })
+        else { return nil }
         cachedPolls += 1
         return tags
     }
@@ -58,7 +59,7 @@ extension MetadataSource {
     ///   - reader: Where to read.
     ///   - cache: The poll loop's tag cache (unused by other sources).
     /// - Returns: As ``read(from:)``.
-    public func read(from reader: some MetadataReader, tagCache cache: inout TagReadCache) async -> Observation {
+    package func read(from reader: some MetadataReader, tagCache cache: inout TagReadCache) async -> Observation {
         guard self == .tags else { return await read(from: reader) }
         do throws(IMDSError) {
             guard let body = try await reader.text(path) else {

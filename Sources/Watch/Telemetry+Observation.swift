@@ -1,6 +1,6 @@
 import Events
 import IMDS
-public import Telemetry
+import Telemetry
 
 extension Telemetry {
     /// Records one poll of `source`: the request result, its duration, whether the source is up, and the gauges a
@@ -12,11 +12,12 @@ extension Telemetry {
     ///   - duration: How long the read took.
     ///   - unixMilliseconds: The wall-clock time of the poll.
     func recordPoll(_ source: MetadataSource, _ observation: Observation, duration: Duration, unixMilliseconds: Int64) {
-        let result: IMDSRequestResult = switch observation {
-        case .value: .ok
-        case .absent: .absent
-        case .failed: .error
-        }
+        let result: IMDSRequestResult =
+            switch observation {
+            case .value: .ok
+            case .absent: .absent
+            case .failed: .error
+            }
         recordPoll(source: source, result: result, duration: duration, unixSeconds: Double(unixMilliseconds) / 1000)
         switch observation {
         case .value(.spot(let notice)):

@@ -1,13 +1,13 @@
-public import Events
+import Events
 import IMDS
 
 /// The state file's format (version 1), documented in docs/events.md.
 extension WatchState {
     /// The format version written in `version`.
-    public static let formatVersion = 1
+    package static let formatVersion = 1
 
     /// The state as the state file's JSON document.
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "version": .number(Double(Self.formatVersion)),
             "spot": [
@@ -34,7 +34,7 @@ extension WatchState {
     /// - Parameter json: The parsed document.
     /// - Throws: ``StateFormatError`` naming the first member that is missing or of the wrong type, or an
     ///   unsupported version.
-    public init(json: JSONValue) throws(StateFormatError) {
+    package init(json: JSONValue) throws(StateFormatError) {
         let root = try Fields(json, "state")
         guard try root.int("version") == Self.formatVersion else {
             throw StateFormatError("unsupported state file version")
@@ -49,7 +49,8 @@ extension WatchState {
         if let current = try rebalanceFields.optionalObject("current") {
             rebalance.current = RebalanceRecommendation(noticeTime: try current.date("notice_time"))
         }
-        rebalance.fired = try rebalanceFields.strings("fired").suffix(NoticeState<RebalanceRecommendation>.recentLimit).map { $0 }
+        rebalance.fired = try rebalanceFields.strings("fired").suffix(NoticeState<RebalanceRecommendation>.recentLimit)
+            .map { $0 }
         let maintenanceFields = try root.object("maintenance")
         maintenance.events = try maintenanceFields.objects("events").map { (event: Fields) throws(StateFormatError) in
             ScheduledMaintenanceEvent(
@@ -61,7 +62,8 @@ extension WatchState {
         }
         maintenance.fired = try maintenanceFields.strings("fired").suffix(MaintenanceState.recentLimit).map { $0 }
         let asgFields = try root.object("asg")
-        asg = LifecycleStateRecord(state: try asgFields.optionalString("state"), generation: try asgFields.int("generation"))
+        asg = LifecycleStateRecord(
+            state: try asgFields.optionalString("state"), generation: try asgFields.int("generation"))
         let tagFields = try root.object("tags")
         var tagMap: [String: String]?
         if let object = try tagFields.optionalObject("tags") {
@@ -77,15 +79,15 @@ extension WatchState {
 }
 
 /// Why a state file's document is not a valid state.
-public struct StateFormatError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct StateFormatError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong.
-    public var reason: String
+    package var reason: String
 
     init(_ reason: String) {
         self.reason = reason
     }
 
-    public var description: String { reason }
+    package var description: String { reason }
 }
 
 /// Typed access to an object's members, naming the member path in errors.
@@ -100,7 +102,9 @@ private struct Fields {
     }
 
     func value(_ key: String) throws(StateFormatError) -> JSONValue {
-        guard let member = members.first(where: { $0.0 == key }) else { throw StateFormatError("\(name).\(key) is missing") }
+        guard let member = members.first(where: { $0.0 == key }) else {
+            throw StateFormatError("\(name).\(key) is missing")
+        }
         return member.1
     }
 
@@ -128,13 +132,15 @@ private struct Fields {
 
     func date(_ key: String) throws(StateFormatError) -> String {
         let text = try string(key)
-        guard let normalized = try? IMDSDate.normalize(text) else { throw StateFormatError("\(name).\(key) is not a date") }
+        guard let normalized = try? IMDSDate.normalize(text) else {
+            throw StateFormatError("\(name).\(key) is not a date")
+        }
         return normalized
     }
 
     func int(_ key: String) throws(StateFormatError) -> Int {
         guard case .number(let number) = try value(key), number.isFinite, number == number.rounded(),
-              number >= 0, number < 1e15
+            number >= 0, number < 1e15
         else { throw StateFormatError("\(name).\(key) is not a whole number") }
         return Int(number)
     }

@@ -1,20 +1,20 @@
-public import IMDS
+import IMDS
 
 /// What the watcher knows about every source: persisted between runs so that one occurrence fires once.
-public struct WatchState: Sendable, Equatable {
+package struct WatchState: Sendable, Equatable {
     /// The spot notice currently present, and the notices already fired.
-    public var spot = NoticeState<SpotInstanceAction>()
+    package var spot = NoticeState<SpotInstanceAction>()
     /// The rebalance recommendation currently present, and the ones already fired.
-    public var rebalance = NoticeState<RebalanceRecommendation>()
+    package var rebalance = NoticeState<RebalanceRecommendation>()
     /// The maintenance events last listed.
-    public var maintenance = MaintenanceState()
+    package var maintenance = MaintenanceState()
     /// The Auto Scaling lifecycle state last seen.
-    public var asg = LifecycleStateRecord()
+    package var asg = LifecycleStateRecord()
     /// The instance tags last seen.
-    public var tags = TagsRecord()
+    package var tags = TagsRecord()
 
     /// The state of a first run: nothing known.
-    public init() {}
+    package init() {}
 
     /// The state without what is never persisted (how far a present notice's time has moved).
     var durable: WatchState {
@@ -26,23 +26,23 @@ public struct WatchState: Sendable, Equatable {
 }
 
 /// A notice that is either present or not (spot, rebalance), with the keys of notices already fired.
-public struct NoticeState<Notice: Sendable & Equatable>: Sendable, Equatable {
+package struct NoticeState<Notice: Sendable & Equatable>: Sendable, Equatable {
     /// How many fired keys are remembered.
-    public static var recentLimit: Int { 32 }
+    package static var recentLimit: Int { 32 }
 
     /// The notice present at the last successful read, as first seen (its time is the occurrence's time).
-    public var current: Notice?
+    package var current: Notice?
     /// The latest time seen for ``current`` while it stayed present (AEMM moves it forward on every read).
     /// Not persisted: after a restart the first-seen time is the floor again.
-    public var latestTime: String?
+    package var latestTime: String?
     /// Occurrence keys already fired, oldest first, at most ``recentLimit``.
-    public var fired: [String] = []
+    package var fired: [String] = []
 
     /// Nothing present, nothing fired.
-    public init() {}
+    package init() {}
 
     /// Creates a state.
-    public init(current: Notice?, fired: [String]) {
+    package init(current: Notice?, fired: [String]) {
         self.current = current
         self.fired = fired
     }
@@ -54,20 +54,20 @@ public struct NoticeState<Notice: Sendable & Equatable>: Sendable, Equatable {
 }
 
 /// The scheduled maintenance events last listed, with the keys of events already fired.
-public struct MaintenanceState: Sendable, Equatable {
+package struct MaintenanceState: Sendable, Equatable {
     /// How many fired keys are remembered.
-    public static var recentLimit: Int { 128 }
+    package static var recentLimit: Int { 128 }
 
     /// The events at the last successful read, in IMDS order.
-    public var events: [ScheduledMaintenanceEvent] = []
+    package var events: [ScheduledMaintenanceEvent] = []
     /// Occurrence keys already fired, oldest first, at most ``recentLimit``.
-    public var fired: [String] = []
+    package var fired: [String] = []
 
     /// Nothing listed, nothing fired.
-    public init() {}
+    package init() {}
 
     /// Creates a state.
-    public init(events: [ScheduledMaintenanceEvent], fired: [String]) {
+    package init(events: [ScheduledMaintenanceEvent], fired: [String]) {
         self.events = events
         self.fired = fired
     }
@@ -79,34 +79,34 @@ public struct MaintenanceState: Sendable, Equatable {
 }
 
 /// The Auto Scaling lifecycle state last seen.
-public struct LifecycleStateRecord: Sendable, Equatable {
+package struct LifecycleStateRecord: Sendable, Equatable {
     /// The last state read, or `nil` before the first one. A 404 keeps it.
-    public var state: String?
+    package var state: String?
     /// How many changes fired so far (part of each event's id, so that a state seen again is a new occurrence).
-    public var generation: Int = 0
+    package var generation: Int = 0
 
     /// Never observed.
-    public init() {}
+    package init() {}
 
     /// Creates a record.
-    public init(state: String?, generation: Int) {
+    package init(state: String?, generation: Int) {
         self.state = state
         self.generation = generation
     }
 }
 
 /// The instance tags last seen.
-public struct TagsRecord: Sendable, Equatable {
+package struct TagsRecord: Sendable, Equatable {
     /// The tags at the last successful read, or `nil` before the first one. A 404 keeps them.
-    public var tags: [String: String]?
+    package var tags: [String: String]?
     /// How many changes fired so far (part of each event's id).
-    public var generation: Int = 0
+    package var generation: Int = 0
 
     /// Never observed.
-    public init() {}
+    package init() {}
 
     /// Creates a record.
-    public init(tags: [String: String]?, generation: Int) {
+    package init(tags: [String: String]?, generation: Int) {
         self.tags = tags
         self.generation = generation
     }

@@ -1,4 +1,4 @@
-public import Events
+import Events
 import IMDS
 
 /// Change detection: turns each observation of a source into the events it causes and the next state.
@@ -12,30 +12,30 @@ import IMDS
 /// - the Auto Scaling state fires on every change, the first observation included; a 404 keeps the last state;
 /// - tags fire when they differ from the last observed tags; the first observation is recorded silently;
 /// - an occurrence key fired before (remembered in the state) never fires again.
-public struct WatchStateMachine: Sendable {
+package struct WatchStateMachine: Sendable {
     /// What one observation leads to.
-    public struct Outcome: Sendable, Equatable {
+    package struct Outcome: Sendable, Equatable {
         /// Events to dispatch, in order.
-        public var events: [Event]
+        package var events: [Event]
         /// True when the durable state changed: save it before dispatching ``events``.
-        public var persist: Bool
+        package var persist: Bool
 
         /// Nothing to do.
-        public static let none = Outcome(events: [], persist: false)
+        package static let none = Outcome(events: [], persist: false)
 
         /// Creates an outcome.
-        public init(events: [Event], persist: Bool) {
+        package init(events: [Event], persist: Bool) {
             self.events = events
             self.persist = persist
         }
     }
 
     /// The current state.
-    public private(set) var state: WatchState
+    package private(set) var state: WatchState
 
     /// Creates a machine.
     /// - Parameter state: The persisted state, or `WatchState()` on a first run.
-    public init(state: WatchState = WatchState()) {
+    package init(state: WatchState = WatchState()) {
         self.state = state
     }
 
@@ -46,7 +46,7 @@ public struct WatchStateMachine: Sendable {
     ///   - instance: The instance the events are about.
     ///   - detectedAtMilliseconds: The wall-clock time of the read, in milliseconds since the Unix epoch.
     /// - Returns: The events to fire and whether to save the state.
-    public mutating func observe(
+    package mutating func observe(
         _ source: MetadataSource, _ observation: Observation, instance: InstanceInfo, detectedAtMilliseconds: Int64
     ) -> Outcome {
         let before = state.durable
@@ -98,7 +98,8 @@ public struct WatchStateMachine: Sendable {
 
     private mutating func observeSpot(_ notice: SpotInstanceAction) -> [Found] {
         if let current = state.spot.current, current.action == notice.action,
-           notice.time >= (state.spot.latestTime ?? current.time) {
+            notice.time >= (state.spot.latestTime ?? current.time)
+        {
             state.spot.latestTime = notice.time
             return []
         }
@@ -113,7 +114,8 @@ public struct WatchStateMachine: Sendable {
 
     private mutating func observeRebalance(_ recommendation: RebalanceRecommendation) -> [Found] {
         if let current = state.rebalance.current,
-           recommendation.noticeTime >= (state.rebalance.latestTime ?? current.noticeTime) {
+            recommendation.noticeTime >= (state.rebalance.latestTime ?? current.noticeTime)
+        {
             state.rebalance.latestTime = recommendation.noticeTime
             return []
         }
@@ -138,8 +140,9 @@ public struct WatchStateMachine: Sendable {
         for event in events {
             if let before = old.first(where: { $0.eventID == event.eventID }) {
                 if before != event {
-                    fire([event.eventID] + Self.identity(before) + Self.identity(event),
-                         .maintenanceChanged(EventData.maintenance(event), previous: EventData.maintenance(before)))
+                    fire(
+                        [event.eventID] + Self.identity(before) + Self.identity(event),
+                        .maintenanceChanged(EventData.maintenance(event), previous: EventData.maintenance(before)))
                 }
             } else {
                 fire([event.eventID], .maintenanceScheduled(EventData.maintenance(event)))
@@ -161,23 +164,27 @@ public struct WatchStateMachine: Sendable {
         guard previous != lifecycleState else { return [] }
         state.asg.state = lifecycleState
         state.asg.generation += 1
-        return [Found(
-            fields: [String(state.asg.generation), previous ?? "", lifecycleState],
-            detail: .asgLifecycleState(LifecycleStateChange(state: lifecycleState, previousState: previous))
-        )]
+        return [
+            Found(
+                fields: [String(state.asg.generation), previous ?? "", lifecycleState],
+                detail: .asgLifecycleState(LifecycleStateChange(state: lifecycleState, previousState: previous))
+            )
+        ]
     }
 
     private mutating func observeTags(_ tags: [String: String]) -> [Found] {
         guard let previous = state.tags.tags else {
-            state.tags.tags = tags  // The first observation is recorded silently.
+            state.tags.tags = tags // The first observation is recorded silently.
             return []
         }
         guard previous != tags else { return [] }
         state.tags.tags = tags
         state.tags.generation += 1
-        return [Found(
-            fields: [String(state.tags.generation), Tag.json(EventData.sorted(tags)).serialized()],
-            detail: .tagsChanged(EventData.tags(from: previous, to: tags))
-        )]
+        return [
+            Found(
+                fields: [String(state.tags.generation), Tag.json(EventData.sorted(tags)).serialized()],
+                detail: .tagsChanged(EventData.tags(from: previous, to: tags))
+            )
+        ]
     }
 }

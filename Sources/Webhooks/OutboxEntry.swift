@@ -4,28 +4,28 @@ import Foundation
 ///
 /// The signature is not stored: it is computed at each attempt with the endpoint's current secret. Neither are the
 /// URL and the endpoint's extra headers (they may hold credentials); the entry names its endpoint by ``endpointID``.
-public struct OutboxEntry: Sendable, Equatable, Codable {
+package struct OutboxEntry: Sendable, Equatable, Codable {
     /// Orders deliveries: increasing across the outbox's lifetime, restarts included.
-    public var sequence: UInt64
+    package var sequence: UInt64
     /// ``WebhookEndpoint/id`` of the receiver.
-    public var endpointID: String
+    package var endpointID: String
     /// The event id (`X-Imdswatch-Delivery`).
-    public var eventID: String
+    package var eventID: String
     /// The event type (`X-Imdswatch-Event`).
-    public var eventType: String
+    package var eventType: String
     /// The exact body bytes.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// The `Content-Type`.
-    public var contentType: String
+    package var contentType: String
     /// When the delivery was created, in milliseconds since the Unix epoch.
-    public var createdAtMilliseconds: Int64
+    package var createdAtMilliseconds: Int64
     /// Attempts made so far.
-    public var attempts: Int
+    package var attempts: Int
     /// The earliest time of the next attempt, in milliseconds since the Unix epoch.
-    public var nextAttemptMilliseconds: Int64
+    package var nextAttemptMilliseconds: Int64
 
     /// Creates an entry.
-    public init(
+    package init(
         sequence: UInt64, endpointID: String, eventID: String, eventType: String, body: [UInt8], contentType: String,
         createdAtMilliseconds: Int64, attempts: Int = 0, nextAttemptMilliseconds: Int64? = nil
     ) {
@@ -41,22 +41,29 @@ public struct OutboxEntry: Sendable, Equatable, Codable {
     }
 
     /// `<sequence, 16 digits>-<endpoint id>.json`: names sort in delivery order.
-    public var fileName: String {
+    package var fileName: String {
         let digits = String(sequence)
         return String(repeating: "0", count: max(0, 16 - digits.count)) + digits + "-" + endpointID + ".json"
     }
 
     private enum CodingKeys: String, CodingKey {
-        case version, sequence, endpointID = "endpoint_id", eventID = "event_id", eventType = "event_type"
-        case body, contentType = "content_type", createdAtMilliseconds = "created_at_ms", attempts
+        case version, sequence
+        case endpointID = "endpoint_id"
+        case eventID = "event_id"
+        case eventType = "event_type"
+        case body
+        case contentType = "content_type"
+        case createdAtMilliseconds = "created_at_ms"
+        case attempts
         case nextAttemptMilliseconds = "next_attempt_ms"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let version = try container.decode(Int.self, forKey: .version)
         guard version == 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .version, in: container, debugDescription: "unknown version \(version)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .version, in: container, debugDescription: "unknown version \(version)")
         }
         sequence = try container.decode(UInt64.self, forKey: .sequence)
         endpointID = try container.decode(String.self, forKey: .endpointID)
@@ -69,7 +76,7 @@ public struct OutboxEntry: Sendable, Equatable, Codable {
         nextAttemptMilliseconds = try container.decode(Int64.self, forKey: .nextAttemptMilliseconds)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(1, forKey: .version)
         try container.encode(sequence, forKey: .sequence)

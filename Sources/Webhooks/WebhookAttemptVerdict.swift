@@ -2,7 +2,7 @@ import Events
 import HTTP
 
 /// What an attempt's result means for the delivery.
-public enum WebhookAttemptVerdict: Sendable, Equatable {
+package enum WebhookAttemptVerdict: Sendable, Equatable {
     /// A 2xx: done.
     case delivered
     /// Worth another try; `retryAfterMilliseconds` is the receiver's `Retry-After`, when it sent one.
@@ -14,7 +14,7 @@ public enum WebhookAttemptVerdict: Sendable, Equatable {
     /// - Parameters:
     ///   - response: The response.
     ///   - nowMilliseconds: Now, to turn an HTTP-date `Retry-After` into a delay.
-    public static func classify(_ response: HTTPResponse, nowMilliseconds: Int64) -> WebhookAttemptVerdict {
+    package static func classify(_ response: HTTPResponse, nowMilliseconds: Int64) -> WebhookAttemptVerdict {
         switch response.status {
         case 200..<300:
             return .delivered
@@ -29,15 +29,15 @@ public enum WebhookAttemptVerdict: Sendable, Equatable {
     }
 
     /// Classifies a transport error: every failure to get a complete response is retried except an invalid URL.
-    public static func classify(_ error: HTTPError) -> WebhookAttemptVerdict {
+    package static func classify(_ error: HTTPError) -> WebhookAttemptVerdict {
         error.code == .invalidURL ? .drop : .retry(retryAfterMilliseconds: nil)
     }
 }
 
 /// Parses `Retry-After`: delay seconds or an HTTP-date (RFC 9110).
-public enum RetryAfter {
+package enum RetryAfter {
     /// The delay in milliseconds (never negative), or `nil` when the value is neither form.
-    public static func milliseconds(_ value: String, nowMilliseconds: Int64) -> Int64? {
+    package static func milliseconds(_ value: String, nowMilliseconds: Int64) -> Int64? {
         let trimmed = value.trimmingSpaces
         if let seconds = Int64(trimmed), seconds >= 0 {
             return min(seconds, 86_400) * 1000

@@ -1,27 +1,27 @@
 import Events
 
 /// A rendered webhook body and its content type.
-public struct WebhookBody: Sendable, Equatable {
+package struct WebhookBody: Sendable, Equatable {
     /// The exact bytes sent (and signed).
-    public var bytes: [UInt8]
+    package var bytes: [UInt8]
     /// The `Content-Type` value.
-    public var contentType: String
+    package var contentType: String
 
     /// Creates a body.
-    public init(bytes: [UInt8], contentType: String) {
+    package init(bytes: [UInt8], contentType: String) {
         self.bytes = bytes
         self.contentType = contentType
     }
 }
 
 /// Builds webhook bodies in every ``WebhookFormat``.
-public struct WebhookBodyRenderer: Sendable {
+package struct WebhookBodyRenderer: Sendable {
     private let templates: [String: WebhookTemplate]
 
     /// Creates a renderer, loading the template file of every endpoint that uses one.
     /// - Parameter endpoints: The endpoints whose formats will be rendered.
     /// - Throws: ``WebhookError`` when a template file is missing or does not parse.
-    public init(endpoints: [WebhookEndpoint]) throws(WebhookError) {
+    package init(endpoints: [WebhookEndpoint]) throws(WebhookError) {
         var templates: [String: WebhookTemplate] = [:]
         for endpoint in endpoints {
             if endpoint.format == .template, let path = endpoint.templateFile, templates[path] == nil {
@@ -33,7 +33,7 @@ public struct WebhookBodyRenderer: Sendable {
 
     /// Renders `event` for `endpoint`.
     /// - Returns: The body; a template that was not loaded at init renders an error note in JSON instead.
-    public func body(for event: Event, endpoint: WebhookEndpoint) -> WebhookBody {
+    package func body(for event: Event, endpoint: WebhookEndpoint) -> WebhookBody {
         let bytes: [UInt8]
         switch endpoint.format {
         case .json:
@@ -54,7 +54,7 @@ public struct WebhookBodyRenderer: Sendable {
     }
 
     /// The CloudEvents 1.0 structured-mode envelope of `event`.
-    public static func cloudEvent(_ event: Event) -> JSONValue {
+    package static func cloudEvent(_ event: Event) -> JSONValue {
         let instance = event.instance.instanceID.isEmpty ? "unknown" : event.instance.instanceID
         return [
             "specversion": "1.0",
@@ -68,7 +68,7 @@ public struct WebhookBodyRenderer: Sendable {
     }
 
     /// The Slack message of `event`: `{"text": ":warning: spot-interruption on i-… (m5.large, eu-west-1b): …"}`.
-    public static func slackMessage(_ event: Event) -> JSONValue {
+    package static func slackMessage(_ event: Event) -> JSONValue {
         let line = WebhookSummary.emoji(for: event.type) + " " + WebhookSummary.line(for: event)
         let escaped = line.replacingOccurrences("&", "&amp;").replacingOccurrences("<", "&lt;")
             .replacingOccurrences(">", "&gt;")

@@ -3,9 +3,9 @@ import HTTP
 import Logging
 
 /// What happened to one endpoint in ``WebhookDispatcher/sendOnce(_:)``.
-public struct WebhookSendResult: Sendable, Equatable {
+package struct WebhookSendResult: Sendable, Equatable {
     /// The outcome.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// A 2xx.
         case delivered(status: Int)
         /// Any other status.
@@ -19,12 +19,12 @@ public struct WebhookSendResult: Sendable, Equatable {
     }
 
     /// The endpoint URL, redacted for display.
-    public var url: String
+    package var url: String
     /// The outcome.
-    public var outcome: Outcome
+    package var outcome: Outcome
 
     /// Whether the receiver accepted it (or nothing was meant to be sent).
-    public var isSuccess: Bool {
+    package var isSuccess: Bool {
         switch outcome {
         case .delivered, .filtered, .dryRun: true
         case .rejected, .failed: false
@@ -37,7 +37,7 @@ extension WebhookDispatcher {
     /// outcome: for `imdswatch hooks test TYPE --webhooks`. Does not need ``run()``.
     /// - Parameter event: Usually a synthetic event (`synthetic: true`).
     /// - Returns: One result per endpoint, in configuration order.
-    public func sendOnce(_ event: Event) async -> [WebhookSendResult] {
+    package func sendOnce(_ event: Event) async -> [WebhookSendResult] {
         await withTaskGroup(of: (Int, WebhookSendResult).self) { group in
             for (index, lane) in lanes.enumerated() {
                 group.addTask { (index, await self.sendOnce(event, lane: lane)) }
@@ -57,8 +57,11 @@ extension WebhookDispatcher {
             log.info("dry run: would POST \(body.bytes.count) bytes of \(body.contentType) to webhook \(url)")
             return WebhookSendResult(url: url, outcome: .dryRun)
         }
-        guard let result = await send(body: body.bytes, contentType: body.contentType, eventType: event.type.rawValue,
-                                      eventID: event.id, lane: lane, log: log) else {
+        guard
+            let result = await send(
+                body: body.bytes, contentType: body.contentType, eventType: event.type.rawValue,
+                eventID: event.id, lane: lane, log: log)
+        else {
             return WebhookSendResult(url: url, outcome: .failed("cancelled"))
         }
         switch result {

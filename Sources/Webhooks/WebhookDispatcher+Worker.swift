@@ -38,8 +38,11 @@ extension WebhookDispatcher {
     private func attempt(_ entry: OutboxEntry, lane: Lane, log: Logger, deadline: Int64) async {
         var entry = entry
         entry.attempts += 1
-        guard let result = await send(body: entry.body, contentType: entry.contentType, eventType: entry.eventType,
-                                      eventID: entry.eventID, lane: lane, log: log) else {
+        guard
+            let result = await send(
+                body: entry.body, contentType: entry.contentType, eventType: entry.eventType,
+                eventID: entry.eventID, lane: lane, log: log)
+        else {
             log.info("webhook attempt abandoned at shutdown; the delivery stays in the outbox")
             return
         }
@@ -69,7 +72,9 @@ extension WebhookDispatcher {
             let delay = retryAfter ?? retryPolicy.delay(beforeRetry: entry.attempts).wholeMilliseconds
             let next = now + delay
             if next >= deadline {
-                log.error("webhook delivery failed (\(outcome), attempt \(entry.attempts)); dropped: the next try would pass the maximum age")
+                log.error(
+                    "webhook delivery failed (\(outcome), attempt \(entry.attempts)); dropped: the next try would pass the maximum age"
+                )
                 telemetry.recordWebhookDelivery(endpoint: lane.endpoint.telemetryLabel, result: .dropped)
                 await outbox.remove(entry)
                 return
@@ -80,9 +85,13 @@ extension WebhookDispatcher {
             // An endpoint down for an hour would otherwise log a line a minute: the 1st, 10th, 100th … failed
             // attempt of a delivery is a warning, the others are debug lines; delivery or the final drop says the rest.
             // The bound is said each time: an endpoint that is down is given up on at the delivery's maximum age.
-            let message: Logger.Message = "webhook delivery failed (\(outcome), attempt \(entry.attempts)); next attempt at \(Timestamp.rfc3339Milliseconds(next)), dropped at \(Timestamp.rfc3339Milliseconds(deadline)) (max_age) if it keeps failing"
+            let message: Logger.Message =
+                "webhook delivery failed (\(outcome), attempt \(entry.attempts)); next attempt at \(Timestamp.rfc3339Milliseconds(next)), dropped at \(Timestamp.rfc3339Milliseconds(deadline)) (max_age) if it keeps failing"
             if Self.isReportedFailure(attempt: entry.attempts) {
-                log.warning(entry.attempts == 1 ? message : "\(message) (further failures of this delivery are logged at the 10th, 100th … attempt)")
+                log.warning(
+                    entry.attempts == 1
+                        ? message
+                        : "\(message) (further failures of this delivery are logged at the 10th, 100th … attempt)")
             } else {
                 log.debug(message)
             }
@@ -107,8 +116,9 @@ extension WebhookDispatcher {
         while true {
             // A hop to another origin (scheme, host, port) gets neither the extra headers nor the signature.
             let sameOrigin = WebhookDispatcher.origin(of: url) == WebhookDispatcher.origin(of: endpoint.url)
-            let request = makeRequest(url: url, body: body, contentType: contentType, eventType: eventType,
-                                      eventID: eventID, endpoint: endpoint, withCredentials: sameOrigin)
+            let request = makeRequest(
+                url: url, body: body, contentType: contentType, eventType: eventType,
+                eventID: eventID, endpoint: endpoint, withCredentials: sameOrigin)
             let result: Result<HTTPResponse, HTTPError>
             do throws(HTTPError) {
                 result = .success(try await lane.transport.send(request))
@@ -120,8 +130,9 @@ extension WebhookDispatcher {
             }
             guard case .success(let response) = result else { return result }
             guard endpoint.followRedirects, [301, 302, 303, 307, 308].contains(response.status),
-                  let location = response.header("Location"), hops < 5,
-                  let target = WebhookDispatcher.resolve(location, against: url) else {
+                let location = response.header("Location"), hops < 5,
+                let target = WebhookDispatcher.resolve(location, against: url)
+            else {
                 return .success(response)
             }
             hops += 1
@@ -157,12 +168,15 @@ extension WebhookDispatcher {
     /// Whether a header name is one imdswatch sets itself.
     static func isReserved(_ name: String) -> Bool {
         let lower = name.lowercased()
-        return lower == "content-type" || lower == "user-agent" || lower == "content-length" || lower.hasPrefix("x-imdswatch-")
+        return lower == "content-type" || lower == "user-agent" || lower == "content-length"
+            || lower.hasPrefix("x-imdswatch-")
     }
 
     /// `scheme://host:port` of a URL, lower-cased, with the scheme's default port filled in; `nil` when unparsable.
     static func origin(of url: String) -> String? {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), let host = parsed.host?.lowercased() else {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+            let host = parsed.host?.lowercased()
+        else {
             return nil
         }
         let port = parsed.port ?? (scheme == "https" ? 443 : 80)
@@ -172,7 +186,8 @@ extension WebhookDispatcher {
     /// The absolute URL of a `Location` header; `nil` for anything but http(s), or for a downgrade from https.
     static func resolve(_ location: String, against base: String) -> String? {
         guard let baseURL = URL(string: base), let target = URL(string: location, relativeTo: baseURL)?.absoluteURL,
-              let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https" else { return nil }
+            let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https"
+        else { return nil }
         if baseURL.scheme?.lowercased() == "https", scheme == "http" { return nil }
         return target.absoluteString
     }

@@ -3,7 +3,7 @@ import Events
 import HTTP
 import Logging
 import ServiceLifecycle
-public import Telemetry
+import Telemetry
 
 /// Sends events to webhooks at least once: each delivery goes to the durable outbox first, then one worker per
 /// endpoint POSTs it, retrying with backoff until a 2xx, a permanent refusal or the endpoint's maximum age.
@@ -12,9 +12,9 @@ public import Telemetry
 /// neither the caller nor the other endpoints. Deliveries for one endpoint go out in order. Run it in a
 /// `ServiceGroup` (or call ``run()`` in a task); graceful shutdown stops the workers and leaves pending deliveries in
 /// the outbox for the next start.
-public final class WebhookDispatcher: EventSink, Service, Sendable {
+package final class WebhookDispatcher: EventSink, Service, Sendable {
     /// Makes the transport of one endpoint. Production uses ``curlTransport(version:)``; tests inject fakes.
-    public typealias TransportFactory = @Sendable (WebhookEndpoint) -> any HTTPTransport
+    package typealias TransportFactory = @Sendable (WebhookEndpoint) -> any HTTPTransport
 
     /// One endpoint with its transport and its worker's wake-up signal.
     struct Lane: Sendable {
@@ -33,7 +33,7 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     let userAgent: String
     let telemetry: Telemetry
     /// Whether nothing is sent (`--dry-run`).
-    public let dryRun: Bool
+    package let dryRun: Bool
     private let stopSignal: AsyncStream<Void>
     private let stop: AsyncStream<Void>.Continuation
 
@@ -51,7 +51,7 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     ///   - logger: Where every attempt is reported.
     ///   - telemetry: Records each attempt's outcome (nothing by default).
     /// - Throws: ``WebhookError`` when a URL is invalid or a template file is missing or does not parse.
-    public init(
+    package init(
         endpoints: [WebhookEndpoint],
         stateDirectory: String,
         version: String,
@@ -92,25 +92,28 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
 
     /// The production transport factory: one ``CurlTransport`` per endpoint with its proxy, CA bundle and
     /// `User-Agent: imdswatch/VERSION`.
-    public static func curlTransport(version: String) -> TransportFactory {
+    package static func curlTransport(version: String) -> TransportFactory {
         { endpoint in
-            CurlTransport(options: CurlTransport.Options(
-                proxy: endpoint.proxy, caBundlePath: endpoint.caBundlePath, userAgent: "imdswatch/\(version)"
-            ))
+            CurlTransport(
+                options: CurlTransport.Options(
+                    proxy: endpoint.proxy, caBundlePath: endpoint.caBundlePath, userAgent: "imdswatch/\(version)"
+                ))
         }
     }
 
     /// The configured endpoints (duplicates removed).
-    public var endpoints: [WebhookEndpoint] { lanes.map(\.endpoint) }
+    package var endpoints: [WebhookEndpoint] { lanes.map(\.endpoint) }
 
     /// Renders `event` for every endpoint that accepts its type and stores each delivery durably in the outbox;
     /// returns then, without waiting for any receiver. With `dryRun`, logs what would be sent instead.
-    public func deliver(_ event: Event) async {
+    package func deliver(_ event: Event) async {
         for lane in lanes where lane.endpoint.accepts(event.type) {
             let body = renderer.body(for: event, endpoint: lane.endpoint)
             let log = logger.forDelivery(endpoint: lane.endpoint, eventID: event.id, eventType: event.type.rawValue)
             if dryRun {
-                log.info("dry run: would POST \(body.bytes.count) bytes of \(body.contentType) to webhook \(lane.endpoint.redactedURL)")
+                log.info(
+                    "dry run: would POST \(body.bytes.count) bytes of \(body.contentType) to webhook \(lane.endpoint.redactedURL)"
+                )
                 continue
             }
             let entry = OutboxEntry(
@@ -127,14 +130,14 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     }
 
     /// How many deliveries are waiting in the outbox (for systemd's `STATUS=`).
-    public func pendingCount() async -> Int {
+    package func pendingCount() async -> Int {
         await outbox.count
     }
 
     /// Loads the outbox, then runs one worker per endpoint until graceful shutdown, ``shutdown()`` or cancellation.
     /// Pending deliveries of endpoints no longer configured are dropped (error log). With `dryRun`, no worker runs
     /// and the outbox is left as it is.
-    public func run() async throws {
+    package func run() async throws {
         let pending = await outbox.load()
         if pending > 0 {
             logger.info("webhook outbox: \(pending) pending deliveries from an earlier run")
@@ -168,7 +171,7 @@ public final class WebhookDispatcher: EventSink, Service, Sendable {
     /// Stops ``run()`` at once: workers stop, an attempt in flight is abandoned (its transfer ends in the background
     /// within the endpoint's timeout, its result unused), and every pending delivery stays in the outbox for the next
     /// start. Safe to call more than once, before or during ``run()``; a stopped dispatcher does not run again.
-    public func shutdown() {
+    package func shutdown() {
         stop.finish()
     }
 }
@@ -177,7 +180,8 @@ extension Logger {
     /// A copy carrying the delivery's metadata. The URL is redacted; its secret path shows only at debug level.
     func forDelivery(endpoint: WebhookEndpoint, eventID: String, eventType: String) -> Logger {
         var copy = self
-        copy[metadataKey: LogField.webhookURL] = "\(RedactedURL.redact(endpoint.url, revealingSecretPaths: logLevel <= .debug))"
+        copy[metadataKey: LogField.webhookURL] =
+            "\(RedactedURL.redact(endpoint.url, revealingSecretPaths: logLevel <= .debug))"
         copy[metadataKey: LogField.eventID] = "\(eventID)"
         copy[metadataKey: LogField.eventType] = "\(eventType)"
         return copy

@@ -1,11 +1,11 @@
 import Crypto
-import Events
 import Durability
+import Events
 import HTTP
 
 /// How a webhook body is built from an event: the `format` of `[[webhook]]` and `--webhook-format`, by these raw
 /// values.
-public enum WebhookFormat: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
+package enum WebhookFormat: String, Sendable, Equatable, CaseIterable, CustomStringConvertible {
     /// The `imdswatch.event/v1` payload, as hooks read it (`application/json`).
     case json
     /// CloudEvents 1.0 structured mode (`application/cloudevents+json`) with the payload as `data`.
@@ -17,7 +17,7 @@ public enum WebhookFormat: String, Sendable, Equatable, CaseIterable, CustomStri
     case template
 
     /// The `Content-Type` sent when the endpoint does not override it.
-    public var defaultContentType: String {
+    package var defaultContentType: String {
         switch self {
         case .cloudevents: "application/cloudevents+json"
         case .json, .slack, .template: "application/json"
@@ -25,42 +25,42 @@ public enum WebhookFormat: String, Sendable, Equatable, CaseIterable, CustomStri
     }
 
     /// `json`, `cloudevents`, `slack` or `template`.
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// One webhook receiver and how to talk to it: a `[[webhook]]` table or `--webhook` URL, which the Config module
 /// decodes straight into this type (`[webhook_defaults]` is one without a URL).
-public struct WebhookEndpoint: Sendable, Equatable {
+package struct WebhookEndpoint: Sendable, Equatable {
     /// The absolute `http` or `https` URL; it may carry credentials (they are never logged).
-    public var url: String
+    package var url: String
     /// The body format.
-    public var format: WebhookFormat
+    package var format: WebhookFormat
     /// The Mustache template rendered for ``WebhookFormat/template`` (`template_file`).
-    public var templateFile: String?
+    package var templateFile: String?
     /// A `Content-Type` replacing the format's default.
-    public var contentType: String?
+    package var contentType: String?
     /// Extra header fields sent on every request. Names imdswatch sets itself (`Content-Type`, `User-Agent`,
     /// `X-Imdswatch-*`) are ignored here.
-    public var headers: [HTTPHeader]
+    package var headers: [HTTPHeader]
     /// The file the HMAC key is read from when the endpoint is put to use (`secret_file`).
-    public var secretFile: String?
+    package var secretFile: String?
     /// The HMAC key for `X-Imdswatch-Signature-256`, read from ``secretFile``; `nil` sends no signature.
-    public var secret: WebhookSecret?
+    package var secret: WebhookSecret?
     /// The event types sent to this endpoint; empty means every type.
-    public var events: Set<EventType>
+    package var events: Set<EventType>
     /// Time allowed to connect (default 3 s).
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// Time allowed for a whole attempt (default 10 s).
-    public var timeout: Duration
+    package var timeout: Duration
     /// The proxy policy; the default, `.environment`, follows libcurl's `https_proxy`, `no_proxy`, … variables.
-    public var proxy: CurlTransport.Options.Proxy
+    package var proxy: CurlTransport.Options.Proxy
     /// A CA bundle file for TLS verification; `nil` uses the system's.
-    public var caBundlePath: String?
+    package var caBundlePath: String?
     /// Whether a 3xx with a `Location` is followed by POSTing the same body there (at most 5 hops, never from
     /// `https` to `http`). Off by default: a redirect is then logged and the delivery dropped.
-    public var followRedirects: Bool
+    package var followRedirects: Bool
     /// How long a delivery is retried before it is dropped (default 1 h).
-    public var maxAge: Duration
+    package var maxAge: Duration
 
     /// Creates an endpoint.
     /// - Parameters:
@@ -78,7 +78,7 @@ public struct WebhookEndpoint: Sendable, Equatable {
     ///   - caBundlePath: CA bundle file.
     ///   - followRedirects: Follow redirects (off).
     ///   - maxAge: Give up on a delivery this long after the event (1 h).
-    public init(
+    package init(
         url: String,
         format: WebhookFormat = .json,
         templateFile: String? = nil,
@@ -112,29 +112,29 @@ public struct WebhookEndpoint: Sendable, Equatable {
 
     /// A stable identifier derived from the URL alone (16 hex digits of its SHA-256), naming the endpoint's
     /// deliveries in the outbox: editing other settings keeps pending deliveries attached.
-    public var id: String {
+    package var id: String {
         let digest = SHA256.hash(data: Array(url.utf8))
         return String(digest.hexString.prefix(16))
     }
 
     /// The URL with credentials and known path secrets masked, for logs.
-    public var redactedURL: String {
+    package var redactedURL: String {
         RedactedURL.redact(url)
     }
 
     /// The content type actually sent.
-    public var effectiveContentType: String {
+    package var effectiveContentType: String {
         contentType ?? format.defaultContentType
     }
 
     /// Whether `type` is sent to this endpoint.
-    public func accepts(_ type: EventType) -> Bool {
+    package func accepts(_ type: EventType) -> Bool {
         events.isEmpty || events.contains(type)
     }
 
     /// Checks that the URL is an absolute `http` or `https` URL with a host, and that the CA bundle (if any) reads.
     /// - Throws: ``WebhookError`` with code ``WebhookError/Code/invalidURL`` or ``WebhookError/Code/caBundle``.
-    public func validate() throws(WebhookError) {
+    package func validate() throws(WebhookError) {
         let lower = url.lowercased()
         let rest: Substring
         if lower.hasPrefix("https://") {
@@ -147,7 +147,8 @@ public struct WebhookEndpoint: Sendable, Equatable {
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let host = authority.split(separator: "@").last ?? ""
         if host.isEmpty || url.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) {
-            throw WebhookError(code: .invalidURL, message: "webhook URL \(redactedURL) has no host or contains white space")
+            throw WebhookError(
+                code: .invalidURL, message: "webhook URL \(redactedURL) has no host or contains white space")
         }
         if let caBundlePath {
             do {
@@ -155,7 +156,8 @@ public struct WebhookEndpoint: Sendable, Equatable {
             } catch {
                 throw WebhookError(
                     code: .caBundle,
-                    message: "webhook \(redactedURL): cannot read ca_bundle \(caBundlePath): \(error.reason ?? SystemCall.describe(errno: error.errno))"
+                    message:
+                        "webhook \(redactedURL): cannot read ca_bundle \(caBundlePath): \(error.reason ?? SystemCall.describe(errno: error.errno))"
                 )
             }
         }

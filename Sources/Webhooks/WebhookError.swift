@@ -2,9 +2,9 @@
 ///
 /// Delivery failures (a refused connection, a 503) are not errors of this type: they are outcomes, logged and
 /// retried by ``WebhookDispatcher``.
-public struct WebhookError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct WebhookError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case invalidURL, secretFile, templateFile, template, outbox, caBundle
         }
@@ -13,41 +13,41 @@ public struct WebhookError: Error, Sendable, Equatable, CustomStringConvertible 
         private init(_ value: Value) { self.value = value }
 
         /// The URL is not an absolute `http` or `https` URL.
-        public static let invalidURL = Code(.invalidURL)
+        package static let invalidURL = Code(.invalidURL)
         /// The secret file is missing, unreadable or empty.
-        public static let secretFile = Code(.secretFile)
+        package static let secretFile = Code(.secretFile)
         /// A template file is missing or unreadable.
-        public static let templateFile = Code(.templateFile)
+        package static let templateFile = Code(.templateFile)
         /// A template does not parse.
-        public static let template = Code(.template)
+        package static let template = Code(.template)
         /// The outbox directory or one of its files could not be written.
-        public static let outbox = Code(.outbox)
+        package static let outbox = Code(.outbox)
         /// The `ca_bundle` file is missing or unreadable.
-        public static let caBundle = Code(.caBundle)
+        package static let caBundle = Code(.caBundle)
 
-        public var description: String { value.rawValue }
+        package var description: String { value.rawValue }
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// What failed, for a person: names the file or the (redacted) URL, never a secret.
-    public var message: String
+    package var message: String
     /// The underlying error, when there is one.
-    public var underlying: (any Error)?
+    package var underlying: (any Error)?
 
     /// Creates an error.
-    public init(code: Code, message: String, underlying: (any Error)? = nil) {
+    package init(code: Code, message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
     }
 
-    public var description: String {
+    package var description: String {
         if let underlying { return "\(message): \(underlying)" }
         return message
     }
 
-    public static func == (lhs: WebhookError, rhs: WebhookError) -> Bool {
+    package static func == (lhs: WebhookError, rhs: WebhookError) -> Bool {
         lhs.code == rhs.code && lhs.message == rhs.message
     }
 }

@@ -1,5 +1,5 @@
-import Events
 import Durability
+import Events
 import Foundation
 import Logging
 
@@ -8,11 +8,11 @@ import Logging
 /// Every change is on disk (fsynced, directory included) before the call returns, so a delivery survives a crash
 /// or SIGKILL from the moment ``add(_:)`` returns. When the directory cannot be written, deliveries are kept in
 /// memory only and an error is logged: webhooks still go out, but would not survive a restart.
-public actor WebhookOutbox {
+package actor WebhookOutbox {
     /// The outbox directory.
-    public nonisolated let directory: String
+    package nonisolated let directory: String
     /// The most deliveries kept; adding one more drops the oldest (logged at error).
-    public nonisolated let capacity: Int
+    package nonisolated let capacity: Int
     /// Outbox files larger than this are treated as corrupt.
     static let maxFileBytes = 4 << 20
     private let logger: Logger
@@ -26,7 +26,7 @@ public actor WebhookOutbox {
     ///   - directory: Usually `<state dir>/outbox`; created (mode 0700) when missing.
     ///   - capacity: The bound (default 1000).
     ///   - logger: Where corrupt files, drops and write failures are reported.
-    public init(directory: String, capacity: Int = 1000, logger: Logger) {
+    package init(directory: String, capacity: Int = 1000, logger: Logger) {
         self.directory = directory
         self.capacity = max(1, capacity)
         self.logger = logger
@@ -36,7 +36,7 @@ public actor WebhookOutbox {
     /// removes temporary files left by a crash. Later calls do nothing.
     /// - Returns: How many deliveries are pending.
     @discardableResult
-    public func load() -> Int {
+    package func load() -> Int {
         guard !loaded else { return entries.count }
         loaded = true
         do {
@@ -49,7 +49,8 @@ public actor WebhookOutbox {
         let decoder = JSONDecoder()
         do {
             entries = try SafeFile.loadRecords(in: directory, limit: Self.maxFileBytes) { bytes, name in
-                guard let entry = try? decoder.decode(OutboxEntry.self, from: Data(bytes)), entry.fileName == name else { return nil }
+                guard let entry = try? decoder.decode(OutboxEntry.self, from: Data(bytes)), entry.fileName == name
+                else { return nil }
                 return entry
             } corrupt: { path in
                 logger.warning("webhook outbox file \(path) is unreadable; moved aside to \(path).corrupt")
@@ -69,7 +70,7 @@ public actor WebhookOutbox {
     /// and drops the oldest delivery when the outbox is full.
     /// - Returns: The stored entry, or `nil` when one for the same endpoint and event is already pending.
     @discardableResult
-    public func add(_ entry: OutboxEntry) -> OutboxEntry? {
+    package func add(_ entry: OutboxEntry) -> OutboxEntry? {
         load()
         if entries.contains(where: { $0.endpointID == entry.endpointID && $0.eventID == entry.eventID }) {
             return nil
@@ -86,14 +87,14 @@ public actor WebhookOutbox {
     }
 
     /// Rewrites a pending delivery after an attempt (attempt count, next attempt time). Ignored when it was dropped.
-    public func update(_ entry: OutboxEntry) {
+    package func update(_ entry: OutboxEntry) {
         guard let index = entries.firstIndex(where: { $0.sequence == entry.sequence }) else { return }
         entries[index] = entry
         persist(entry)
     }
 
     /// Removes a delivery (delivered or dropped). A missing one is fine.
-    public func remove(_ entry: OutboxEntry) {
+    package func remove(_ entry: OutboxEntry) {
         entries.removeAll { $0.sequence == entry.sequence }
         guard writable else { return }
         do {
@@ -104,13 +105,13 @@ public actor WebhookOutbox {
     }
 
     /// The oldest pending delivery for an endpoint.
-    public func head(endpointID: String) -> OutboxEntry? {
+    package func head(endpointID: String) -> OutboxEntry? {
         load()
         return entries.first { $0.endpointID == endpointID }
     }
 
     /// Every pending delivery, oldest first.
-    public func all() -> [OutboxEntry] {
+    package func all() -> [OutboxEntry] {
         load()
         return entries
     }
@@ -119,17 +120,19 @@ public actor WebhookOutbox {
     /// reads them beside a running daemon); files that cannot be read or decoded are left out (the daemon moves them
     /// aside at its next start). A missing directory holds none.
     /// - Throws: `SafeFile.Failure` when the directory exists but cannot be listed.
-    public static func pendingEntries(in directory: String) throws(SafeFile.Failure) -> [OutboxEntry] {
+    package static func pendingEntries(in directory: String) throws(SafeFile.Failure) -> [OutboxEntry] {
         guard SafeFile.kind(of: directory) != nil else { return [] }
         let decoder = JSONDecoder()
-        return try SafeFile.entries(of: directory).filter { $0.hasSuffix(".json") && !SafeFile.isTemporaryName($0) }.compactMap { name in
-            guard let bytes = try? SafeFile.readRegularFileIfPresent(directory + "/" + name, limit: maxFileBytes) else { return nil }
-            return try? decoder.decode(OutboxEntry.self, from: Data(bytes))
-        }.sorted { $0.sequence < $1.sequence }
+        return try SafeFile.entries(of: directory).filter { $0.hasSuffix(".json") && !SafeFile.isTemporaryName($0) }
+            .compactMap { name in
+                guard let bytes = try? SafeFile.readRegularFileIfPresent(directory + "/" + name, limit: maxFileBytes)
+                else { return nil }
+                return try? decoder.decode(OutboxEntry.self, from: Data(bytes))
+            }.sorted { $0.sequence < $1.sequence }
     }
 
     /// How many deliveries are pending.
-    public var count: Int {
+    package var count: Int {
         load()
         return entries.count
     }

@@ -1,21 +1,21 @@
 import Crypto
-import Events
 import Durability
+import Events
 import Foundation
 import Logging
 
 /// An HMAC key. Its description never shows the bytes, so it can sit in configuration values that get logged.
-public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The key bytes.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
     /// Creates a secret from its bytes.
-    public init(bytes: [UInt8]) {
+    package init(bytes: [UInt8]) {
         self.bytes = bytes
     }
 
-    public var description: String { "<secret, \(bytes.count) bytes>" }
-    public var debugDescription: String { description }
+    package var description: String { "<secret, \(bytes.count) bytes>" }
+    package var debugDescription: String { description }
 
     /// Reads a secret file: its bytes, without one trailing line break (`\n` or `\r\n`).
     ///
@@ -25,13 +25,17 @@ public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, Custo
     ///   - logger: Where the permission warning goes.
     /// - Returns: The secret.
     /// - Throws: ``WebhookError`` with code ``WebhookError/Code/secretFile`` when the file cannot be read or is empty.
-    public static func load(fromFile path: String, logger: Logger) throws(WebhookError) -> WebhookSecret {
+    package static func load(fromFile path: String, logger: Logger) throws(WebhookError) -> WebhookSecret {
         // One descriptor for the mode and the bytes: a symlink is judged by its target.
         let file: (bytes: [UInt8], mode: UInt32)
         do {
             file = try SafeFile.readRegularFileFollowingSymlink(path, limit: 64 << 10)
         } catch {
-            throw WebhookError(code: .secretFile, message: "cannot read webhook secret file \(path): \(error.reason ?? SystemCall.describe(errno: error.errno))")
+            throw WebhookError(
+                code: .secretFile,
+                message:
+                    "cannot read webhook secret file \(path): \(error.reason ?? SystemCall.describe(errno: error.errno))"
+            )
         }
         if file.mode & 0o044 != 0 {
             logger.warning(
@@ -48,7 +52,7 @@ public struct WebhookSecret: Sendable, Equatable, CustomStringConvertible, Custo
     }
 
     /// `sha256=` and the lowercase hex HMAC-SHA256 of `body` under this key: the `X-Imdswatch-Signature-256` value.
-    public func signature(for body: [UInt8]) -> String {
+    package func signature(for body: [UInt8]) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: bytes))
         return "sha256=" + Array(code).hexString
     }

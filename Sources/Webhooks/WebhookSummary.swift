@@ -7,8 +7,8 @@ enum WebhookSummary {
         var subject = event.type.rawValue
         let instance = event.instance.instanceID.isEmpty ? "unknown instance" : event.instance.instanceID
         subject += " on \(instance)"
-        let where_ = [event.instance.instanceType, event.instance.availabilityZone].filter { !$0.isEmpty }
-        if !where_.isEmpty { subject += " (\(where_.joined(separator: ", ")))" }
+        let placement = [event.instance.instanceType, event.instance.availabilityZone].filter { !$0.isEmpty }
+        if !placement.isEmpty { subject += " (\(placement.joined(separator: ", ")))" }
         let detail = detail(for: event)
         var line = detail.isEmpty ? subject : "\(subject): \(detail)"
         if event.synthetic { line += " [synthetic test]" }
@@ -48,7 +48,8 @@ enum WebhookSummary {
             return change.previousState.map { "\($0) -> \(change.state)" } ?? "state \(change.state)"
         case .tagsChanged(let changes):
             let parts = [
-                ("added", changes.added.map(\.key)), ("removed", changes.removed.map(\.key)), ("changed", changes.changed.map(\.key)),
+                ("added", changes.added.map(\.key)), ("removed", changes.removed.map(\.key)),
+                ("changed", changes.changed.map(\.key)),
             ].compactMap { name, keys in keys.isEmpty ? nil : "\(name) " + keys.joined(separator: ", ") }
             return parts.isEmpty ? "tags changed" : parts.joined(separator: "; ")
         }

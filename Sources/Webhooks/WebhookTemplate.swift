@@ -1,5 +1,5 @@
-import Events
 import Durability
+import Events
 import Foundation
 import Mustache
 
@@ -12,9 +12,9 @@ import Mustache
 /// The context is the payload (`type`, `id`, `detected_at`, `instance.instance_id`, `data.time`, …) plus:
 /// `summary` (one readable line), `severity` (`critical` for spot interruptions, `warning` otherwise, `info` for
 /// cleared maintenance), `payload_json` and `data_json` (compact JSON text).
-public struct WebhookTemplate: Sendable {
+package struct WebhookTemplate: Sendable {
     /// The file it came from.
-    public let path: String
+    package let path: String
     private let template: MustacheTemplate
 
     /// Parses template text.
@@ -22,12 +22,13 @@ public struct WebhookTemplate: Sendable {
     ///   - text: The template.
     ///   - path: A name for messages.
     /// - Throws: ``WebhookError`` with code ``WebhookError/Code/template`` when it does not parse.
-    public init(text: String, path: String = "<inline>") throws(WebhookError) {
+    package init(text: String, path: String = "<inline>") throws(WebhookError) {
         WebhookTemplate.registerJSONEscaping
         do {
             template = try MustacheTemplate(string: "{{% CONTENT_TYPE: JSON}}" + text)
         } catch {
-            throw WebhookError(code: .template, message: "webhook template \(path) does not parse: \(Self.describe(error))")
+            throw WebhookError(
+                code: .template, message: "webhook template \(path) does not parse: \(Self.describe(error))")
         }
         self.path = path
     }
@@ -35,12 +36,15 @@ public struct WebhookTemplate: Sendable {
     /// Reads and parses a template file.
     /// - Parameter path: The file.
     /// - Throws: ``WebhookError`` with code ``WebhookError/Code/templateFile`` or ``WebhookError/Code/template``.
-    public static func load(path: String) throws(WebhookError) -> WebhookTemplate {
+    package static func load(path: String) throws(WebhookError) -> WebhookTemplate {
         let bytes: [UInt8]
         do {
             bytes = try SafeFile.readRegularFileFollowingSymlink(path, limit: 1 << 20).bytes
         } catch {
-            throw WebhookError(code: .templateFile, message: "cannot read webhook template \(path): \(error.reason ?? SystemCall.describe(errno: error.errno))")
+            throw WebhookError(
+                code: .templateFile,
+                message:
+                    "cannot read webhook template \(path): \(error.reason ?? SystemCall.describe(errno: error.errno))")
         }
         return try WebhookTemplate(text: String(decoding: bytes, as: UTF8.self), path: path)
     }
@@ -51,7 +55,7 @@ public struct WebhookTemplate: Sendable {
     }
 
     /// Renders `event`.
-    public func render(_ event: Event) -> String {
+    package func render(_ event: Event) -> String {
         template.render(WebhookTemplate.context(for: event))
     }
 

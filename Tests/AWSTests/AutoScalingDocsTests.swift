@@ -9,7 +9,8 @@ import Testing
 @Suite("Auto Scaling docs")
 struct AutoScalingDocsTests {
     static let doc: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return (try? String(contentsOf: root.appendingPathComponent("docs/autoscaling.md"), encoding: .utf8)) ?? ""
     }()
 
@@ -22,9 +23,15 @@ struct AutoScalingDocsTests {
     @Test func theRetryScheduleIsTheCodes() {
         let retry = AutoScalingClient.Configuration.defaultRetry
         let text = Self.doc.replacingOccurrences(of: "\n  ", with: " ")
-        #expect(text.contains("retried after \(Self.seconds(retry.baseDelay)) s, doubling, at most \(Self.seconds(retry.maxDelay)) s, each with full jitter"))
+        #expect(
+            text.contains(
+                "retried after \(Self.seconds(retry.baseDelay)) s, doubling, at most \(Self.seconds(retry.maxDelay)) s, each with full jitter"
+            ))
         #expect(text.contains("Heartbeats and the group lookup make \(retry.maxAttempts) attempts"))
-        #expect(text.contains("without it, \(PendingLifecycleAction.longestHeartbeatTimeout) s, the longest `HeartbeatTimeout` AWS allows"))
+        #expect(
+            text.contains(
+                "without it, \(PendingLifecycleAction.longestHeartbeatTimeout) s, the longest `HeartbeatTimeout` AWS allows"
+            ))
         #expect(!text.contains("every 30 s"), "the old fixed 30 s rounds are gone")
     }
 }

@@ -19,12 +19,19 @@ struct LifecycleActionsTests {
         let clock = ManualClock()
         let transport: FakeTransport
         let downstream = RecordingSink()
-        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-lifecycle-\(UUID().uuidString)").path
+        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "imdswatch-lifecycle-\(UUID().uuidString)"
+        ).path
 
         init() {
             transport = FakeTransport { request in
-                let action = String(decoding: request.body ?? [], as: UTF8.self).split(separator: "&").first?.split(separator: "=").last.map(String.init) ?? ""
-                return .success(HTTPResponse(status: 200, body: Array("<\(action)Response><\(action)Result/></\(action)Response>".utf8)))
+                let action =
+                    String(decoding: request.body ?? [], as: UTF8.self).split(separator: "&").first?.split(
+                        separator: "="
+                    ).last.map(String.init) ?? ""
+                return .success(
+                    HTTPResponse(
+                        status: 200, body: Array("<\(action)Response><\(action)Result/></\(action)Response>".utf8)))
             }
         }
 
@@ -38,7 +45,8 @@ struct LifecycleActionsTests {
             )
             let actions = LifecycleActions(
                 settings: settings, dryRun: dryRun, downstream: downstream, context: context, stateDirectory: stateDir,
-                sleep: { try await clock.sleep(for: $0) }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+                sleep: { try await clock.sleep(for: $0) },
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )
             services.start(actions)
             return actions
@@ -47,15 +55,19 @@ struct LifecycleActionsTests {
         /// The actions of the requests sent so far, with their result when there is one.
         var sent: [String] {
             transport.requests.map { request in
-                let form = Dictionary(String(decoding: request.body ?? [], as: UTF8.self).split(separator: "&").map { pair in
-                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    return (parts[0], parts.count > 1 ? parts[1] : "")
-                }) { a, _ in a }
+                let form = Dictionary(
+                    String(decoding: request.body ?? [], as: UTF8.self).split(separator: "&").map { pair in
+                        let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                        return (parts[0], parts.count > 1 ? parts[1] : "")
+                    }
+                ) { a, _ in a }
                 return [form["Action"], form["LifecycleActionResult"]].compactMap(\.self).joined(separator: " ")
             }
         }
 
-        var recordFile: String { (try? String(contentsOfFile: stateDir + "/lifecycle-actions.json", encoding: .utf8)) ?? "" }
+        var recordFile: String {
+            (try? String(contentsOfFile: stateDir + "/lifecycle-actions.json", encoding: .utf8)) ?? ""
+        }
 
         func waitForRequests(_ count: Int) async {
             _ = await eventually(timeout: .seconds(10), every: .milliseconds(5)) { transport.requests.count >= count }
@@ -70,11 +82,16 @@ struct LifecycleActionsTests {
         }
     }
 
-    static let settings = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
-    static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
+    static let settings = AutoScalingSettings(
+        terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
+    static let instance = InstanceInfo(
+        instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1"
+    )
 
     static func event(_ state: String, id: String = "asg-1") -> Event {
-        Event.fixture(id: id, type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": .string(state)])
+        Event.fixture(
+            id: id, type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance,
+            data: ["state": .string(state)])
     }
 
     static func result(_ status: Int32) -> HookResult {
@@ -88,7 +105,8 @@ struct LifecycleActionsTests {
         // Recorded before the event went on to the hooks, and the event names the group and the hook.
         #expect(fixture.recordFile.contains("\"phase\":\"hooks-running\""))
         let delivered = try #require(fixture.downstream.events.first)
-        #expect(delivered.detail.dataJSON["group"] == "web-asg" && delivered.detail.dataJSON["lifecycle_hook"] == "drain")
+        #expect(
+            delivered.detail.dataJSON["group"] == "web-asg" && delivered.detail.dataJSON["lifecycle_hook"] == "drain")
 
         for beat in 1...3 {
             #expect(await fixture.clock.waitForSleepers(1))
@@ -151,7 +169,8 @@ struct LifecycleActionsTests {
             await actions.completionsSettled()
         }
         #expect(fixture.sent == ["CompleteLifecycleAction CONTINUE", "CompleteLifecycleAction CONTINUE"])
-        #expect(fixture.downstream.events.map { $0.detail.dataJSON["lifecycle_hook"] } == ["warm-up", "warm-up", .null])
+        #expect(
+            fixture.downstream.events.map { $0.detail.dataJSON["lifecycle_hook"] } == ["warm-up", "warm-up", .null])
     }
 
     @Test func resumingDoesNotCompleteAnActionThisRunStarted() async {

@@ -19,7 +19,9 @@ struct LifecycleCompletionTests {
     /// Log lines kept in memory.
     final class LogLines: Sendable {
         private let lines = Mutex<[LogLine]>([])
-        func append(_ level: Logger.Level, _ text: String) { lines.withLock { $0.append(LogLine(level: level, text: text)) } }
+        func append(_ level: Logger.Level, _ text: String) {
+            lines.withLock { $0.append(LogLine(level: level, text: text)) }
+        }
         var all: [LogLine] { lines.withLock { $0 } }
         var logger: Logger {
             var logger = Logger(label: "test") { _ in RecordingHandler(lines: self) }
@@ -51,7 +53,9 @@ struct LifecycleCompletionTests {
         let clock = ManualClock()
         let transport: FakeTransport
         let log = LogLines()
-        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-completion-\(UUID().uuidString)").path
+        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "imdswatch-completion-\(UUID().uuidString)"
+        ).path
 
         init(script: @escaping Script) {
             let counts = Locked<[String: Int]>([:])
@@ -64,7 +68,9 @@ struct LifecycleCompletionTests {
             }
         }
 
-        func actions(_ settings: AutoScalingSettings, environment: [String: String] = LifecycleCompletionTests.keys) -> LifecycleActions {
+        func actions(_ settings: AutoScalingSettings, environment: [String: String] = LifecycleCompletionTests.keys)
+            -> LifecycleActions
+        {
             let clock = clock
             let context = LifecycleContext(
                 environment: environment,
@@ -73,7 +79,8 @@ struct LifecycleCompletionTests {
                 logger: log.logger
             )
             let actions = LifecycleActions(
-                settings: settings, dryRun: false, downstream: RecordingSink(), context: context, stateDirectory: stateDir,
+                settings: settings, dryRun: false, downstream: RecordingSink(), context: context,
+                stateDirectory: stateDir,
                 sleep: { try await clock.sleep(for: $0) }, logger: log.logger
             )
             services.start(actions)
@@ -81,10 +88,13 @@ struct LifecycleCompletionTests {
         }
 
         func sent(_ action: String) -> Int {
-            transport.requests.filter { String(decoding: $0.body ?? [], as: UTF8.self).hasPrefix("Action=\(action)&") }.count
+            transport.requests.filter { String(decoding: $0.body ?? [], as: UTF8.self).hasPrefix("Action=\(action)&") }
+                .count
         }
 
-        var recordFile: String { (try? String(contentsOfFile: stateDir + "/lifecycle-actions.json", encoding: .utf8)) ?? "" }
+        var recordFile: String {
+            (try? String(contentsOfFile: stateDir + "/lifecycle-actions.json", encoding: .utf8)) ?? ""
+        }
 
         /// Moves the clock to each next sleeper's deadline until `done` holds (at most `steps` moves).
         func drive(steps: Int = 2000, until done: @Sendable () async -> Bool) async -> Bool {
@@ -106,10 +116,18 @@ struct LifecycleCompletionTests {
         }
     }
 
-    static let keys = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "AWS_REGION": "eu-west-1"]
-    static let settings = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
-    static let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1")
-    static let event = Event.fixture(id: "asg-1", type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance, data: ["state": "Terminated"])
+    static let keys = [
+        "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "AWS_REGION": "eu-west-1",
+    ]
+    static let settings = AutoScalingSettings(
+        terminationHook: "drain", group: "web-asg", heartbeatInterval: .seconds(60))
+    static let instance = InstanceInfo(
+        instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1", availabilityZone: "eu-west-1a", accountID: "1"
+    )
+    static let event = Event.fixture(
+        id: "asg-1", type: .asgLifecycleState, detectedAtMilliseconds: 0, instance: instance,
+        data: ["state": "Terminated"])
     static let drained = [HookResult(hook: "50-drain", termination: .exited(0), duration: .seconds(1), timedOut: false)]
 
     static func ok(_ action: String) -> HTTPResponse {
@@ -117,7 +135,11 @@ struct LifecycleCompletionTests {
     }
 
     static func hook(timeout: Int, defaultResult: String) -> HTTPResponse {
-        HTTPResponse(status: 200, body: Array("<DescribeLifecycleHooksResponse><DescribeLifecycleHooksResult><LifecycleHooks><member><LifecycleHookName>drain</LifecycleHookName><HeartbeatTimeout>\(timeout)</HeartbeatTimeout><DefaultResult>\(defaultResult)</DefaultResult></member></LifecycleHooks></DescribeLifecycleHooksResult></DescribeLifecycleHooksResponse>".utf8))
+        HTTPResponse(
+            status: 200,
+            body: Array(
+                "<DescribeLifecycleHooksResponse><DescribeLifecycleHooksResult><LifecycleHooks><member><LifecycleHookName>drain</LifecycleHookName><HeartbeatTimeout>\(timeout)</HeartbeatTimeout><DefaultResult>\(defaultResult)</DefaultResult></member></LifecycleHooks></DescribeLifecycleHooksResult></DescribeLifecycleHooksResponse>"
+                    .utf8))
     }
 
     static let outage = HTTPResponse(status: 500, body: [])
@@ -157,12 +179,16 @@ struct LifecycleCompletionTests {
         #expect(confirmed)
         #expect(outageSeen.value, "during the outage the action is recorded as hooks-done, not completed")
         #expect(fixture.sent("CompleteLifecycleAction") == 81)
-        #expect(fixture.sent("RecordLifecycleActionHeartbeat") >= 10, "heartbeats go on while the completion is retried")
+        #expect(
+            fixture.sent("RecordLifecycleActionHeartbeat") >= 10, "heartbeats go on while the completion is retried")
         #expect(fixture.log.all.contains { $0.text.hasPrefix("lifecycle action completed with CONTINUE") })
         #expect(!fixture.log.all.contains { $0.level >= .error })
         // The backoff is the client's: 0.5 s doubling, capped at 20 s (jitter injected as none).
         let completeSleeps = fixture.clock.sleptDurations.filter { $0 != .seconds(60) }
-        #expect(completeSleeps.prefix(7) == [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(20)])
+        #expect(
+            completeSleeps.prefix(7) == [
+                .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(20),
+            ])
         #expect(completeSleeps.max() == .seconds(20))
     }
 
@@ -181,7 +207,9 @@ struct LifecycleCompletionTests {
         let errors = fixture.log.all.filter { $0.level >= .error }
         #expect(errors.count == 1)
         let line = errors.first?.text ?? ""
-        #expect(line.contains("giving up CompleteLifecycleAction") && line.contains("300 s") && line.contains("ABANDON at HeartbeatTimeout"))
+        #expect(
+            line.contains("giving up CompleteLifecycleAction") && line.contains("300 s")
+                && line.contains("ABANDON at HeartbeatTimeout"))
         #expect(line.contains("HTTP 500 without an error document"))
         #expect(!fixture.recordFile.contains("\"phase\":\"completed\""))
         // Retried up to the timeout, not past it: the last attempt came before the timeout and within a backoff of it.
@@ -199,7 +227,11 @@ struct LifecycleCompletionTests {
     @Test func withoutDescribeLifecycleHooksTheBoundIsTheLongestTimeoutAWSAllows() async {
         let fixture = Fixture { action, _ in
             action == "DescribeLifecycleHooks"
-                ? HTTPResponse(status: 403, body: Array("<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>".utf8))
+                ? HTTPResponse(
+                    status: 403,
+                    body: Array(
+                        "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>"
+                            .utf8))
                 : Self.outage
         }
         let start = fixture.clock.epochMilliseconds
@@ -207,14 +239,20 @@ struct LifecycleCompletionTests {
         #expect(await fixture.drive(steps: 5000) { fixture.recordFile.contains("gave-up") })
         let elapsed = Duration.milliseconds(fixture.clock.epochMilliseconds - start)
         #expect(elapsed <= .seconds(7200) && elapsed >= .seconds(7180))
-        #expect(fixture.log.all.filter { $0.level >= .error }.map(\.text).first?.contains("its DefaultResult at HeartbeatTimeout") == true)
+        #expect(
+            fixture.log.all.filter { $0.level >= .error }.map(\.text).first?.contains(
+                "its DefaultResult at HeartbeatTimeout") == true)
     }
 
     @Test func aStopDoesNotWaitOnRetriesAndTheNextStartCompletes() async {
         let recovered = Locked(false)
         let fixture = Fixture { action, _ in
             action == "CompleteLifecycleAction" && !recovered.value
-                ? HTTPResponse(status: 403, body: Array("<ErrorResponse><Error><Code>ExpiredToken</Code><Message>expired</Message></Error></ErrorResponse>".utf8))
+                ? HTTPResponse(
+                    status: 403,
+                    body: Array(
+                        "<ErrorResponse><Error><Code>ExpiredToken</Code><Message>expired</Message></Error></ErrorResponse>"
+                            .utf8))
                 : Self.ok(action)
         }
         let actions = fixture.actions(Self.settings)
@@ -237,28 +275,42 @@ struct LifecycleCompletionTests {
         for damage in ["truncated", "garbage", "empty"] {
             let fixture = Fixture { action, _ in Self.ok(action) }
             try FileManager.default.createDirectory(atPath: fixture.stateDir, withIntermediateDirectories: true)
-            let entry = #"{"eventID":"asg-7","phase":"hooks-done","recordedAt":1795000000000,"region":"eu-west-1","result":"CONTINUE","target":{"group":"web-asg","hook":"drain","instanceID":"i-1"}}"#
-            let content = switch damage {
-            case "truncated": "[" + entry + #",{"eventID":"asg-8","phase":"hooks-r"#
-            case "garbage": "\u{1}\u{2}not json at all ]]"
-            default: ""
-            }
+            let entry =
+                #"{"eventID":"asg-7","phase":"hooks-done","recordedAt":1795000000000,"region":"eu-west-1","result":"CONTINUE","target":{"group":"web-asg","hook":"drain","instanceID":"i-1"}}"#
+            let content =
+                switch damage {
+                case "truncated": "[" + entry + #",{"eventID":"asg-8","phase":"hooks-r"#
+                case "garbage": "\u{1}\u{2}not json at all ]]"
+                default: ""
+                }
             try content.write(toFile: fixture.stateDir + "/lifecycle-actions.json", atomically: false, encoding: .utf8)
             let actions = fixture.actions(Self.settings)
             await actions.resumePending()
             await actions.completionsSettled()
             let lines = fixture.log.all.filter { $0.text.contains("lifecycle-actions.json") }
             #expect(lines.count == 1, "\(damage)")
-            #expect(lines.first.map { $0.text.contains("moved it aside") && !$0.text.contains("DecodingError") && !$0.text.contains("\n") } == true, "\(damage)")
-            let moved = (try? FileManager.default.contentsOfDirectory(atPath: fixture.stateDir))?.filter { $0.hasPrefix("lifecycle-actions.json.corrupt-") } ?? []
+            #expect(
+                lines.first.map {
+                    $0.text.contains("moved it aside") && !$0.text.contains("DecodingError") && !$0.text.contains("\n")
+                } == true, "\(damage)")
+            let moved =
+                (try? FileManager.default.contentsOfDirectory(atPath: fixture.stateDir))?.filter {
+                    $0.hasPrefix("lifecycle-actions.json.corrupt-")
+                } ?? []
             #expect(moved.count == 1, "\(damage)")
-            #expect(fixture.sent("CompleteLifecycleAction") == (damage == "truncated" ? 1 : 0), "\(damage): the entry that reads is kept and completed")
+            #expect(
+                fixture.sent("CompleteLifecycleAction") == (damage == "truncated" ? 1 : 0),
+                "\(damage): the entry that reads is kept and completed")
         }
     }
 
     @Test func aRejectedSignatureNamesTheCredentialsNotTheGroup() async {
         let fixture = Fixture { _, _ in
-            HTTPResponse(status: 403, body: Array("<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message></Error></ErrorResponse>".utf8))
+            HTTPResponse(
+                status: 403,
+                body: Array(
+                    "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message></Error></ErrorResponse>"
+                        .utf8))
         }
         let actions = fixture.actions(AutoScalingSettings(terminationHook: "drain", heartbeatInterval: .zero))
         await actions.deliver(Self.event)

@@ -46,14 +46,18 @@ struct XMLTreeTests {
 
     @Test func classifiesErrorAnswers() {
         func error(_ status: Int, _ code: String, _ message: String = "m") -> AutoScalingError {
-            let body = "<ErrorResponse><Error><Type>Sender</Type><Code>\(code)</Code><Message>\(message)</Message></Error></ErrorResponse>"
-            return AutoScalingError.fromAnswer(status: status, body: Array(body.utf8), action: "RecordLifecycleActionHeartbeat")
+            let body =
+                "<ErrorResponse><Error><Type>Sender</Type><Code>\(code)</Code><Message>\(message)</Message></Error></ErrorResponse>"
+            return AutoScalingError.fromAnswer(
+                status: status, body: Array(body.utf8), action: "RecordLifecycleActionHeartbeat")
         }
         #expect(error(400, "Throttling").code == .throttled)
         #expect(error(403, "AccessDenied").code == .accessDenied)
         #expect(error(403, "AccessDenied").description.contains("autoscaling:RecordLifecycleActionHeartbeat"))
         #expect(error(403, "ExpiredToken").code == .expiredToken)
-        #expect(error(400, "ValidationError", "No active Lifecycle Action found with instance ID i-1").code == .noActiveLifecycleAction)
+        #expect(
+            error(400, "ValidationError", "No active Lifecycle Action found with instance ID i-1").code
+                == .noActiveLifecycleAction)
         #expect(error(400, "ValidationError", "Group not found").code == .rejected)
         #expect(error(503, "ServiceUnavailable").code == .serverError)
         #expect(AutoScalingError.fromAnswer(status: 502, body: Array("<html>".utf8), action: "X").code == .serverError)

@@ -1,12 +1,14 @@
-@testable import Config
 import Events
 import Lifecycle
 import Testing
 
+@testable import Config
+
 @Suite("[asg] table")
 struct AutoScalingConfigTests {
     @Test func readsEveryKey() throws {
-        let file = try ConfigFile.parse("""
+        let file = try ConfigFile.parse(
+            """
             [asg]
             termination_hook = "drain"
             launch_hook = "warm-up"
@@ -16,10 +18,12 @@ struct AutoScalingConfigTests {
             endpoint = "http://127.0.0.1:8080/autoscaling/"
             """, path: "imdswatch.toml")
         let asg = try Settings.resolve(file: file, environment: [:], overrides: Overrides()).asg
-        #expect(asg == AutoScalingSettings(
-            terminationHook: "drain", launchHook: "warm-up", group: "web-asg", heartbeatInterval: .seconds(30),
-            onHookFailure: .abandon, endpoint: "http://127.0.0.1:8080/autoscaling/"
-        ))
+        #expect(
+            asg
+                == AutoScalingSettings(
+                    terminationHook: "drain", launchHook: "warm-up", group: "web-asg", heartbeatInterval: .seconds(30),
+                    onHookFailure: .abandon, endpoint: "http://127.0.0.1:8080/autoscaling/"
+                ))
         #expect(asg.hook(forState: "Terminated") == "drain")
         #expect(asg.hook(forState: "Warmed:Stopped") == "warm-up")
         #expect(asg.hook(forState: "InService") == "warm-up")
@@ -29,12 +33,14 @@ struct AutoScalingConfigTests {
 
     @Test func defaultsAndFlags() throws {
         let defaults = try Settings.resolve(file: nil, environment: [:], overrides: Overrides()).asg
-        #expect(!defaults.isEnabled && defaults.heartbeatInterval == .seconds(60) && defaults.onHookFailure == .continue)
+        #expect(
+            !defaults.isEnabled && defaults.heartbeatInterval == .seconds(60) && defaults.onHookFailure == .continue)
         let flagged = try Settings.resolve(
             file: try ConfigFile.parse("[asg]\ntermination_hook = \"file\"\nheartbeat_interval = 0\n", path: "f"),
             environment: [:], overrides: Overrides(asgTerminationHook: "flag", asgLaunchHook: "launch")
         ).asg
-        #expect(flagged.terminationHook == "flag" && flagged.launchHook == "launch" && flagged.heartbeatInterval == .zero)
+        #expect(
+            flagged.terminationHook == "flag" && flagged.launchHook == "launch" && flagged.heartbeatInterval == .zero)
     }
 
     @Test func errorsNameKeyAndLine() throws {

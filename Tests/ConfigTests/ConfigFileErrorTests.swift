@@ -1,10 +1,12 @@
-@testable import Config
 import Testing
+
+@testable import Config
 
 @Suite("Errors name the key and the line")
 struct ConfigFileErrorTests {
     @Test func badChoiceNamesKeyAndLine() throws {
-        let issue = try onlyIssue("""
+        let issue = try onlyIssue(
+            """
             # webhooks
             [[webhook]]
             url = "https://a.example"
@@ -15,7 +17,10 @@ struct ConfigFileErrorTests {
             """)
         #expect(issue.line == 7)
         #expect(issue.key == "webhook[1].format")
-        #expect(issue.description == #"imdswatch.toml:7: webhook[1].format: expected one of json, cloudevents, slack, template, got "xml""#)
+        #expect(
+            issue.description
+                == #"imdswatch.toml:7: webhook[1].format: expected one of json, cloudevents, slack, template, got "xml""#
+        )
     }
 
     @Test func unknownKeySuggestsTheClosest() throws {
@@ -51,7 +56,8 @@ struct ConfigFileErrorTests {
     }
 
     @Test func outOfRangeValues() {
-        let found = issues("""
+        let found = issues(
+            """
             interval = 0.01
             token_ttl = 0
             max_concurrent_events = 1000
@@ -65,7 +71,8 @@ struct ConfigFileErrorTests {
     }
 
     @Test func unknownEventTypeNamesTheElement() throws {
-        let issue = try onlyIssue("""
+        let issue = try onlyIssue(
+            """
             [[webhook]]
             url = "https://a.example"
             events = [
@@ -79,7 +86,8 @@ struct ConfigFileErrorTests {
     }
 
     @Test func badURLs() {
-        let found = issues("""
+        let found = issues(
+            """
             endpoint = "http://169.254.169.254/latest/meta-data"
             [[webhook]]
             url = "ftp://files.example/x"
@@ -108,7 +116,8 @@ struct ConfigFileErrorTests {
     }
 
     @Test func relativePathsAndBadHeadersAreRefused() {
-        let found = issues("""
+        let found = issues(
+            """
             hooks_dir = "hooks.d"
             [webhook_defaults]
             headers = { "Content-Type" = "text/plain", "Bad Name" = "x" }
@@ -128,7 +137,8 @@ struct ConfigFileErrorTests {
     }
 
     @Test func collectsEveryError() {
-        let found = issues("""
+        let found = issues(
+            """
             intervl = 2
             [log]
             level = "verbose"
@@ -138,12 +148,14 @@ struct ConfigFileErrorTests {
             format = "xml"
             events = ["nope"]
             """)
-        #expect(found.map(\.key) == ["intervl", "log.level", "log.target", "webhook[0].format", "webhook[0].events[0]"])
+        #expect(
+            found.map(\.key) == ["intervl", "log.level", "log.target", "webhook[0].format", "webhook[0].events[0]"])
         #expect(found.map(\.line) == [1, 3, 4, 7, 8])
     }
 
     @Test func dottedKeysAndSubtablesFindTheirLines() {
-        let found = issues("""
+        let found = issues(
+            """
             log.level = "loud"
             [[webhook]]
             url = "https://a.example"
@@ -159,13 +171,14 @@ struct ConfigFileErrorTests {
     }
 
     @Test func keysInStringsAreNotMistakenForKeys() {
-        let map = SourceMap(text: """
-            [log]
-            level = \"\"\"
-            target = "x"
-            \"\"\"
-            target = "stderr" # [not.a.table]
-            """)
+        let map = SourceMap(
+            text: """
+                [log]
+                level = \"\"\"
+                target = "x"
+                \"\"\"
+                target = "stderr" # [not.a.table]
+                """)
         #expect(map.line(for: "log.target") == 5)
         #expect(map.line(for: "log.level") == 2)
         #expect(map.line(for: "not") == nil)

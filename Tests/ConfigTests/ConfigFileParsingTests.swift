@@ -1,10 +1,11 @@
-@testable import Config
 import Events
 import HTTP
 import Journal
 import Logging
-import Webhooks
 import Testing
+import Webhooks
+
+@testable import Config
 
 @Suite("Parsing a config file")
 struct ConfigFileParsingTests {
@@ -128,7 +129,8 @@ struct ConfigFileParsingTests {
     }
 
     @Test func connectTimeoutNeverExceedsTheTotal() throws {
-        let file = try ConfigFile.parse("imds_timeout = 0.5\n[[webhook]]\nurl = \"https://x.example\"\ntimeout = 2\n", path: "t.toml")
+        let file = try ConfigFile.parse(
+            "imds_timeout = 0.5\n[[webhook]]\nurl = \"https://x.example\"\ntimeout = 2\n", path: "t.toml")
         let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
         #expect(settings.imdsConnectTimeout == .milliseconds(500))
         #expect(settings.webhooks.first?.connectTimeout == .seconds(2))
@@ -146,12 +148,14 @@ struct ConfigFileParsingTests {
         #expect(ConfigFile.locate(explicit: nil, environment: [:], exists: { $0 == etc }) == etc)
         #expect(ConfigFile.locate(explicit: nil, environment: [:], exists: { _ in false }) == nil)
         let systemd = ["CONFIGURATION_DIRECTORY": "/run/conf:/etc/other"]
-        #expect(ConfigFile.locate(explicit: nil, environment: systemd, exists: { _ in true }) == "/run/conf/imdswatch.toml")
+        #expect(
+            ConfigFile.locate(explicit: nil, environment: systemd, exists: { _ in true }) == "/run/conf/imdswatch.toml")
         #expect(ConfigFile.locate(explicit: nil, environment: systemd, exists: { $0 == etc }) == etc)
     }
 
     @Test func emptyProxyMeansNoProxy() throws {
-        let file = try ConfigFile.parse("[[webhook]]\nurl = \"https://hooks.example.com/x\"\nproxy = \"\"\n", path: "/etc/imdswatch/imdswatch.toml")
+        let file = try ConfigFile.parse(
+            "[[webhook]]\nurl = \"https://hooks.example.com/x\"\nproxy = \"\"\n", path: "/etc/imdswatch/imdswatch.toml")
         let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides())
         #expect(settings.webhooks.first?.proxy == .url(""), "an empty CURLOPT_PROXY: no proxy at all")
     }

@@ -1,6 +1,7 @@
 import Events
-@testable import Config
 import Testing
+
+@testable import Config
 
 /// Inputs found by the fuzz targets in `Fuzz/` (see docs/fuzzing.md); each once crashed the process.
 @Suite("Fuzz regressions: config file")
@@ -36,7 +37,8 @@ struct ConfigFuzzRegressionTests {
 
     /// The guard lets every ordinary header through to toml++.
     @Test func ordinaryHeadersStillParse() throws {
-        let file = try ConfigFile.parse("""
+        let file = try ConfigFile.parse(
+            """
             [log]
             level = "debug"
               [ sources.spot ]

@@ -1,5 +1,6 @@
-@testable import Config
 import Testing
+
+@testable import Config
 
 /// Parses `text` as `imdswatch.toml`, expecting it to fail, and returns the issues.
 func issues(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> [ConfigIssue] {

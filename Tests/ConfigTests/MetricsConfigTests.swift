@@ -1,9 +1,11 @@
-@testable import Config
 import Testing
+
+@testable import Config
 
 @Suite struct MetricsConfigTests {
     @Test func parsesListenAndTextfile() throws {
-        let file = try ConfigFile.parse("""
+        let file = try ConfigFile.parse(
+            """
             [metrics]
             listen = "127.0.0.1:9092"
             textfile = "/var/lib/node_exporter/textfile_collector/imdswatch.prom"
@@ -14,7 +16,8 @@ import Testing
     }
 
     @Test func offByDefault() throws {
-        let settings = try Settings.resolve(file: ConfigFile.parse("interval = 2\n", path: "x"), environment: [:], overrides: Overrides())
+        let settings = try Settings.resolve(
+            file: ConfigFile.parse("interval = 2\n", path: "x"), environment: [:], overrides: Overrides())
         #expect(settings.metrics == Settings.MetricsSettings())
     }
 

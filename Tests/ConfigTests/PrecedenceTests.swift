@@ -1,8 +1,9 @@
 import Events
 import Journal
-import Webhooks
-@testable import Config
 import Testing
+import Webhooks
+
+@testable import Config
 
 @Suite("Precedence: flag > environment > file > default")
 struct PrecedenceTests {
@@ -43,7 +44,8 @@ struct PrecedenceTests {
     }
 
     @Test func flagsOverrideEnvironment() throws {
-        let overrides = Overrides(endpoint: "http://flag.example", stateDir: "/flag/state", interval: .milliseconds(500))
+        let overrides = Overrides(
+            endpoint: "http://flag.example", stateDir: "/flag/state", interval: .milliseconds(500))
         let settings = try Settings.resolve(file: Self.file, environment: Self.environment, overrides: overrides)
         #expect(settings.endpoint == "http://flag.example")
         #expect(settings.stateDir == "/flag/state")
@@ -66,11 +68,14 @@ struct PrecedenceTests {
         #expect(settings.settings(for: .rebalance).interval == .seconds(5))
         #expect(settings.settings(for: .maintenance).interval == .seconds(60))
         let flagged = try Settings.resolve(file: nil, environment: [:], overrides: Overrides(interval: .seconds(2)))
-        #expect(flagged.sources.values.allSatisfy { $0.interval == .seconds(2) }, "--interval 2 restores the old uniform pace")
+        #expect(
+            flagged.sources.values.allSatisfy { $0.interval == .seconds(2) },
+            "--interval 2 restores the old uniform pace")
     }
 
     @Test func flagWebhooksFollowFileWebhooksWithDefaultsAndFlags() throws {
-        let file = try ConfigFile.parse("""
+        let file = try ConfigFile.parse(
+            """
             [webhook_defaults]
             timeout = 30
             [[webhook]]
@@ -81,7 +86,10 @@ struct PrecedenceTests {
             webhookSecretFile: "secret", webhookFormat: .cloudevents
         )
         let settings = try Settings.resolve(file: file, environment: [:], overrides: overrides)
-        #expect(settings.webhooks.map(\.url) == ["https://file.example/hook", "https://a.example", "http://b.example:8080/x"])
+        #expect(
+            settings.webhooks.map(\.url) == [
+                "https://file.example/hook", "https://a.example", "http://b.example:8080/x",
+            ])
         #expect(settings.webhooks[0].format == .json && settings.webhooks[0].secretFile == nil)
         #expect(settings.webhooks[1].format == .cloudevents && settings.webhooks[1].secretFile == "secret")
         #expect(settings.webhooks[2].timeout == .seconds(30))
@@ -89,7 +97,8 @@ struct PrecedenceTests {
 
     @Test func dryRunAndLogTargetFlags() throws {
         let file = try ConfigFile.parse("dry_run = false\n[log]\ntarget = \"journal\"\n", path: "t.toml")
-        let settings = try Settings.resolve(file: file, environment: [:], overrides: Overrides(logTarget: .stderr, dryRun: true))
+        let settings = try Settings.resolve(
+            file: file, environment: [:], overrides: Overrides(logTarget: .stderr, dryRun: true))
         #expect(settings.dryRun)
         #expect(settings.log.target == .stderr)
     }
@@ -114,7 +123,8 @@ struct PrecedenceTests {
     @Test func badEnvironmentIsNamed() {
         do {
             _ = try Settings.resolve(
-                file: nil, environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "169.254.169.254", "STATE_DIRECTORY": "state"],
+                file: nil,
+                environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "169.254.169.254", "STATE_DIRECTORY": "state"],
                 overrides: Overrides()
             )
             Issue.record("expected an error")

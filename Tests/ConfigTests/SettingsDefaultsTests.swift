@@ -1,9 +1,10 @@
-@testable import Config
 import Events
 import Journal
 import Logging
-import Webhooks
 import Testing
+import Webhooks
+
+@testable import Config
 
 @Suite("Defaults")
 struct SettingsDefaultsTests {
@@ -16,7 +17,8 @@ struct SettingsDefaultsTests {
         #expect(settings.interval == nil)
         // Defaults by urgency (issue 17): spot 1 s, rebalance and ASG 5 s, maintenance and tags 60 s.
         let expected: [MetadataSource: Duration] = [
-            .spot: .seconds(1), .rebalance: .seconds(5), .asg: .seconds(5), .maintenance: .seconds(60), .tags: .seconds(60),
+            .spot: .seconds(1), .rebalance: .seconds(5), .asg: .seconds(5), .maintenance: .seconds(60),
+            .tags: .seconds(60),
         ]
         for source in MetadataSource.allCases {
             let interval = try #require(expected[source])

@@ -57,15 +57,20 @@ struct EventJournalTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
     }
 
-    static func event(_ id: String, _ type: EventType = .spotInterruption, at milliseconds: Int64 = 1_795_000_000_000) -> Event {
-        Event.fixture(id: id, type: type, detectedAtMilliseconds: milliseconds, instance: .unknown, data: ["n": .string(id)])
+    static func event(_ id: String, _ type: EventType = .spotInterruption, at milliseconds: Int64 = 1_795_000_000_000)
+        -> Event
+    {
+        Event.fixture(
+            id: id, type: type, detectedAtMilliseconds: milliseconds, instance: .unknown, data: ["n": .string(id)])
     }
 
     var journalPath: String { directory + "/" + EventJournal.fileName }
 
     /// Runs a journal over the directory until `body` returns, then stops it as a clean shutdown does.
-    func withRunning(_ consumers: [any JournalConsumer], logs: LogRecorder = LogRecorder(),
-                     _ body: (EventJournal) async -> Void) async {
+    func withRunning(
+        _ consumers: [any JournalConsumer], logs: LogRecorder = LogRecorder(),
+        _ body: (EventJournal) async -> Void
+    ) async {
         let journal = EventJournal(directory: directory, consumers: consumers, logger: logs.logger)
         let running = Task { try await journal.run() }
         _ = await journal.open()
@@ -84,7 +89,8 @@ struct EventJournalTests {
             await journal.waitUntilTaken()
         }
         #expect(consumer.taken.map(\.id) == ["a"])
-        let restarted = EventJournal(directory: directory, consumers: [TakingConsumer(name: "hooks")], logger: Logger(label: "test"))
+        let restarted = EventJournal(
+            directory: directory, consumers: [TakingConsumer(name: "hooks")], logger: Logger(label: "test"))
         // The clean stop compacted: the state is in the checkpoint, the acknowledged event is gone.
         #expect(await restarted.open() == nil)
         let checkpoint = try String(contentsOfFile: directory + "/state.json", encoding: .utf8)
@@ -120,7 +126,8 @@ struct EventJournalTests {
         let stage = TakingConsumer(name: "lifecycle", only: .asgLifecycleState, mark: "enriched")
         let hooks = TakingConsumer(name: "hooks", upstream: "lifecycle")
         await withRunning([stage, hooks]) { journal in
-            _ = await journal.record(events: [Self.event("spot"), Self.event("asg", .asgLifecycleState)], state: nil).durable()
+            _ = await journal.record(events: [Self.event("spot"), Self.event("asg", .asgLifecycleState)], state: nil)
+                .durable()
             await journal.waitUntilTaken()
         }
         #expect(stage.taken.map(\.id) == ["asg"])
@@ -164,7 +171,8 @@ struct EventJournalTests {
         }
         #expect(consumer.taken.map(\.id) == ["a", "b"])
         #expect(logs.lines(containing: "dropped a torn record").count == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains("corrupt") }.isEmpty)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains("corrupt") }.isEmpty)
     }
 
     @Test func aBadChecksumBeforeTheEndMovesTheFileAsideAndKeepsTheRecordsBeforeIt() async throws {
@@ -175,7 +183,9 @@ struct EventJournalTests {
         bytes += damaged
         bytes += JournalRecord.detected(events: [Self.event("c")], state: ["s": 3]).line()
         try Data(bytes).write(to: URL(fileURLWithPath: journalPath))
-        #expect(JournalRecord.read(bytes).corruptAt == bytes.count - damaged.count - JournalRecord.detected(events: [Self.event("c")], state: ["s": 3]).line().count)
+        #expect(
+            JournalRecord.read(bytes).corruptAt == bytes.count - damaged.count
+                - JournalRecord.detected(events: [Self.event("c")], state: ["s": 3]).line().count)
 
         let logs = LogRecorder()
         let consumer = TakingConsumer(name: "hooks")
@@ -192,13 +202,15 @@ struct EventJournalTests {
     @Test func compactionKeepsOnlyWhatSomeConsumerOwesAndCheckpointsTheState() async throws {
         let hooks = TakingConsumer(name: "hooks")
         let journal = EventJournal(
-            directory: directory, consumers: [hooks, TakingConsumer(name: "webhooks", only: .maintenanceScheduled, refuse: true)],
+            directory: directory,
+            consumers: [hooks, TakingConsumer(name: "webhooks", only: .maintenanceScheduled, refuse: true)],
             compactionBytes: 2_000, logger: Logger(label: "test")
         )
         let running = Task { try await journal.run() }
         for index in 0..<40 {
             let type: EventType = index == 7 ? .maintenanceScheduled : .spotInterruption
-            _ = await journal.record(events: [Self.event("e\(index)", type)], state: ["s": .number(Double(index))]).durable()
+            _ = await journal.record(events: [Self.event("e\(index)", type)], state: ["s": .number(Double(index))])
+                .durable()
             await journal.waitUntilTaken()
         }
         // Compacted while running: the file stays small, and holds the one event `webhooks` still owes.
@@ -214,7 +226,9 @@ struct EventJournalTests {
         _ = try? await running.value
         #expect(hooks.taken.count == 40)
         #expect(try String(contentsOfFile: directory + "/state.json", encoding: .utf8) == "{\"s\":39}\n")
-        let restarted = EventJournal(directory: directory, consumers: [hooks, TakingConsumer(name: "webhooks", only: .maintenanceScheduled)], logger: Logger(label: "test"))
+        let restarted = EventJournal(
+            directory: directory, consumers: [hooks, TakingConsumer(name: "webhooks", only: .maintenanceScheduled)],
+            logger: Logger(label: "test"))
         #expect(await restarted.unfinishedEventIDs() == ["e7"])
         // The compacted records hold no state: the checkpoint does.
         #expect(await restarted.open() == nil)

@@ -40,7 +40,9 @@ private struct Scratch {
         #expect(symlink(victim, dir.path + "/state.json.tmp") == 0)
         #expect(symlink(victim, dir.path + "/.state.json.tmp") == 0)
 
-        for round in 0..<3 { try SafeFile.writeDurably(Array("\(round)".utf8), directory: dir.path, name: "state.json") }
+        for round in 0..<3 {
+            try SafeFile.writeDurably(Array("\(round)".utf8), directory: dir.path, name: "state.json")
+        }
 
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious")
         let names = try SafeFile.entries(of: dir.path)
@@ -53,11 +55,17 @@ private struct Scratch {
         #expect(mkfifo(dir.path + "/fifo", 0o600) == 0)
         #expect(symlink("/etc/hostname", dir.path + "/link") == 0)
 
-        let fifo = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFile(dir.path + "/fifo", limit: 10) }
+        let fifo = #expect(throws: SafeFile.Failure.self) {
+            try SafeFile.readRegularFile(dir.path + "/fifo", limit: 10)
+        }
         #expect(fifo?.description == "cannot read \(dir.path)/fifo: not a regular file (FIFO)")
-        let link = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFile(dir.path + "/link", limit: 10) }
+        let link = #expect(throws: SafeFile.Failure.self) {
+            try SafeFile.readRegularFile(dir.path + "/link", limit: 10)
+        }
         #expect(link?.description.contains("symlink") == true)
-        let missing = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFile(dir.path + "/none", limit: 10) }
+        let missing = #expect(throws: SafeFile.Failure.self) {
+            try SafeFile.readRegularFile(dir.path + "/none", limit: 10)
+        }
         #expect(missing?.isNotFound == true)
         #expect(missing?.description == "cannot read \(dir.path)/none: no such file or directory")
     }
@@ -72,11 +80,17 @@ private struct Scratch {
 
         #expect(mkfifo(dir.path + "/fifo", 0o600) == 0)
         #expect(symlink(dir.path + "/none", dir.path + "/dangling") == 0)
-        let fifo = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFileIfPresent(dir.path + "/fifo", limit: 10) }
+        let fifo = #expect(throws: SafeFile.Failure.self) {
+            try SafeFile.readRegularFileIfPresent(dir.path + "/fifo", limit: 10)
+        }
         #expect(fifo?.reason == "not a regular file (FIFO)")
-        let link = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFileIfPresent(dir.path + "/dangling", limit: 10) }
+        let link = #expect(throws: SafeFile.Failure.self) {
+            try SafeFile.readRegularFileIfPresent(dir.path + "/dangling", limit: 10)
+        }
         #expect(link?.description.contains("symlink") == true)
-        let large = #expect(throws: SafeFile.Failure.self) { try SafeFile.readRegularFileIfPresent(dir.path + "/state.json", limit: 1) }
+        let large = #expect(throws: SafeFile.Failure.self) {
+            try SafeFile.readRegularFileIfPresent(dir.path + "/state.json", limit: 1)
+        }
         #expect(large?.errno == EFBIG)
     }
 
@@ -149,7 +163,8 @@ private struct Scratch {
         defer { dir.remove() }
         #expect(chown(dir.path, 65534, 65534) == 0)
         let problem = TrustedPath(trustedUser: 0).problem(withDirectory: dir.path + "/state")
-        #expect(problem == "\(dir.path) is unsafe: the directory is owned by uid 65534, neither root nor the daemon's user")
+        #expect(
+            problem == "\(dir.path) is unsafe: the directory is owned by uid 65534, neither root nor the daemon's user")
         // The daemon's own user is trusted.
         #expect(TrustedPath(trustedUser: 65534).problem(withDirectory: dir.path + "/state") == nil)
     }
@@ -160,7 +175,8 @@ private struct Scratch {
         try FileManager.default.createDirectory(atPath: dir.path + "/state", withIntermediateDirectories: false)
         chmod(dir.path + "/state", 0o700)
         let problem = TrustedPath(trustedUser: 0).problem(withDirectory: dir.path + "/state")
-        #expect(problem?.hasPrefix("\(dir.path) is unsafe: the directory is writable by its group or by everyone") == true)
+        #expect(
+            problem?.hasPrefix("\(dir.path) is unsafe: the directory is writable by its group or by everyone") == true)
         // With the sticky bit (like /tmp) its root-owned entries are safe, but it is not safe itself.
         chmod(dir.path, 0o1777)
         #expect(TrustedPath(trustedUser: 0).problem(withDirectory: dir.path + "/state") == nil)
@@ -176,10 +192,14 @@ private struct Scratch {
         #expect(TrustedPath(trustedUser: 0).problem(withDirectory: dir.path + "/link") == nil)
         #expect(lchown(dir.path + "/link", 65534, 65534) == 0)
         let problem = TrustedPath(trustedUser: 0).problem(withDirectory: dir.path + "/link")
-        #expect(problem == "\(dir.path)/link is unsafe: the symlink is owned by uid 65534, neither root nor the daemon's user")
+        #expect(
+            problem
+                == "\(dir.path)/link is unsafe: the symlink is owned by uid 65534, neither root nor the daemon's user")
         // The target is judged, not the link.
         #expect(lchown(dir.path + "/link", 0, 0) == 0)
         #expect(chown(target.path, 65534, 65534) == 0)
-        #expect(TrustedPath(trustedUser: 0).problem(withDirectory: dir.path + "/link")?.contains("owned by uid 65534") == true)
+        #expect(
+            TrustedPath(trustedUser: 0).problem(withDirectory: dir.path + "/link")?.contains("owned by uid 65534")
+                == true)
     }
 }

@@ -12,23 +12,34 @@ import Testing
         try await withSimulator { simulator in
             let client = SimulatorClient(simulator)
             let token = try await client.token()
-            let credentials = try JSONDocument.parse(try await client.get("meta-data/iam/security-credentials/imdswatch-instance-role", token: token).bodyText)
+            let credentials = try JSONDocument.parse(
+                try await client.get("meta-data/iam/security-credentials/imdswatch-instance-role", token: token)
+                    .bodyText)
             #expect(credentials["Code"] == "Success" && credentials["Type"] == "AWS-HMAC")
             #expect(credentials["AccessKeyId"]?.stringValue?.hasPrefix("ASIA") == true)
             #expect(credentials["Expiration"]?.stringValue?.hasSuffix("Z") == true)
-            #expect(try await client.get("meta-data/iam/security-credentials/", token: token).bodyText == "imdswatch-instance-role")
-            #expect(try JSONDocument.parse(try await client.get("meta-data/iam/info", token: token).bodyText)["InstanceProfileArn"]?.stringValue?.hasSuffix(":instance-profile/imdswatch-instance-role") == true)
+            #expect(
+                try await client.get("meta-data/iam/security-credentials/", token: token).bodyText
+                    == "imdswatch-instance-role")
+            #expect(
+                try JSONDocument.parse(try await client.get("meta-data/iam/info", token: token).bodyText)[
+                    "InstanceProfileArn"]?.stringValue?.hasSuffix(":instance-profile/imdswatch-instance-role") == true)
 
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("support/autoscaling_botocore.py").path
-            let arguments = [script, simulator.baseURL + "/autoscaling/"] + ["AccessKeyId", "SecretAccessKey", "Token"].map { credentials[$0]?.stringValue ?? "" } + [simulator.state.instanceId]
+            let arguments =
+                [script, simulator.baseURL + "/autoscaling/"]
+                + ["AccessKeyId", "SecretAccessKey", "Token"].map { credentials[$0]?.stringValue ?? "" } + [
+                    simulator.state.instanceId
+                ]
             let outcome = try await ProcessRunner.run(InteropTests.python, arguments, timeout: .seconds(120))
             #expect(outcome.status == 0, "\(outcome.stderr)")
             let result = try JSONDocument.parse(outcome.stdout)
-            #expect(result == [
-                "group": "imdswatch-simulator-asg", "heartbeat": "ok", "complete": "ok", "again": "ValidationError",
-                "bad_signature": "SignatureDoesNotMatch", "bad_token": "InvalidClientTokenId",
-            ])
+            #expect(
+                result == [
+                    "group": "imdswatch-simulator-asg", "heartbeat": "ok", "complete": "ok", "again": "ValidationError",
+                    "bad_signature": "SignatureDoesNotMatch", "bad_token": "InvalidClientTokenId",
+                ])
         }
     }
 
@@ -37,7 +48,9 @@ import Testing
             let client = SimulatorClient(simulator)
             let token = try await client.token()
             func accessKey() async throws -> String? {
-                try JSONDocument.parse(try await client.get("meta-data/iam/security-credentials/imdswatch-instance-role", token: token).bodyText)["AccessKeyId"]?.stringValue
+                try JSONDocument.parse(
+                    try await client.get("meta-data/iam/security-credentials/imdswatch-instance-role", token: token)
+                        .bodyText)["AccessKeyId"]?.stringValue
             }
             let first = try await accessKey()
             #expect(try await accessKey() == first)

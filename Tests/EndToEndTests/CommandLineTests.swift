@@ -7,7 +7,8 @@ import Testing
 /// The other commands as a user runs them: status, config check, hooks list and hooks test.
 @Suite struct CommandLineTests {
     private func tempDir() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-cli-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-cli-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -45,7 +46,8 @@ import Testing
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/imdswatch.toml"
-        try "interval = 1\n\n[[webhook]]\nurl = \"https://example.invalid/hook\"\nformat = \"xml\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "interval = 1\n\n[[webhook]]\nurl = \"https://example.invalid/hook\"\nformat = \"xml\"\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
         let outcome = try await ProcessRunner.imdswatch(["config", "check", file])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains(":5:"), "line 5: \(outcome.stderr)")
@@ -76,8 +78,12 @@ import Testing
         #expect(missing.status == 1, "\(missing.stdout)")
         let lines = missing.stderr.split(separator: "\n")
         #expect(lines.count == 2, "one line per problem: \(missing.stderr)")
-        #expect(lines.first == "cannot read webhook secret file \(dir)/missing-secret: no such file or directory", "\(missing.stderr)")
-        #expect(lines.last == "cannot read webhook template \(dir)/missing.mustache: no such file or directory", "\(missing.stderr)")
+        #expect(
+            lines.first == "cannot read webhook secret file \(dir)/missing-secret: no such file or directory",
+            "\(missing.stderr)")
+        #expect(
+            lines.last == "cannot read webhook template \(dir)/missing.mustache: no such file or directory",
+            "\(missing.stderr)")
 
         try "s3cret\n".write(toFile: dir + "/missing-secret", atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dir + "/missing-secret")
@@ -91,7 +97,8 @@ import Testing
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hooks = dir + "/hooks.d"
-        try FileManager.default.createDirectory(atPath: hooks + "/spot-interruption.d", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: hooks + "/spot-interruption.d", withIntermediateDirectories: true)
         func write(_ name: String, _ script: String, mode: mode_t) throws {
             try script.write(toFile: hooks + "/" + name, atomically: true, encoding: .utf8)
             chmod(hooks + "/" + name, mode)

@@ -12,17 +12,20 @@ import Testing
             let marks = daemon.directory + "/marks"
             try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
             // Holds until the test releases it (at most 60 s); notes any SIGTERM it gets.
-            try daemon.installHook(named: "spot-interruption.d/10-hold", script: """
-                #!/bin/sh
-                trap 'touch "\(marks)/terminated"' TERM
-                touch "\(marks)/started"
-                i=0
-                until [ -e "\(marks)/release" ] || [ $i -gt 3000 ]; do sleep 0.02; i=$((i + 1)); done
-                echo "released"
-                """)
+            try daemon.installHook(
+                named: "spot-interruption.d/10-hold",
+                script: """
+                    #!/bin/sh
+                    trap 'touch "\(marks)/terminated"' TERM
+                    touch "\(marks)/started"
+                    i=0
+                    until [ -e "\(marks)/release" ] || [ $i -gt 3000 ]; do sleep 0.02; i=$((i + 1)); done
+                    echo "released"
+                    """)
             let process = try await daemon.start()
             simulator.update { $0.spot = SpotNotice(action: .terminate, time: Date().addingTimeInterval(120)) }
-            #expect(await eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: marks + "/started") })
+            #expect(
+                await eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: marks + "/started") })
 
             process.signal(SIGTERM)
             // Not a time bound: the daemon cannot exit before the hook is released.
@@ -39,7 +42,9 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: marks + "/terminated"), "the hook got SIGTERM")
             #expect(!lines.contains { $0.contains("hooks still running after") || $0.contains("hooks not run") })
             // Its sequence ended: nothing is left to resume at the next start.
-            #expect(((try? FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/hooks-pending")) ?? []).isEmpty)
+            #expect(
+                ((try? FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/hooks-pending")) ?? [])
+                    .isEmpty)
         }
     }
 }

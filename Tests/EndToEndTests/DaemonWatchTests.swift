@@ -52,9 +52,10 @@ import Testing
             let rebalance = await daemon.waitForRecords(of: .rebalanceRecommendation)
             #expect(rebalance.first?["data"]?["notice_time"] == "2026-11-29T12:00:00Z")
 
-            let event = MaintenanceEvent(eventId: "instance-event-0d59937288b749b32", code: "system-reboot",
-                                         description: "scheduled reboot", notBefore: Self.t0.addingTimeInterval(86_400),
-                                         notAfter: Self.t0.addingTimeInterval(90_000))
+            let event = MaintenanceEvent(
+                eventId: "instance-event-0d59937288b749b32", code: "system-reboot",
+                description: "scheduled reboot", notBefore: Self.t0.addingTimeInterval(86_400),
+                notAfter: Self.t0.addingTimeInterval(90_000))
             simulator.update { $0.scheduledEvents = [event] }
             let scheduled = await daemon.waitForRecords(of: .maintenanceScheduled)
             #expect(scheduled.first?["data"]?["event_id"] == "instance-event-0d59937288b749b32")
@@ -77,18 +78,22 @@ import Testing
             #expect(terminated.last?["data"]?["state"] == "Terminated")
             #expect(terminated.last?["previous"]?["state"] == "InService")
 
-            simulator.update { $0.tags = [InstanceTag("Name", "web-2"), InstanceTag("Env", "prod"), InstanceTag("Owner", "ops")] }
+            simulator.update {
+                $0.tags = [InstanceTag("Name", "web-2"), InstanceTag("Env", "prod"), InstanceTag("Owner", "ops")]
+            }
             let tags = await daemon.waitForRecords(of: .tagsChanged)
             #expect(tags.first?["data"]?["added"] == ["Owner": "ops"])
             #expect(tags.first?["data"]?["removed"] == ["Team": "blue"])
             #expect(tags.first?["data"]?["changed"]?["Name"] == ["from": "web-1", "to": "web-2"])
 
             try await settle()
-            let counts = Dictionary(grouping: daemon.records(), by: { $0["type"]?.stringValue ?? "" }).mapValues(\.count)
-            #expect(counts == [
-                "asg-lifecycle-state": 2, "spot-interruption": 1, "rebalance-recommendation": 1,
-                "maintenance-scheduled": 1, "maintenance-changed": 1, "maintenance-cleared": 1, "tags-changed": 1,
-            ])
+            let counts = Dictionary(grouping: daemon.records(), by: { $0["type"]?.stringValue ?? "" }).mapValues(
+                \.count)
+            #expect(
+                counts == [
+                    "asg-lifecycle-state": 2, "spot-interruption": 1, "rebalance-recommendation": 1,
+                    "maintenance-scheduled": 1, "maintenance-changed": 1, "maintenance-cleared": 1, "tags-changed": 1,
+                ])
         }
     }
 
@@ -132,7 +137,8 @@ import Testing
             let spot = await daemon.waitForRecords(of: .spotInterruption)
             #expect(spot.count == 1)
             #expect(daemon.simulator.statistics.tokenRequests >= 2)
-            #expect(!(daemon.process?.lines.contains { $0.contains("ERROR") } ?? true), "\(daemon.process?.lines ?? [])")
+            #expect(
+                !(daemon.process?.lines.contains { $0.contains("ERROR") } ?? true), "\(daemon.process?.lines ?? [])")
         }
     }
 
@@ -143,7 +149,8 @@ import Testing
             daemon.process?.signal(SIGKILL)
             await daemon.process?.wait()
 
-            let event = MaintenanceEvent(eventId: "instance-event-1", notBefore: Self.t0, notAfter: Self.t0.addingTimeInterval(3600))
+            let event = MaintenanceEvent(
+                eventId: "instance-event-1", notBefore: Self.t0, notAfter: Self.t0.addingTimeInterval(3600))
             daemon.simulator.update { $0.scheduledEvents = [event] }
             try await daemon.start()
             await daemon.waitForRecords(of: .maintenanceScheduled)
@@ -163,7 +170,8 @@ import Testing
                 simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
                 #expect(await harness.waitForRecords(of: .spotInterruption).count == 1)
                 let files = try FileManager.default.contentsOfDirectory(atPath: harness.stateDir)
-                #expect(files.filter { $0.contains("corrupt") }.count == 1, "the unreadable file is kept aside: \(files)")
+                #expect(
+                    files.filter { $0.contains("corrupt") }.count == 1, "the unreadable file is kept aside: \(files)")
                 await harness.tearDown()
             } catch {
                 await harness.tearDown()

@@ -22,8 +22,10 @@ import Testing
         let hookLines = lines.filter { $0.contains("  hook   ") }
         #expect(hookLines.count >= 12)
         #expect(hookLines.allSatisfy { $0.contains(": ok, exit status 0 in ") }, "\(hookLines)")
-        for hook in ["90-notify", "spot-interruption.d/10-stop-services", "spot-interruption.d/20-stop-containers",
-                     "asg-lifecycle-state.d/10-drain"] {
+        for hook in [
+            "90-notify", "spot-interruption.d/10-stop-services", "spot-interruption.d/20-stop-containers",
+            "asg-lifecycle-state.d/10-drain",
+        ] {
             #expect(hookLines.contains { $0.contains("hook   \(hook): ok") }, "\(hook) did not run")
         }
         let runs = lines.filter { $0.contains("    run  ") }
@@ -37,12 +39,15 @@ import Testing
             #expect(runs.contains { $0.contains(call) }, "no recorded call containing \(call)")
         }
         // imdswatch itself completed the lifecycle action against the simulator's Auto Scaling endpoint.
-        #expect(lines.contains { $0.contains("lifecycle action completed with CONTINUE") && $0.contains("group demo-asg") }, "\(lines)")
+        #expect(
+            lines.contains { $0.contains("lifecycle action completed with CONTINUE") && $0.contains("group demo-asg") },
+            "\(lines)")
         #expect(outcome.stdout.contains("demo passed"))
         #expect(outcome.stdout.contains("hooks failed 0"))
 
         // The temp dir it announced is gone, and nothing else was left in TMPDIR.
-        let announced = try #require(DemoSandbox.value(after: "temp dir   ", in: outcome.stdout)?.split(separator: " ").first)
+        let announced = try #require(
+            DemoSandbox.value(after: "temp dir   ", in: outcome.stdout)?.split(separator: " ").first)
         #expect(announced.hasPrefix(sandbox.tmp.path + "/imdswatch-demo-"))
         #expect(!FileManager.default.fileExists(atPath: String(announced)))
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.tmp.path).isEmpty)
@@ -53,7 +58,8 @@ import Testing
     @Test func interruptedDemoCleansUpAndExits130() async throws {
         let sandbox = try DemoSandbox()
         defer { sandbox.remove() }
-        let demo = try BackgroundProcess(ProcessRunner.imdswatchPath, ["demo"], environment: ["TMPDIR": sandbox.tmp.path])
+        let demo = try BackgroundProcess(
+            ProcessRunner.imdswatchPath, ["demo"], environment: ["TMPDIR": sandbox.tmp.path])
         let event = await demo.waitForLine(timeout: .seconds(15)) { $0.contains("  event  ") }
         #expect(event != nil, "\(demo.lines)")
         demo.signal(SIGINT)
@@ -74,7 +80,9 @@ import Testing
         for (relative, contents) in shipped {
             let enabled = String(relative.dropLast(".example".count))
             let copy = keptHooks.appendingPathComponent(enabled)
-            #expect(FileManager.default.contents(atPath: copy.path) == contents, "\(enabled) differs from hooks.d/\(relative)")
+            #expect(
+                FileManager.default.contents(atPath: copy.path) == contents,
+                "\(enabled) differs from hooks.d/\(relative)")
             #expect(FileManager.default.isExecutableFile(atPath: copy.path))
         }
         for fake in ["systemctl", "docker", "aws", "wall", "logger", "imdswatch"] {
@@ -143,7 +151,9 @@ private struct DemoSandbox {
         while let relative = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
             let path = hooks.appendingPathComponent(relative).path
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                continue
+            }
             files.append((relative, try Data(contentsOf: URL(fileURLWithPath: path))))
         }
         return files.sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }

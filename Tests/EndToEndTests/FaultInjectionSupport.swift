@@ -35,8 +35,9 @@ enum FaultKit {
         _ body: (DaemonHarness) async throws -> Void
     ) async throws {
         try await withSimulator(state: state) { simulator in
-            let harness = try DaemonHarness(simulator: simulator, arguments: ["--interval", "0.05"] + arguments,
-                                            imdsTimeout: imdsTimeout)
+            let harness = try DaemonHarness(
+                simulator: simulator, arguments: ["--interval", "0.05"] + arguments,
+                imdsTimeout: imdsTimeout)
             do {
                 try prepare(harness)
                 try await harness.start()
@@ -68,13 +69,15 @@ enum FaultKit {
     /// allowed when the samples are taken while requests are in flight (a hang keeps one connection per source
     /// open at any time, more or fewer depending on the instant); descriptors other than sockets still get `fds`.
     static func expectFlat(
-        _ before: ProcessProbe.Sample, _ after: ProcessProbe.Sample, fds: Int = 2, inFlight: Int = 0, rssKiB: Int = 4096,
+        _ before: ProcessProbe.Sample, _ after: ProcessProbe.Sample, fds: Int = 2, inFlight: Int = 0,
+        rssKiB: Int = 4096,
         _ what: String, sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let others = (after.openFDs - after.sockets) - (before.openFDs - before.sockets)
         #expect(others <= fds, "\(what): \(before) -> \(after)", sourceLocation: sourceLocation)
-        #expect(after.openFDs - before.openFDs <= fds + inFlight, "\(what): \(before) -> \(after)",
-                sourceLocation: sourceLocation)
+        #expect(
+            after.openFDs - before.openFDs <= fds + inFlight, "\(what): \(before) -> \(after)",
+            sourceLocation: sourceLocation)
         #expect(after.rssKiB - before.rssKiB < rssKiB, "\(what): \(before) -> \(after)", sourceLocation: sourceLocation)
     }
 
@@ -87,7 +90,8 @@ enum FaultKit {
     /// - Returns: Whether it did within `timeout`.
     @discardableResult
     static func waitForPolls(
-        _ daemon: DaemonHarness, _ count: Int, after from: Int, on path: String = spotPath, timeout: Duration = .seconds(10)
+        _ daemon: DaemonHarness, _ count: Int, after from: Int, on path: String = spotPath,
+        timeout: Duration = .seconds(10)
     ) async -> Bool {
         await eventually(timeout: timeout, every: .milliseconds(25)) { requests(daemon, on: path) - from >= count }
     }
@@ -103,9 +107,13 @@ enum FaultKit {
 
     /// Waits for a log line containing `text` after `index`.
     @discardableResult
-    static func waitForLine(_ daemon: DaemonHarness, containing text: String, from index: Int = 0,
-                            timeout: Duration = .seconds(10)) async -> String? {
-        await waitForValue(timeout: timeout, every: .milliseconds(25)) { lines(daemon, containing: text, from: index).first }
+    static func waitForLine(
+        _ daemon: DaemonHarness, containing text: String, from index: Int = 0,
+        timeout: Duration = .seconds(10)
+    ) async -> String? {
+        await waitForValue(timeout: timeout, every: .milliseconds(25)) {
+            lines(daemon, containing: text, from: index).first
+        }
     }
 
     /// Records per event type.
@@ -115,7 +123,9 @@ enum FaultKit {
 
     /// Runs a command to completion (mount, dd, …) and fails the test when it exits non-zero and `check` is set.
     @discardableResult
-    static func shell(_ command: String, check: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessRunner.Outcome {
+    static func shell(_ command: String, check: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> ProcessRunner.Outcome
+    {
         let outcome = try ProcessRunner.runBlocking("/bin/sh", ["-c", command], timeout: .seconds(20))
         if check {
             #expect(outcome.status == 0, "\(command): \(outcome.stderr)", sourceLocation: sourceLocation)

@@ -33,8 +33,10 @@ import Testing
             let client = SimulatorClient(simulator)
             let token = try await client.token()
             var secrets: [String] = []
-            for path in ["meta-data/iam/security-credentials/imdswatch-instance-role",
-                         "meta-data/identity-credentials/ec2/security-credentials/ec2-instance"] {
+            for path in [
+                "meta-data/iam/security-credentials/imdswatch-instance-role",
+                "meta-data/identity-credentials/ec2/security-credentials/ec2-instance",
+            ] {
                 let document = try JSONDocument.parse(try await client.get(path, token: token).bodyText)
                 for field in ["AccessKeyId", "SecretAccessKey", "Token"] {
                     secrets.append(try #require(document[field]?.stringValue, "\(path) \(field)"))
@@ -48,10 +50,15 @@ import Testing
             #expect(tree["meta-data"]?["placement"]?["region"] == "eu-west-1")
             #expect(tree["dynamic"]?["instance-identity"]?["document"]?["accountId"] == "123456789012", "JSON embedded")
             #expect(tree["meta-data"]?["tags"]?["instance"]?["Name"] == "imdswatch-simulator")
-            #expect(tree["meta-data"]?["network"]?["interfaces"]?["macs"]?["06:1a:2b:3c:4d:5e"]?["subnet-id"] == "subnet-0123abcd4567ef890")
-            #expect(tree["meta-data"]?["public-keys"]?["0"]?["openssh-key"]?.stringValue?.hasPrefix("ssh-ed25519") == true)
+            #expect(
+                tree["meta-data"]?["network"]?["interfaces"]?["macs"]?["06:1a:2b:3c:4d:5e"]?["subnet-id"]
+                    == "subnet-0123abcd4567ef890")
+            #expect(
+                tree["meta-data"]?["public-keys"]?["0"]?["openssh-key"]?.stringValue?.hasPrefix("ssh-ed25519") == true)
             #expect(tree["user-data"] == nil, "no user data in --all")
-            #expect(tree["meta-data"]?["iam"]?["security-credentials"]?["imdswatch-instance-role"] != nil, "the role is named")
+            #expect(
+                tree["meta-data"]?["iam"]?["security-credentials"]?["imdswatch-instance-role"] != nil,
+                "the role is named")
             #expect(tree["meta-data"]?["iam"]?["info"]?["InstanceProfileArn"] != nil)
             for secret in secrets + ["ASIA", "SecretAccessKey", "\"Token\""] {
                 #expect(!outcome.stdout.contains(secret), "--all shows a credential: \(secret)")
@@ -59,10 +66,14 @@ import Testing
             let stats = simulator.statistics
             #expect(stats.tokenRequests == 1, "one token for the whole walk")
             #expect(stats.requestsByPath["user-data"] == nil, "user data is never read by --all")
-            #expect(stats.requestsByPath["meta-data/iam/security-credentials/imdswatch-instance-role"] == nil, "credentials are never read")
+            #expect(
+                stats.requestsByPath["meta-data/iam/security-credentials/imdswatch-instance-role"] == nil,
+                "credentials are never read")
 
             // Asked for by path, a credential is printed: the user asked for it.
-            let explicit = try await ProcessRunner.imdswatch(["get", "meta-data/iam/security-credentials/imdswatch-instance-role", "--endpoint", simulator.baseURL])
+            let explicit = try await ProcessRunner.imdswatch([
+                "get", "meta-data/iam/security-credentials/imdswatch-instance-role", "--endpoint", simulator.baseURL,
+            ])
             #expect(explicit.stdout.contains(secrets[0]))
         }
     }
@@ -71,10 +82,13 @@ import Testing
         try await withSimulator { simulator in
             simulator.inject(Fault(path: "meta-data/placement/", kind: .status(403)))
             for arguments in [["--all"], ["--list"], ["--match", "region"]] {
-                let outcome = try await ProcessRunner.imdswatch(["get"] + arguments + ["--endpoint", simulator.baseURL])
+                let outcome = try await ProcessRunner.imdswatch(
+                    ["get"] + arguments + ["--endpoint", simulator.baseURL])
                 #expect(outcome.status == 2, "\(arguments): an error is never read as absent")
                 #expect(outcome.stdout.isEmpty, "\(arguments): no partial document")
-                #expect(outcome.stderr.contains("meta-data/placement/") && outcome.stderr.contains("403"), "\(outcome.stderr)")
+                #expect(
+                    outcome.stderr.contains("meta-data/placement/") && outcome.stderr.contains("403"),
+                    "\(outcome.stderr)")
             }
         }
     }
@@ -87,14 +101,18 @@ import Testing
             #expect(outcome.status == 0, "\(outcome.stderr)")
             let tags = try JSONDocument.parse(outcome.stdout)["meta-data"]?["tags"]?["instance"]
             #expect(tags == .object([("Name", "web-1"), ("config", .string(#"{"a": 1}"#)), ("list", "[1, 2]")]))
-            let attribute = try await ProcessRunner.imdswatch(["get", "--json", "tags", "--endpoint", simulator.baseURL])
+            let attribute = try await ProcessRunner.imdswatch([
+                "get", "--json", "tags", "--endpoint", simulator.baseURL,
+            ])
             #expect(try JSONDocument.parse(attribute.stdout)["tags"]?["config"] == .string(#"{"a": 1}"#))
         }
     }
 
     @Test func matchKeepsOnlyMatchingLeavesInTheSameShape() async throws {
         try await withSimulator { simulator in
-            let outcome = try await ProcessRunner.imdswatch(["get", "--match", "placement/|^dynamic/.*document$", "--endpoint", simulator.baseURL])
+            let outcome = try await ProcessRunner.imdswatch([
+                "get", "--match", "placement/|^dynamic/.*document$", "--endpoint", simulator.baseURL,
+            ])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             let tree = try JSONDocument.parse(outcome.stdout)
             #expect(tree["meta-data"]?["placement"]?["region"] == "eu-west-1")
@@ -115,10 +133,12 @@ import Testing
             let outcome = try await ProcessRunner.imdswatch(["get", "--list", "--endpoint", simulator.baseURL])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             let paths = outcome.stdout.split(separator: "\n").map(String.init)
-            for path in ["meta-data/instance-id", "meta-data/placement/region", "meta-data/tags/instance/Name",
-                         "dynamic/instance-identity/document", "meta-data/public-keys/0/openssh-key",
-                         "meta-data/iam/security-credentials/imdswatch-instance-role", "user-data",
-                         "meta-data/network/interfaces/macs/06:1a:2b:3c:4d:5e/vpc-id"] {
+            for path in [
+                "meta-data/instance-id", "meta-data/placement/region", "meta-data/tags/instance/Name",
+                "dynamic/instance-identity/document", "meta-data/public-keys/0/openssh-key",
+                "meta-data/iam/security-credentials/imdswatch-instance-role", "user-data",
+                "meta-data/network/interfaces/macs/06:1a:2b:3c:4d:5e/vpc-id",
+            ] {
                 #expect(paths.contains(path), "\(path) missing from --list")
             }
             #expect(!paths.contains { $0.hasSuffix("/") || $0.isEmpty }, "leaves only")
@@ -129,22 +149,31 @@ import Testing
 
     @Test func attributesReadWhatEC2MetadataNamesThem() async throws {
         try await withSimulator { simulator in
-            let names = ["region", "account-id", "availability-zone-id", "mac", "security-groups", "iam-role",
-                         "domain", "partition", "private-ipv4", "instance-life-cycle", "reservation-id", "tags"]
+            let names = [
+                "region", "account-id", "availability-zone-id", "mac", "security-groups", "iam-role",
+                "domain", "partition", "private-ipv4", "instance-life-cycle", "reservation-id", "tags",
+            ]
             let outcome = try await ProcessRunner.imdswatch(["get"] + names + ["--endpoint", simulator.baseURL])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             let lines = outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            #expect(Array(lines.prefix(11)) == ["eu-west-1", "123456789012", "euw1-az3", "06:1a:2b:3c:4d:5e", "imdswatch-web",
-                                                "imdswatch-instance-role", "amazonaws.com", "aws", "10.0.1.23", "on-demand",
-                                                "r-0fedcba9876543210"])
-            #expect(try JSONDocument.parse(lines[11]) == .object([("Name", .string("imdswatch-simulator"))]), "tags is a JSON object")
+            #expect(
+                Array(lines.prefix(11)) == [
+                    "eu-west-1", "123456789012", "euw1-az3", "06:1a:2b:3c:4d:5e", "imdswatch-web",
+                    "imdswatch-instance-role", "amazonaws.com", "aws", "10.0.1.23", "on-demand",
+                    "r-0fedcba9876543210",
+                ])
+            #expect(
+                try JSONDocument.parse(lines[11]) == .object([("Name", .string("imdswatch-simulator"))]),
+                "tags is a JSON object")
 
             let help = try await ProcessRunner.imdswatch(["get", "--help"])
             for attribute in Self.attributes {
                 #expect(help.stdout.contains("  \(attribute)  "), "get --help lists \(attribute)")
             }
 
-            let unknown = try await ProcessRunner.imdswatch(["get", "no-such-attribute", "--endpoint", simulator.baseURL])
+            let unknown = try await ProcessRunner.imdswatch([
+                "get", "no-such-attribute", "--endpoint", simulator.baseURL,
+            ])
             #expect(unknown.status == 64)
             #expect(unknown.stderr.contains("no-such-attribute"))
         }
@@ -154,8 +183,11 @@ import Testing
         var state = SimulatorState()
         state.spot = SpotNotice(action: .stop, time: Date(timeIntervalSince1970: 1_795_953_600))
         try await withSimulator(state: state) { simulator in
-            let arguments = ["public-ipv4", "region", "meta-data/nope", "spot-instance-action", "tags", "meta-data/placement/"]
-            let outcome = try await ProcessRunner.imdswatch(["get", "--json"] + arguments + ["--endpoint", simulator.baseURL])
+            let arguments = [
+                "public-ipv4", "region", "meta-data/nope", "spot-instance-action", "tags", "meta-data/placement/",
+            ]
+            let outcome = try await ProcessRunner.imdswatch(
+                ["get", "--json"] + arguments + ["--endpoint", simulator.baseURL])
             #expect(outcome.status == 1, "a missing one makes the exit status 1")
             let parsed = try JSONDocument.parse(outcome.stdout)
             guard case .object(let members) = parsed else {
@@ -172,7 +204,9 @@ import Testing
             #expect(outcome.stderr.contains("public-ipv4: not found"), "\(outcome.stderr)")
             #expect(outcome.stderr.contains("meta-data/nope: not found"))
 
-            let plain = try await ProcessRunner.imdswatch(["get", "public-hostname", "instance-id", "--endpoint", simulator.baseURL])
+            let plain = try await ProcessRunner.imdswatch([
+                "get", "public-hostname", "instance-id", "--endpoint", simulator.baseURL,
+            ])
             #expect(plain.status == 1)
             #expect(plain.stdout == "i-0123456789abcdef0\n")
             #expect(plain.stderr.contains("public-hostname: not found (meta-data/public-hostname answered 404)"))

@@ -31,16 +31,19 @@ import Testing
     }
 
     @Test func imdswatchSimulateTakesTheConnectionLimitAndTheBacklog() async throws {
-        let simulator = try BackgroundProcess(ProcessRunner.imdswatchPath, [
-            "simulate", "--listen", "127.0.0.1:0", "--connection-limit", "4", "--listen-backlog", "5",
-        ])
+        let simulator = try BackgroundProcess(
+            ProcessRunner.imdswatchPath,
+            [
+                "simulate", "--listen", "127.0.0.1:0", "--connection-limit", "4", "--listen-backlog", "5",
+            ])
         defer { simulator.signal(SIGKILL) }
         let prefix = "imdswatch simulator listening on "
         let ready = await simulator.waitForLine(timeout: .seconds(60)) { $0.hasPrefix(prefix) }
         let url = try #require(ready?.dropFirst(prefix.count)).description
         let outcome = try await ProcessRunner.imdswatch(["get", "--all", "--endpoint", url])
         #expect(outcome.status == 0, "\(outcome.stderr)")
-        #expect(try JSONDocument.parse(outcome.stdout)["meta-data"]?["tags"]?["instance"]?["Name"] == "imdswatch-simulator")
+        #expect(
+            try JSONDocument.parse(outcome.stdout)["meta-data"]?["tags"]?["instance"]?["Name"] == "imdswatch-simulator")
         #expect(await simulator.stop() == 0)
 
         let bad = try await ProcessRunner.imdswatch(["simulate", "--connection-limit", "0"])
@@ -58,15 +61,24 @@ import Testing
             #expect(all.status == 0, "\(all.stderr)")
             #expect(try JSONDocument.parse(all.stdout)["meta-data"]?["tags"]?["instance"] == tags, "\(all.stdout)")
 
-            let match = try await ProcessRunner.imdswatch(["get", "--match", "^meta-data/tags/", "--endpoint", simulator.baseURL])
+            let match = try await ProcessRunner.imdswatch([
+                "get", "--match", "^meta-data/tags/", "--endpoint", simulator.baseURL,
+            ])
             #expect(match.status == 0, "\(match.stderr)")
-            #expect(try JSONDocument.parse(match.stdout) == .object([("meta-data", .object([("tags", .object([("instance", tags)]))]))]))
+            #expect(
+                try JSONDocument.parse(match.stdout)
+                    == .object([("meta-data", .object([("tags", .object([("instance", tags)]))]))]))
 
             let list = try await ProcessRunner.imdswatch(["get", "--list", "--endpoint", simulator.baseURL])
             #expect(list.status == 0, "\(list.stderr)")
             let paths = list.stdout.split(separator: "\n").map(String.init)
-            #expect(paths.filter { $0.hasPrefix("meta-data/tags/") } == ["meta-data/tags/instance/Name", "meta-data/tags/instance/Team"])
-            #expect(simulator.statistics.requestsByPath["meta-data/tags/instance"] == 3, "the key list is read where the service documents it")
+            #expect(
+                paths.filter { $0.hasPrefix("meta-data/tags/") } == [
+                    "meta-data/tags/instance/Name", "meta-data/tags/instance/Team",
+                ])
+            #expect(
+                simulator.statistics.requestsByPath["meta-data/tags/instance"] == 3,
+                "the key list is read where the service documents it")
         }
     }
 
@@ -80,7 +92,9 @@ import Testing
                 #expect(outcome.status == 2, "\(mode): \(outcome.stdout)")
                 #expect(outcome.stdout.isEmpty, "\(mode): nothing printed, not {}")
                 #expect(outcome.stderr.split(separator: "\n").count == 1, "\(mode): one line: \(outcome.stderr)")
-                #expect(outcome.stderr.contains("404 for /latest/") && outcome.stderr.contains(simulator.baseURL), "\(outcome.stderr)")
+                #expect(
+                    outcome.stderr.contains("404 for /latest/") && outcome.stderr.contains(simulator.baseURL),
+                    "\(outcome.stderr)")
             }
         }
     }

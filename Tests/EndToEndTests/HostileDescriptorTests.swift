@@ -43,7 +43,8 @@ struct HostileDescriptorTests {
 
     /// The `/metrics` URL the daemon logged.
     static func metricsURL(_ process: BackgroundProcess) async throws -> String {
-        let line = try #require(await process.waitForLine(timeout: .seconds(30)) { $0.contains("metrics listening on http://127.0.0.1:") })
+        let line = try #require(
+            await process.waitForLine(timeout: .seconds(30)) { $0.contains("metrics listening on http://127.0.0.1:") })
         let start = try #require(line.range(of: "http://127.0.0.1:"))
         return String(line[start.lowerBound...].prefix { !$0.isWhitespace && $0 != "\"" })
     }
@@ -60,41 +61,53 @@ struct HostileDescriptorTests {
             let daemon = try DaemonHarness(simulator: simulator, arguments: ["--metrics-listen", "127.0.0.1:0"])
             defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
             let process = try BackgroundProcess(
-                "/usr/bin/prlimit", ["--nofile=1024:\(Self.hardLimit())", "--", ProcessRunner.imdswatchPath] + daemon.arguments,
+                "/usr/bin/prlimit",
+                ["--nofile=1024:\(Self.hardLimit())", "--", ProcessRunner.imdswatchPath] + daemon.arguments,
                 environment: ["IMDSWATCH_TEST": "1"], removing: Self.systemdEnvironment
             )
             defer { process.signal(SIGKILL) }
-            try #require(await process.waitForLine(timeout: .seconds(60)) { $0.contains("first round of polls finished") } != nil,
-                         "\(process.lines.suffix(20))")
+            try #require(
+                await process.waitForLine(timeout: .seconds(60)) { $0.contains("first round of polls finished") }
+                    != nil,
+                "\(process.lines.suffix(20))")
             let url = try await Self.metricsURL(process)
 
             let holder = try BackgroundProcess(
                 "/usr/bin/setpriv",
-                ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", Self.holder,
-                 String(Self.port(of: url)), "1000"]
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", Self.holder,
+                    String(Self.port(of: url)), "1000",
+                ]
             )
             defer { holder.signal(SIGKILL) }
-            try #require(await holder.waitForLine(timeout: .seconds(300)) { $0.hasPrefix("held ") } != nil, "\(holder.lines)")
+            try #require(
+                await holder.waitForLine(timeout: .seconds(300)) { $0.hasPrefix("held ") } != nil, "\(holder.lines)")
             // The daemon has taken what it takes of them: without a cap, nearly all of its 1024 descriptors.
-            try #require(await eventually(timeout: .seconds(120)) {
-                Self.descriptors(of: process.pid) >= 1000 || process.lines.contains { $0.contains("connections open, its limit") }
-            })
+            try #require(
+                await eventually(timeout: .seconds(120)) {
+                    Self.descriptors(of: process.pid) >= 1000
+                        || process.lines.contains { $0.contains("connections open, its limit") }
+                })
 
             simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
             let records = await daemon.waitForRecords(of: .spotInterruption, timeout: .seconds(60))
             #expect(records.count == 1, "the spot hooks ran: \(process.lines.suffix(10))")
             #expect(process.isRunning)
-            #expect(!process.lines.contains { $0.lowercased().contains("too many open files") }, "\(process.lines.filter { $0.lowercased().contains("too many") }.prefix(3))")
+            #expect(
+                !process.lines.contains { $0.lowercased().contains("too many open files") },
+                "\(process.lines.filter { $0.lowercased().contains("too many") }.prefix(3))")
 
             // The held connections time out (the holder never closes them): a scrape is served again.
             let scraped = await eventually(timeout: .seconds(120), every: .milliseconds(200)) {
-                (try? await MetricsScrape.scrape(url))?.value("imdswatch_events_total", ["type": "spot-interruption"]) == 1
+                (try? await MetricsScrape.scrape(url))?.value("imdswatch_events_total", ["type": "spot-interruption"])
+                    == 1
             }
             #expect(scraped, "a scrape is served while the other user still thinks it holds 1000 connections")
             #expect(holder.isRunning)
 
             #expect(await process.stop(timeout: .seconds(30)) == 0, "\(process.lines.suffix(10))")
-            let pending = (try? FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/hooks-pending")) ?? []
+            let pending =
+                (try? FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/hooks-pending")) ?? []
             #expect(pending.isEmpty, "nothing left pending: \(pending)")
             #expect(daemon.records(of: .spotInterruption).count == 1)
         }
@@ -108,22 +121,28 @@ struct HostileDescriptorTests {
         let receiver = try WebhookReceiver.start()
         defer { receiver.stop() }
         try await withSimulator { simulator in
-            let daemon = try DaemonHarness(simulator: simulator, arguments: ["--metrics-listen", "127.0.0.1:0", "--webhook", receiver.url()])
+            let daemon = try DaemonHarness(
+                simulator: simulator, arguments: ["--metrics-listen", "127.0.0.1:0", "--webhook", receiver.url()])
             let process = try await daemon.start()
             defer { process.signal(SIGKILL) }
             let url = try await Self.metricsURL(process)
             let pid = process.pid
 
             let open = Self.descriptors(of: pid)
-            let lowered = try await ProcessRunner.run("/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=\(open + 2):\(Self.hardLimit())"])
+            let lowered = try await ProcessRunner.run(
+                "/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=\(open + 2):\(Self.hardLimit())"])
             try #require(lowered.status == 0, "\(lowered.stderr)")
-            let holder = try BackgroundProcess("/usr/bin/python3", ["-c", Self.holder, String(Self.port(of: url)), "16"])
+            let holder = try BackgroundProcess(
+                "/usr/bin/python3", ["-c", Self.holder, String(Self.port(of: url)), "16"])
             defer { holder.signal(SIGKILL) }
-            try #require(await holder.waitForLine(timeout: .seconds(120)) { $0.hasPrefix("held ") } != nil, "\(holder.lines)")
+            try #require(
+                await holder.waitForLine(timeout: .seconds(120)) { $0.hasPrefix("held ") } != nil, "\(holder.lines)")
             try #require(await eventually(timeout: .seconds(60)) { Self.descriptors(of: pid) >= open + 2 })
 
             simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
-            let starved = await process.waitForLine(timeout: .seconds(60)) { $0.lowercased().contains("too many open files") }
+            let starved = await process.waitForLine(timeout: .seconds(60)) {
+                $0.lowercased().contains("too many open files")
+            }
             #expect(starved != nil, "the notice met the exhausted descriptors: \(process.lines.suffix(10))")
             // The webhook's first attempt is made while they are still exhausted.
             let attempted = await process.waitForLine(timeout: .seconds(60)) { $0.contains("webhook delivery failed") }
@@ -131,12 +150,15 @@ struct HostileDescriptorTests {
             #expect(process.isRunning, "no trap: \(process.lines.suffix(15))")
 
             // Descriptors are back: the limit restored, the held connections gone.
-            let restored = try await ProcessRunner.run("/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=1024:\(Self.hardLimit())"])
+            let restored = try await ProcessRunner.run(
+                "/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=1024:\(Self.hardLimit())"])
             try #require(restored.status == 0, "\(restored.stderr)")
             holder.signal(SIGKILL)
 
             let records = await daemon.waitForRecords(of: .spotInterruption, timeout: .seconds(120))
-            #expect(records.count == 1, "the spot hooks ran once descriptors were back: \(process.lines.suffix(40).joined(separator: "\n"))")
+            #expect(
+                records.count == 1,
+                "the spot hooks ran once descriptors were back: \(process.lines.suffix(40).joined(separator: "\n"))")
             let delivered = try await receiver.waitForRequests(1, timeout: .seconds(120))
             #expect(delivered.contains { $0.bodyText.contains("spot-interruption") }, "the webhook was delivered")
             #expect(process.isRunning, "no trap: \(process.lines.suffix(15))")
@@ -150,7 +172,8 @@ struct HostileDescriptorTests {
     /// each limit the command ends by itself, with a result, never by a signal. (Below 8, with 3 descriptors free,
     /// libdispatch itself sometimes traps at exit, unable to make the main queue's eventfd: not our code.)
     @Test func aHookStartShortOfDescriptorsNeverTraps() async throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-fd-\(UUID().uuidString)").path
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-fd-\(UUID().uuidString)")
+            .path
         let hooks = base + "/hooks.d"
         try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -161,12 +184,17 @@ struct HostileDescriptorTests {
         for limit in 8...30 {
             let outcome = try await ProcessRunner.run(
                 "/usr/bin/prlimit",
-                ["--nofile=\(limit):\(limit)", "--", ProcessRunner.imdswatchPath, "hooks", "test", "spot-interruption",
-                 "--hooks-dir", hooks, "--hook-timeout", "1"],
+                [
+                    "--nofile=\(limit):\(limit)", "--", ProcessRunner.imdswatchPath, "hooks", "test",
+                    "spot-interruption",
+                    "--hooks-dir", hooks, "--hook-timeout", "1",
+                ],
                 timeout: .seconds(60)
             )
             let output = outcome.stdout + outcome.stderr
-            #expect(outcome.status == 0 || outcome.status == 1, "limit \(limit): status \(outcome.status): \(output.suffix(400))")
+            #expect(
+                outcome.status == 0 || outcome.status == 1,
+                "limit \(limit): status \(outcome.status): \(output.suffix(400))")
             #expect(!output.contains("Fatal error"), "limit \(limit): \(output.suffix(400))")
             if output.contains("ran") { ran += 1 }
         }

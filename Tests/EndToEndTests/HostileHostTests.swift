@@ -1,5 +1,5 @@
-import Events
 import Durability
+import Events
 import Foundation
 import IMDSWatchTestKit
 import Simulator
@@ -24,13 +24,18 @@ struct HostileHostTests {
         #expect(chown(base, 65534, 65534) == 0)
 
         let outcome = try await ProcessRunner.imdswatch(
-            ["run", "--endpoint", "http://127.0.0.1:9", "--state-dir", base + "/state", "--hooks-dir", base + "/hooks.d",
-             "--log-target", "stderr"],
+            [
+                "run", "--endpoint", "http://127.0.0.1:9", "--state-dir", base + "/state", "--hooks-dir",
+                base + "/hooks.d",
+                "--log-target", "stderr",
+            ],
             timeout: .seconds(20)
         )
 
         #expect(outcome.status != 0)
-        let errorLines = outcome.stderr.split(separator: "\n").filter { $0.contains("refusing to use the state directory") }
+        let errorLines = outcome.stderr.split(separator: "\n").filter {
+            $0.contains("refusing to use the state directory")
+        }
         #expect(errorLines.count == 1, "\(outcome.stderr)")
         #expect(errorLines.first?.contains("\(base) is unsafe: the directory is owned by uid 65534") == true)
     }
@@ -57,10 +62,12 @@ struct HostileHostTests {
         let base = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: base) }
         let hooks = base + "/hooks.d"
-        let user = base + "/user"     // nobody's own directory
+        let user = base + "/user" // nobody's own directory
         let shared = base + "/shared" // root-owned, sticky and world-writable (like /tmp)
         let log = base + "/log"
-        for dir in [hooks, user, shared] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) }
+        for dir in [hooks, user, shared] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        }
         FileManager.default.createFile(atPath: log, contents: nil)
         chmod(log, 0o666)
         chmod(hooks, 0o755)
@@ -73,7 +80,7 @@ struct HostileHostTests {
         try "#!/bin/sh\necho EVIL >> \(log)\n".write(toFile: evil, atomically: false, encoding: .utf8)
         chmod(evil, 0o755)
         #expect(chown(evil, 65534, 65534) == 0)
-        symlink(safe, hooks + "/10-control")             // always runs
+        symlink(safe, hooks + "/10-control") // always runs
         symlink(user + "/current", hooks + "/20-user-dir") // nobody flips user/current
         symlink(shared + "/current", hooks + "/30-sticky") // nobody flips shared/current (their own link)
 
@@ -83,14 +90,17 @@ struct HostileHostTests {
               ln -sfn \(evil) \(user)/current; ln -sfn \(evil) \(shared)/current
             done
             """
-        let flipper = try BackgroundProcess("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", flip])
+        let flipper = try BackgroundProcess(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", flip])
         defer { flipper.signal(SIGKILL) }
         try await Task.sleep(for: .milliseconds(100))
         #expect(flipper.isRunning, "the flipper runs as nobody: \(flipper.lines)")
 
         var failures = 0
         for _ in 0..<120 {
-            let outcome = try await ProcessRunner.imdswatch(["hooks", "test", "spot-interruption", "--hooks-dir", hooks])
+            let outcome = try await ProcessRunner.imdswatch([
+                "hooks", "test", "spot-interruption", "--hooks-dir", hooks,
+            ])
             if outcome.status != 0 { failures += 1 }
         }
         flipper.signal(SIGKILL)
@@ -106,7 +116,9 @@ struct HostileHostTests {
     }
 
     @Test func getWithACRLFInAPathNamesThePathNotTheEndpoint() async throws {
-        let outcome = try await ProcessRunner.imdswatch(["get", "--endpoint", "http://127.0.0.1:9", "meta-data/ami-id\r\nX-Evil: 1"])
+        let outcome = try await ProcessRunner.imdswatch([
+            "get", "--endpoint", "http://127.0.0.1:9", "meta-data/ami-id\r\nX-Evil: 1",
+        ])
         #expect(outcome.status == 64 || outcome.status == 2 || outcome.status == 1)
         #expect(outcome.stderr.contains("invalid path \"meta-data/ami-id\\r\\nX-Evil: 1\""), "\(outcome.stderr)")
         #expect(!outcome.stderr.contains("127.0.0.1"), "the endpoint is not blamed: \(outcome.stderr)")

@@ -21,7 +21,8 @@ import Testing
         state.tags = [InstanceTag("Name", "web-1"), InstanceTag("aws:autoscaling:groupName", "asg-ü")]
         state.spot = SpotNotice(action: .terminate, time: Date(timeIntervalSince1970: 1_795_953_600))
         try await withSimulator(state: state) { simulator in
-            let outcome = try await ProcessRunner.run(Self.python, [Self.script, simulator.baseURL], timeout: .seconds(60))
+            let outcome = try await ProcessRunner.run(
+                Self.python, [Self.script, simulator.baseURL], timeout: .seconds(60))
             #expect(outcome.status == 0, "python failed: \(outcome.stderr)")
             let result = try JSONDocument.parse(outcome.stdout)
             for client in ["ec2_metadata", "botocore"] {

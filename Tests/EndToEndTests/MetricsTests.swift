@@ -29,17 +29,22 @@ import Testing
         _ body: (DaemonHarness, String, String) async throws -> Void
     ) async throws {
         try await withSimulator { simulator in
-            let base = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-metrics-\(UUID().uuidString)").path
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "imdswatch-metrics-\(UUID().uuidString)"
+            ).path
             let textfileDir = base + "/textfile"
             try FileManager.default.createDirectory(atPath: textfileDir, withIntermediateDirectories: true)
             let config = base + "/imdswatch.toml"
-            try "[metrics]\ntextfile = \"\(textfileDir)/imdswatch.prom\"\n".write(toFile: config, atomically: true, encoding: .utf8)
-            let harness = try DaemonHarness(simulator: simulator, arguments: ["--config", config, "--metrics-listen", "127.0.0.1:0"] + arguments)
+            try "[metrics]\ntextfile = \"\(textfileDir)/imdswatch.prom\"\n".write(
+                toFile: config, atomically: true, encoding: .utf8)
+            let harness = try DaemonHarness(
+                simulator: simulator, arguments: ["--config", config, "--metrics-listen", "127.0.0.1:0"] + arguments)
             defer { try? FileManager.default.removeItem(atPath: base) }
             do {
                 try prepare(harness)
                 let process = try await harness.start()
-                let line = try #require(await process.waitForLine { $0.contains("metrics listening on http://127.0.0.1:") })
+                let line = try #require(
+                    await process.waitForLine { $0.contains("metrics listening on http://127.0.0.1:") })
                 let start = try #require(line.range(of: "http://127.0.0.1:"))
                 let url = String(line[start.lowerBound...].prefix { !$0.isWhitespace && $0 != "\"" })
                 #expect(url.hasSuffix("/metrics"), "\(line)")
@@ -53,8 +58,11 @@ import Testing
     }
 
     /// Scrapes until `condition` holds (at most `timeout`, a bound for a hung daemon); returns the last scrape.
-    private func scrape(_ url: String, timeout: Duration = .seconds(15), until condition: (MetricsScrape) -> Bool) async throws -> MetricsScrape {
-        let met = try await waitForValue(timeout: timeout, every: .milliseconds(50)) { () async throws -> MetricsScrape? in
+    private func scrape(_ url: String, timeout: Duration = .seconds(15), until condition: (MetricsScrape) -> Bool)
+        async throws -> MetricsScrape
+    {
+        let met = try await waitForValue(timeout: timeout, every: .milliseconds(50)) {
+            () async throws -> MetricsScrape? in
             let scrape = try await MetricsScrape.scrape(url)
             return condition(scrape) ? scrape : nil
         }
@@ -63,13 +71,17 @@ import Testing
     }
 
     /// `promtool check metrics` on `text`: must exit 0 and report nothing.
-    private func expectPromtoolClean(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.promtool),
-                     "promtool missing: install Debian's prometheus package (scripts/test does)", sourceLocation: sourceLocation)
+    private func expectPromtoolClean(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation)
+        async throws
+    {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.promtool),
+            "promtool missing: install Debian's prometheus package (scripts/test does)", sourceLocation: sourceLocation)
         let outcome = try await ProcessRunner.run(Self.promtool, ["check", "metrics"], stdin: text)
         #expect(outcome.status == 0, "\(what): \(outcome.stdout) \(outcome.stderr)", sourceLocation: sourceLocation)
-        #expect((outcome.stdout + outcome.stderr).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
-                "\(what): \(outcome.stdout) \(outcome.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            (outcome.stdout + outcome.stderr).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+            "\(what): \(outcome.stdout) \(outcome.stderr)", sourceLocation: sourceLocation)
     }
 
     @Test func spotNoticeIsCountedAndSetsTheDeadlineOnListenerAndTextfile() async throws {
@@ -78,23 +90,28 @@ import Testing
             #expect(before.value("imdswatch_events_total", Self.spotEvents) == 0)
             #expect(before.value("imdswatch_spot_interruption_deadline_timestamp_seconds") == 0)
             #expect(before.value("imdswatch_source_up", ["source": "spot"]) == 1)
-            #expect(before.value("imdswatch_imds_requests_total", ["source": "spot", "result": "absent"]).map { $0 >= 1 } == true)
+            #expect(
+                before.value("imdswatch_imds_requests_total", ["source": "spot", "result": "absent"]).map { $0 >= 1 }
+                    == true)
 
             daemon.simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
             #expect(await daemon.waitForRecords(of: .spotInterruption).count == 1)
             let after = try await scrape(url) { $0.value("imdswatch_events_total", Self.spotEvents) == 1 }
             #expect(after.value("imdswatch_events_total", Self.spotEvents) == 1)
             #expect(after.value("imdswatch_spot_interruption_deadline_timestamp_seconds") == 1_795_953_600)
-            #expect(after.value("imdswatch_imds_requests_total", ["source": "spot", "result": "ok"]).map { $0 >= 1 } == true)
+            #expect(
+                after.value("imdswatch_imds_requests_total", ["source": "spot", "result": "ok"]).map { $0 >= 1 } == true
+            )
             try await expectPromtoolClean(after.text, "listener")
 
             // The textfile is rewritten at the event: it shows the same count (no wait for the 5 s period needed,
             // but allow it as a bound).
             let current = { MetricsScrape(text: (try? String(contentsOfFile: textfile, encoding: .utf8)) ?? "") }
-            let file = await waitForValue(timeout: .seconds(60)) { () -> MetricsScrape? in
-                let file = current()
-                return file.value("imdswatch_events_total", Self.spotEvents) == 1 ? file : nil
-            } ?? current()
+            let file =
+                await waitForValue(timeout: .seconds(60)) { () -> MetricsScrape? in
+                    let file = current()
+                    return file.value("imdswatch_events_total", Self.spotEvents) == 1 ? file : nil
+                } ?? current()
             #expect(file.value("imdswatch_events_total", Self.spotEvents) == 1)
             #expect(file.value("imdswatch_spot_interruption_deadline_timestamp_seconds") == 1_795_953_600)
             try await expectPromtoolClean(file.text, "textfile")
@@ -103,11 +120,14 @@ import Testing
 
             // Ending the notice puts the gauge back to 0.
             daemon.simulator.update { $0.spot = nil }
-            let cleared = try await scrape(url) { $0.value("imdswatch_spot_interruption_deadline_timestamp_seconds") == 0 }
+            let cleared = try await scrape(url) {
+                $0.value("imdswatch_spot_interruption_deadline_timestamp_seconds") == 0
+            }
             #expect(cleared.value("imdswatch_spot_interruption_deadline_timestamp_seconds") == 0)
 
             await daemon.process?.stop()
-            let left = try FileManager.default.contentsOfDirectory(atPath: (textfile as NSString).deletingLastPathComponent)
+            let left = try FileManager.default.contentsOfDirectory(
+                atPath: (textfile as NSString).deletingLastPathComponent)
             #expect(left == ["imdswatch.prom"], "no temporary file left behind")
         }
     }
@@ -123,7 +143,9 @@ import Testing
             let after = try await scrape(url) { $0.value("imdswatch_hook_runs_total", failed) == 1 }
             #expect(after.value("imdswatch_hook_runs_total", failed) == 1)
             #expect(after.value("imdswatch_hook_runs_total", ok) == 1, "the recording hook succeeded")
-            #expect(after.value("imdswatch_hook_runs_total", ["type": "rebalance-recommendation", "result": "timeout"]) == 0)
+            #expect(
+                after.value("imdswatch_hook_runs_total", ["type": "rebalance-recommendation", "result": "timeout"]) == 0
+            )
             #expect(after.value("imdswatch_hook_duration_seconds_count", ["type": "rebalance-recommendation"]) == 2)
             #expect(after.value("imdswatch_events_total", ["type": "rebalance-recommendation"]) == 1)
             try await expectPromtoolClean(after.text, "listener after hooks")
@@ -136,14 +158,18 @@ import Testing
             daemon.simulator.inject(Fault.status(500, on: "meta-data/spot/instance-action"))
             let down = try await scrape(url) { $0.value("imdswatch_source_up", ["source": "spot"]) == 0 }
             #expect(down.value("imdswatch_source_up", ["source": "spot"]) == 0)
-            #expect(down.value("imdswatch_imds_requests_total", ["source": "spot", "result": "error"]).map { $0 >= 1 } == true)
+            #expect(
+                down.value("imdswatch_imds_requests_total", ["source": "spot", "result": "error"]).map { $0 >= 1 }
+                    == true)
             #expect(down.value("imdswatch_source_up", ["source": "rebalance"]) == 1, "only the failing source is down")
-            let lastSuccess = try #require(down.value("imdswatch_source_last_success_timestamp_seconds", ["source": "spot"]))
+            let lastSuccess = try #require(
+                down.value("imdswatch_source_last_success_timestamp_seconds", ["source": "spot"]))
             #expect(lastSuccess > 1_700_000_000)
             daemon.simulator.clearFaults()
             let up = try await scrape(url) { $0.value("imdswatch_source_up", ["source": "spot"]) == 1 }
             #expect(up.value("imdswatch_source_up", ["source": "spot"]) == 1)
-            #expect((up.value("imdswatch_source_last_success_timestamp_seconds", ["source": "spot"]) ?? 0) > lastSuccess)
+            #expect(
+                (up.value("imdswatch_source_last_success_timestamp_seconds", ["source": "spot"]) ?? 0) > lastSuccess)
         }
     }
 
@@ -157,30 +183,40 @@ import Testing
             let after = try await scrape(metricsURL, timeout: .seconds(20)) {
                 $0.value("imdswatch_webhook_deliveries_total", ["endpoint": endpoint, "result": "delivered"]) == 1
             }
-            #expect(after.value("imdswatch_webhook_deliveries_total", ["endpoint": endpoint, "result": "retried"]) == 1)
-            #expect(after.value("imdswatch_webhook_deliveries_total", ["endpoint": endpoint, "result": "delivered"]) == 1)
+            #expect(
+                after.value("imdswatch_webhook_deliveries_total", ["endpoint": endpoint, "result": "retried"]) == 1)
+            #expect(
+                after.value("imdswatch_webhook_deliveries_total", ["endpoint": endpoint, "result": "delivered"]) == 1)
             #expect(after.value("imdswatch_webhook_outbox_pending") == 0)
-            #expect(!after.text.contains("secret") && !after.text.contains("alice"), "no credentials or query in labels")
+            #expect(
+                !after.text.contains("secret") && !after.text.contains("alice"), "no credentials or query in labels")
             try await expectPromtoolClean(after.text, "listener after webhooks")
         }
     }
 
     @Test func prometheusServerScrapesTheListener() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.prometheus),
-                     "prometheus missing: install Debian's prometheus package (scripts/test does)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.prometheus),
+            "prometheus missing: install Debian's prometheus package (scripts/test does)")
         try await withMetricsDaemon { daemon, url, _ in
             daemon.simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
             #expect(await daemon.waitForRecords(of: .spotInterruption).count == 1)
-            let target = url.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "/metrics", with: "")
+            let target = url.replacingOccurrences(of: "http://", with: "").replacingOccurrences(
+                of: "/metrics", with: "")
             let server = try await PrometheusServer.start(target: target)
-            let query = server.baseURL + "/api/v1/query?query=imdswatch_events_total%7Btype%3D%22spot-interruption%22%7D"
-            let body = await waitForValue(timeout: .seconds(60), every: .milliseconds(250)) { () async -> String? in
-                guard let response = try? await MetricsScrape.fetch(query), response.status == 200 else { return nil }
-                return response.body.contains("\"imdswatch_events_total\"") ? response.body : nil
-            } ?? ""
+            let query =
+                server.baseURL + "/api/v1/query?query=imdswatch_events_total%7Btype%3D%22spot-interruption%22%7D"
+            let body =
+                await waitForValue(timeout: .seconds(60), every: .milliseconds(250)) { () async -> String? in
+                    guard let response = try? await MetricsScrape.fetch(query), response.status == 200 else {
+                        return nil
+                    }
+                    return response.body.contains("\"imdswatch_events_total\"") ? response.body : nil
+                } ?? ""
             let serverLog = server.log()
             await server.stop()
-            let json = try #require(try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
+            let json = try #require(
+                try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
             #expect(json["status"] as? String == "success")
             let result = ((json["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
             #expect(result.count == 1, "\(body) / \(serverLog)")
@@ -192,7 +228,9 @@ import Testing
     }
 
     @Test func configCheckValidatesTheMetricsTable() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-metrics-config-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "imdswatch-metrics-config-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let good = directory + "/good.toml"
@@ -200,9 +238,13 @@ import Testing
             .write(toFile: good, atomically: true, encoding: .utf8)
         let ok = try await ProcessRunner.imdswatch(["config", "check", good])
         #expect(ok.status == 0, "\(ok.stderr)")
-        #expect(ok.stdout.contains("  metrics: listen 0.0.0.0:9092 (not loopback), textfile /var/lib/prometheus/node-exporter/imdswatch.prom\n"), "\(ok.stdout)")
+        #expect(
+            ok.stdout.contains(
+                "  metrics: listen 0.0.0.0:9092 (not loopback), textfile /var/lib/prometheus/node-exporter/imdswatch.prom\n"
+            ), "\(ok.stdout)")
         let bad = directory + "/bad.toml"
-        try "interval = 2\n[metrics]\nlisten = \"127.0.0.1\"\ntextfile = \"relative.prom\"\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "interval = 2\n[metrics]\nlisten = \"127.0.0.1\"\ntextfile = \"relative.prom\"\n".write(
+            toFile: bad, atomically: true, encoding: .utf8)
         let refused = try await ProcessRunner.imdswatch(["config", "check", bad])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("\(bad):3: metrics.listen: expected HOST:PORT"), "\(refused.stderr)")
@@ -219,32 +261,44 @@ import Testing
         let base = String(cString: try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }))
         defer { try? FileManager.default.removeItem(atPath: base) }
         chmod(base, 0o755)
-        for dir in [base + "/state", base + "/real"] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) }
+        for dir in [base + "/state", base + "/real"] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        }
         chmod(base + "/real", 0o755)
         #expect(symlink(base + "/real", base + "/link") == 0)
         #expect(lchown(base + "/link", 65534, 65534) == 0)
         let config = base + "/imdswatch.toml"
-        try "[metrics]\ntextfile = \"\(base)/link/imdswatch.prom\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "[metrics]\ntextfile = \"\(base)/link/imdswatch.prom\"\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
 
         let outcome = try await ProcessRunner.imdswatch(
-            ["run", "--config", config, "--endpoint", "http://127.0.0.1:9", "--state-dir", base + "/state",
-             "--hooks-dir", base + "/hooks.d", "--log-target", "stderr"],
+            [
+                "run", "--config", config, "--endpoint", "http://127.0.0.1:9", "--state-dir", base + "/state",
+                "--hooks-dir", base + "/hooks.d", "--log-target", "stderr",
+            ],
             timeout: .seconds(20)
         )
         #expect(outcome.status != 0)
-        let lines = outcome.stderr.split(separator: "\n").filter { $0.contains("refusing to write the metrics textfile") }
+        let lines = outcome.stderr.split(separator: "\n").filter {
+            $0.contains("refusing to write the metrics textfile")
+        }
         #expect(lines.count == 1, "\(outcome.stderr)")
-        #expect(lines.first?.contains("\(base)/link/imdswatch.prom: \(base)/link is unsafe: the symlink is owned by uid 65534") == true)
+        #expect(
+            lines.first?.contains(
+                "\(base)/link/imdswatch.prom: \(base)/link is unsafe: the symlink is owned by uid 65534") == true)
         #expect(!FileManager.default.fileExists(atPath: base + "/real/imdswatch.prom"))
     }
 
     @Test func shippedAlertRulesPassPromtool() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.promtool), "promtool missing: install Debian's prometheus package")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.promtool),
+            "promtool missing: install Debian's prometheus package")
         let rules = Self.repositoryRoot + "/docs/metrics-alerts.rules.yml"
         let check = try await ProcessRunner.run(Self.promtool, ["check", "rules", rules])
         #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
         #expect(check.stdout.contains("SUCCESS: 5 rules found"), "\(check.stdout)")
-        let test = try await ProcessRunner.run(Self.promtool, ["test", "rules", Self.repositoryRoot + "/docs/metrics-alerts.test.yml"])
+        let test = try await ProcessRunner.run(
+            Self.promtool, ["test", "rules", Self.repositoryRoot + "/docs/metrics-alerts.test.yml"])
         #expect(test.status == 0, "\(test.stdout) \(test.stderr)")
     }
 }
@@ -262,7 +316,9 @@ final class PrometheusServer: Sendable {
     }
 
     static func start(target: String) async throws -> PrometheusServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imdswatch-prometheus-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "imdswatch-prometheus-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         let config = """
             global:
@@ -275,14 +331,20 @@ final class PrometheusServer: Sendable {
             """
         try config.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
         let port = try FreePort.loopback()
-        let process = try BackgroundProcess(MetricsTests.prometheus, [
-            "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
-            "--web.listen-address=127.0.0.1:\(port)", "--log.level=info",
-        ])
+        let process = try BackgroundProcess(
+            MetricsTests.prometheus,
+            [
+                "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(directory)/data",
+                "--web.listen-address=127.0.0.1:\(port)", "--log.level=info",
+            ])
         let server = PrometheusServer(process: process, directory: directory, baseURL: "http://127.0.0.1:\(port)")
-        guard await process.waitForLine(timeout: .seconds(60), where: { $0.contains("Server is ready to receive web requests") }) != nil else {
+        guard
+            await process.waitForLine(
+                timeout: .seconds(60), where: { $0.contains("Server is ready to receive web requests") }) != nil
+        else {
             await server.stop()
-            throw MetricsTestError(message: "prometheus did not start: \(process.lines.suffix(20).joined(separator: "\n"))")
+            throw MetricsTestError(
+                message: "prometheus did not start: \(process.lines.suffix(20).joined(separator: "\n"))")
         }
         return server
     }

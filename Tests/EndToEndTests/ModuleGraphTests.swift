@@ -56,8 +56,10 @@ import Testing
             }
         }
         let durability = Set(try swiftFiles(in: "Sources/Durability").map { ($0.0 as NSString).lastPathComponent })
-        #expect(durability.isSuperset(of: ["SafeFile.swift", "TrustedPath.swift", "SystemCall.swift", "EventJournal.swift"]),
-                "\(durability.sorted())")
+        #expect(
+            durability.isSuperset(of: ["SafeFile.swift", "TrustedPath.swift", "SystemCall.swift", "EventJournal.swift"]
+            ),
+            "\(durability.sorted())")
     }
 
     /// The module a line imports (`import X`, `package import X`, `@preconcurrency import X`), or `nil`.

@@ -33,29 +33,37 @@ import Testing
         ["netns", "exec", name, ProcessRunner.imdswatchPath] + arguments
     }
 
-    private static let awsVariables = ["AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_EC2_METADATA_DISABLED"]
+    private static let awsVariables = [
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_EC2_METADATA_DISABLED",
+    ]
 
     @Test func zeroConfigurationReadsTheIPv4AndIPv6DefaultEndpoints() async throws {
         let namespace = try makeNamespace()
         defer { _ = try? ProcessRunner.runBlocking("/usr/sbin/ip", ["netns", "del", namespace]) }
 
-        let ipv4 = try BackgroundProcess("/usr/sbin/ip", inNamespace(namespace, ["simulate", "--listen", "169.254.169.254:80"]))
-        let ipv6 = try BackgroundProcess("/usr/sbin/ip", inNamespace(namespace, ["simulate", "--listen", "[fd00:ec2::254]:80"]))
+        let ipv4 = try BackgroundProcess(
+            "/usr/sbin/ip", inNamespace(namespace, ["simulate", "--listen", "169.254.169.254:80"]))
+        let ipv6 = try BackgroundProcess(
+            "/usr/sbin/ip", inNamespace(namespace, ["simulate", "--listen", "[fd00:ec2::254]:80"]))
         defer {
             ipv4.signal(SIGKILL)
             ipv6.signal(SIGKILL)
         }
-        #expect(await ipv4.waitForLine { $0.contains("listening on http://169.254.169.254:80") } != nil, "\(ipv4.lines)")
-        #expect(await ipv6.waitForLine { $0.contains("listening on http://[fd00:ec2::254]:80") } != nil, "\(ipv6.lines)")
+        #expect(
+            await ipv4.waitForLine { $0.contains("listening on http://169.254.169.254:80") } != nil, "\(ipv4.lines)")
+        #expect(
+            await ipv6.waitForLine { $0.contains("listening on http://[fd00:ec2::254]:80") } != nil, "\(ipv6.lines)")
 
-        let plain = try await ProcessRunner.run("/usr/sbin/ip", inNamespace(namespace, ["get", "meta-data/instance-id"]),
-                                          removing: Self.awsVariables + ["IMDSWATCH_CONFIG"])
+        let plain = try await ProcessRunner.run(
+            "/usr/sbin/ip", inNamespace(namespace, ["get", "meta-data/instance-id"]),
+            removing: Self.awsVariables + ["IMDSWATCH_CONFIG"])
         #expect(plain.status == 0, "\(plain.stderr)")
         #expect(plain.stdout == "i-0123456789abcdef0\n")
 
-        let six = try await ProcessRunner.run("/usr/sbin/ip", inNamespace(namespace, ["get", "meta-data/instance-id"]),
-                                        environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"],
-                                        removing: ["AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED"])
+        let six = try await ProcessRunner.run(
+            "/usr/sbin/ip", inNamespace(namespace, ["get", "meta-data/instance-id"]),
+            environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"],
+            removing: ["AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED"])
         #expect(six.status == 0, "\(six.stderr)")
         #expect(six.stdout == "i-0123456789abcdef0\n")
 

@@ -5,7 +5,7 @@ import Simulator
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `systemctl reload` (SIGHUP) through the real daemon: the configuration is read and checked again and applied
@@ -41,14 +41,21 @@ import Glibc
         func run(waitForReady: Bool = true, _ body: (BackgroundProcess) async throws -> Void) async throws {
             let process = try BackgroundProcess(
                 ProcessRunner.imdswatchPath,
-                ["run", "--config", configPath, "--endpoint", harness.simulator.baseURL, "--state-dir", harness.stateDir,
-                 "--hooks-dir", harness.hooksDir, "--log-target", "stderr", "--imds-timeout", "0.5"],
+                [
+                    "run", "--config", configPath, "--endpoint", harness.simulator.baseURL, "--state-dir",
+                    harness.stateDir,
+                    "--hooks-dir", harness.hooksDir, "--log-target", "stderr", "--imds-timeout", "0.5",
+                ],
                 environment: environment,
-                removing: ["NOTIFY_SOCKET", "JOURNAL_STREAM", "INVOCATION_ID", "WATCHDOG_USEC"].filter { environment[$0] == nil }
+                removing: ["NOTIFY_SOCKET", "JOURNAL_STREAM", "INVOCATION_ID", "WATCHDOG_USEC"].filter {
+                    environment[$0] == nil
+                }
             )
             do {
                 if waitForReady,
-                   await process.waitForLine(timeout: .seconds(30), where: { $0.contains("first round of polls finished") }) == nil {
+                    await process.waitForLine(
+                        timeout: .seconds(30), where: { $0.contains("first round of polls finished") }) == nil
+                {
                     throw NotReady(description: "daemon not ready: \(process.lines.suffix(20).joined(separator: "\n"))")
                 }
                 try await body(process)
@@ -66,27 +73,33 @@ import Glibc
             let before = process.lines.count
             process.signal(SIGHUP)
             return await waitForValue(timeout: .seconds(30)) {
-                process.lines.dropFirst(before).first { $0.contains("configuration reloaded") || $0.contains("configuration not reloaded") }
+                process.lines.dropFirst(before).first {
+                    $0.contains("configuration reloaded") || $0.contains("configuration not reloaded")
+                }
             }
         }
     }
 
     @Test func reloadAppliesIntervalsSourcesAndLogLevelKeepingStateAndProcess() async throws {
         try await withSimulator { simulator in
-            let daemon = try ConfiguredDaemon(simulator: simulator, config: """
-                [log]
-                level = "info"
+            let daemon = try ConfiguredDaemon(
+                simulator: simulator,
+                config: """
+                    [log]
+                    level = "info"
 
-                [sources.spot]
-                interval = 0.1
+                    [sources.spot]
+                    interval = 0.1
 
-                [sources.rebalance]
-                interval = 3600
+                    [sources.rebalance]
+                    interval = 3600
 
-                """)
+                    """)
             // Stdout is logged at info, stderr above warning; the hooks of one event run in order.
-            try daemon.harness.installHook(named: "10-say", script: "#!/bin/sh\necho \"said-for-$IMDSWATCH_EVENT_TYPE\"\n")
-            try daemon.harness.installHook(named: "20-warn", script: "#!/bin/sh\necho \"warned-for-$IMDSWATCH_EVENT_TYPE\" >&2\n")
+            try daemon.harness.installHook(
+                named: "10-say", script: "#!/bin/sh\necho \"said-for-$IMDSWATCH_EVENT_TYPE\"\n")
+            try daemon.harness.installHook(
+                named: "20-warn", script: "#!/bin/sh\necho \"warned-for-$IMDSWATCH_EVENT_TYPE\" >&2\n")
             try await daemon.run { process in
                 let pid = process.pid
 
@@ -95,11 +108,15 @@ import Glibc
                     $0.asgState = "InService"
                 }
                 _ = await daemon.harness.waitForRecords(of: .spotInterruption)
-                #expect(await eventually(timeout: .seconds(30)) { process.lines.contains { $0.contains("said-for-spot-interruption") } },
-                        "at level info the hook's stdout is logged")
+                #expect(
+                    await eventually(timeout: .seconds(30)) {
+                        process.lines.contains { $0.contains("said-for-spot-interruption") }
+                    },
+                    "at level info the hook's stdout is logged")
 
                 // Warning level; rebalance every 0.1 s instead of every hour; the asg source on.
-                try daemon.write("""
+                try daemon.write(
+                    """
                     [log]
                     level = "warning"
 
@@ -122,46 +139,63 @@ import Glibc
                 process.signal(SIGHUP)
 
                 // The new intervals and sources: ten rebalance polls could not happen in an hour-long interval.
-                #expect(await eventually(timeout: .seconds(60)) {
-                    simulator.statistics.requests(on: Self.rebalancePath) >= rebalanceBefore + 10
-                }, "the rebalance interval changed")
-                #expect(await eventually(timeout: .seconds(60)) { simulator.statistics.requests(on: Self.asgPath) >= asgBefore + 10 },
-                        "the asg source was switched on")
+                #expect(
+                    await eventually(timeout: .seconds(60)) {
+                        simulator.statistics.requests(on: Self.rebalancePath) >= rebalanceBefore + 10
+                    }, "the rebalance interval changed")
+                #expect(
+                    await eventually(timeout: .seconds(60)) {
+                        simulator.statistics.requests(on: Self.asgPath) >= asgBefore + 10
+                    },
+                    "the asg source was switched on")
 
                 // Same process, state kept: the spot notice still served does not fire again under the new poll loop.
                 #expect(process.isRunning)
                 #expect(process.pid == pid)
                 let spotPolls = simulator.statistics.requests(on: Self.spotPath)
-                #expect(await eventually(timeout: .seconds(60)) { simulator.statistics.requests(on: Self.spotPath) >= spotPolls + 20 })
-                #expect(daemon.harness.records(of: .spotInterruption).count == 1, "the spot notice fired once, before the reload")
+                #expect(
+                    await eventually(timeout: .seconds(60)) {
+                        simulator.statistics.requests(on: Self.spotPath) >= spotPolls + 20
+                    })
+                #expect(
+                    daemon.harness.records(of: .spotInterruption).count == 1,
+                    "the spot notice fired once, before the reload")
 
                 // The log level: a new event's hook runs, but its stdout (info) is no longer logged.
                 simulator.update { $0.rebalance = Self.t0 }
-                #expect(await eventually(timeout: .seconds(60)) {
-                    process.lines.contains { $0.contains("warned-for-rebalance-recommendation") }
-                }, "the hooks ran and a warning is still logged")
+                #expect(
+                    await eventually(timeout: .seconds(60)) {
+                        process.lines.contains { $0.contains("warned-for-rebalance-recommendation") }
+                    }, "the hooks ran and a warning is still logged")
                 let afterReload = Array(process.lines.dropFirst(linesBefore))
                 #expect(afterReload.contains { $0.contains("reloading the configuration") }, "\(afterReload)")
                 #expect(!afterReload.contains { $0.contains("said-for-rebalance-recommendation") }, "\(afterReload)")
-                #expect(!afterReload.contains { $0.contains("configuration reloaded") }, "an info line, below the new level")
-                #expect(!afterReload.contains { $0.contains("first round of polls finished") }, "the new poll loop's info line")
+                #expect(
+                    !afterReload.contains { $0.contains("configuration reloaded") }, "an info line, below the new level"
+                )
+                #expect(
+                    !afterReload.contains { $0.contains("first round of polls finished") },
+                    "the new poll loop's info line")
             }
         }
     }
 
     @Test func invalidFileChangesNothingAndLogsOneLineNamingKeyAndLine() async throws {
         try await withSimulator { simulator in
-            let daemon = try ConfiguredDaemon(simulator: simulator, config: """
-                [sources.spot]
-                interval = 0.1
+            let daemon = try ConfiguredDaemon(
+                simulator: simulator,
+                config: """
+                    [sources.spot]
+                    interval = 0.1
 
-                [sources.rebalance]
-                interval = 0.1
+                    [sources.rebalance]
+                    interval = 0.1
 
-                """)
+                    """)
             try await daemon.run { process in
                 // Line 5 holds the bad value; the good-looking change on line 2 must not be applied either.
-                try daemon.write("""
+                try daemon.write(
+                    """
                     [sources.spot]
                     interval = 3600
 
@@ -178,7 +212,10 @@ import Glibc
 
                 // Nothing changed: spot is still polled every 0.1 s, and its events still fire.
                 let spotPolls = simulator.statistics.requests(on: Self.spotPath)
-                #expect(await eventually(timeout: .seconds(60)) { simulator.statistics.requests(on: Self.spotPath) >= spotPolls + 10 })
+                #expect(
+                    await eventually(timeout: .seconds(60)) {
+                        simulator.statistics.requests(on: Self.spotPath) >= spotPolls + 10
+                    })
                 simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
                 #expect(await daemon.harness.waitForRecords(of: .spotInterruption, timeout: .seconds(60)).count == 1)
                 #expect(process.isRunning)
@@ -202,16 +239,22 @@ import Glibc
             let daemon = try ConfiguredDaemon(simulator: simulator, config: config([receiver.url()]))
             let release = daemon.harness.directory + "/release"
             let marks = daemon.harness.directory + "/marks"
-            try daemon.harness.installHook(named: "spot-interruption.d/50-slow", script: """
-                #!/bin/sh
-                echo started >> "\(marks)"
-                while [ ! -e "\(release)" ]; do sleep 0.05; done
-                echo finished >> "\(marks)"
-                """)
+            try daemon.harness.installHook(
+                named: "spot-interruption.d/50-slow",
+                script: """
+                    #!/bin/sh
+                    echo started >> "\(marks)"
+                    while [ ! -e "\(release)" ]; do sleep 0.05; done
+                    echo finished >> "\(marks)"
+                    """)
             try await daemon.run { process in
                 simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
-                let spotID = try #require(await daemon.harness.waitForRecords(of: .spotInterruption).first?["id"]?.stringValue)
-                #expect(await eventually(timeout: .seconds(60)) { (try? String(contentsOfFile: marks, encoding: .utf8))?.contains("started") == true })
+                let spotID = try #require(
+                    await daemon.harness.waitForRecords(of: .spotInterruption).first?["id"]?.stringValue)
+                #expect(
+                    await eventually(timeout: .seconds(60)) {
+                        (try? String(contentsOfFile: marks, encoding: .utf8))?.contains("started") == true
+                    })
                 let refused = try await receiver.waitForRequests(1, timeout: .seconds(60))
                 #expect(refused.first?.header("X-Imdswatch-Delivery") == spotID)
 
@@ -222,7 +265,10 @@ import Glibc
 
                 // The running hook was not interrupted: released after the reload, it finishes.
                 _ = FileManager.default.createFile(atPath: release, contents: nil)
-                #expect(await eventually(timeout: .seconds(60)) { (try? String(contentsOfFile: marks, encoding: .utf8))?.contains("finished") == true })
+                #expect(
+                    await eventually(timeout: .seconds(60)) {
+                        (try? String(contentsOfFile: marks, encoding: .utf8))?.contains("finished") == true
+                    })
                 // The pending delivery still happens, once.
                 let delivered = try await receiver.waitForRequests(2, timeout: .seconds(60))
                 #expect(delivered.filter { $0.header("X-Imdswatch-Delivery") == spotID }.map(\.status) == [503, 200])
@@ -239,13 +285,18 @@ import Glibc
     @Test func notifySocketGetsReloadingWithMonotonicTimeThenReady() async throws {
         let listener = try NotifySocketListener()
         try await withSimulator { simulator in
-            let daemon = try ConfiguredDaemon(simulator: simulator, config: """
-                [sources.spot]
-                interval = 0.1
+            let daemon = try ConfiguredDaemon(
+                simulator: simulator,
+                config: """
+                    [sources.spot]
+                    interval = 0.1
 
-                """, environment: listener.environment)
+                    """, environment: listener.environment)
             try await daemon.run(waitForReady: false) { process in
-                #expect(await waitForValue(timeout: .seconds(30)) { await listener.next(timeout: .seconds(1)).flatMap { $0.contains("READY=1") ? $0 : nil } } != nil)
+                #expect(
+                    await waitForValue(timeout: .seconds(30)) {
+                        await listener.next(timeout: .seconds(1)).flatMap { $0.contains("READY=1") ? $0 : nil }
+                    } != nil)
                 _ = listener.drain()
 
                 for config in ["[sources.spot]\ninterval = 0.2\n", "[sources.spot]\ninterval = \"never\"\n"] {
@@ -254,16 +305,22 @@ import Glibc
                     process.signal(SIGHUP)
                     var messages: [String] = []
                     while !messages.contains(where: { $0.split(separator: "\n").contains("READY=1") }),
-                          let message = await listener.next(timeout: .seconds(30)) {
+                        let message = await listener.next(timeout: .seconds(30))
+                    {
                         messages.append(message)
                     }
                     let after = Self.monotonicMicroseconds()
-                    let reloading = try #require(messages.firstIndex { $0.split(separator: "\n").contains("RELOADING=1") }, "\(messages)")
-                    let ready = try #require(messages.firstIndex { $0.split(separator: "\n").contains("READY=1") }, "\(messages)")
+                    let reloading = try #require(
+                        messages.firstIndex { $0.split(separator: "\n").contains("RELOADING=1") }, "\(messages)")
+                    let ready = try #require(
+                        messages.firstIndex { $0.split(separator: "\n").contains("READY=1") }, "\(messages)")
                     #expect(reloading < ready, "RELOADING=1 comes first: \(messages)")
                     let stamp = messages[reloading].split(separator: "\n").first { $0.hasPrefix("MONOTONIC_USEC=") }
-                    let value = try #require(stamp.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) }, "\(messages)")
-                    #expect(value >= before && value <= after, "CLOCK_MONOTONIC at the reload: \(value) not in \(before)...\(after)")
+                    let value = try #require(
+                        stamp.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) }, "\(messages)")
+                    #expect(
+                        value >= before && value <= after,
+                        "CLOCK_MONOTONIC at the reload: \(value) not in \(before)...\(after)")
                     #expect(!messages.contains { $0.contains("STOPPING=1") }, "a reload is not a stop: \(messages)")
                 }
                 #expect(process.isRunning)

@@ -15,18 +15,22 @@ import Testing
         try await withSimulator { simulator in
             let daemon = try DaemonHarness(simulator: simulator, logTarget: "journal")
             do {
-                try daemon.installHook(named: "spot-interruption.d/\(hookName)", script: "#!/bin/sh\necho 'draining now' >&2\n")
+                try daemon.installHook(
+                    named: "spot-interruption.d/\(hookName)", script: "#!/bin/sh\necho 'draining now' >&2\n")
                 try await daemon.start(waitForReady: false)
                 simulator.update { $0.spot = SpotNotice(action: .terminate, time: time) }
                 let records = await daemon.waitForRecords(of: .spotInterruption)
                 let id = try #require(records.first?["id"]?.stringValue)
 
-                let detection = try JournalFixtures.entries(matching: ["IMDSWATCH_EVENT_ID=\(id)", "IMDSWATCH_EVENT_TYPE=spot-interruption", "PRIORITY=4"])
+                let detection = try JournalFixtures.entries(matching: [
+                    "IMDSWATCH_EVENT_ID=\(id)", "IMDSWATCH_EVENT_TYPE=spot-interruption", "PRIORITY=4",
+                ])
                 #expect(detection.first?["SYSLOG_IDENTIFIER"] == "imdswatch")
                 #expect(detection.first?["MESSAGE"]?.contains("spot-interruption") == true)
 
                 let hookLines = try JournalFixtures.entries(matching: ["IMDSWATCH_HOOK=\(hookName)"], minimumCount: 2)
-                #expect(hookLines.contains { $0["MESSAGE"]?.contains("draining now") == true }, "the hook's stderr line")
+                #expect(
+                    hookLines.contains { $0["MESSAGE"]?.contains("draining now") == true }, "the hook's stderr line")
                 #expect(hookLines.contains { $0["IMDSWATCH_HOOK_EXIT_STATUS"] == "0" }, "the hook's result")
                 await daemon.tearDown()
             } catch {
@@ -47,7 +51,9 @@ import Testing
                 let started = ContinuousClock.now
                 try await daemon.start(waitForReady: false)
                 var messages: [String] = []
-                while ContinuousClock.now - started < .seconds(10), !messages.contains(where: { $0.contains("READY=1") }) {
+                while ContinuousClock.now - started < .seconds(10),
+                    !messages.contains(where: { $0.contains("READY=1") })
+                {
                     if let message = await listener.next(timeout: .seconds(1)) { messages.append(message) }
                 }
                 let readyAfter = ContinuousClock.now - started
@@ -63,17 +69,22 @@ import Testing
                 simulator.inject(Fault.hang(on: "meta-data/"))
                 _ = await collect(from: listener, for: .seconds(1.5))
                 let stalled = await collect(from: listener, for: .seconds(1.2))
-                #expect(stalled.filter { $0.contains("WATCHDOG=1") }.isEmpty, "pings must stop while polling is stuck: \(stalled)")
+                #expect(
+                    stalled.filter { $0.contains("WATCHDOG=1") }.isEmpty,
+                    "pings must stop while polling is stuck: \(stalled)")
 
                 simulator.clearFaults()
                 daemon.process?.signal(SIGTERM)
                 var stopping = false
                 let deadline = ContinuousClock.now + .seconds(10)
-                while !stopping, ContinuousClock.now < deadline, let message = await listener.next(timeout: .seconds(5)) {
+                while !stopping, ContinuousClock.now < deadline, let message = await listener.next(timeout: .seconds(5))
+                {
                     stopping = message.contains("STOPPING=1")
                 }
                 #expect(stopping)
-                #expect(await daemon.process?.wait(timeout: .seconds(5)) == 0, "SIGTERM ends the daemon promptly even with requests hanging")
+                #expect(
+                    await daemon.process?.wait(timeout: .seconds(5)) == 0,
+                    "SIGTERM ends the daemon promptly even with requests hanging")
                 await daemon.tearDown()
             } catch {
                 await daemon.tearDown()

@@ -29,7 +29,9 @@ import Testing
                 continue
             }
             for line in unjustified {
-                #expect(Bool(false), "\(path):\(line): an unstructured task without an `// Unstructured: why` comment above it")
+                #expect(
+                    Bool(false),
+                    "\(path):\(line): an unstructured task without an `// Unstructured: why` comment above it")
             }
         }
         #expect(scanned >= 60, "only \(scanned) files scanned")

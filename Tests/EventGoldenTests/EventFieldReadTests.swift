@@ -7,15 +7,19 @@ import Testing
 struct EventFieldReadTests {
     /// The files allowed to read an event's JSON by key: the one v1 encoder and decoder, and the journal file's
     /// record format.
-    static let edgeEncoders: Set<String> = ["Sources/Events/Event+JSON.swift", "Sources/Durability/JournalRecord.swift"]
+    static let edgeEncoders: Set<String> = [
+        "Sources/Events/Event+JSON.swift", "Sources/Durability/JournalRecord.swift",
+    ]
 
     /// Subscripts of an event's JSON: `payload[…]`, `dataJSON[…]`, `previousJSON[…]`, `journalJSON[…]`, `["data"]`,
     /// `["previous"]`, and the old `event.data[…]` / `data["…"]` / `data[key]` forms.
     static let pattern = try! NSRegularExpression(
-        pattern: #"(payload|dataJSON|previousJSON|journalJSON|\.data|\.previous)\s*(\?|!)?\s*\[|\[\s*"(data|previous)"\s*\]|\b(data|previous)\)?\s*\[\s*("|key\b)"#
+        pattern:
+            #"(payload|dataJSON|previousJSON|journalJSON|\.data|\.previous)\s*(\?|!)?\s*\[|\[\s*"(data|previous)"\s*\]|\b(data|previous)\)?\s*\[\s*("|key\b)"#
     )
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @Test func noSourceFileReadsEventFieldsByStringKey() throws {
         let sources = Self.root.appendingPathComponent("Sources")

@@ -63,10 +63,13 @@ struct EventGoldenTests {
         func section(_ name: String, _ lines: [String]) {
             text += "== \(name)\n" + lines.map { $0 + "\n" }.joined()
         }
-        let environment = HookRunner.environment(for: event, eventFile: "/run/imdswatch/imdswatch-event-AbC123", dryRun: false)
-        section("hook environment", environment.keys.sorted().map { key in
-            if case .some(.some(let value)) = environment[key] { "\(key)=\(value)" } else { "\(key) (unset)" }
-        })
+        let environment = HookRunner.environment(
+            for: event, eventFile: "/run/imdswatch/imdswatch-event-AbC123", dryRun: false)
+        section(
+            "hook environment",
+            environment.keys.sorted().map { key in
+                if case .some(.some(let value)) = environment[key] { "\(key)=\(value)" } else { "\(key) (unset)" }
+            })
         let log = Poller<ContinuousClock>.detectionLog(event)
         let entry = JournalEntry(
             event: LogEvent(
@@ -78,18 +81,22 @@ struct EventGoldenTests {
         section("journald fields", entry.fields.filter { !$0.name.hasPrefix("CODE_") }.map { "\($0.name)=\($0.value)" })
         let renderer = try WebhookBodyRenderer(endpoints: [])
         for format in [WebhookFormat.cloudevents, .slack] {
-            let body = renderer.body(for: event, endpoint: WebhookEndpoint(url: "http://127.0.0.1:9/hook", format: format))
+            let body = renderer.body(
+                for: event, endpoint: WebhookEndpoint(url: "http://127.0.0.1:9/hook", format: format))
             section("webhook \(format) (\(body.contentType))", [String(decoding: body.bytes, as: UTF8.self)])
         }
-        let template = try WebhookTemplate(text: """
-            {{summary}} | {{severity}} | {{type}} | {{instance.instance_id}} | \
-            {{#data}}{{action}}{{time}}{{notice_time}}{{event_id}}{{state}}{{group}}{{lifecycle_hook}}{{/data}} | \
-            {{#previous}}was {{state}}{{not_before}}{{/previous}}{{^previous}}no previous{{/previous}}
-            {{{data_json}}}
-            {{{payload_json}}}
-            """)
+        let template = try WebhookTemplate(
+            text: """
+                {{summary}} | {{severity}} | {{type}} | {{instance.instance_id}} | \
+                {{#data}}{{action}}{{time}}{{notice_time}}{{event_id}}{{state}}{{group}}{{lifecycle_hook}}{{/data}} | \
+                {{#previous}}was {{state}}{{not_before}}{{/previous}}{{^previous}}no previous{{/previous}}
+                {{{data_json}}}
+                {{{payload_json}}}
+                """)
         section("webhook template", [template.render(event)])
-        section("events.journal detected", [String(decoding: JournalRecord.detected(events: [event], state: nil).line(), as: UTF8.self)])
+        section(
+            "events.journal detected",
+            [String(decoding: JournalRecord.detected(events: [event], state: nil).line(), as: UTF8.self)])
         let ack = JournalRecord.acknowledged(consumer: "lifecycle", eventID: event.id, output: event)
         section("events.journal acknowledged", [String(decoding: ack.line(), as: UTF8.self)])
         section("hooks-pending record", [try await pendingRecord(event)])

@@ -23,7 +23,9 @@ enum GoldenInputs {
     static let all: [GoldenCase] = detected() + synthetic()
 
     static func synthetic() -> [GoldenCase] {
-        SyntheticEvents.all(nowMilliseconds: 1_764_460_800_042).map { GoldenCase(name: "synthetic-\($0.type.rawValue)", event: $0) }
+        SyntheticEvents.all(nowMilliseconds: 1_764_460_800_042).map {
+            GoldenCase(name: "synthetic-\($0.type.rawValue)", event: $0)
+        }
     }
 
     // The inputs are fixed literals that decode; a failure here is a broken fixture, caught by the count checks.
@@ -40,19 +42,30 @@ enum GoldenInputs {
                 cases.append(GoldenCase(name: events.count == 1 ? name : "\(name)-\(index + 1)", event: event))
             }
         }
-        let tagsBefore = ["Name": "web-1", "Environment": "staging", "aws:autoscaling:groupName": "web-asg", "temporary": "yes"]
+        let tagsBefore = [
+            "Name": "web-1", "Environment": "staging", "aws:autoscaling:groupName": "web-asg", "temporary": "yes",
+        ]
         _ = observe(.tags, .value(.tags(tagsBefore)))
         let firstState = observe(.asg, .value(.asg("InService")))
         keep("asg-lifecycle-state-first", firstState)
         for event in firstState {
-            cases.append(GoldenCase(name: "asg-lifecycle-state-first-group-unknown", event: enriched(event, group: nil, hook: nil)))
+            cases.append(
+                GoldenCase(
+                    name: "asg-lifecycle-state-first-group-unknown", event: enriched(event, group: nil, hook: nil)))
         }
         let terminating = observe(.asg, .value(.asg("Terminating:Wait")))
         for event in terminating {
-            cases.append(GoldenCase(name: "asg-lifecycle-state-terminating", event: enriched(event, group: "web-asg", hook: "drain")))
-            cases.append(GoldenCase(name: "asg-lifecycle-state-terminating-no-hook", event: enriched(event, group: "web-asg", hook: nil)))
+            cases.append(
+                GoldenCase(
+                    name: "asg-lifecycle-state-terminating", event: enriched(event, group: "web-asg", hook: "drain")))
+            cases.append(
+                GoldenCase(
+                    name: "asg-lifecycle-state-terminating-no-hook", event: enriched(event, group: "web-asg", hook: nil)
+                ))
         }
-        if let notice = try? SpotInstanceAction.decode("{\n\t\"action\": \"Terminate\",\n\t\"time\": \"2026-11-24T13:00:00.512+01:00\"\n}") {
+        if let notice = try? SpotInstanceAction.decode(
+            "{\n\t\"action\": \"Terminate\",\n\t\"time\": \"2026-11-24T13:00:00.512+01:00\"\n}")
+        {
             keep("spot-interruption", observe(.spot, .value(.spot(notice))))
         }
         if let recommendation = try? RebalanceRecommendation.decode(#"{"noticeTime":"2026-11-24T11:50:00Z"}"#) {
@@ -78,7 +91,8 @@ enum GoldenInputs {
             """
         let rescheduled = listed.replacingOccurrences(of: "21 Jan 2030 09:00:43 GMT", with: "23 Jan 2030 10:00:00 GMT")
         if let events = try? ScheduledMaintenanceEvent.decodeList(listed),
-           let moved = try? ScheduledMaintenanceEvent.decodeList(rescheduled) {
+            let moved = try? ScheduledMaintenanceEvent.decodeList(rescheduled)
+        {
             keep("maintenance-scheduled", observe(.maintenance, .value(.maintenance(events))))
             keep("maintenance-changed", observe(.maintenance, .value(.maintenance(moved))))
             keep("maintenance-cleared", observe(.maintenance, .value(.maintenance(Array(moved.prefix(1))))))

@@ -36,8 +36,10 @@ import Testing
         #expect(Timestamp.epochSeconds(parsing: "2019-01-21T11:00:43+02:00") == 1_548_061_243)
         #expect(Timestamp.epochSeconds(parsing: "Mon, 21 Jan 2019 04:00:43 -0500") == 1_548_061_243)
         #expect(Timestamp.epochSeconds(parsing: "2019-01-21T09:00:43") == 1_548_061_243)
-        for text in ["", "soon", "2019-02-29T00:00:00Z", "21 Jan 2019 09:00:43 PST", "0000-12-31T23:59:59Z",
-                     "2019-01-21T09:00:43Z" + String(repeating: " ", count: 128)] {
+        for text in [
+            "", "soon", "2019-02-29T00:00:00Z", "21 Jan 2019 09:00:43 PST", "0000-12-31T23:59:59Z",
+            "2019-01-21T09:00:43Z" + String(repeating: " ", count: 128),
+        ] {
             #expect(Timestamp.epochSeconds(parsing: text) == nil, "\(text)")
         }
     }
@@ -71,7 +73,10 @@ import Testing
     }
 
     @Test func numbersFollowRFC8259() throws {
-        #expect(try JSONDocument.parse("[0, -0, 12, -3.25, 1e3, 2E-2, 0.5]") == [0, 0, 12, .number(-3.25), 1000, .number(0.02), .number(0.5)])
+        #expect(
+            try JSONDocument.parse("[0, -0, 12, -3.25, 1e3, 2E-2, 0.5]") == [
+                0, 0, 12, .number(-3.25), 1000, .number(0.02), .number(0.5),
+            ])
         for bad in ["+1", "01", ".5", "1.", "-", "1e", "1e+", "--1", "0x10"] {
             #expect(throws: JSONDocument.SyntaxError.self, "\(bad)") { try JSONDocument.parse(bad) }
         }
@@ -91,14 +96,16 @@ import Testing
     }
 }
 
-
 @Suite struct EventPayloadTests {
-    let instance = InstanceInfo(instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1",
-                                availabilityZone: "eu-west-1b", accountID: "123456789012")
+    let instance = InstanceInfo(
+        instanceID: "i-1", instanceType: "m5.large", region: "eu-west-1",
+        availabilityZone: "eu-west-1b", accountID: "123456789012")
 
     @Test func payloadHasEveryContractField() throws {
-        let event = Event(id: "abc", detectedAtMilliseconds: 1_795_953_481_532, instance: instance,
-                          detail: .spotInterruption(SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-29T12:00:00Z"))))
+        let event = Event(
+            id: "abc", detectedAtMilliseconds: 1_795_953_481_532, instance: instance,
+            detail: .spotInterruption(
+                SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-29T12:00:00Z"))))
         let parsed = try JSONDocument.parse(String(decoding: event.payloadBytes(), as: UTF8.self))
         #expect(parsed["schema"] == "imdswatch.event/v1")
         #expect(parsed["id"] == "abc")
@@ -119,8 +126,9 @@ import Testing
         )
         let event = Event(id: "m", detectedAtMilliseconds: 0, instance: instance, detail: .maintenanceScheduled(window))
         #expect(event.deadline?.rfc3339 == "2026-12-01T09:00:00Z")
-        let tags = Event(id: "t", detectedAtMilliseconds: 0, instance: instance,
-                         detail: .tagsChanged(TagChanges(added: [], removed: [], changed: [], tags: [])))
+        let tags = Event(
+            id: "t", detectedAtMilliseconds: 0, instance: instance,
+            detail: .tagsChanged(TagChanges(added: [], removed: [], changed: [], tags: [])))
         #expect(tags.deadline == nil)
     }
 }

@@ -14,7 +14,9 @@ import Testing
             .tagsChanged: "meta-data/tags/instance",
         ]
         for type in EventType.allCases {
-            let event = Event(id: "x", detectedAtMilliseconds: 0, instance: .unknown, detail: SyntheticEvents.event(type, nowMilliseconds: 0).detail)
+            let event = Event(
+                id: "x", detectedAtMilliseconds: 0, instance: .unknown,
+                detail: SyntheticEvents.event(type, nowMilliseconds: 0).detail)
             #expect(event.source == expected[type], "\(type)")
         }
     }
@@ -24,13 +26,16 @@ import Testing
         let listed = MetadataSource.allCases.flatMap(\.eventTypes)
         #expect(listed.sorted() == EventType.allCases.sorted())
         for type in EventType.allCases { #expect(type.source.eventTypes.contains(type)) }
-        #expect(MetadataSource.maintenance.eventTypes == [.maintenanceScheduled, .maintenanceChanged, .maintenanceCleared])
+        #expect(
+            MetadataSource.maintenance.eventTypes == [.maintenanceScheduled, .maintenanceChanged, .maintenanceCleared])
     }
 
     /// Source settings never poll faster than the minimum interval.
     @Test func sourceSettingsRaiseTooShortIntervals() {
         #expect(SourceSettings(interval: .milliseconds(10)).interval == SourceSettings.minimumInterval)
-        #expect(SourceSettings(enabled: false, interval: .seconds(3)) == SourceSettings(enabled: false, interval: .seconds(3)))
+        #expect(
+            SourceSettings(enabled: false, interval: .seconds(3))
+                == SourceSettings(enabled: false, interval: .seconds(3)))
         #expect(SourceSettings(interval: .seconds(3)).enabled)
     }
 }

@@ -2,7 +2,7 @@ import HTTP
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `CurlTransport`'s doc says and `CancellableSend`'s comment must agree with: cancelling the task that sends a
@@ -66,14 +66,18 @@ private struct SilentListener {
     func acceptRequest() async throws -> Int32 {
         let fd = self.fd
         return try await Task.detached { () throws -> Int32 in
-            guard Self.waitReadable(fd, timeoutMilliseconds: 60_000) else { throw ListenerError(step: "accept (none came)", code: 0) }
+            guard Self.waitReadable(fd, timeoutMilliseconds: 60_000) else {
+                throw ListenerError(step: "accept (none came)", code: 0)
+            }
             let connection = accept(fd, nil, nil)
             guard connection >= 0 else { throw ListenerError(step: "accept", code: errno) }
             var head: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             let end = Array("\r\n\r\n".utf8)
             while !head.indices.contains(where: { head[$0...].starts(with: end) }) {
-                guard Self.waitReadable(connection, timeoutMilliseconds: 60_000) else { throw ListenerError(step: "read head", code: 0) }
+                guard Self.waitReadable(connection, timeoutMilliseconds: 60_000) else {
+                    throw ListenerError(step: "read head", code: 0)
+                }
                 let count = buffer.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
                 guard count > 0 else { throw ListenerError(step: "read head", code: errno) }
                 head += buffer[0..<count]

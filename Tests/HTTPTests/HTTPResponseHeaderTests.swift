@@ -3,11 +3,13 @@ import Testing
 
 @Suite("HTTPResponse.header")
 struct HTTPResponseHeaderTests {
-    private let response = HTTPResponse(status: 200, headers: [
-        HTTPHeader("Content-Type", "text/plain"),
-        HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "21599"),
-        HTTPHeader("x-aws-ec2-metadata-token-ttl-seconds", "1"),
-    ])
+    private let response = HTTPResponse(
+        status: 200,
+        headers: [
+            HTTPHeader("Content-Type", "text/plain"),
+            HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "21599"),
+            HTTPHeader("x-aws-ec2-metadata-token-ttl-seconds", "1"),
+        ])
 
     @Test func namesAreComparedWithoutRegardToASCIICase() {
         #expect(response.header("content-type") == "text/plain")

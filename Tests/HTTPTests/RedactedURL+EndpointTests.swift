@@ -3,7 +3,9 @@ import Testing
 
 @Suite struct RedactedEndpointTests {
     @Test func dropsCredentialsQueryAndFragment() {
-        #expect(RedactedURL.endpoint("https://alice:s3cret@hooks.example.com:8443/x/y?token=abc&x=1#frag") == "https://hooks.example.com:8443/x/y")
+        #expect(
+            RedactedURL.endpoint("https://alice:s3cret@hooks.example.com:8443/x/y?token=abc&x=1#frag")
+                == "https://hooks.example.com:8443/x/y")
     }
 
     @Test func keepsPlainURLsAndAtSignsInPaths() {

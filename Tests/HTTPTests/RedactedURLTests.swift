@@ -7,7 +7,9 @@ import Testing
     }
 
     @Test func masksQueryValuesButKeepsNames() {
-        #expect(RedactedURL.redact("https://h.example.com/p?token=abc&x=1#frag") == "https://h.example.com/p?token=***&x=***#***")
+        #expect(
+            RedactedURL.redact("https://h.example.com/p?token=abc&x=1#frag")
+                == "https://h.example.com/p?token=***&x=***#***")
     }
 
     @Test func leavesPlainURLsAlone() {

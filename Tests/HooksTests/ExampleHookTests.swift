@@ -23,23 +23,30 @@ struct ExampleHookTests {
             for tool in ["systemctl", "aws", "wall", "logger", "systemd-cat"] {
                 try dir.script("fakes.d-not-hooks/\(tool)", record)
             }
-            try dir.script("fakes.d-not-hooks/docker", """
+            try dir.script(
+                "fakes.d-not-hooks/docker",
+                """
                 if [ "$1" = ps ]; then echo abc123; echo def456; exit 0; fi
                 \(record)
                 """)
-            try dir.script("fakes.d-not-hooks/imdswatch", """
+            try dir.script(
+                "fakes.d-not-hooks/imdswatch",
+                """
                 \(record)
                 [ "$2" = "meta-data/tags/instance/aws:autoscaling:groupName" ] && echo web-asg
                 """)
         }
 
         /// Runs the enabled hooks for `event` with `environment`; returns the results and the recorded calls.
-        func run(_ event: Event, environment: [String: String] = [:], dryRun: Bool = false) async -> ([HookResult], [String]) {
+        func run(_ event: Event, environment: [String: String] = [:], dryRun: Bool = false) async -> (
+            [HookResult], [String]
+        ) {
             let (logger, _) = memoryLogger()
             var env: [String: String?] = ["PATH": "\(fakes):/usr/bin:/bin"]
             for (key, value) in environment { env[key] = value }
             let hooks = HookCatalog(directory: "\(dir.path)/hooks").plan(for: event.type).hooks
-            let results = await testRunner(logger: logger).runSequence(hooks, for: event, dryRun: dryRun, extraEnvironment: env)
+            let results = await testRunner(logger: logger).runSequence(
+                hooks, for: event, dryRun: dryRun, extraEnvironment: env)
             let calls = (try? String(contentsOfFile: calls, encoding: .utf8)) ?? ""
             return (results, calls.split(separator: "\n").map(String.init))
         }
@@ -84,7 +91,8 @@ struct ExampleHookTests {
     @Test func drainPassesTheDrainCommandsFailureOn() async throws {
         let setup = try Setup(example: "asg-lifecycle-state.d/10-drain")
         defer { setup.dir.remove() }
-        let (results, _) = await setup.run(syntheticEvent(.asgLifecycleState), environment: ["IMDSWATCH_DRAIN_COMMAND": "exit 4"])
+        let (results, _) = await setup.run(
+            syntheticEvent(.asgLifecycleState), environment: ["IMDSWATCH_DRAIN_COMMAND": "exit 4"])
         #expect(results.map(\.termination) == [.exited(4)])
     }
 
@@ -92,9 +100,10 @@ struct ExampleHookTests {
         let setup = try Setup(example: "asg-lifecycle-state.d/10-drain")
         defer { setup.dir.remove() }
         var event = syntheticEvent(.asgLifecycleState)
-        event.detail = .asgLifecycleState(LifecycleStateChange(
-            state: "InService", previousState: nil, target: LifecycleTarget(group: "web-asg", hook: nil)
-        ))
+        event.detail = .asgLifecycleState(
+            LifecycleStateChange(
+                state: "InService", previousState: nil, target: LifecycleTarget(group: "web-asg", hook: nil)
+            ))
 
         let (results, calls) = await setup.run(event, environment: ["IMDSWATCH_DRAIN_COMMAND": "drain-node"])
 
@@ -107,12 +116,14 @@ struct ExampleHookTests {
         defer { setup.dir.remove() }
 
         // The synthetic spot action is 120 s away; minus a 15 s margin.
-        let (results, calls) = await setup.run(syntheticEvent(.spotInterruption), environment: ["IMDSWATCH_DOCKER_MAX_TIME": "300"])
+        let (results, calls) = await setup.run(
+            syntheticEvent(.spotInterruption), environment: ["IMDSWATCH_DOCKER_MAX_TIME": "300"])
 
         #expect(results.map(\.termination) == [.exited(0)])
         #expect(calls.count == 1)
         let call = try #require(calls.first)
-        #expect(call == "docker stop --time 105 abc123 def456" || call == "docker stop --time 104 abc123 def456", "\(call)")
+        #expect(
+            call == "docker stop --time 105 abc123 def456" || call == "docker stop --time 104 abc123 def456", "\(call)")
     }
 
     @Test func stopContainersBoundsTheTime() async throws {
@@ -123,7 +134,8 @@ struct ExampleHookTests {
         #expect(defaultMax == ["docker stop --time 75 abc123 def456"])
 
         var late = syntheticEvent(.spotInterruption)
-        late.detail = .spotInterruption(SpotInterruption(action: "terminate", time: EventTime(seconds: Int64(Date().timeIntervalSince1970) + 5)))
+        late.detail = .spotInterruption(
+            SpotInterruption(action: "terminate", time: EventTime(seconds: Int64(Date().timeIntervalSince1970) + 5)))
         try? FileManager.default.removeItem(atPath: setup.calls)
         let (_, minimum) = await setup.run(late)
         #expect(minimum == ["docker stop --time 2 abc123 def456"])
@@ -147,7 +159,8 @@ struct ExampleHookTests {
 
         let (_, calls) = await setup.run(syntheticEvent(.tagsChanged))
 
-        #expect(calls == ["logger -t imdswatch-hook -p daemon.notice -- imdswatch: tags-changed on i-0123456789abcdef0"])
+        #expect(
+            calls == ["logger -t imdswatch-hook -p daemon.notice -- imdswatch: tags-changed on i-0123456789abcdef0"])
     }
 
     @Test func shippedExamplesAreAllSkippedUntilEnabled() {

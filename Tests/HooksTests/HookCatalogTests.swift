@@ -18,9 +18,10 @@ struct HookCatalogTests {
         try dir.script("spot-interruption.d/20-b", "true")
 
         let plan = dir.catalog.plan(for: .spotInterruption)
-        #expect(plan.hooks.map(\.relativePath) == [
-            "spot-interruption.d/10-a", "20-b", "spot-interruption.d/20-b", "spot-interruption.d/30-c", "B-upper",
-        ])
+        #expect(
+            plan.hooks.map(\.relativePath) == [
+                "spot-interruption.d/10-a", "20-b", "spot-interruption.d/20-b", "spot-interruption.d/30-c", "B-upper",
+            ])
         #expect(dir.catalog.plan(for: .tagsChanged).hooks.map(\.name) == ["15-other-type", "20-b", "B-upper"])
         #expect(plan.skipped.isEmpty)
     }
@@ -42,7 +43,8 @@ struct HookCatalogTests {
         let foreign = try dir.script("21-foreign-owner", "true")
         #expect(chown(foreign, 65534, 65534) == 0)
         try FileManager.default.createDirectory(atPath: "\(dir.path)/22-directory", withIntermediateDirectories: false)
-        try FileManager.default.createDirectory(atPath: "\(dir.path)/spot-interuption.d", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: "\(dir.path)/spot-interuption.d", withIntermediateDirectories: false)
         try dir.script("50-runs", "true")
 
         let plan = dir.catalog.plan(for: .spotInterruption)
@@ -146,7 +148,10 @@ struct HookCatalogTests {
         try dir.script("50-bad", "true", mode: 0o775)
 
         let report = HookReport.list(dir.catalog.plans(), directory: dir.path)
-        #expect(report.contains("spot-interruption:\n  1. spot-interruption.d/10-first\n  2. 90-all\n  skipped spot-interruption.d/20-off.example: name ends in .example"))
+        #expect(
+            report.contains(
+                "spot-interruption:\n  1. spot-interruption.d/10-first\n  2. 90-all\n  skipped spot-interruption.d/20-off.example: name ends in .example"
+            ))
         #expect(report.contains("tags-changed:\n  1. 90-all"))
         #expect(report.contains("skipped for every event type:\n  skipped 50-bad: group- or world-writable"))
     }

@@ -21,26 +21,32 @@ struct HookDispatcherTests {
         )
 
         try await withRunning(dispatcher) { shutdown in
-        await dispatcher.deliver(syntheticEvent(.tagsChanged))
-        #expect(await eventually { (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.contains { $0.hasPrefix("hang-started") } == true })
-        // The bound (1) is reached by the hanging sequence; a second tags-changed waits, the spot one must not.
-        await dispatcher.deliver(syntheticEvent(.tagsChanged))
-        await dispatcher.deliver(syntheticEvent(.spotInterruption))
+            await dispatcher.deliver(syntheticEvent(.tagsChanged))
+            #expect(
+                await eventually {
+                    (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.contains {
+                        $0.hasPrefix("hang-started")
+                    } == true
+                })
+            // The bound (1) is reached by the hanging sequence; a second tags-changed waits, the spot one must not.
+            await dispatcher.deliver(syntheticEvent(.tagsChanged))
+            await dispatcher.deliver(syntheticEvent(.spotInterruption))
 
-        // The hanging hook sleeps 300 s: the spot hook can only run now if it does not wait behind it.
-        #expect(await eventually(timeout: .seconds(50)) { dir.exists("spot-ran") })
-        #expect(await eventually { await dispatcher.runningHookCount == 1 })
-        #expect(await eventually { await dispatcher.pendingEventCount == 2 })
+            // The hanging hook sleeps 300 s: the spot hook can only run now if it does not wait behind it.
+            #expect(await eventually(timeout: .seconds(50)) { dir.exists("spot-ran") })
+            #expect(await eventually { await dispatcher.runningHookCount == 1 })
+            #expect(await eventually { await dispatcher.pendingEventCount == 2 })
 
-        let marker = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("hang-started-") })
-        let hanging = try #require(Int32(marker.dropFirst("hang-started-".count)))
-        #expect(isAlive(hanging))
-        await shutdown()
-        #expect(handler.entries.contains { $0.level == .error && $0.text.hasPrefix("hooks still running after") })
-        // Shutdown ended the hanging hook instead of waiting out its 300 s, and returned only once it was gone.
-        #expect(!isAlive(hanging))
-        #expect(await dispatcher.pendingEventCount == 0)
-        #expect(await dispatcher.runningHookCount == 0)
+            let marker = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("hang-started-") })
+            let hanging = try #require(Int32(marker.dropFirst("hang-started-".count)))
+            #expect(isAlive(hanging))
+            await shutdown()
+            #expect(handler.entries.contains { $0.level == .error && $0.text.hasPrefix("hooks still running after") })
+            // Shutdown ended the hanging hook instead of waiting out its 300 s, and returned only once it was gone.
+            #expect(!isAlive(hanging))
+            #expect(await dispatcher.pendingEventCount == 0)
+            #expect(await dispatcher.runningHookCount == 0)
         }
     }
 
@@ -50,7 +56,9 @@ struct HookDispatcherTests {
         let log = "\(dir.path)/log"
         try dir.script("tags-changed.d/10-hang", "touch \(dir.path)/hang-started; exec sleep 300")
         // Each spot hook holds its slot until the test releases it (at most 50 s).
-        try dir.script("spot-interruption.d/10-hold", """
+        try dir.script(
+            "spot-interruption.d/10-hold",
+            """
             echo "start $IMDSWATCH_EVENT_ID" >> \(log)
             i=0
             until [ -e \(dir.path)/release ]; do sleep 0.02; i=$((i + 1)); [ $i -gt 2500 ] && exit 9; done
@@ -65,29 +73,34 @@ struct HookDispatcherTests {
         )
 
         try await withRunning(dispatcher) { _ in
-        // The general bound (1) is taken by a hanging tags-changed sequence: spot sequences still start.
-        await dispatcher.deliver(syntheticEvent(.tagsChanged))
-        #expect(await eventually { dir.exists("hang-started") })
-        let ids = (1...5).map { "spot-\($0)" }
-        for id in ids {
-            var event = syntheticEvent(.spotInterruption)
-            event.id = id
-            await dispatcher.deliver(event)
-        }
+            // The general bound (1) is taken by a hanging tags-changed sequence: spot sequences still start.
+            await dispatcher.deliver(syntheticEvent(.tagsChanged))
+            #expect(await eventually { dir.exists("hang-started") })
+            let ids = (1...5).map { "spot-\($0)" }
+            for id in ids {
+                var event = syntheticEvent(.spotInterruption)
+                event.id = id
+                await dispatcher.deliver(event)
+            }
 
-        // Three run, two wait (behind spot sequences only).
-        #expect(await eventually { await dispatcher.runningHookCount == 4 })
-        #expect(await dispatcher.pendingEventCount == 6)
-        #expect(handler.entries.contains { $0.text.contains("3 spot sequences already running hooks: this one waits (2 waiting)") })
-        #expect(await eventually { (dir.read("log") ?? "").split(separator: "\n").count == 3 }, "three spot hooks started")
-        _ = FileManager.default.createFile(atPath: "\(dir.path)/release", contents: nil)
-        #expect(await eventually { await dispatcher.pendingEventCount == 1 })
+            // Three run, two wait (behind spot sequences only).
+            #expect(await eventually { await dispatcher.runningHookCount == 4 })
+            #expect(await dispatcher.pendingEventCount == 6)
+            #expect(
+                handler.entries.contains {
+                    $0.text.contains("3 spot sequences already running hooks: this one waits (2 waiting)")
+                })
+            #expect(
+                await eventually { (dir.read("log") ?? "").split(separator: "\n").count == 3 },
+                "three spot hooks started")
+            _ = FileManager.default.createFile(atPath: "\(dir.path)/release", contents: nil)
+            #expect(await eventually { await dispatcher.pendingEventCount == 1 })
 
-        // Order, not time: the fourth and fifth start only after one of the first three ended.
-        let lines = try #require(dir.read("log")).split(separator: "\n").map(String.init)
-        #expect(lines.filter { $0.hasPrefix("start") }.count == 5)
-        #expect(Set(lines.prefix(3)) == Set(ids.prefix(3).map { "start \($0)" }), "\(lines)")
-        #expect(lines[3].hasPrefix("end"), "the fourth spot sequence started before a slot was free: \(lines)")
+            // Order, not time: the fourth and fifth start only after one of the first three ended.
+            let lines = try #require(dir.read("log")).split(separator: "\n").map(String.init)
+            #expect(lines.filter { $0.hasPrefix("start") }.count == 5)
+            #expect(Set(lines.prefix(3)) == Set(ids.prefix(3).map { "start \($0)" }), "\(lines)")
+            #expect(lines[3].hasPrefix("end"), "the fourth spot sequence started before a slot was free: \(lines)")
         }
     }
 
@@ -98,7 +111,8 @@ struct HookDispatcherTests {
         let (logger, handler) = memoryLogger()
         let clock = ManualClock()
         let dispatcher = HookDispatcher(
-            catalog: dir.catalog, runner: testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300)),
+            catalog: dir.catalog,
+            runner: testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300)),
             configuration: .init(shutdownGrace: .seconds(100)), logger: logger, clock: clock
         )
         try await withRunning(dispatcher) { shutdown in
@@ -115,7 +129,10 @@ struct HookDispatcherTests {
             clock.advance(by: .seconds(1))
             await shutdown()
             #expect(!isAlive(pid))
-            #expect(handler.entries.contains { $0.level == .error && $0.text == "hooks still running after 100.0 seconds: ending them (1 running)" })
+            #expect(
+                handler.entries.contains {
+                    $0.level == .error && $0.text == "hooks still running after 100.0 seconds: ending them (1 running)"
+                })
         }
     }
 
@@ -135,7 +152,10 @@ struct HookDispatcherTests {
             await cancelled.value
             #expect(await dispatcher.pendingEventCount == 1)
             // Order, not time: the waiter returns only after the sequence ended.
-            let waiter = Task { await dispatcher.waitUntilIdle(); return await dispatcher.pendingEventCount }
+            let waiter = Task {
+                await dispatcher.waitUntilIdle()
+                return await dispatcher.pendingEventCount
+            }
             FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
             #expect(await waiter.value == 0)
         }
@@ -145,7 +165,9 @@ struct HookDispatcherTests {
         let dir = try HooksDirectory()
         defer { dir.remove() }
         // The hook exits at once and leaves a setsid child (adopted by this process, the subreaper).
-        try dir.script("tags-changed.d/10-escape", """
+        try dir.script(
+            "tags-changed.d/10-escape",
+            """
             setsid sh -c 'exec sleep 300' </dev/null >/dev/null 2>&1 &
             echo $! > \(dir.path)/escaped-$IMDSWATCH_EVENT_ID
             exit 0
@@ -155,7 +177,8 @@ struct HookDispatcherTests {
         }
         let (logger, _) = memoryLogger()
         // A 1 s timeout: the dispatcher's run() sweeps the leftovers while it runs.
-        let quick = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger, timeout: .seconds(1)), logger: logger)
+        let quick = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger, timeout: .seconds(1)), logger: logger)
         var first = syntheticEvent(.tagsChanged)
         first.id = "quick"
         try await withRunning(quick) { _ in
@@ -163,10 +186,12 @@ struct HookDispatcherTests {
             await quick.waitUntilIdle()
             let pid = try escaped("quick")
             defer { kill(pid, SIGKILL) }
-            #expect(await eventually(timeout: .seconds(30)) { !isAlive(pid) }, "the leftover outlived the hook's timeout")
+            #expect(
+                await eventually(timeout: .seconds(30)) { !isAlive(pid) }, "the leftover outlived the hook's timeout")
         }
         // A 300 s timeout: the graceful shutdown ends the leftover at once instead of leaving it behind.
-        let slow = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger, timeout: .seconds(300)), logger: logger)
+        let slow = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger, timeout: .seconds(300)), logger: logger)
         var second = syntheticEvent(.tagsChanged)
         second.id = "slow"
         var pid: Int32 = 0
@@ -191,7 +216,9 @@ struct HookDispatcherTests {
         let log = "\(dir.path)/log"
         // Each first hook waits (up to 10 s) until the other event's first hook has started too: both can only
         // finish in time when the two sequences run at once.
-        try dir.script("10-a", """
+        try dir.script(
+            "10-a",
+            """
             echo "start a $IMDSWATCH_EVENT_ID" >> \(log)
             touch \(dir.path)/started-$IMDSWATCH_EVENT_ID
             i=0
@@ -203,7 +230,8 @@ struct HookDispatcherTests {
         try dir.script("20-b", "echo \"b $IMDSWATCH_EVENT_ID\" >> \(log)")
         let (logger, handler) = memoryLogger()
         let dispatcher = HookDispatcher(
-            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(maxConcurrentEvents: 2), logger: logger
+            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(maxConcurrentEvents: 2),
+            logger: logger
         )
         var first = syntheticEvent(.maintenanceScheduled)
         first.id = "one"
@@ -230,7 +258,8 @@ struct HookDispatcherTests {
         try dir.script("10-record", "echo \"$IMDSWATCH_EVENT_ID\" >> \(dir.path)/log; sleep 0.2")
         let (logger, _) = memoryLogger()
         let dispatcher = HookDispatcher(
-            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(maxConcurrentEvents: 1), logger: logger
+            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(maxConcurrentEvents: 1),
+            logger: logger
         )
 
         try await withRunning(dispatcher) { _ in
@@ -261,14 +290,19 @@ struct HookDispatcherTests {
         }
 
         #expect(!dir.exists("ran"))
-        #expect(handler.entries.contains { $0.text.contains("dry run: would run hook 10-mark") && $0.field(LogField.hook) == "10-mark" })
+        #expect(
+            handler.entries.contains {
+                $0.text.contains("dry run: would run hook 10-mark") && $0.field(LogField.hook) == "10-mark"
+            })
     }
 
     @Test func deliverReturnsBeforeTheHooksFinish() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }
         // The hook cannot finish before the test releases it (or 20 s pass, should deliver wrongly wait for it; the runner allows 30 s).
-        try dir.script("10-slow", """
+        try dir.script(
+            "10-slow",
+            """
             i=0
             until [ -e \(dir.path)/release ] || [ $i -gt 400 ]; do sleep 0.05; i=$((i + 1)); done
             touch \(dir.path)/finished

@@ -1,9 +1,10 @@
 import Events
 import Foundation
-@testable import Hooks
 import InMemoryLogging
 import Logging
 import Testing
+
+@testable import Hooks
 
 @Suite("Hooks run from the checked descriptor", .timeLimit(.minutes(1)))
 struct HookFileTests {
@@ -17,13 +18,19 @@ struct HookFileTests {
         chmod(elf, 0o755)
         let (logger, handler) = memoryLogger()
 
-        let results = await testRunner(logger: logger).runSequence(dir.catalog.plan(for: .spotInterruption).hooks, for: syntheticEvent(.spotInterruption))
+        let results = await testRunner(logger: logger).runSequence(
+            dir.catalog.plan(for: .spotInterruption).hooks, for: syntheticEvent(.spotInterruption))
 
         #expect(results.map(\.termination) == [.exited(0), .exited(0)])
-        let script = handler.entries.filter { $0.field(LogField.hook) == "10-script" && $0.text.hasPrefix("script ran") }
+        let script = handler.entries.filter {
+            $0.field(LogField.hook) == "10-script" && $0.text.hasPrefix("script ran")
+        }
         #expect(script.first?.text.contains("with spot-interruption") == true)
         #expect(script.first?.text.contains("/proc/") == true, "the interpreter read the checked descriptor: \(script)")
-        #expect(handler.entries.contains { $0.field(LogField.hook) == "20-elf" && $0.text == "IMDSWATCH_EVENT_TYPE=spot-interruption" })
+        #expect(
+            handler.entries.contains {
+                $0.field(LogField.hook) == "20-elf" && $0.text == "IMDSWATCH_EVENT_TYPE=spot-interruption"
+            })
     }
 
     @Test func aFileSwappedAfterTheCheckDoesNotRun() throws {
@@ -31,7 +38,10 @@ struct HookFileTests {
         defer { dir.remove() }
         let path = try dir.script("10-hook", "echo checked")
         let opened = HookFile.open(path, owner: 0)
-        guard case .opened(let file) = opened else { Issue.record("not opened: \(opened)"); return }
+        guard case .opened(let file) = opened else {
+            Issue.record("not opened: \(opened)")
+            return
+        }
         // Replaced after the check (as a flipped symlink or a rename would do): the descriptor keeps the checked file.
         try dir.script(".swap", "echo swapped")
         #expect(rename("\(dir.path)/.swap", path) == 0)
@@ -77,7 +87,8 @@ struct HookFileTests {
 
         #expect(results.map(\.exitStatus) == [127])
         #expect(!handler.entries.contains { $0.text == "ran" })
-        #expect(handler.entries.contains { $0.level == .error && $0.text.contains("refused: group- or world-writable") })
+        #expect(
+            handler.entries.contains { $0.level == .error && $0.text.contains("refused: group- or world-writable") })
     }
 
     @Test func aNULOrNewlineInAnIMDSValueIsEscapedAndEveryHookStillRuns() async throws {
@@ -89,7 +100,8 @@ struct HookFileTests {
         event.instance.instanceID = "i-0abc\u{0}X\nIMDSWATCH_DRY_RUN=1\\"
         let (logger, _) = memoryLogger()
 
-        let results = await testRunner(logger: logger).runSequence(dir.catalog.plan(for: .spotInterruption).hooks, for: event)
+        let results = await testRunner(logger: logger).runSequence(
+            dir.catalog.plan(for: .spotInterruption).hooks, for: event)
 
         #expect(results.map(\.termination) == [.exited(0), .exited(0)])
         #expect(dir.read("id") == "i-0abc\\x00X\\nIMDSWATCH_DRY_RUN=1\\\\")

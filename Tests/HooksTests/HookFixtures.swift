@@ -1,11 +1,12 @@
 import Events
 import Foundation
-@testable import Hooks
 import InMemoryLogging
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
+
+@testable import Hooks
 
 /// A temporary hooks directory with helpers to write scripts into it; removed by ``remove()``.
 struct HooksDirectory {
@@ -24,7 +25,8 @@ struct HooksDirectory {
     func write(_ relativePath: String, _ text: String, mode: Int = 0o755) throws -> String {
         let full = "\(path)/\(relativePath)"
         let parent = (full as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(
+            atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try text.write(toFile: full, atomically: false, encoding: .utf8)
         chmod(full, mode_t(mode))
         return full

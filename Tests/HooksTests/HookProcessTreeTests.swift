@@ -1,10 +1,11 @@
 import Events
 import Foundation
-@testable import Hooks
 import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Testing
+
+@testable import Hooks
 
 /// A hook's processes are ended at its timeout (and when its run is cancelled) even when they left its process group
 /// with `setsid`: found as its descendants while the hook runs, and as children this process adopted (it is a child
@@ -21,7 +22,9 @@ struct HookProcessTreeTests {
         let dir = try HooksDirectory()
         defer { dir.remove() }
         // The escaped child ignores SIGTERM: only the SIGKILL after the grace period ends it.
-        try dir.script("10-escape", """
+        try dir.script(
+            "10-escape",
+            """
             setsid sh -c 'trap "" TERM; exec sleep 300' </dev/null >/dev/null 2>&1 &
             echo $! > \(dir.path)/escaped
             sleep 300
@@ -29,12 +32,15 @@ struct HookProcessTreeTests {
         let (logger, _) = memoryLogger()
         let runner = testRunner(logger: logger, timeout: .seconds(1), killGrace: .milliseconds(300))
 
-        let results = await runner.runSequence(dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
+        let results = await runner.runSequence(
+            dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
 
         #expect(results.first?.timedOut == true)
         let escaped = try pid(dir, "escaped")
         defer { kill(escaped, SIGKILL) }
-        #expect(await eventually(timeout: .seconds(30)) { !isAlive(escaped) }, "the setsid child \(escaped) outlived the timeout")
+        #expect(
+            await eventually(timeout: .seconds(30)) { !isAlive(escaped) },
+            "the setsid child \(escaped) outlived the timeout")
     }
 
     @Test func aSetsidChildWhoseHookExitedIsEndedAtTheHookTimeout() async throws {
@@ -42,7 +48,9 @@ struct HookProcessTreeTests {
         defer { dir.remove() }
         // The hook exits at once: its escaped child is re-parented (to this process, the subreaper) and must still be
         // ended when the hook's timeout is up, as a `cmd &` left in the hook's group is.
-        try dir.script("10-escape-and-exit", """
+        try dir.script(
+            "10-escape-and-exit",
+            """
             setsid sh -c 'exec sleep 300' </dev/null >/dev/null 2>&1 &
             echo $! > \(dir.path)/escaped
             exit 0
@@ -52,33 +60,41 @@ struct HookProcessTreeTests {
 
         // What the hook dispatcher's run() does for the daemon: a child task sweeps the leftovers.
         try await withThrowingTaskGroup(of: Void.self) { sweeper in
-        sweeper.addTask { await runner.sweepLeftovers() }
-        defer { sweeper.cancelAll() }
-        let results = await runner.runSequence(dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
+            sweeper.addTask { await runner.sweepLeftovers() }
+            defer { sweeper.cancelAll() }
+            let results = await runner.runSequence(
+                dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
 
-        #expect(results.map(\.termination) == [.exited(0)])
-        let escaped = try pid(dir, "escaped")
-        defer { kill(escaped, SIGKILL) }
-        // Adopted by this process (unless already ended: the tests of this target share the process and its runs).
-        let parent = HookFileSystem.processEntry(escaped)?.parent
-        #expect(parent == nil || parent == getpid(), "re-parented to \(parent ?? 0)")
-        #expect(await eventually(timeout: .seconds(30)) { !isAlive(escaped) }, "the setsid child \(escaped) outlived the timeout")
-        // It is reaped, not left a zombie of this process.
-        #expect(await eventually(timeout: .seconds(30)) { !FileManager.default.fileExists(atPath: "/proc/\(escaped)") })
+            #expect(results.map(\.termination) == [.exited(0)])
+            let escaped = try pid(dir, "escaped")
+            defer { kill(escaped, SIGKILL) }
+            // Adopted by this process (unless already ended: the tests of this target share the process and its runs).
+            let parent = HookFileSystem.processEntry(escaped)?.parent
+            #expect(parent == nil || parent == getpid(), "re-parented to \(parent ?? 0)")
+            #expect(
+                await eventually(timeout: .seconds(30)) { !isAlive(escaped) },
+                "the setsid child \(escaped) outlived the timeout")
+            // It is reaped, not left a zombie of this process.
+            #expect(
+                await eventually(timeout: .seconds(30)) { !FileManager.default.fileExists(atPath: "/proc/\(escaped)") })
         }
     }
 
     @Test func cancellingTheRunEndsTheHookTreeSetsidChildrenIncluded() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }
-        let hook = Hook(name: "10-tree", path: try dir.script("10-tree", """
-            setsid sh -c 'exec sleep 300' </dev/null >/dev/null 2>&1 &
-            echo $! > \(dir.path)/escaped
-            sleep 300 &
-            echo $! > \(dir.path)/grouped
-            touch \(dir.path)/started
-            wait
-            """), relativePath: "10-tree")
+        let hook = Hook(
+            name: "10-tree",
+            path: try dir.script(
+                "10-tree",
+                """
+                setsid sh -c 'exec sleep 300' </dev/null >/dev/null 2>&1 &
+                echo $! > \(dir.path)/escaped
+                sleep 300 &
+                echo $! > \(dir.path)/grouped
+                touch \(dir.path)/started
+                wait
+                """), relativePath: "10-tree")
         let (logger, _) = memoryLogger()
         let runner = testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300))
 
@@ -90,7 +106,10 @@ struct HookProcessTreeTests {
         #expect(result.stoppedAtShutdown)
         let escaped = try pid(dir, "escaped")
         let grouped = try pid(dir, "grouped")
-        defer { kill(escaped, SIGKILL); kill(grouped, SIGKILL) }
+        defer {
+            kill(escaped, SIGKILL)
+            kill(grouped, SIGKILL)
+        }
         #expect(await eventually(timeout: .seconds(30)) { !isAlive(escaped) && !isAlive(grouped) })
     }
 
@@ -99,12 +118,16 @@ struct HookProcessTreeTests {
         defer { dir.remove() }
         // Not a pipe written after the spawn: the whole payload is there when the hook starts, whatever happens to
         // the daemon then (the end-to-end test kills it right after the spawn).
-        let hook = Hook(name: "10-stdin", path: try dir.script("10-stdin", """
-            readlink /proc/self/fd/0 > \(dir.path)/kind
-            cat > \(dir.path)/stdin
-            { printf x >> /proc/self/fd/0; } 2>/dev/null && echo writable > \(dir.path)/writable
-            exit 0
-            """), relativePath: "10-stdin")
+        let hook = Hook(
+            name: "10-stdin",
+            path: try dir.script(
+                "10-stdin",
+                """
+                readlink /proc/self/fd/0 > \(dir.path)/kind
+                cat > \(dir.path)/stdin
+                { printf x >> /proc/self/fd/0; } 2>/dev/null && echo writable > \(dir.path)/writable
+                exit 0
+                """), relativePath: "10-stdin")
         let (logger, _) = memoryLogger()
         let payload = Array("{\"type\":\"spot-interruption\"}".utf8)
 

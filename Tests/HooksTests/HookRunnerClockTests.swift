@@ -1,10 +1,11 @@
 import Events
 import Foundation
-@testable import Hooks
 import IMDSWatchTestKit
 import Logging
 import Synchronization
 import Testing
+
+@testable import Hooks
 
 /// The runner's timeout and kill grace run on its injected clock: on a manual clock nothing is ended before the test
 /// moves time, and everything is ended once it has.
@@ -18,7 +19,9 @@ struct HookRunnerClockTests {
         let dir = try HooksDirectory()
         defer { dir.remove() }
         // Survives SIGTERM (the trap notes it, the loop goes on): only SIGKILL ends it.
-        try dir.script("10-stubborn", """
+        try dir.script(
+            "10-stubborn",
+            """
             trap 'echo term >> \(dir.path)/log' TERM
             echo $$ > \(dir.path)/pid
             while :; do sleep 0.05; done
@@ -44,7 +47,8 @@ struct HookRunnerClockTests {
             #expect(isAlive(pid))
             #expect(dir.read("log") == nil, "SIGTERM before the timeout was up on the clock")
             clock.advance(by: .seconds(1))
-            #expect(await eventually { dir.read("log")?.contains("term") == true }, "no SIGTERM once the timeout was up")
+            #expect(
+                await eventually { dir.read("log")?.contains("term") == true }, "no SIGTERM once the timeout was up")
 
             // The kill grace: SIGKILL only once 200 ms more have passed on the clock. The ending sleeps in steps of at
             // most 50 ms; each step is let go only when it sleeps, so `moved` is the clock's time since the SIGTERM.

@@ -1,17 +1,20 @@
 import Events
 import Foundation
-@testable import Hooks
 import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Testing
+
+@testable import Hooks
 
 @Suite("Hook execution", .timeLimit(.minutes(1)))
 struct HookRunnerTests {
     @Test func hookSeesEnvironmentEventFileAndPayloadOnStdin() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }
-        try dir.script("10-record", """
+        try dir.script(
+            "10-record",
+            """
             out="\(dir.path)/out"
             mkdir -p "$out"
             cat > "$out/stdin"
@@ -23,7 +26,8 @@ struct HookRunnerTests {
         let event = syntheticEvent(.spotInterruption)
         let (logger, _) = memoryLogger()
 
-        let results = await testRunner(logger: logger).runSequence(dir.catalog.plan(for: .spotInterruption).hooks, for: event)
+        let results = await testRunner(logger: logger).runSequence(
+            dir.catalog.plan(for: .spotInterruption).hooks, for: event)
 
         #expect(results.map(\.termination) == [.exited(0)])
         let payload = String(decoding: event.payloadBytes(), as: UTF8.self)
@@ -33,14 +37,15 @@ struct HookRunnerTests {
         let env = try #require(dir.read("out/env")).split(separator: "\n").map(String.init)
         let eventFile = try #require(dir.read("out/event-file-path")).trimmingCharacters(in: .whitespacesAndNewlines)
         let deadline = try #require(event.deadline)
-        #expect(env == [
-            "IMDSWATCH_DEADLINE=\(deadline)",
-            "IMDSWATCH_DRY_RUN=0",
-            "IMDSWATCH_EVENT_FILE=\(eventFile)",
-            "IMDSWATCH_EVENT_ID=\(event.id)",
-            "IMDSWATCH_EVENT_TYPE=spot-interruption",
-            "IMDSWATCH_INSTANCE_ID=i-0123456789abcdef0",
-        ])
+        #expect(
+            env == [
+                "IMDSWATCH_DEADLINE=\(deadline)",
+                "IMDSWATCH_DRY_RUN=0",
+                "IMDSWATCH_EVENT_FILE=\(eventFile)",
+                "IMDSWATCH_EVENT_ID=\(event.id)",
+                "IMDSWATCH_EVENT_TYPE=spot-interruption",
+                "IMDSWATCH_INSTANCE_ID=i-0123456789abcdef0",
+            ])
         #expect(!FileManager.default.fileExists(atPath: eventFile), "the event file is removed after the last hook")
     }
 
@@ -66,7 +71,9 @@ struct HookRunnerTests {
         await closer.value
         #expect(results.map(\.termination) == [.exited(0)])
         #expect(dir.read("ran") == "ran\n")
-        #expect(handler.entries.contains { $0.text.contains("hook 10-busy is open for writing elsewhere (text file busy)") })
+        #expect(
+            handler.entries.contains { $0.text.contains("hook 10-busy is open for writing elsewhere (text file busy)") }
+        )
     }
 
     @Test func deadlineIsAbsentWhenTheEventHasNone() async throws {
@@ -88,7 +95,8 @@ struct HookRunnerTests {
         try dir.script("10-talk", "echo out one; echo err one >&2; printf 'no newline'; exit 3")
         let (logger, handler) = memoryLogger()
 
-        let results = await testRunner(logger: logger).runSequence(dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
+        let results = await testRunner(logger: logger).runSequence(
+            dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
 
         #expect(results.first?.termination == .exited(3))
         #expect(results.first?.exitStatus == 3)
@@ -107,7 +115,9 @@ struct HookRunnerTests {
         let dir = try HooksDirectory()
         defer { dir.remove() }
         // The grandchild ignores SIGTERM, so only the SIGKILL to the whole group ends it.
-        try dir.script("10-hang", """
+        try dir.script(
+            "10-hang",
+            """
             (trap '' TERM; exec sleep 300) &
             echo $! > \(dir.path)/grandchild
             sleep 300
@@ -115,7 +125,8 @@ struct HookRunnerTests {
         let (logger, handler) = memoryLogger()
         let runner = testRunner(logger: logger, timeout: .seconds(1), killGrace: .milliseconds(500))
 
-        let results = await runner.runSequence(dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
+        let results = await runner.runSequence(
+            dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
 
         // Ended by the timeout's SIGTERM, not by its own end 300 s later (that would be exit status 0).
         let result = try #require(results.first)
@@ -135,7 +146,8 @@ struct HookRunnerTests {
         let (logger, _) = memoryLogger()
         let runner = testRunner(logger: logger, timeout: .milliseconds(500), killGrace: .milliseconds(500))
 
-        let results = await runner.runSequence(dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
+        let results = await runner.runSequence(
+            dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
 
         #expect(results.first?.termination == .signaled(9))
         #expect(results.first?.timedOut == true)
@@ -153,12 +165,14 @@ struct HookRunnerTests {
         try dir.write("70-not-a-script", "\u{7F}ELF garbage", mode: 0o755)
         let (logger, _) = memoryLogger()
 
-        let results = await testRunner(logger: logger).runSequence(dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
+        let results = await testRunner(logger: logger).runSequence(
+            dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
 
-        #expect(results.map(\.hook) == [
-            "10-never-reads-stdin", "20-closes-stdin-and-sleeps", "30-fails", "40-killed-by-signal", "50-segfaults",
-            "60-last", "70-not-a-script",
-        ])
+        #expect(
+            results.map(\.hook) == [
+                "10-never-reads-stdin", "20-closes-stdin-and-sleeps", "30-fails", "40-killed-by-signal", "50-segfaults",
+                "60-last", "70-not-a-script",
+            ])
         #expect(results[0].termination == .exited(0))
         #expect(results[1].termination == .exited(0))
         #expect(results[2].termination == .exited(7))
@@ -177,7 +191,8 @@ struct HookRunnerTests {
         let (logger, _) = memoryLogger()
 
         // 4 MiB does not fit a pipe: the write must give up when the hook exits, not block or kill us.
-        let result = await testRunner(logger: logger).run(hook, payload: Array(repeating: 0x61, count: 4 << 20), environment: [:])
+        let result = await testRunner(logger: logger).run(
+            hook, payload: Array(repeating: 0x61, count: 4 << 20), environment: [:])
 
         #expect(result.termination == .exited(0))
     }
@@ -191,7 +206,8 @@ struct HookRunnerTests {
         let (logger, handler) = memoryLogger()
         let runner = testRunner(logger: logger, maxLoggedBytes: 64 * 1024)
 
-        let results = await runner.runSequence(dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
+        let results = await runner.runSequence(
+            dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
 
         #expect(results.map(\.termination) == [.exited(0), .exited(0), .exited(0)])
         let huge = handler.entries.filter { $0.field(LogField.hook) == "10-one-huge-line" && $0.level == .info }
@@ -200,13 +216,17 @@ struct HookRunnerTests {
         #expect(first.text.contains("more bytes"))
         let many = handler.entries.filter { $0.field(LogField.hook) == "20-many-lines" && $0.level == .info }
         #expect(many.count < 64 * 1024 / 17 + 10, "logged output is bounded: \(many.count) lines")
-        #expect(handler.entries.contains { $0.field(LogField.hook) == "20-many-lines" && $0.text.contains("not logged") })
+        #expect(
+            handler.entries.contains { $0.field(LogField.hook) == "20-many-lines" && $0.text.contains("not logged") })
         #expect(handler.entries.contains { $0.field(LogField.hook) == "30-next" && $0.text == "still here" })
     }
 
     @Test func outputLineSplitterBoundsMemory() {
         var lines = HookOutputLines(maxLineBytes: 4, maxTotalBytes: 12)
-        #expect(lines.append(Array("ab\ncdefgh\nij".utf8)) == [.init(text: "ab", truncatedBytes: 0), .init(text: "cdef", truncatedBytes: 2)])
+        #expect(
+            lines.append(Array("ab\ncdefgh\nij".utf8)) == [
+                .init(text: "ab", truncatedBytes: 0), .init(text: "cdef", truncatedBytes: 2),
+            ])
         #expect(lines.append(Array("\nklmnop\nq".utf8)) == [.init(text: "ij", truncatedBytes: 0)])
         #expect(lines.suppressedBytes == 8)
         #expect(lines.finish() == nil)
@@ -215,7 +235,9 @@ struct HookRunnerTests {
     @Test func cancellationEndsTheRunningHook() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }
-        let hook = Hook(name: "10-hang", path: try dir.script("10-hang", "touch \(dir.path)/started; exec sleep 300"), relativePath: "10-hang")
+        let hook = Hook(
+            name: "10-hang", path: try dir.script("10-hang", "touch \(dir.path)/started; exec sleep 300"),
+            relativePath: "10-hang")
         let (logger, _) = memoryLogger()
         let runner = testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300))
 

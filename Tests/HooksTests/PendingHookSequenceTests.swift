@@ -1,11 +1,12 @@
-import Events
 import Durability
+import Events
 import Foundation
 import IMDSWatchTestKit
-@testable import Hooks
 import InMemoryLogging
 import Logging
 import Testing
+
+@testable import Hooks
 
 @Suite("Unfinished hook sequences resume after a restart", .timeLimit(.minutes(1)))
 struct PendingHookSequenceTests {
@@ -94,29 +95,33 @@ struct PendingHookSequenceTests {
 
         #expect(dir.read("log") == nil)
         #expect(try SafeFile.entries(of: pendingDir).isEmpty)
-        #expect(handler.entries.contains { $0.level == .warning && $0.text.contains("deadline 2026-11-29T12:02:00Z has passed") })
+        #expect(
+            handler.entries.contains {
+                $0.level == .warning && $0.text.contains("deadline 2026-11-29T12:02:00Z has passed")
+            })
     }
 
     @Test func aDeliveredEventIsRecordedBeforeDeliverReturnsAndRemovedWhenItsHooksEnd() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }
-        try dir.script("10-wait", "echo ran >> \"\(dir.path)/log\"; while [ ! -e \"\(dir.path)/go\" ]; do sleep 0.02; done")
+        try dir.script(
+            "10-wait", "echo ran >> \"\(dir.path)/log\"; while [ ! -e \"\(dir.path)/go\" ]; do sleep 0.02; done")
         let pendingDir = dir.path + "/.state/hooks-pending"
         let (logger, handler) = memoryLogger()
         let dispatcher = Self.dispatcher(dir, pendingDir, logger)
 
         try await withRunning(dispatcher) { _ in
-        await dispatcher.deliver(Self.spot(id: "e2", time: "2999-01-01T00:00:00Z"))
-        // Detected again (after a restart before the state was saved): not run a second time while pending.
-        await dispatcher.deliver(Self.spot(id: "e2", time: "2999-01-01T00:00:00Z"))
-        #expect(handler.entries.contains { $0.text.contains("already pending") })
+            await dispatcher.deliver(Self.spot(id: "e2", time: "2999-01-01T00:00:00Z"))
+            // Detected again (after a restart before the state was saved): not run a second time while pending.
+            await dispatcher.deliver(Self.spot(id: "e2", time: "2999-01-01T00:00:00Z"))
+            #expect(handler.entries.contains { $0.text.contains("already pending") })
 
-        let names = try SafeFile.entries(of: pendingDir)
-        #expect(names == [PendingHookSequences.fileName("e2")])
-        let record = try String(contentsOfFile: pendingDir + "/" + names[0], encoding: .utf8)
-        #expect(record.contains("\"done\":[]"))
-        FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
-        await dispatcher.waitUntilIdle()
+            let names = try SafeFile.entries(of: pendingDir)
+            #expect(names == [PendingHookSequences.fileName("e2")])
+            let record = try String(contentsOfFile: pendingDir + "/" + names[0], encoding: .utf8)
+            #expect(record.contains("\"done\":[]"))
+            FileManager.default.createFile(atPath: dir.path + "/go", contents: nil)
+            await dispatcher.waitUntilIdle()
         }
         #expect(try SafeFile.entries(of: pendingDir).isEmpty)
         #expect(dir.read("log") == "ran\n")
@@ -140,7 +145,7 @@ struct EndedSequenceOfferedAgainTests {
         }
         let pendingDir = dir.path + "/.state/hooks-pending"
         let (logger, _) = memoryLogger()
-        let event = Event(
+        let event = Event.fixture(
             id: "ended", type: .spotInterruption, detectedAtMilliseconds: 1_795_953_600_000, instance: .unknown,
             data: ["action": "terminate", "time": "2999-01-01T00:00:00Z"]
         )

@@ -22,7 +22,10 @@ struct SequenceObserverTests {
         await dispatcher.observeSequences { event, results in
             // Both hooks have ended when the observer runs.
             let order = dir.read("order") ?? ""
-            seen.entries.withLock { $0.append((event.id + (order == "a\nb\n" ? "" : " early"), results.map(\.hook), results.map(\.exitStatus))) }
+            seen.entries.withLock {
+                $0.append(
+                    (event.id + (order == "a\nb\n" ? "" : " early"), results.map(\.hook), results.map(\.exitStatus)))
+            }
         }
         let event = syntheticEvent(.asgLifecycleState)
         try await withRunning(dispatcher) { _ in
@@ -43,9 +46,13 @@ struct SequenceObserverTests {
         defer { dir.remove() }
         try dir.script("10-a", "exit 0")
         let (logger, _) = memoryLogger()
-        let dispatcher = HookDispatcher(catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(dryRun: true), logger: logger)
+        let dispatcher = HookDispatcher(
+            catalog: dir.catalog, runner: testRunner(logger: logger), configuration: .init(dryRun: true), logger: logger
+        )
         let seen = Seen()
-        await dispatcher.observeSequences { event, results in seen.entries.withLock { $0.append((event.id, results.map(\.hook), [])) } }
+        await dispatcher.observeSequences { event, results in
+            seen.entries.withLock { $0.append((event.id, results.map(\.hook), [])) }
+        }
         try await withRunning(dispatcher) { _ in
             await dispatcher.deliver(syntheticEvent(.asgLifecycleState))
             await dispatcher.waitUntilIdle()

@@ -12,15 +12,19 @@ import Testing
         let gets = Mutex(0)
         return FakeTransport { request in
             if request.method == .put { return .success(HTTPResponse(status: 200, body: Array("token".utf8))) }
-            let attempt = gets.withLock { count -> Int in count += 1; return count }
+            let attempt = gets.withLock { count -> Int in
+                count += 1
+                return count
+            }
             if attempt <= failures { return .failure(HTTPError(code: code, detail: "\(code)", url: request.url)) }
             return .success(HTTPResponse(status: 200, body: Array("i-1".utf8)))
         }
     }
 
     private static func client(_ transport: FakeTransport) -> IMDSClient<ManualClock> {
-        IMDSClient(endpoint: .ipv4, transport: transport, configuration: .init(retry: RetryPolicy(jitter: { $0 })),
-                   clock: ManualClock(advancesOnSleep: true))
+        IMDSClient(
+            endpoint: .ipv4, transport: transport, configuration: .init(retry: RetryPolicy(jitter: { $0 })),
+            clock: ManualClock(advancesOnSleep: true))
     }
 
     @Test func aConnectTimeoutOnAReadIsRetried() async throws {
@@ -36,9 +40,13 @@ import Testing
 
     @Test func retriesAreBoundedAndTheErrorNamesTheConnect() async throws {
         let transport = Self.transport(failing: 10, with: .connectTimedOut)
-        let error = await #expect(throws: IMDSError.self) { try await Self.client(transport).text("meta-data/instance-id") }
+        let error = await #expect(throws: IMDSError.self) {
+            try await Self.client(transport).text("meta-data/instance-id")
+        }
         #expect(error?.code == .timedOut)
-        #expect(error?.message.contains("connecting to IMDS") == true && error?.message.contains("not on EC2") == false, "\(String(describing: error))")
+        #expect(
+            error?.message.contains("connecting to IMDS") == true && error?.message.contains("not on EC2") == false,
+            "\(String(describing: error))")
         #expect(transport.requests.filter { $0.method == .get }.count == RetryPolicy().maxAttempts)
     }
 

@@ -8,12 +8,15 @@ import Testing
 /// The transport's event loop against the simulator: one thread, concurrent transfers, cancellation, its clock, and
 /// the poll path staying on that thread when the loop is the task's executor.
 @Suite struct CurlEventLoopTests {
-    private func client(_ simulator: IMDSSimulator, transport: CurlTransport, timeout: Duration = .seconds(10)) -> IMDSClient<EventLoopClock> {
+    private func client(_ simulator: IMDSSimulator, transport: CurlTransport, timeout: Duration = .seconds(10))
+        -> IMDSClient<EventLoopClock>
+    {
         IMDSClient(
             endpoint: try! IMDSEndpoint(url: simulator.baseURL),
             transport: transport,
-            configuration: .init(connectTimeout: .seconds(1), totalTimeout: timeout,
-                                 retry: RetryPolicy(maxAttempts: 1)),
+            configuration: .init(
+                connectTimeout: .seconds(1), totalTimeout: timeout,
+                retry: RetryPolicy(maxAttempts: 1)),
             clock: transport.eventLoop.clock
         )
     }
@@ -40,7 +43,7 @@ import Testing
         try await withSimulator { simulator in
             let transport = CurlTransport()
             let client = client(simulator, transport: transport, timeout: .seconds(10))
-            _ = try await client.text("meta-data/instance-id")  // the token, so both reads below are plain GETs
+            _ = try await client.text("meta-data/instance-id") // the token, so both reads below are plain GETs
             let hungPath = "meta-data/events/maintenance/scheduled"
             simulator.inject(.hang(on: "/latest/" + hungPath))
             let hungFinished = Locked(false)
@@ -69,9 +72,10 @@ import Testing
         try await withSimulator { simulator in
             let transport = CurlTransport()
             simulator.inject(.hang(on: "/latest/api/token"))
-            let request = HTTPRequest(method: .put, url: simulator.baseURL + "/latest/api/token",
-                                      headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")],
-                                      totalTimeout: .seconds(30))
+            let request = HTTPRequest(
+                method: .put, url: simulator.baseURL + "/latest/api/token",
+                headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")],
+                totalTimeout: .seconds(30))
             let task = Task { try await transport.send(request) }
             #expect(await eventually { simulator.statistics.tokenRequests == 1 }, "the request reached the simulator")
             task.cancel()
@@ -91,8 +95,9 @@ import Testing
             simulator.inject(.delay(0.02, on: "/latest/api/token"))
             let transport = CurlTransport()
             let clock = transport.eventLoop.clock
-            let request = HTTPRequest(method: .put, url: simulator.baseURL + "/latest/api/token",
-                                      headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")])
+            let request = HTTPRequest(
+                method: .put, url: simulator.baseURL + "/latest/api/token",
+                headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")])
             // Cancellation lands before the start, during the transfer or the sleep, or after the end.
             let outcomes = await withTaskGroup(of: String.self) { group in
                 for index in 0..<200 {
@@ -155,10 +160,12 @@ import Testing
         try await withSimulator { simulator in
             let transport = CurlTransport()
             func put(keeping names: [String]?) async throws -> [HTTPHeader] {
-                try await transport.send(HTTPRequest(
-                    method: .put, url: simulator.baseURL + "/latest/api/token",
-                    headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")], responseHeaders: names
-                )).headers
+                try await transport.send(
+                    HTTPRequest(
+                        method: .put, url: simulator.baseURL + "/latest/api/token",
+                        headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")], responseHeaders: names
+                    )
+                ).headers
             }
             let all = try await put(keeping: nil)
             #expect(all.count > 2, "\(all)")
@@ -176,7 +183,9 @@ import Testing
             #expect(response.status == 401 || response.status == 200)
             #expect(threadNames().contains("loop-test-gone"))
             transport = nil
-            #expect(await eventually { !threadNames().contains("loop-test-gone") }, "the loop's thread outlived its transport")
+            #expect(
+                await eventually { !threadNames().contains("loop-test-gone") },
+                "the loop's thread outlived its transport")
         }
     }
 }

@@ -63,7 +63,9 @@ struct DecodingTests {
     }
 
     @Test func decodesRebalanceInBothFormats() throws {
-        #expect(try RebalanceRecommendation.decode(#"{"noticeTime": "2020-10-27T08:22:00Z"}"#).noticeTime == "2020-10-27T08:22:00Z")
+        #expect(
+            try RebalanceRecommendation.decode(#"{"noticeTime": "2020-10-27T08:22:00Z"}"#).noticeTime
+                == "2020-10-27T08:22:00Z")
         let aemm = "{\n\t\"noticeTime\": \"2020-10-27T08:22:00.5+00:00\"\n}"
         #expect(try RebalanceRecommendation.decode(aemm).noticeTime == "2020-10-27T08:22:00Z")
         #expect(throws: IMDSDecodingError.self) { try RebalanceRecommendation.decode(#"{"noticeTime": null}"#) }
@@ -85,15 +87,19 @@ struct DecodingTests {
 
     @Test func decodesRealMaintenanceList() throws {
         let events = try ScheduledMaintenanceEvent.decodeList(Self.realMaintenance)
-        #expect(events == [ScheduledMaintenanceEvent(
-            eventID: "instance-event-0d59937288b749b32", code: "system-reboot", description: "scheduled reboot",
-            state: "active", notBefore: "2019-01-21T09:00:43Z", notAfter: "2019-01-21T09:17:23Z",
-            notBeforeDeadline: "2019-01-31T09:00:43Z"
-        )])
+        #expect(
+            events == [
+                ScheduledMaintenanceEvent(
+                    eventID: "instance-event-0d59937288b749b32", code: "system-reboot", description: "scheduled reboot",
+                    state: "active", notBefore: "2019-01-21T09:00:43Z", notAfter: "2019-01-21T09:17:23Z",
+                    notBeforeDeadline: "2019-01-31T09:00:43Z"
+                )
+            ])
     }
 
     @Test func decodesAEMMMaintenanceList() throws {
-        let body = "[\n\t{\n\t\t\"NotBefore\": \"21 Jan 2019 09:00:43 GMT\",\n\t\t\"Code\": \"system-reboot\",\n"
+        let body =
+            "[\n\t{\n\t\t\"NotBefore\": \"21 Jan 2019 09:00:43 GMT\",\n\t\t\"Code\": \"system-reboot\",\n"
             + "\t\t\"Description\": \"scheduled reboot\",\n\t\t\"EventId\": \"instance-event-0d59937288b749b32\",\n"
             + "\t\t\"NotAfter\": \"21 Jan 2019 09:17:23 GMT\",\n\t\t\"State\": \"active\"\n\t}\n]"
         let events = try ScheduledMaintenanceEvent.decodeList(body)
@@ -124,13 +130,18 @@ struct DecodingTests {
         #expect(try LifecycleState.decode(body) == expected)
     }
 
-    @Test(arguments: ["", " \n", "In Service", "<html>404</html>", "{\"state\":\"InService\"}", String(repeating: "A", count: 65)])
+    @Test(arguments: [
+        "", " \n", "In Service", "<html>404</html>", "{\"state\":\"InService\"}", String(repeating: "A", count: 65),
+    ])
     func rejectsBadLifecycleState(body: String) {
         #expect(throws: IMDSDecodingError.self) { try LifecycleState.decode(body) }
     }
 
     @Test func decodesTagKeys() throws {
-        #expect(try InstanceTags.decodeKeys("Name\nteam\r\naws:autoscaling:groupName\n\nName\n") == ["Name", "aws:autoscaling:groupName", "team"])
+        #expect(
+            try InstanceTags.decodeKeys("Name\nteam\r\naws:autoscaling:groupName\n\nName\n") == [
+                "Name", "aws:autoscaling:groupName", "team",
+            ])
         #expect(try InstanceTags.decodeKeys("").isEmpty)
         #expect(try InstanceTags.decodeKeys("a+b-c=d.e,f_g:h@i") == ["a+b-c=d.e,f_g:h@i"])
         #expect(InstanceTags.valuePath("Name") == "meta-data/tags/instance/Name")
@@ -166,10 +177,12 @@ struct DecodingTests {
               "version" : "2017-09-30"
             }
             """
-        #expect(try InstanceIdentityDocument.decode(body) == InstanceIdentityDocument(
-            accountID: "123456789012", availabilityZone: "eu-west-1b", instanceID: "i-0123456789abcdef0",
-            instanceType: "m5.large", region: "eu-west-1"
-        ))
+        #expect(
+            try InstanceIdentityDocument.decode(body)
+                == InstanceIdentityDocument(
+                    accountID: "123456789012", availabilityZone: "eu-west-1b", instanceID: "i-0123456789abcdef0",
+                    instanceType: "m5.large", region: "eu-west-1"
+                ))
         let sparse = try InstanceIdentityDocument.decode("{\n\t\"instanceId\": \"i-1\",\n\t\"region\": null\n}")
         #expect(sparse.instanceID == "i-1" && sparse.region == "" && sparse.accountID == "")
         #expect(throws: IMDSDecodingError.self) { try InstanceIdentityDocument.decode("[]") }
@@ -184,7 +197,9 @@ struct DecodingTests {
         for round in 0..<3000 {
             var bytes: [UInt8]
             if round % 2 == 0 {
-                bytes = (0..<Int(generator.next() % 200)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+                bytes = (0..<Int(generator.next() % 200)).map { _ in
+                    alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                }
             } else {
                 bytes = Array(seeds[round % 4 == 1 ? 0 : 1].utf8)
                 for _ in 0..<(1 + generator.next() % 4) where !bytes.isEmpty {
@@ -205,7 +220,8 @@ struct DecodingTests {
     }
 
     @Test func decodingErrorBecomesMalformedResponse() {
-        let error = IMDSDecodingError("bad").imdsError(path: "meta-data/spot/instance-action", endpoint: "http://127.0.0.1:1")
+        let error = IMDSDecodingError("bad").imdsError(
+            path: "meta-data/spot/instance-action", endpoint: "http://127.0.0.1:1")
         #expect(error.code == .malformedResponse)
         #expect(error.message.contains("meta-data/spot/instance-action"))
     }

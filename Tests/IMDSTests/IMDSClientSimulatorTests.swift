@@ -15,8 +15,9 @@ import Testing
         IMDSClient(
             endpoint: try! IMDSEndpoint(url: simulator.baseURL),
             transport: CurlTransport(),
-            configuration: .init(tokenTTLSeconds: ttl, connectTimeout: .seconds(1), totalTimeout: timeout,
-                                 retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20))),
+            configuration: .init(
+                tokenTTLSeconds: ttl, connectTimeout: .seconds(1), totalTimeout: timeout,
+                retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20))),
             clock: clock
         )
     }
@@ -49,7 +50,7 @@ import Testing
             _ = try await client.text("meta-data/instance-id")
             simulator.invalidateTokens()
             let value = try await client.text("meta-data/instance-id")
-                #expect(value == "i-0123456789abcdef0")
+            #expect(value == "i-0123456789abcdef0")
             #expect(simulator.statistics.tokenRequests == 2)
             #expect(simulator.statistics.responsesByStatus["401"] == 1)
         }

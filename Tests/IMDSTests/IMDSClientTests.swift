@@ -24,7 +24,10 @@ private final class ScriptedIMDS: Sendable {
                 return "t\(count)"
             }
             validToken.withLock { $0 = token }
-            return .success(HTTPResponse(status: 200, headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "\(ttlEcho)")], body: Array(token.utf8)))
+            return .success(
+                HTTPResponse(
+                    status: 200, headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "\(ttlEcho)")],
+                    body: Array(token.utf8)))
         }
         let presented = request.headers.first { $0.name == "X-aws-ec2-metadata-token" }?.value
         guard presented != nil, presented == validToken.withLock({ $0 }) else {
@@ -36,15 +39,23 @@ private final class ScriptedIMDS: Sendable {
     }
 }
 
-private func client(_ imds: ScriptedIMDS, clock: ManualClock = ManualClock(advancesOnSleep: true), retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100), jitter: { $0 })) -> (IMDSClient<ManualClock>, FakeTransport) {
+private func client(
+    _ imds: ScriptedIMDS, clock: ManualClock = ManualClock(advancesOnSleep: true),
+    retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100), jitter: { $0 })
+) -> (IMDSClient<ManualClock>, FakeTransport) {
     let transport = FakeTransport { imds.respond($0) }
     let endpoint = try! IMDSEndpoint(url: "http://127.0.0.1:1338")
-    return (IMDSClient(endpoint: endpoint, transport: transport, configuration: .init(retry: retry), clock: clock), transport)
+    return (
+        IMDSClient(endpoint: endpoint, transport: transport, configuration: .init(retry: retry), clock: clock),
+        transport
+    )
 }
 
 @Suite struct IMDSClientTests {
     @Test func oneTokenForManyReads() async throws {
-        let imds = ScriptedIMDS { path, _ in path == "meta-data/instance-id" ? HTTPResponse(status: 200, body: Array("i-1".utf8)) : nil }
+        let imds = ScriptedIMDS { path, _ in
+            path == "meta-data/instance-id" ? HTTPResponse(status: 200, body: Array("i-1".utf8)) : nil
+        }
         let (client, transport) = client(imds)
         for _ in 0..<20 {
             #expect(try await client.text("meta-data/instance-id") == "i-1")
@@ -119,7 +130,10 @@ private func client(_ imds: ScriptedIMDS, clock: ManualClock = ManualClock(advan
     @Test func serverErrorThenSuccessRecovers() async throws {
         let attempts = Mutex(0)
         let imds = ScriptedIMDS { _, _ in
-            let n = attempts.withLock { count -> Int in count += 1; return count }
+            let n = attempts.withLock { count -> Int in
+                count += 1
+                return count
+            }
             return n == 1 ? HTTPResponse(status: 503) : HTTPResponse(status: 200, body: Array("fine".utf8))
         }
         let (client, _) = client(imds)
@@ -130,7 +144,9 @@ private func client(_ imds: ScriptedIMDS, clock: ManualClock = ManualClock(advan
         let transport = FakeTransport { request in
             .failure(HTTPError(code: .connectionRefused, detail: "refused", url: request.url))
         }
-        let client = IMDSClient(endpoint: try IMDSEndpoint(url: "http://127.0.0.1:9"), transport: transport, clock: ManualClock(advancesOnSleep: true))
+        let client = IMDSClient(
+            endpoint: try IMDSEndpoint(url: "http://127.0.0.1:9"), transport: transport,
+            clock: ManualClock(advancesOnSleep: true))
         do {
             _ = try await client.text("meta-data/instance-id")
             Issue.record("expected an error")
@@ -187,18 +203,24 @@ private func client(_ imds: ScriptedIMDS, clock: ManualClock = ManualClock(advan
     }
 
     @Test func modeSelectsIPv6() throws {
-        #expect(try IMDSEndpoint.resolve(flag: nil, environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"]) == .ipv6)
+        #expect(
+            try IMDSEndpoint.resolve(flag: nil, environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"])
+                == .ipv6)
         #expect(IMDSEndpoint.ipv6.url(for: "meta-data/") == "http://[fd00:ec2::254]/latest/meta-data/")
     }
 
     @Test func environmentEndpointBeatsMode() throws {
-        let env = ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1338/", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6"]
+        let env = [
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1338/",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv6",
+        ]
         #expect(try IMDSEndpoint.resolve(flag: nil, environment: env).baseURL == "http://127.0.0.1:1338")
     }
 
     @Test func flagBeatsEnvironment() throws {
         let env = ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1338"]
-        #expect(try IMDSEndpoint.resolve(flag: "http://[::1]:9000/latest", environment: env).baseURL == "http://[::1]:9000")
+        #expect(
+            try IMDSEndpoint.resolve(flag: "http://[::1]:9000/latest", environment: env).baseURL == "http://[::1]:9000")
     }
 
     @Test func disabledByEnvironmentIsAClearError() {
@@ -214,6 +236,8 @@ private func client(_ imds: ScriptedIMDS, clock: ManualClock = ManualClock(advan
     @Test func rejectsBadURLsAndModes() {
         #expect(throws: IMDSError.self) { try IMDSEndpoint(url: "169.254.169.254") }
         #expect(throws: IMDSError.self) { try IMDSEndpoint(url: "http://host/path") }
-        #expect(throws: IMDSError.self) { try IMDSEndpoint.resolve(flag: nil, environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv5"]) }
+        #expect(throws: IMDSError.self) {
+            try IMDSEndpoint.resolve(flag: nil, environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv5"])
+        }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A long-running child process (the daemon, a simulator) whose output a test watches line by line.
-public final class BackgroundProcess: Sendable {
+package final class BackgroundProcess: Sendable {
     private let process: Process
     private let output: LineBuffer
 
@@ -10,7 +10,9 @@ public final class BackgroundProcess: Sendable {
     /// - Parameters:
     ///   - environment: Extra variables, added to this process's environment.
     ///   - removing: Variables to remove from the environment.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], removing: [String] = []) throws {
+    package init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], removing: [String] = []
+    ) throws {
         let process = Process()
         process.setCommand(executable, arguments, environment: environment, removing: removing)
         let pipe = Pipe()
@@ -32,18 +34,18 @@ public final class BackgroundProcess: Sendable {
     }
 
     /// The process id.
-    public var pid: Int32 { process.processIdentifier }
+    package var pid: Int32 { process.processIdentifier }
 
     /// Whether it still runs.
-    public var isRunning: Bool { process.isRunning }
+    package var isRunning: Bool { process.isRunning }
 
     /// Every complete output line so far.
-    public var lines: [String] { output.lines }
+    package var lines: [String] { output.lines }
 
     /// Waits until a line satisfying `predicate` appears.
     /// - Returns: The line, or `nil` if it did not appear within `timeout` or the process exited first.
     @discardableResult
-    public func waitForLine(timeout: Duration = .seconds(10), where predicate: (String) -> Bool) async -> String? {
+    package func waitForLine(timeout: Duration = .seconds(10), where predicate: (String) -> Bool) async -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = lines.first(where: predicate) { return line }
@@ -57,14 +59,14 @@ public final class BackgroundProcess: Sendable {
     }
 
     /// Sends `signal` to the process.
-    public func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
     /// Waits for the process to exit, killing it after `timeout`.
     /// - Returns: Its exit status, or the terminating signal as reported by `Process`.
     @discardableResult
-    public func wait(timeout: Duration = .seconds(10)) async -> Int32 {
+    package func wait(timeout: Duration = .seconds(10)) async -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
@@ -78,7 +80,7 @@ public final class BackgroundProcess: Sendable {
 
     /// Sends SIGTERM and waits for the exit.
     @discardableResult
-    public func stop(timeout: Duration = .seconds(10)) async -> Int32 {
+    package func stop(timeout: Duration = .seconds(10)) async -> Int32 {
         signal(SIGTERM)
         return await wait(timeout: timeout)
     }

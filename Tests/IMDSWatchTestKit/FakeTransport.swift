@@ -1,13 +1,13 @@
-public import HTTP
+import HTTP
 import Synchronization
 
 /// An ``HTTPTransport`` that answers from a script and records every request (and, given a clock, when it came).
-public final class FakeTransport: HTTPTransport, Sendable {
+package final class FakeTransport: HTTPTransport, Sendable {
     /// Decides the outcome of one request.
-    public typealias Responder = @Sendable (HTTPRequest) -> Result<HTTPResponse, HTTPError>
+    package typealias Responder = @Sendable (HTTPRequest) -> Result<HTTPResponse, HTTPError>
 
     /// One scripted outcome.
-    public enum Answer: Sendable {
+    package enum Answer: Sendable {
         /// A response with this status and these headers (and no body).
         case status(Int, [HTTPHeader] = [])
         /// A transport error with this code.
@@ -27,7 +27,7 @@ public final class FakeTransport: HTTPTransport, Sendable {
     /// - Parameters:
     ///   - clock: When given, each request's arrival is read from it (``arrivals``).
     ///   - responder: Decides each outcome.
-    public init(clock: ManualClock? = nil, responder: @escaping Responder) {
+    package init(clock: ManualClock? = nil, responder: @escaping Responder) {
         self.clock = clock
         self.responder = responder
     }
@@ -36,7 +36,7 @@ public final class FakeTransport: HTTPTransport, Sendable {
     /// - Parameters:
     ///   - clock: When given, each request's arrival is read from it (``arrivals``).
     ///   - answers: The outcomes of the first requests.
-    public convenience init(clock: ManualClock? = nil, answers: [Answer]) {
+    package convenience init(clock: ManualClock? = nil, answers: [Answer]) {
         let script = Locked(answers)
         self.init(clock: clock) { request in
             var answer = Answer.status(200)
@@ -52,7 +52,7 @@ public final class FakeTransport: HTTPTransport, Sendable {
         }
     }
 
-    public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
         log.withLock { log in
             log.requests.append(request)
             if let clock { log.arrivals.append(clock.now) }
@@ -61,12 +61,12 @@ public final class FakeTransport: HTTPTransport, Sendable {
     }
 
     /// Every request sent so far, in order.
-    public var requests: [HTTPRequest] {
+    package var requests: [HTTPRequest] {
         log.withLock { $0.requests }
     }
 
     /// When each request of ``requests`` arrived, on the clock given at creation (empty without one).
-    public var arrivals: [ManualClock.Instant] {
+    package var arrivals: [ManualClock.Instant] {
         log.withLock { $0.arrivals }
     }
 }

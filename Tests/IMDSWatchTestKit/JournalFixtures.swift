@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Helpers for tests that need a real systemd-journald or a real `$NOTIFY_SOCKET`.
@@ -11,18 +11,18 @@ import Musl
 /// `ensureJournald()` starts a private journald when none answers on `/run/systemd/journal/socket` (the machine's
 /// journald, when there is one, is used as it is); `entries(matching:)` reads entries back with
 /// `journalctl -o json`. ``NotifySocketListener`` binds a datagram socket and collects sd_notify messages.
-public enum JournalFixtures {
+package enum JournalFixtures {
     /// Where journald takes native-protocol entries.
-    public static let journalSocketPath = "/run/systemd/journal/socket"
+    package static let journalSocketPath = "/run/systemd/journal/socket"
     /// The journald binary on Debian and Ubuntu.
-    public static let journaldPath = "/lib/systemd/systemd-journald"
+    package static let journaldPath = "/lib/systemd/systemd-journald"
 
     /// Failures of the fixtures; tests fail on them rather than skip.
-    public struct FixtureError: Error, CustomStringConvertible, Sendable {
+    package struct FixtureError: Error, CustomStringConvertible, Sendable {
         /// What went wrong.
-        public let description: String
+        package let description: String
         /// Creates an error.
-        public init(_ description: String) { self.description = description }
+        package init(_ description: String) { self.description = description }
     }
 
     /// Makes sure a journald answers on ``journalSocketPath``, starting `/lib/systemd/systemd-journald` when none
@@ -30,7 +30,7 @@ public enum JournalFixtures {
     /// journald is started.
     /// - Parameter timeout: How long to wait for a started journald to answer.
     /// - Throws: ``FixtureError`` when no journald answers in time.
-    public static func ensureJournald(timeout: Duration = .seconds(20)) throws {
+    package static func ensureJournald(timeout: Duration = .seconds(20)) throws {
         if journaldAnswers() { return }
         try FileManager.default.createDirectory(atPath: "/run/systemd/journal", withIntermediateDirectories: true)
         let lock = open("/run/systemd/journal/.imdswatch-test-start.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
@@ -64,7 +64,7 @@ public enum JournalFixtures {
     }
 
     /// Whether a process is bound to ``journalSocketPath`` (a datagram `connect` succeeds only then).
-    public static func journaldAnswers() -> Bool {
+    package static func journaldAnswers() -> Bool {
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
@@ -84,7 +84,7 @@ public enum JournalFixtures {
     ///   - timeout: How long to wait.
     /// - Returns: The entries, oldest first; fewer than `minimumCount` if the timeout passed.
     /// - Throws: ``FixtureError`` when journalctl fails or prints something other than JSON lines.
-    public static func entries(
+    package static func entries(
         matching matches: [String],
         minimumCount: Int = 1,
         timeout: Duration = .seconds(10)
@@ -120,7 +120,7 @@ public enum JournalFixtures {
     ///   - environment: The environment, or `nil` for this process's.
     /// - Returns: The exit status, stdout and stderr.
     /// - Throws: ``FixtureError`` when the program cannot be started.
-    public static func run(
+    package static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String]? = nil
@@ -170,11 +170,11 @@ private final class ErrorCollector: @unchecked Sendable {
 }
 
 /// One journal entry as `journalctl -o json` prints it, with every value decoded to text.
-public struct JournalRecord: Sendable, Hashable {
+package struct JournalRecord: Sendable, Hashable {
     /// Field name to its first value (see ``allValues`` for repeated fields).
-    public let fields: [String: String]
+    package let fields: [String: String]
     /// Every value of every field (journal fields may repeat).
-    public let allValues: [String: [String]]
+    package let allValues: [String: [String]]
 
     /// Decodes journalctl's JSON: strings, byte arrays (for values with control characters or non-UTF-8), and
     /// arrays of either for repeated fields.
@@ -188,11 +188,13 @@ public struct JournalRecord: Sendable, Hashable {
     }
 
     /// The first value of `name`.
-    public subscript(_ name: String) -> String? { fields[name] }
+    package subscript(_ name: String) -> String? { fields[name] }
 
     private static func values(_ raw: Any) -> [String] {
         if let string = raw as? String { return [string] }
-        if let bytes = raw as? [Int] { return [String(decoding: bytes.map { UInt8(truncatingIfNeeded: $0) }, as: UTF8.self)] }
+        if let bytes = raw as? [Int] {
+            return [String(decoding: bytes.map { UInt8(truncatingIfNeeded: $0) }, as: UTF8.self)]
+        }
         if let list = raw as? [Any] { return list.flatMap { values($0) } }
         if raw is NSNull { return [] }
         return [String(describing: raw)]
@@ -203,15 +205,15 @@ public struct JournalRecord: Sendable, Hashable {
 ///
 /// Put ``path`` into the environment given to `SystemdNotifier(environment:)` and read what arrives with
 /// ``receive(timeout:)``. The socket file lives in a fresh temporary directory, removed on deinit.
-public final class NotifySocketListener: Sendable {
+package final class NotifySocketListener: Sendable {
     /// The socket's path: the value for `NOTIFY_SOCKET`.
-    public let path: String
+    package let path: String
     private let directory: String
     private let descriptor: Int32
 
     /// Binds a new socket.
     /// - Throws: ``JournalFixtures/FixtureError`` when the socket cannot be created or bound.
-    public init() throws {
+    package init() throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("imdswatch-notify-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -243,14 +245,15 @@ public final class NotifySocketListener: Sendable {
     }
 
     /// The environment that points a notifier at this socket.
-    public var environment: [String: String] { ["NOTIFY_SOCKET": path] }
+    package var environment: [String: String] { ["NOTIFY_SOCKET": path] }
 
     /// Waits for one datagram.
     /// - Parameter timeout: How long to wait.
     /// - Returns: The datagram's text, or `nil` when none arrived in time.
-    public func receive(timeout: Duration) -> String? {
+    package func receive(timeout: Duration) -> String? {
         var pollDescriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(
+            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         let ready = poll(&pollDescriptor, 1, milliseconds)
         guard ready > 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -263,7 +266,7 @@ public final class NotifySocketListener: Sendable {
     /// async tests in which the sender is another task.
     /// - Parameter timeout: How long to wait.
     /// - Returns: The datagram's text, or `nil` when none arrived in time.
-    public func next(timeout: Duration) async -> String? {
+    package func next(timeout: Duration) async -> String? {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             if let message = receive(timeout: .zero) { return message }
@@ -279,7 +282,7 @@ public final class NotifySocketListener: Sendable {
     /// Every datagram that arrives until none has come for `quiet`.
     /// - Parameter quiet: How long a silence ends the collection.
     /// - Returns: The datagrams in order of arrival.
-    public func drain(quiet: Duration = .milliseconds(200)) -> [String] {
+    package func drain(quiet: Duration = .milliseconds(200)) -> [String] {
         var messages: [String] = []
         while let message = receive(timeout: quiet) { messages.append(message) }
         return messages

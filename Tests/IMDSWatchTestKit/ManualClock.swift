@@ -11,22 +11,22 @@ import Synchronization
 ///
 /// Either way every sleep is recorded (``sleptDurations``), and ``epochMilliseconds`` reads the same time as wall
 /// time for code that takes a wall clock beside its `Clock`.
-public final class ManualClock: Clock, Sendable {
+package final class ManualClock: Clock, Sendable {
     /// A point on the manual clock: the offset from its start.
-    public struct Instant: InstantProtocol, CustomStringConvertible {
+    package struct Instant: InstantProtocol, CustomStringConvertible {
         /// Time since the clock's start.
-        public var offset: Duration
+        package var offset: Duration
 
         /// Creates an instant.
         /// - Parameter offset: Time since the clock's start.
-        public init(offset: Duration) {
+        package init(offset: Duration) {
             self.offset = offset
         }
 
-        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        public func duration(to other: Instant) -> Duration { other.offset - offset }
-        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-        public var description: String { "\(offset)" }
+        package func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        package func duration(to other: Instant) -> Duration { other.offset - offset }
+        package static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        package var description: String { "\(offset)" }
     }
 
     private struct Sleeper {
@@ -46,42 +46,42 @@ public final class ManualClock: Clock, Sendable {
     private let state = Mutex(State())
     private let advancesOnSleep: Bool
     /// Wall time at the clock's start, in milliseconds since the Unix epoch.
-    public let startEpochMilliseconds: Int64
+    package let startEpochMilliseconds: Int64
 
     /// A clock at offset zero.
     /// - Parameters:
     ///   - advancesOnSleep: Sleeping moves `now` to the deadline at once instead of waiting for ``advance(by:)``.
     ///   - startEpochMilliseconds: The wall time ``epochMilliseconds`` reads at offset zero (2026-11-18 by default).
-    public init(advancesOnSleep: Bool = false, startEpochMilliseconds: Int64 = 1_795_000_000_000) {
+    package init(advancesOnSleep: Bool = false, startEpochMilliseconds: Int64 = 1_795_000_000_000) {
         self.advancesOnSleep = advancesOnSleep
         self.startEpochMilliseconds = startEpochMilliseconds
     }
 
-    public var now: Instant { state.withLock { $0.now } }
-    public var minimumResolution: Duration { .nanoseconds(1) }
+    package var now: Instant { state.withLock { $0.now } }
+    package var minimumResolution: Duration { .nanoseconds(1) }
 
     /// `now` as wall time: milliseconds since the Unix epoch (``startEpochMilliseconds`` plus the offset, rounded down).
-    public var epochMilliseconds: Int64 { startEpochMilliseconds + Self.milliseconds(now.offset) }
+    package var epochMilliseconds: Int64 { startEpochMilliseconds + Self.milliseconds(now.offset) }
 
     /// The instant at which ``epochMilliseconds`` reads `milliseconds`.
     /// - Parameter milliseconds: Milliseconds since the Unix epoch.
     /// - Returns: The instant (before the clock's start when `milliseconds` is earlier than its start).
-    public func instant(epochMilliseconds milliseconds: Int64) -> Instant {
+    package func instant(epochMilliseconds milliseconds: Int64) -> Instant {
         Instant(offset: .milliseconds(milliseconds - startEpochMilliseconds))
     }
 
     /// The number of tasks sleeping on the clock now (always 0 with `advancesOnSleep`).
-    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    package var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
     /// The earliest deadline of the sleeping tasks.
-    public var nextDeadline: Instant? { state.withLock { $0.sleepers.map(\.deadline).min() } }
+    package var nextDeadline: Instant? { state.withLock { $0.sleepers.map(\.deadline).min() } }
 
     /// Every sleep so far, in order: its deadline less `now` when it was asked for (negative for a past deadline).
-    public var sleptDurations: [Duration] { state.withLock { $0.slept } }
+    package var sleptDurations: [Duration] { state.withLock { $0.slept } }
 
     /// Sleeps until `deadline`: waits for ``advance(by:)``, or with `advancesOnSleep` moves `now` there at once.
     /// - Throws: `CancellationError` when the task is cancelled before or while it sleeps.
-    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    package func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         try Task.checkCancellation()
         let id: Int? = state.withLock { state in
             state.slept.append(state.now.duration(to: deadline))
@@ -121,7 +121,7 @@ public final class ManualClock: Clock, Sendable {
 
     /// Moves `now` forward and wakes every sleeper whose deadline has come, earliest first.
     /// - Parameter duration: How far to move (not negative).
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         let due: [Sleeper] = state.withLock { state in
             state.now = state.now.advanced(by: duration)
             let now = state.now
@@ -139,7 +139,7 @@ public final class ManualClock: Clock, Sendable {
     ///   - timeout: When to give up.
     /// - Returns: True when they do; false on timeout.
     @discardableResult
-    public func waitForSleepers(_ count: Int = 1, timeout: Duration = .seconds(10)) async -> Bool {
+    package func waitForSleepers(_ count: Int = 1, timeout: Duration = .seconds(10)) async -> Bool {
         await eventually(timeout: timeout, every: .milliseconds(1)) { sleeperCount >= count }
     }
 

@@ -1,22 +1,22 @@
 import Foundation
-public import HTTP
+import HTTP
 
 /// One Prometheus text exposition, parsed into samples, for assertions on names and values.
-public struct MetricsScrape: Sendable {
+package struct MetricsScrape: Sendable {
     /// One sample line: `name{label="value",…} number`.
-    public struct Sample: Sendable, Equatable {
-        public var name: String
-        public var labels: [String: String]
-        public var value: Double
+    package struct Sample: Sendable, Equatable {
+        package var name: String
+        package var labels: [String: String]
+        package var value: Double
     }
 
     /// The raw text.
-    public let text: String
+    package let text: String
     /// Every sample, in order.
-    public let samples: [Sample]
+    package let samples: [Sample]
 
     /// Parses the text format (comments skipped; label values unescaped for `\\`, `\"`, `\n`).
-    public init(text: String) {
+    package init(text: String) {
         self.text = text
         var samples: [Sample] = []
         for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.isEmpty {
@@ -49,19 +49,20 @@ public struct MetricsScrape: Sendable {
                 rest = parts.count > 1 ? parts[1] : ""
             }
             let valueText = rest.split(separator: " ").first.map(String.init) ?? ""
-            let value = valueText == "+Inf" ? Double.infinity : valueText == "-Inf" ? -Double.infinity : Double(valueText)
+            let value =
+                valueText == "+Inf" ? Double.infinity : valueText == "-Inf" ? -Double.infinity : Double(valueText)
             if let value { samples.append(Sample(name: String(name), labels: labels, value: value)) }
         }
         self.samples = samples
     }
 
     /// The value of the sample with exactly these labels, if present.
-    public func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+    package func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
         samples.first { $0.name == name && $0.labels == labels }?.value
     }
 
     /// The `# TYPE` of a metric family, if declared.
-    public func type(of name: String) -> String? {
+    package func type(of name: String) -> String? {
         for line in text.split(separator: "\n") where line.hasPrefix("# TYPE \(name) ") {
             return line.split(separator: " ").last.map(String.init)
         }
@@ -71,20 +72,24 @@ public struct MetricsScrape: Sendable {
     /// `GET url` over loopback.
     /// - Returns: The response.
     /// - Throws: ``HTTPError`` when nothing answered.
-    public static func get(_ url: String, transport: CurlTransport = CurlTransport()) async throws(HTTPError) -> HTTPResponse {
-        try await transport.send(HTTPRequest(method: .get, url: url, headers: [], totalTimeout: .seconds(5), maxResponseBytes: 4 << 20))
+    package static func get(_ url: String, transport: CurlTransport = CurlTransport()) async throws(HTTPError)
+        -> HTTPResponse
+    {
+        try await transport.send(
+            HTTPRequest(method: .get, url: url, headers: [], totalTimeout: .seconds(5), maxResponseBytes: 4 << 20))
     }
 
     /// `GET url` over loopback, as status and text (for callers that do not import HTTP).
     /// - Throws: ``HTTPError`` when nothing answered.
-    public static func fetch(_ url: String) async throws(HTTPError) -> (status: Int, body: String) {
+    package static func fetch(_ url: String) async throws(HTTPError) -> (status: Int, body: String) {
         let response = try await get(url)
         return (response.status, response.bodyText)
     }
 
     /// Scrapes `url` (a `/metrics` URL).
     /// - Throws: ``HTTPError`` when nothing answered, ``HarnessError`` when the status is not 200.
-    public static func scrape(_ url: String, transport: CurlTransport = CurlTransport()) async throws -> MetricsScrape {
+    package static func scrape(_ url: String, transport: CurlTransport = CurlTransport()) async throws -> MetricsScrape
+    {
         let response = try await get(url, transport: transport)
         guard response.status == 200 else { throw HarnessError(message: "GET \(url): HTTP \(response.status)") }
         return MetricsScrape(text: response.bodyText)

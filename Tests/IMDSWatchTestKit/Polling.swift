@@ -8,7 +8,7 @@
 ///   - produce: Returns the awaited value, or `nil` while it is not there yet.
 /// - Returns: The first value `produce` returned, or `nil` when none came in time (after one last try).
 /// - Throws: What `produce` throws (it is not retried).
-public func waitForValue<Value>(
+package func waitForValue<Value>(
     timeout: Duration = .seconds(120), every interval: Duration = .milliseconds(20),
     _ produce: () async throws -> Value?
 ) async rethrows -> Value? {
@@ -30,7 +30,7 @@ public func waitForValue<Value>(
 ///   - condition: What to wait for.
 /// - Returns: Whether `condition` held in time (checked once more at the deadline).
 /// - Throws: What `condition` throws (it is not retried).
-public func eventually(
+package func eventually(
     timeout: Duration = .seconds(120), every interval: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {

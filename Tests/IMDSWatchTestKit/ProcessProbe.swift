@@ -1,49 +1,51 @@
 import Foundation
 
 /// Reads a live process's memory and open file descriptors from `/proc`, for tests that check a daemon stays flat.
-public enum ProcessProbe {
+package enum ProcessProbe {
     /// One reading of a process.
-    public struct Sample: Sendable, Equatable, CustomStringConvertible {
+    package struct Sample: Sendable, Equatable, CustomStringConvertible {
         /// Resident set size (`VmRSS`), in KiB.
-        public var rssKiB: Int
+        package var rssKiB: Int
         /// Peak resident set size (`VmHWM`), in KiB.
-        public var hwmKiB: Int
+        package var hwmKiB: Int
         /// Entries in `/proc/PID/fd`.
-        public var openFDs: Int
+        package var openFDs: Int
         /// Of those, sockets (`socket:[…]`).
-        public var sockets: Int
+        package var sockets: Int
 
         /// Creates a sample.
-        public init(rssKiB: Int, hwmKiB: Int, openFDs: Int, sockets: Int = 0) {
+        package init(rssKiB: Int, hwmKiB: Int, openFDs: Int, sockets: Int = 0) {
             self.rssKiB = rssKiB
             self.hwmKiB = hwmKiB
             self.openFDs = openFDs
             self.sockets = sockets
         }
 
-        public var description: String {
+        package var description: String {
             "VmRSS \(rssKiB) KiB, VmHWM \(hwmKiB) KiB, \(openFDs) fds (\(sockets) sockets)"
         }
     }
 
     /// Reads `VmRSS`, `VmHWM`, the fd count and the socket count of `pid`.
     /// - Returns: `nil` when the process is gone (or `/proc` is not readable).
-    public static func sample(_ pid: Int32) -> Sample? {
+    package static func sample(_ pid: Int32) -> Sample? {
         guard let status = statusFields(pid), let rss = status["VmRSS"], let hwm = status["VmHWM"],
-              let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { return nil }
+            let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+        else { return nil }
         let sockets = entries.filter { entry in
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)"))?.hasPrefix("socket:") == true
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)"))?.hasPrefix(
+                "socket:") == true
         }.count
         return Sample(rssKiB: rss, hwmKiB: hwm, openFDs: entries.count, sockets: sockets)
     }
 
     /// The number of open file descriptors of `pid` (entries of `/proc/PID/fd`), or `nil` when it is gone.
-    public static func openFDs(_ pid: Int32) -> Int? {
+    package static func openFDs(_ pid: Int32) -> Int? {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
     }
 
     /// The `kB` fields of `/proc/PID/status` (`VmRSS`, `VmHWM`, …) in KiB, or `nil` when the process is gone.
-    public static func statusFields(_ pid: Int32) -> [String: Int]? {
+    package static func statusFields(_ pid: Int32) -> [String: Int]? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         var fields: [String: Int] = [:]
         for line in text.split(separator: "\n") {
@@ -57,9 +59,10 @@ public enum ProcessProbe {
     }
 
     /// Whether `pid` is alive: it exists and is not a zombie waiting to be reaped.
-    public static func isAlive(_ pid: Int32) -> Bool {
+    package static func isAlive(_ pid: Int32) -> Bool {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return false }
+            let close = text.lastIndex(of: ")")
+        else { return false }
         let state = text[text.index(after: close)...].split(separator: " ").first
         return state != "Z" && state != "X"
     }

@@ -2,19 +2,19 @@ import Foundation
 import Synchronization
 
 /// Runs the built `imdswatch` binary (or any program) the way a user would, for end-to-end tests.
-public enum ProcessRunner {
+package enum ProcessRunner {
     /// The outcome of a finished process.
-    public struct Outcome: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
-        public var elapsed: Duration
+    package struct Outcome: Sendable {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
+        package var elapsed: Duration
         /// Stdout exactly as written (``stdout`` decodes it as UTF-8, replacing invalid bytes).
-        public var stdoutBytes: [UInt8] = []
+        package var stdoutBytes: [UInt8] = []
     }
 
     /// The path of the `imdswatch` binary under test: `$TEST_IMDSWATCH_BINARY`, else next to the test bundle.
-    public static var imdswatchPath: String {
+    package static var imdswatchPath: String {
         if let path = ProcessInfo.processInfo.environment["TEST_IMDSWATCH_BINARY"], !path.isEmpty {
             return path
         }
@@ -39,7 +39,7 @@ public enum ProcessRunner {
     ///   - removing: Environment variables to remove.
     ///   - stdin: Bytes written to its standard input.
     ///   - timeout: The longest it may run.
-    public static func run(
+    package static func run(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = [:],
@@ -60,7 +60,7 @@ public enum ProcessRunner {
 
     /// ``run(_:_:environment:removing:stdin:timeout:)`` for places that cannot await (`defer` cleanups, synchronous
     /// helpers): the same, but it blocks the calling thread while it waits. Keep it to short commands.
-    public static func runBlocking(
+    package static func runBlocking(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String] = [:],
@@ -88,9 +88,14 @@ public enum ProcessRunner {
         /// little later, and later still when the machine is loaded.
         private let ended = EndTime()
 
-        init(_ executable: String, _ arguments: [String], environment: [String: String], removing: [String], stdin: String?) throws {
+        init(
+            _ executable: String, _ arguments: [String], environment: [String: String], removing: [String],
+            stdin: String?
+        ) throws {
             process.setCommand(executable, arguments, environment: environment, removing: removing)
-            let out = Pipe(), err = Pipe(), input = Pipe()
+            let out = Pipe()
+            let err = Pipe()
+            let input = Pipe()
             process.standardOutput = out
             process.standardError = err
             process.standardInput = input
@@ -109,8 +114,9 @@ public enum ProcessRunner {
             process.waitUntilExit()
             let (stdout, stderr) = collector.finish()
             let end = ended.instant ?? ContinuousClock.now
-            return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                           stderr: stderr, elapsed: end - started, stdoutBytes: Array(stdout))
+            return Outcome(
+                status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                stderr: stderr, elapsed: end - started, stdoutBytes: Array(stdout))
         }
     }
 
@@ -124,7 +130,7 @@ public enum ProcessRunner {
     }
 
     /// Runs the `imdswatch` binary under test.
-    public static func imdswatch(
+    package static func imdswatch(
         _ arguments: [String],
         environment: [String: String] = [:],
         removing: [String] = [],

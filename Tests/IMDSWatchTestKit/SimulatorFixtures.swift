@@ -9,7 +9,7 @@ import Simulator
 ///   - body: The test.
 /// - Returns: What `body` returns.
 /// - Throws: What `start`, `body` or `stop` throws.
-public func withSimulator<T: Sendable>(
+package func withSimulator<T: Sendable>(
     host: String = "127.0.0.1",
     state: SimulatorState = SimulatorState(),
     limits: ListenerLimits = ListenerLimits(),
@@ -27,22 +27,24 @@ public func withSimulator<T: Sendable>(
 }
 
 /// A raw HTTP client for a simulator: token PUTs, GETs and control calls over one kept-alive libcurl handle.
-public struct SimulatorClient: Sendable {
+package struct SimulatorClient: Sendable {
     /// The simulator's base URL.
-    public let baseURL: String
+    package let baseURL: String
     /// The transport; one connection is reused across calls.
-    public let transport: CurlTransport
+    package let transport: CurlTransport
 
     /// Creates a client with its own transport.
     /// - Parameter simulator: The simulator to talk to.
-    public init(_ simulator: IMDSSimulator) {
+    package init(_ simulator: IMDSSimulator) {
         baseURL = simulator.baseURL
         transport = CurlTransport()
     }
 
     /// `PUT /latest/api/token` (or `path`) with a TTL header and any extra headers.
     /// - Throws: ``HTTPError`` when no response arrived.
-    public func putToken(ttl: String? = "21600", path: String = "/latest/api/token", headers: [HTTPHeader] = []) async throws(HTTPError) -> HTTPResponse {
+    package func putToken(ttl: String? = "21600", path: String = "/latest/api/token", headers: [HTTPHeader] = [])
+        async throws(HTTPError) -> HTTPResponse
+    {
         var all = headers
         if let ttl { all.append(HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", ttl)) }
         return try await transport.send(HTTPRequest(method: .put, url: baseURL + path, headers: all, body: []))
@@ -50,27 +52,32 @@ public struct SimulatorClient: Sendable {
 
     /// A fresh token (fails the test through the thrown error when the PUT is not a 200).
     /// - Throws: ``HTTPError``, or ``SimulatorClientError`` when the status is not 200.
-    public func token(ttl: Int = 21_600) async throws -> String {
+    package func token(ttl: Int = 21_600) async throws -> String {
         let response = try await putToken(ttl: String(ttl))
-        guard response.status == 200 else { throw SimulatorClientError(status: response.status, body: response.bodyText) }
+        guard response.status == 200 else {
+            throw SimulatorClientError(status: response.status, body: response.bodyText)
+        }
         return response.bodyText
     }
 
     /// `GET /latest/PATH` (a path starting with `/` is used as is) with an optional token.
     /// - Throws: ``HTTPError`` when no response arrived.
-    public func get(
+    package func get(
         _ path: String, token: String?, totalTimeout: Duration = .seconds(2), maxResponseBytes: Int = 1 << 20
     ) async throws(HTTPError) -> HTTPResponse {
         let url = baseURL + (path.hasPrefix("/") ? path : "/latest/" + path)
         let headers = token.map { [HTTPHeader("X-aws-ec2-metadata-token", $0)] } ?? []
-        return try await transport.send(HTTPRequest(
-            method: .get, url: url, headers: headers, totalTimeout: totalTimeout, maxResponseBytes: maxResponseBytes
-        ))
+        return try await transport.send(
+            HTTPRequest(
+                method: .get, url: url, headers: headers, totalTimeout: totalTimeout, maxResponseBytes: maxResponseBytes
+            ))
     }
 
     /// A control-API call (`/_sim/...`) with an optional JSON body.
     /// - Throws: ``HTTPError`` when no response arrived.
-    public func control(_ method: HTTPRequest.Method, _ path: String, json: String? = nil) async throws(HTTPError) -> HTTPResponse {
+    package func control(_ method: HTTPRequest.Method, _ path: String, json: String? = nil) async throws(HTTPError)
+        -> HTTPResponse
+    {
         let headers = json == nil ? [] : [HTTPHeader("Content-Type", "application/json")]
         let body = json.map { Array($0.utf8) } ?? (method == .get ? nil : [])
         return try await transport.send(HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body))
@@ -78,9 +85,9 @@ public struct SimulatorClient: Sendable {
 }
 
 /// A token PUT that did not answer 200.
-public struct SimulatorClientError: Error, Sendable, Equatable {
+package struct SimulatorClientError: Error, Sendable, Equatable {
     /// The status received.
-    public var status: Int
+    package var status: Int
     /// The body received.
-    public var body: String
+    package var body: String
 }

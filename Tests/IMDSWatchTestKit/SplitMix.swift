@@ -1,14 +1,14 @@
 /// A small deterministic random generator (SplitMix64): tests that draw random inputs or moments take a seed, so
 /// that a failure replays.
-public struct SplitMix: RandomNumberGenerator, Sendable {
-    public var state: UInt64
+package struct SplitMix: RandomNumberGenerator, Sendable {
+    package var state: UInt64
 
     /// Creates a generator from `seed`.
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         state = seed
     }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -1,12 +1,12 @@
 import Foundation
 
 /// A raw TCP client for tests of a server's connection handling: connect, send bytes, see whether the server closed.
-public final class TCPConnection: @unchecked Sendable {
+package final class TCPConnection: @unchecked Sendable {
     private let fd: Int32
 
     /// Connects to `127.0.0.1:port` (blocking; the server's kernel completes the handshake).
     /// - Throws: ``TCPConnectionError`` with the errno when the socket or the connect fails.
-    public init(port: Int) throws {
+    package init(port: Int) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TCPConnectionError(operation: "socket", code: errno) }
         var address = sockaddr_in()
@@ -14,7 +14,9 @@ public final class TCPConnection: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else {
             let code = errno
@@ -29,7 +31,7 @@ public final class TCPConnection: @unchecked Sendable {
     /// Sends `text` whole.
     /// - Returns: Whether it was sent (false once the server closed).
     @discardableResult
-    public func send(_ text: String) -> Bool {
+    package func send(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
@@ -39,7 +41,7 @@ public final class TCPConnection: @unchecked Sendable {
     /// under test.
     /// - Parameter timeout: How long to wait for the close: a hang guard, or the time in which no close is expected.
     /// - Returns: The bytes read and whether the end of the stream (or a reset) was seen.
-    public func readUntilClosed(timeout: Duration) async -> (bytes: [UInt8], closed: Bool) {
+    package func readUntilClosed(timeout: Duration) async -> (bytes: [UInt8], closed: Bool) {
         let deadline = ContinuousClock.now + timeout
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -59,11 +61,11 @@ public final class TCPConnection: @unchecked Sendable {
 }
 
 /// A socket call failed.
-public struct TCPConnectionError: Error, CustomStringConvertible {
+package struct TCPConnectionError: Error, CustomStringConvertible {
     /// `socket` or `connect`.
-    public var operation: String
+    package var operation: String
     /// The errno.
-    public var code: Int32
+    package var code: Int32
 
-    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+    package var description: String { "\(operation): \(String(cString: strerror(code)))" }
 }

@@ -17,12 +17,17 @@ struct InstallScriptTests {
             binary = base.appendingPathComponent("imdswatch-built")
             let files = FileManager.default
             for folder in ["scripts", "systemd"] {
-                try files.copyItem(at: RepositoryPaths.root.appendingPathComponent(folder), to: repository.appendingPathComponent(folder))
+                try files.copyItem(
+                    at: RepositoryPaths.root.appendingPathComponent(folder),
+                    to: repository.appendingPathComponent(folder))
             }
-            try files.createDirectory(at: repository.appendingPathComponent("hooks.d/spot-interruption.d"), withIntermediateDirectories: true)
-            try "#!/bin/sh\necho all\n".write(to: repository.appendingPathComponent("hooks.d/10-log"), atomically: true, encoding: .utf8)
+            try files.createDirectory(
+                at: repository.appendingPathComponent("hooks.d/spot-interruption.d"), withIntermediateDirectories: true)
+            try "#!/bin/sh\necho all\n".write(
+                to: repository.appendingPathComponent("hooks.d/10-log"), atomically: true, encoding: .utf8)
             try "#!/bin/sh\necho drain\n".write(
-                to: repository.appendingPathComponent("hooks.d/spot-interruption.d/50-drain.example"), atomically: true, encoding: .utf8
+                to: repository.appendingPathComponent("hooks.d/spot-interruption.d/50-drain.example"), atomically: true,
+                encoding: .utf8
             )
             try "#!/bin/sh\necho built\n".write(to: binary, atomically: true, encoding: .utf8)
             try files.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary.path)
@@ -32,7 +37,8 @@ struct InstallScriptTests {
             var environment = ProcessInfo.processInfo.environment
             environment["DESTDIR"] = destination.path
             let result = try JournalFixtures.run(
-                "/bin/bash", [repository.appendingPathComponent("scripts/\(script)").path] + arguments, environment: environment
+                "/bin/bash", [repository.appendingPathComponent("scripts/\(script)").path] + arguments,
+                environment: environment
             )
             return (result.status, String(decoding: result.output + result.errors, as: UTF8.self))
         }
@@ -40,9 +46,12 @@ struct InstallScriptTests {
         func path(_ path: String) -> String { destination.path + path }
         func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: self.path(path)) }
         func read(_ path: String) throws -> String { try String(contentsOfFile: self.path(path), encoding: .utf8) }
-        func write(_ text: String, to path: String) throws { try text.write(toFile: self.path(path), atomically: true, encoding: .utf8) }
+        func write(_ text: String, to path: String) throws {
+            try text.write(toFile: self.path(path), atomically: true, encoding: .utf8)
+        }
         func mode(_ path: String) throws -> Int {
-            (try FileManager.default.attributesOfItem(atPath: self.path(path))[.posixPermissions] as? NSNumber)?.intValue ?? -1
+            (try FileManager.default.attributesOfItem(atPath: self.path(path))[.posixPermissions] as? NSNumber)?
+                .intValue ?? -1
         }
     }
 
@@ -52,7 +61,9 @@ struct InstallScriptTests {
         #expect(result.status == 0, "\(result.output)")
         #expect(try stage.read("/usr/local/bin/imdswatch") == "#!/bin/sh\necho built\n")
         #expect(try stage.mode("/usr/local/bin/imdswatch") == 0o755)
-        #expect(try stage.read("/usr/local/lib/systemd/system/imdswatch.service") == String(contentsOf: RepositoryPaths.unit, encoding: .utf8))
+        #expect(
+            try stage.read("/usr/local/lib/systemd/system/imdswatch.service")
+                == String(contentsOf: RepositoryPaths.unit, encoding: .utf8))
         #expect(stage.exists("/usr/local/share/imdswatch/strict.conf.example"))
         #expect(stage.exists("/etc/imdswatch/imdswatch.toml"))
         #expect(try stage.read("/etc/imdswatch/hooks.d/10-log.example") == "#!/bin/sh\necho all\n")
@@ -83,7 +94,8 @@ struct InstallScriptTests {
         try stage.write("interval = 5\n", to: "/etc/imdswatch/imdswatch.toml")
         try stage.write("#!/bin/sh\n# edited\n", to: "/etc/imdswatch/hooks.d/10-log.example")
         try stage.write("#!/bin/sh\n# my own hook\n", to: "/etc/imdswatch/hooks.d/20-mine")
-        try FileManager.default.createDirectory(atPath: stage.path("/var/lib/imdswatch"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: stage.path("/var/lib/imdswatch"), withIntermediateDirectories: true)
         try stage.write("{}", to: "/var/lib/imdswatch/state.json")
 
         let result = try stage.run("uninstall")

@@ -26,7 +26,8 @@ struct JournalFieldTests {
         for sample in samples {
             let name = JournalField.sanitizedName(sample)
             #expect(!name.isEmpty && name.count <= 64)
-            #expect(name.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+            #expect(
+                name.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
             #expect(name.first.map { $0 != "_" && !$0.isNumber } == true)
         }
     }
@@ -40,10 +41,12 @@ struct JournalFieldTests {
 
     @Test func entryMergesMetadataWithPerCallWinning() {
         let event = LogEvent(
-            level: .warning, message: "spot\nnotice", metadata: ["imdswatch_event_type": "spot-interruption", "k": "call"],
+            level: .warning, message: "spot\nnotice",
+            metadata: ["imdswatch_event_type": "spot-interruption", "k": "call"],
             source: "Test", file: "File.swift", function: "f()", line: 42
         )
-        let entry = JournalEntry(event: event, metadata: ["k": "handler", "imdswatch_hook": "10-drain", "message": "x"], label: "t")
+        let entry = JournalEntry(
+            event: event, metadata: ["k": "handler", "imdswatch_hook": "10-drain", "message": "x"], label: "t")
         let fields = Dictionary(entry.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         #expect(fields["MESSAGE"] == "spot\nnotice")
         #expect(fields["PRIORITY"] == "4")

@@ -18,7 +18,9 @@ struct JournalLogHandlerTests {
         logger[metadataKey: "imdswatch_test_run"] = .string(run)
         logger.warning(
             "spot interruption detected\nsecond line",
-            metadata: [LogFieldKeys.eventType: "spot-interruption", LogFieldKeys.hook: "10-drain", "hook.exit status": "3"]
+            metadata: [
+                LogFieldKeys.eventType: "spot-interruption", LogFieldKeys.hook: "10-drain", "hook.exit status": "3",
+            ]
         )
         let line = #line - 4
 
@@ -48,8 +50,12 @@ struct JournalLogHandlerTests {
         let entries = try JournalFixtures.entries(
             matching: ["IMDSWATCH_TEST_RUN=\(run)"], minimumCount: levels.count
         )
-        let priorities = Dictionary(entries.compactMap { entry in entry["TEST_LEVEL"].map { ($0, entry["PRIORITY"]) } }) { a, _ in a }
-        #expect(priorities == ["trace": "7", "debug": "7", "info": "6", "notice": "5", "warning": "4", "error": "3", "critical": "2"])
+        let priorities = Dictionary(entries.compactMap { entry in entry["TEST_LEVEL"].map { ($0, entry["PRIORITY"]) } })
+        { a, _ in a }
+        #expect(
+            priorities == [
+                "trace": "7", "debug": "7", "info": "6", "notice": "5", "warning": "4", "error": "3", "critical": "2",
+            ])
     }
 
     @Test func metadataProviderAndHandlerMetadataAreMerged() throws {
@@ -70,7 +76,8 @@ struct JournalLogHandlerTests {
     @Test func fallsBackToStderrOnceWhenJournaldRefuses() {
         let fallback = StderrFallback(format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
         let attempts = Counter()
-        let handler = JournalLogHandler(label: "t", logLevel: .info, metadataProvider: nil, fallback: fallback) { _ throws(JournalError) in
+        let handler = JournalLogHandler(label: "t", logLevel: .info, metadataProvider: nil, fallback: fallback) {
+            _ throws(JournalError) in
             attempts.increment()
             throw JournalError(code: .journalSend, errno: ECONNREFUSED)
         }

@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import IMDSWatchTestKit
 import Logging
 import Testing
 
 @testable import Journal
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What a reload needs of the Journal module: `RELOADING=1` as sd_notify(3) describes, and a level switched live.
 @Suite(.timeLimit(.minutes(1)))
@@ -20,7 +21,8 @@ struct ReloadSupportTests {
         try notifier.reloading()
         let after = SystemdNotifier.monotonicMicroseconds()
         let message = try #require(socket.receive(timeout: .seconds(5)))
-        let value = try #require(message.split(separator: "\n").last.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) })
+        let value = try #require(
+            message.split(separator: "\n").last.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) })
         #expect(message.hasPrefix("RELOADING=1\nMONOTONIC_USEC="))
         #expect(value >= before && value <= after)
         #expect(try SystemdNotifier(environment: [:]).reloading() == false)
@@ -28,7 +30,8 @@ struct ReloadSupportTests {
 
     @Test func handlersFollowTheSwitchUntilSetByHand() {
         let levelSwitch = LogLevelSwitch(.info)
-        let factory = LoggingBootstrap.handlerFactory(destination: .stderr, level: .info, environment: [:], levelSwitch: levelSwitch)
+        let factory = LoggingBootstrap.handlerFactory(
+            destination: .stderr, level: .info, environment: [:], levelSwitch: levelSwitch)
         var handler = factory("test", nil)
         let copy = handler
         #expect(handler.logLevel == .info)
@@ -43,7 +46,8 @@ struct ReloadSupportTests {
         levelSwitch.level = .critical
         #expect(handler.logLevel == .debug, "a level set by hand detaches the handler")
         #expect(copy.logLevel == .critical)
-        let fixed = LoggingBootstrap.handlerFactory(destination: .journal, level: .notice, environment: [:])("test", nil)
+        let fixed = LoggingBootstrap.handlerFactory(destination: .journal, level: .notice, environment: [:])(
+            "test", nil)
         levelSwitch.level = .trace
         #expect(fixed.logLevel == .notice, "no switch: the bootstrap's level")
     }

@@ -4,8 +4,8 @@ import Foundation
 enum RepositoryPaths {
     /// The repository root (the folder holding Package.swift).
     static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // JournalTests
-        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent() // JournalTests
+        .deletingLastPathComponent() // Tests
         .deletingLastPathComponent()
 
     static var unit: URL { root.appendingPathComponent("systemd/imdswatch.service") }

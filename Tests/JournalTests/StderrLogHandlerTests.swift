@@ -12,16 +12,20 @@ struct StderrLogHandlerTests {
     )
 
     @Test func formatsLevelMessageAndSortedMetadataWithTimestamp() {
-        var handler = StderrLogHandler(label: "t", format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
+        var handler = StderrLogHandler(
+            label: "t", format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
         handler[metadataKey: "a"] = "first"
         let line = handler.line(for: event, milliseconds: 1_795_521_481_500)
-        #expect(line == #"2026-11-24T11:58:01.500Z WARNING hook failed\nexit 3 a=first imdswatch_hook="10 drain" status=3"#)
+        #expect(
+            line == #"2026-11-24T11:58:01.500Z WARNING hook failed\nexit 3 a=first imdswatch_hook="10 drain" status=3"#)
         #expect(!line.contains("\n"))
     }
 
     @Test func timestampIsRFC3339WithMilliseconds() {
-        let handler = StderrLogHandler(label: "t", format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
-        #expect(handler.line(for: event, milliseconds: 1_795_521_481_999).hasPrefix("2026-11-24T11:58:01.999Z WARNING "))
+        let handler = StderrLogHandler(
+            label: "t", format: StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
+        #expect(
+            handler.line(for: event, milliseconds: 1_795_521_481_999).hasPrefix("2026-11-24T11:58:01.999Z WARNING "))
         #expect(handler.line(for: event, milliseconds: 0).hasPrefix("1970-01-01T00:00:00.000Z WARNING "))
     }
 
@@ -29,11 +33,15 @@ struct StderrLogHandlerTests {
         let format = StderrLineFormat.forEnvironment(["JOURNAL_STREAM": "8:12345"])
         #expect(format == StderrLineFormat(includesTimestamp: false, includesSyslogPrefix: true))
         let handler = StderrLogHandler(label: "t", format: format)
-        #expect(handler.line(for: event, milliseconds: 0) == #"<4>WARNING hook failed\nexit 3 imdswatch_hook="10 drain" status=3"#)
+        #expect(
+            handler.line(for: event, milliseconds: 0)
+                == #"<4>WARNING hook failed\nexit 3 imdswatch_hook="10 drain" status=3"#)
     }
 
     @Test func withoutJournalStreamKeepsTimestamp() {
-        #expect(StderrLineFormat.forEnvironment([:]) == StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
+        #expect(
+            StderrLineFormat.forEnvironment([:])
+                == StderrLineFormat(includesTimestamp: true, includesSyslogPrefix: false))
         #expect(StderrLineFormat.forEnvironment(["INVOCATION_ID": "x"]).includesTimestamp)
     }
 
@@ -57,14 +65,17 @@ struct StderrLogHandlerTests {
 
     @Test func escapesControlCharactersInMessage() {
         let format = StderrLineFormat(includesTimestamp: false, includesSyslogPrefix: false)
-        #expect(format.line(level: .error, message: "a\r\nb\u{7}", metadata: [:], timestamp: "") == #"ERROR a\r\nb\u{7}"#)
+        #expect(
+            format.line(level: .error, message: "a\r\nb\u{7}", metadata: [:], timestamp: "") == #"ERROR a\r\nb\u{7}"#)
     }
 
     @Test func includesNonStringMetadataAndError() {
         struct Failure: Error, CustomStringConvertible { var description: String { "boom" } }
-        let handler = StderrLogHandler(label: "t", format: StderrLineFormat(includesTimestamp: false, includesSyslogPrefix: false))
+        let handler = StderrLogHandler(
+            label: "t", format: StderrLineFormat(includesTimestamp: false, includesSyslogPrefix: false))
         let event = LogEvent(
-            level: .error, message: "x", error: Failure(), metadata: ["n": .stringConvertible(42), "list": ["a", "b"]],
+            level: .error, message: "x", error: Failure(),
+            metadata: ["n": .stringConvertible(42), "list": ["a", "b"]],
             source: nil, file: "F", function: "f", line: 1
         )
         #expect(handler.line(for: event, milliseconds: 0) == #"ERROR x error=boom list="[\"a\", \"b\"]" n=42"#)

@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import IMDSWatchTestKit
 import Logging
 import Testing
 
 @testable import Journal
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite("SystemdNotifier over a real NOTIFY_SOCKET", .timeLimit(.minutes(1)))
 struct SystemdNotifierTests {
@@ -65,8 +66,12 @@ struct SystemdNotifierTests {
         let heartbeat = Heartbeat()
         let watched = SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x.sock", "WATCHDOG_USEC": "30000000"])
         #expect(watched.watchdogPinger(heartbeat: heartbeat, logger: logger)?.interval == .seconds(15))
-        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x.sock"]).watchdogPinger(heartbeat: heartbeat, logger: logger) == nil)
-        #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "30000000"]).watchdogPinger(heartbeat: heartbeat, logger: logger) == nil)
+        #expect(
+            SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x.sock"]).watchdogPinger(
+                heartbeat: heartbeat, logger: logger) == nil)
+        #expect(
+            SystemdNotifier(environment: ["WATCHDOG_USEC": "30000000"]).watchdogPinger(
+                heartbeat: heartbeat, logger: logger) == nil)
     }
 
     @Test(arguments: [

@@ -21,14 +21,18 @@ struct UnitFileTests {
         if withStrictDropIn {
             let dropIns = directory.appendingPathComponent("imdswatch.service.d")
             try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: RepositoryPaths.strictDropIn, to: dropIns.appendingPathComponent("strict.conf"))
+            try FileManager.default.copyItem(
+                at: RepositoryPaths.strictDropIn, to: dropIns.appendingPathComponent("strict.conf"))
         }
         return unitFile
     }
 
     func analyze(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let result = try JournalFixtures.run("/usr/bin/systemd-analyze", arguments)
-        return (result.status, String(decoding: result.output, as: UTF8.self), String(decoding: result.errors, as: UTF8.self))
+        return (
+            result.status, String(decoding: result.output, as: UTF8.self),
+            String(decoding: result.errors, as: UTF8.self)
+        )
     }
 
     /// The number on the "Overall exposure level for imdswatch.service: 3.4 OK" line.
@@ -60,7 +64,9 @@ struct UnitFileTests {
         let score = try exposure(result.output)
         #expect(score <= 2.0, "\(result.output)")
         // The drop-in really was read: the plain unit scores higher.
-        let plain = try exposure(try analyze(["security", "--offline=yes", "--no-pager", try stagedUnit(withStrictDropIn: false).path]).output)
+        let plain = try exposure(
+            try analyze(["security", "--offline=yes", "--no-pager", try stagedUnit(withStrictDropIn: false).path])
+                .output)
         #expect(score < plain)
     }
 

@@ -4,7 +4,7 @@ import Simulator
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Connections and listeners")
@@ -63,16 +63,19 @@ struct ConnectionTests {
             address.sin_port = in_port_t(UInt16(simulator.port).bigEndian)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             #expect(connected == 0)
             #expect(await eventually { simulator.statistics.connectionsAccepted == 1 })
 
             // The next one completes in the kernel's listen queue and waits there, unanswered.
             let client = SimulatorClient(simulator)
-            let request = HTTPRequest(method: .put, url: simulator.baseURL + "/latest/api/token",
-                                      headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")],
-                                      body: [], totalTimeout: .seconds(60))
+            let request = HTTPRequest(
+                method: .put, url: simulator.baseURL + "/latest/api/token",
+                headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", "60")],
+                body: [], totalTimeout: .seconds(60))
             let waiting = Task { try await client.transport.send(request) }
             try await Task.sleep(for: .milliseconds(300))
             #expect(simulator.statistics.connectionsAccepted == 1, "a second connection was accepted while one is open")

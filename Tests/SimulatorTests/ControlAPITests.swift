@@ -15,7 +15,8 @@ struct ControlAPITests {
             let client = SimulatorClient(simulator)
             let initial = try object(try await client.control(.get, "/_sim/state"))
             #expect(initial["instanceId"] as? String == "i-0123456789abcdef0")
-            let patch = #"{"asgState": "Standby", "spot": {"action": "stop", "time": "2030-01-01T00:00:00Z"}, "tags": [{"key": "a", "value": "b"}]}"#
+            let patch =
+                #"{"asgState": "Standby", "spot": {"action": "stop", "time": "2030-01-01T00:00:00Z"}, "tags": [{"key": "a", "value": "b"}]}"#
             let put = try await client.control(.put, "/_sim/state", json: patch)
             #expect(put.status == 200)
             #expect(simulator.state.asgState == "Standby")
@@ -52,13 +53,15 @@ struct ControlAPITests {
     @Test func relativeDatesAreSecondsFromNow() async throws {
         try await withSimulator { simulator async throws in
             let sent = Date()
-            let response = try await SimulatorClient(simulator).control(.put, "/_sim/state", json: #"{"rebalance": 60}"#)
+            let response = try await SimulatorClient(simulator).control(
+                .put, "/_sim/state", json: #"{"rebalance": 60}"#)
             let answered = Date()
             #expect(response.status == 200)
             let rebalance = try #require(simulator.state.rebalance)
             // 60 s after the moment the simulator handled the request, which lies between sending and the answer,
             // in whole seconds (up to 1 s of rounding either way). A loaded machine widens the window, not the error.
-            let earliest = sent.addingTimeInterval(59), latest = answered.addingTimeInterval(61)
+            let earliest = sent.addingTimeInterval(59)
+            let latest = answered.addingTimeInterval(61)
             #expect(rebalance >= earliest && rebalance <= latest, "\(rebalance) not within [\(earliest), \(latest)]")
         }
     }
@@ -66,10 +69,13 @@ struct ControlAPITests {
     @Test func faultsCanBeAddedListedAndCleared() async throws {
         try await withSimulator { simulator async throws in
             let client = SimulatorClient(simulator)
-            let added = try await client.control(.post, "/_sim/faults", json: #"{"path": "meta-data/", "kind": "status", "status": 503, "count": 1}"#)
+            let added = try await client.control(
+                .post, "/_sim/faults", json: #"{"path": "meta-data/", "kind": "status", "status": 503, "count": 1}"#)
             #expect(added.status == 200)
             #expect(simulator.faults == [.status(503, on: "meta-data/", count: 1)])
-            let more = try await client.control(.post, "/_sim/faults", json: #"[{"path": "api/token", "kind": "delay", "seconds": 0.1}, {"kind": "oversized", "bytes": 10}]"#)
+            let more = try await client.control(
+                .post, "/_sim/faults",
+                json: #"[{"path": "api/token", "kind": "delay", "seconds": 0.1}, {"kind": "oversized", "bytes": 10}]"#)
             #expect(more.status == 200)
             #expect(simulator.faults.count == 3)
             let listed = try await client.control(.get, "/_sim/faults")
@@ -110,7 +116,8 @@ struct ControlAPITests {
     @Test func scenarioCanBeStartedOverTheControlAPI() async throws {
         try await withSimulator { simulator async throws in
             let client = SimulatorClient(simulator)
-            let started = try await client.control(.post, "/_sim/scenario", json: #"{"steps": [{"at": 0.1, "set": {"asgState": "Terminated"}}]}"#)
+            let started = try await client.control(
+                .post, "/_sim/scenario", json: #"{"steps": [{"at": 0.1, "set": {"asgState": "Terminated"}}]}"#)
             #expect(started.status == 202)
             try await Task.sleep(for: .milliseconds(500))
             #expect(simulator.state.asgState == "Terminated")

@@ -31,12 +31,19 @@ struct DirectoryListingTests {
         try await withSimulator(state: fullState) { simulator async throws in
             let client = SimulatorClient(simulator)
             let token = try await client.token()
-            #expect(try await client.get("meta-data/events/", token: token).bodyText == "maintenance/\nrecommendations/")
-            #expect(try await client.get("meta-data/events/maintenance/", token: token).bodyText == "history\nscheduled")
-            #expect(try await client.get("meta-data/spot/", token: token).bodyText == "instance-action\ntermination-time")
-            #expect(try await client.get("meta-data/placement/", token: token).bodyText == "availability-zone\navailability-zone-id\nregion")
+            #expect(
+                try await client.get("meta-data/events/", token: token).bodyText == "maintenance/\nrecommendations/")
+            #expect(
+                try await client.get("meta-data/events/maintenance/", token: token).bodyText == "history\nscheduled")
+            #expect(
+                try await client.get("meta-data/spot/", token: token).bodyText == "instance-action\ntermination-time")
+            #expect(
+                try await client.get("meta-data/placement/", token: token).bodyText
+                    == "availability-zone\navailability-zone-id\nregion")
             #expect(try await client.get("dynamic/", token: token).bodyText == "instance-identity/")
-            #expect(try await client.get("dynamic/instance-identity/", token: token).bodyText == "document\npkcs7\nrsa2048\nsignature")
+            #expect(
+                try await client.get("dynamic/instance-identity/", token: token).bodyText
+                    == "document\npkcs7\nrsa2048\nsignature")
             #expect(try await client.get("/latest/", token: token).bodyText == "dynamic\nmeta-data\nuser-data")
         }
     }
@@ -70,12 +77,16 @@ struct DirectoryListingTests {
         try await withSimulator { simulator async throws in
             let client = SimulatorClient(simulator)
             let token = try await client.token()
-            #expect(try await client.get("/2021-01-03/meta-data/instance-id", token: token).bodyText == "i-0123456789abcdef0")
+            #expect(
+                try await client.get("/2021-01-03/meta-data/instance-id", token: token).bodyText
+                    == "i-0123456789abcdef0")
             #expect(try await client.get("/bogus/meta-data/instance-id", token: token).status == 404)
         }
     }
 
-    @Test(arguments: [(ResponseStyle.real, TagsListing.bare, "instance"), (.real, .slash, "instance/"), (.aemm, .slash, "instance")])
+    @Test(arguments: [
+        (ResponseStyle.real, TagsListing.bare, "instance"), (.real, .slash, "instance/"), (.aemm, .slash, "instance"),
+    ])
     func tagsListTheKeyListAsConfigured(style: ResponseStyle, listing: TagsListing, expected: String) async throws {
         var state = SimulatorState(style: style)
         state.tagsListing = listing
@@ -94,7 +105,8 @@ struct DirectoryListingTests {
             let client = SimulatorClient(simulator)
             #expect(try await client.control(.put, "/_sim/state", json: #"{"tagsListing": "instance/"}"#).status == 200)
             #expect(simulator.state.tagsListing == .slash)
-            #expect(try await client.control(.put, "/_sim/state", json: #"{"tagsListing": "instance//"}"#).status == 400)
+            #expect(
+                try await client.control(.put, "/_sim/state", json: #"{"tagsListing": "instance//"}"#).status == 400)
         }
     }
 }

@@ -52,7 +52,8 @@ struct InstanceCategoryTests {
             #expect(credentials.contains("\"Token\" : "))
             #expect(credentials.contains("\"Expiration\" : "))
             #expect(try await text("meta-data/iam/info").contains("instance-profile/imdswatch-instance-role"))
-            #expect(try await text("meta-data/identity-credentials/ec2/info").contains("\"AccountId\" : \"123456789012\""))
+            #expect(
+                try await text("meta-data/identity-credentials/ec2/info").contains("\"AccountId\" : \"123456789012\""))
             #expect(try await client.get("meta-data/public-ipv4", token: token).status == 404, "a private instance")
         }
     }
@@ -75,7 +76,9 @@ struct InstanceCategoryTests {
             let client = SimulatorClient(simulator)
             let token = try await client.token()
             #expect(try await client.get("meta-data/public-ipv4", token: token).bodyText == "203.0.113.25")
-            #expect(try await client.get("meta-data/public-hostname", token: token).bodyText == "ec2-203-0-113-25.eu-west-1.compute.amazonaws.com")
+            #expect(
+                try await client.get("meta-data/public-hostname", token: token).bodyText
+                    == "ec2-203-0-113-25.eu-west-1.compute.amazonaws.com")
         }
     }
 
@@ -116,7 +119,8 @@ struct InstanceCategoryTests {
         try await withSimulator { simulator in
             let client = SimulatorClient(simulator)
             let bytes = (0...255).map(UInt8.init) + [0xC3, 0x28, 0xFF, 0xFE]
-            let put = try await client.transport.send(HTTPRequest(method: .put, url: simulator.baseURL + "/_sim/user-data", body: bytes))
+            let put = try await client.transport.send(
+                HTTPRequest(method: .put, url: simulator.baseURL + "/_sim/user-data", body: bytes))
             #expect(put.status == 200, "\(put.bodyText)")
             #expect(simulator.state.userData == Data(bytes))
             let served = try await client.get("user-data", token: client.token())

@@ -39,8 +39,9 @@ struct MetadataPathTests {
 
     @Test(arguments: ResponseStyle.allCases)
     func identityDocumentHasTheIdentityFields(style: ResponseStyle) async throws {
-        let state = SimulatorState(instanceId: "i-0fedcba9876543210", instanceType: "c6g.xlarge", region: "us-east-2",
-                                   availabilityZone: "us-east-2c", accountId: "210987654321", style: style)
+        let state = SimulatorState(
+            instanceId: "i-0fedcba9876543210", instanceType: "c6g.xlarge", region: "us-east-2",
+            availabilityZone: "us-east-2c", accountId: "210987654321", style: style)
         let response = try #require(try await fetch(state, ["dynamic/instance-identity/document"]).values.first)
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == (style == .real ? "text/plain" : "application/json"))
@@ -58,7 +59,9 @@ struct MetadataPathTests {
         let time = try #require(ISO8601DateFormatter().date(from: "2017-09-18T08:22:00Z"))
         let state = SimulatorState(spot: SpotNotice(action: .hibernate, time: time))
         let responses = try await fetch(state, ["meta-data/spot/instance-action", "meta-data/spot/termination-time"])
-        #expect(responses["meta-data/spot/instance-action"]?.bodyText == #"{"action": "hibernate", "time": "2017-09-18T08:22:00Z"}"#)
+        #expect(
+            responses["meta-data/spot/instance-action"]?.bodyText
+                == #"{"action": "hibernate", "time": "2017-09-18T08:22:00Z"}"#)
         #expect(responses["meta-data/spot/instance-action"]?.header("Content-Type") == "text/plain")
         #expect(responses["meta-data/spot/termination-time"]?.bodyText == "2017-09-18T08:22:00Z")
     }
@@ -84,9 +87,11 @@ struct MetadataPathTests {
     }
 
     @Test func absentNoticesAre404WithXHTMLBodies() async throws {
-        let paths = ["meta-data/spot/instance-action", "meta-data/spot/termination-time",
-                     "meta-data/events/recommendations/rebalance", "meta-data/autoscaling/target-lifecycle-state",
-                     "meta-data/no-such-thing"]
+        let paths = [
+            "meta-data/spot/instance-action", "meta-data/spot/termination-time",
+            "meta-data/events/recommendations/rebalance", "meta-data/autoscaling/target-lifecycle-state",
+            "meta-data/no-such-thing",
+        ]
         let responses = try await fetch(SimulatorState(), paths)
         for path in paths {
             #expect(responses[path]?.status == 404, "\(path)")
@@ -96,7 +101,9 @@ struct MetadataPathTests {
 
     @Test func rebalanceRecommendation() async throws {
         let time = try #require(ISO8601DateFormatter().date(from: "2020-10-27T08:22:00Z"))
-        let response = try #require(try await fetch(SimulatorState(rebalance: time), ["meta-data/events/recommendations/rebalance"]).values.first)
+        let response = try #require(
+            try await fetch(SimulatorState(rebalance: time), ["meta-data/events/recommendations/rebalance"]).values
+                .first)
         #expect(response.bodyText == #"{"noticeTime": "2020-10-27T08:22:00Z"}"#)
     }
 
@@ -106,19 +113,23 @@ struct MetadataPathTests {
             eventId: "instance-event-0d59937288b749b32", notBefore: notBefore,
             notAfter: notBefore.addingTimeInterval(1000), notBeforeDeadline: notBefore.addingTimeInterval(86_400 * 7)
         )
-        let responses = try await fetch(SimulatorState(scheduledEvents: [event]), ["meta-data/events/maintenance/scheduled"])
-        #expect(responses.values.first?.bodyText == """
-            [{"NotBefore": "21 Jan 2019 09:00:43 GMT", "Code": "system-reboot", "Description": "scheduled reboot", \
-            "EventId": "instance-event-0d59937288b749b32", "NotAfter": "21 Jan 2019 09:17:23 GMT", "State": "active", \
-            "NotBeforeDeadline": "28 Jan 2019 09:00:43 GMT"}]
-            """)
+        let responses = try await fetch(
+            SimulatorState(scheduledEvents: [event]), ["meta-data/events/maintenance/scheduled"])
+        #expect(
+            responses.values.first?.bodyText == """
+                [{"NotBefore": "21 Jan 2019 09:00:43 GMT", "Code": "system-reboot", "Description": "scheduled reboot", \
+                "EventId": "instance-event-0d59937288b749b32", "NotAfter": "21 Jan 2019 09:17:23 GMT", "State": "active", \
+                "NotBeforeDeadline": "28 Jan 2019 09:00:43 GMT"}]
+                """)
     }
 
     @Test func maintenanceHistoryListsPastEvents() async throws {
         let date = Date(timeIntervalSince1970: 1_700_000_000)
-        let past = MaintenanceEvent(eventId: "instance-event-1", description: "[Completed] scheduled reboot",
-                                    state: "completed", notBefore: date, notAfter: date)
-        let responses = try await fetch(SimulatorState(maintenanceHistory: [past]), ["meta-data/events/maintenance/history"])
+        let past = MaintenanceEvent(
+            eventId: "instance-event-1", description: "[Completed] scheduled reboot",
+            state: "completed", notBefore: date, notAfter: date)
+        let responses = try await fetch(
+            SimulatorState(maintenanceHistory: [past]), ["meta-data/events/maintenance/history"])
         let response = try #require(responses.values.first)
         let list = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: String]])
         #expect(list.map { $0["State"] } == ["completed"])
@@ -139,16 +150,24 @@ struct MetadataPathTests {
     }
 
     @Test func autoscalingTargetLifecycleState() async throws {
-        let response = try #require(try await fetch(SimulatorState(asgState: "Warmed:Hibernated"),
-                                                    ["meta-data/autoscaling/target-lifecycle-state"]).values.first)
+        let response = try #require(
+            try await fetch(
+                SimulatorState(asgState: "Warmed:Hibernated"),
+                ["meta-data/autoscaling/target-lifecycle-state"]
+            ).values.first)
         #expect(response.status == 200)
         #expect(response.bodyText == "Warmed:Hibernated")
     }
 
     @Test func tagKeysAreListedInOrderAndValuesAreRawUTF8() async throws {
-        let tags = [InstanceTag("Name", "web-1"), InstanceTag("team:owner", "Zoë ✓ «ops»"), InstanceTag("Env", "line one\nline two")]
-        let paths = ["meta-data/tags/instance", "meta-data/tags/instance/team:owner", "meta-data/tags/instance/Env",
-                     "meta-data/tags/instance/Missing"]
+        let tags = [
+            InstanceTag("Name", "web-1"), InstanceTag("team:owner", "Zoë ✓ «ops»"),
+            InstanceTag("Env", "line one\nline two"),
+        ]
+        let paths = [
+            "meta-data/tags/instance", "meta-data/tags/instance/team:owner", "meta-data/tags/instance/Env",
+            "meta-data/tags/instance/Missing",
+        ]
         let responses = try await fetch(SimulatorState(tags: tags), paths)
         #expect(responses["meta-data/tags/instance"]?.bodyText == "Name\nteam:owner\nEnv")
         #expect(responses["meta-data/tags/instance/team:owner"]?.bodyText == "Zoë ✓ «ops»")
@@ -157,7 +176,8 @@ struct MetadataPathTests {
     }
 
     @Test func disabledTagsAre404() async throws {
-        let responses = try await fetch(SimulatorState(tagsEnabled: false), ["meta-data/tags/instance", "meta-data/tags/instance/Name"])
+        let responses = try await fetch(
+            SimulatorState(tagsEnabled: false), ["meta-data/tags/instance", "meta-data/tags/instance/Name"])
         #expect(responses["meta-data/tags/instance"]?.status == 404)
         #expect(responses["meta-data/tags/instance/Name"]?.status == 404)
     }
@@ -167,8 +187,13 @@ struct MetadataPathTests {
             let client = SimulatorClient(simulator)
             let token = try await client.token()
             #expect(try await client.get("meta-data/autoscaling/target-lifecycle-state", token: token).status == 404)
-            simulator.update { $0.asgState = "InService"; $0.setTag("Name", "renamed") }
-            #expect(try await client.get("meta-data/autoscaling/target-lifecycle-state", token: token).bodyText == "InService")
+            simulator.update {
+                $0.asgState = "InService"
+                $0.setTag("Name", "renamed")
+            }
+            #expect(
+                try await client.get("meta-data/autoscaling/target-lifecycle-state", token: token).bodyText
+                    == "InService")
             #expect(try await client.get("meta-data/tags/instance/Name", token: token).bodyText == "renamed")
         }
     }

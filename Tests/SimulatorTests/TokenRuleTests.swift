@@ -37,7 +37,9 @@ struct TokenRuleTests {
 
     @Test func rejectsTokenPutCarryingXForwardedFor() async throws {
         try await withSimulator { simulator async throws in
-            let response = try await SimulatorClient(simulator).putToken(headers: [HTTPHeader("X-Forwarded-For", "10.0.0.9")])
+            let response = try await SimulatorClient(simulator).putToken(headers: [
+                HTTPHeader("X-Forwarded-For", "10.0.0.9")
+            ])
             #expect(response.status == 403)
         }
     }

@@ -27,7 +27,9 @@ import Testing
         }
         #expect(scrape.value("imdswatch_build_info", ["version": "9.9.9"]) == 1)
         #expect(scrape.value("imdswatch_events_total", ["type": "spot-interruption"]) == 1)
-        #expect(scrape.value("imdswatch_events_total", ["type": "tags-changed"]) == 0, "every type is exported from the start")
+        #expect(
+            scrape.value("imdswatch_events_total", ["type": "tags-changed"]) == 0,
+            "every type is exported from the start")
         #expect(scrape.value("imdswatch_imds_requests_total", ["source": "spot", "result": "ok"]) == 1)
         #expect(scrape.value("imdswatch_imds_requests_total", ["source": "spot", "result": "error"]) == 0)
         #expect(scrape.value("imdswatch_imds_request_duration_seconds_count", ["source": "spot"]) == 1)
@@ -39,7 +41,10 @@ import Testing
         #expect(scrape.value("imdswatch_maintenance_events_scheduled") == 2)
         #expect(scrape.value("imdswatch_hook_runs_total", ["type": "spot-interruption", "result": "failed"]) == 1)
         #expect(scrape.value("imdswatch_hook_duration_seconds_sum", ["type": "spot-interruption"]) == 0.04)
-        #expect(scrape.value("imdswatch_webhook_deliveries_total", ["endpoint": "https://hooks.example.com/x", "result": "retried"]) == 1)
+        #expect(
+            scrape.value(
+                "imdswatch_webhook_deliveries_total", ["endpoint": "https://hooks.example.com/x", "result": "retried"])
+                == 1)
         #expect(scrape.value("imdswatch_webhook_outbox_pending") == 3)
         #expect(scrape.value("imdswatch_lifecycle_actions_total", ["action": "complete", "result": "ok"]) == 1)
     }
@@ -62,9 +67,13 @@ import Testing
         let pending = Locked(5)
         let telemetry = exposition.telemetry
         exposition.addRefresh { telemetry.setOutboxPending(pending.value) }
-        #expect(MetricsScrape(text: String(decoding: await exposition.render(), as: UTF8.self)).value("imdswatch_webhook_outbox_pending") == 5)
+        #expect(
+            MetricsScrape(text: String(decoding: await exposition.render(), as: UTF8.self)).value(
+                "imdswatch_webhook_outbox_pending") == 5)
         pending.update { $0 = 0 }
-        #expect(MetricsScrape(text: String(decoding: await exposition.render(), as: UTF8.self)).value("imdswatch_webhook_outbox_pending") == 0)
+        #expect(
+            MetricsScrape(text: String(decoding: await exposition.render(), as: UTF8.self)).value(
+                "imdswatch_webhook_outbox_pending") == 0)
     }
 
     @Test func twoExpositionsDoNotShareARegistry() async {

@@ -16,8 +16,9 @@ import Testing
         exposition.telemetry.start(version: "1.2.3", sources: [.spot])
         let port = Locked<Int?>(nil)
         let logs = InMemoryLogHandler()
-        let listener = MetricsListener(host: "127.0.0.1", port: 0, exposition: exposition, limits: limits,
-                                       logger: Logger(label: "test") { _ in logs }, onBound: { bound in port.update { $0 = bound } })
+        let listener = MetricsListener(
+            host: "127.0.0.1", port: 0, exposition: exposition, limits: limits,
+            logger: Logger(label: "test") { _ in logs }, onBound: { bound in port.update { $0 = bound } })
         let task = Task { try await listener.run() }
         defer { task.cancel() }
         try #require(await eventually { port.value != nil })
@@ -36,7 +37,10 @@ import Testing
             let extra = try TCPConnection(port: port)
             let refused = await extra.readUntilClosed(timeout: Self.guardTime)
             #expect(refused.closed && refused.bytes.isEmpty, "the fourth connection is closed unanswered")
-            #expect(logs.entries.filter { $0.level == .warning && "\($0.message)".contains("3 connections open, its limit") }.count == 1)
+            #expect(
+                logs.entries.filter {
+                    $0.level == .warning && "\($0.message)".contains("3 connections open, its limit")
+                }.count == 1)
 
             // The three accepted before it are served.
             for connection in held {
@@ -47,14 +51,16 @@ import Testing
             // Their slots are free again once they closed: a new connection is served.
             let served = await eventually(timeout: Self.guardTime) {
                 guard let again = try? TCPConnection(port: port), again.send(Self.scrape) else { return false }
-                return String(decoding: await again.readUntilClosed(timeout: Self.guardTime).bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK")
+                return String(decoding: await again.readUntilClosed(timeout: Self.guardTime).bytes, as: UTF8.self)
+                    .hasPrefix("HTTP/1.1 200 OK")
             }
             #expect(served)
         }
     }
 
     @Test func aRequestTrickledSlowerThanTheRequestTimeoutIsClosed() async throws {
-        let limits = MetricsListenerLimits(maxConnections: 4, requestTimeout: .milliseconds(300), idleTimeout: .seconds(600))
+        let limits = MetricsListenerLimits(
+            maxConnections: 4, requestTimeout: .milliseconds(300), idleTimeout: .seconds(600))
         try await withListener(limits) { port, _ in
             let connection = try TCPConnection(port: port)
             #expect(connection.send("GET /metrics HTTP/1.1\r\n"))
@@ -74,20 +80,23 @@ import Testing
     }
 
     @Test func aKeptAliveConnectionIsClosedWhenNoNextRequestComes() async throws {
-        let limits = MetricsListenerLimits(maxConnections: 4, requestTimeout: .milliseconds(300), idleTimeout: .seconds(600))
+        let limits = MetricsListenerLimits(
+            maxConnections: 4, requestTimeout: .milliseconds(300), idleTimeout: .seconds(600))
         try await withListener(limits) { port, _ in
             let connection = try TCPConnection(port: port)
             #expect(connection.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n"))
             let read = await connection.readUntilClosed(timeout: Self.guardTime)
             let text = String(decoding: read.bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 200 OK"), "the request in time is answered")
-            #expect(text.contains("imdswatch_build_info{version=\"1.2.3\"} 1"), "the whole response came before the close")
+            #expect(
+                text.contains("imdswatch_build_info{version=\"1.2.3\"} 1"), "the whole response came before the close")
             #expect(read.closed, "then the idle kept-alive connection is closed")
         }
     }
 
     @Test func aSilentConnectionIsClosedAfterTheIdleTimeout() async throws {
-        let limits = MetricsListenerLimits(maxConnections: 4, requestTimeout: .seconds(600), idleTimeout: .milliseconds(300))
+        let limits = MetricsListenerLimits(
+            maxConnections: 4, requestTimeout: .seconds(600), idleTimeout: .milliseconds(300))
         try await withListener(limits) { port, _ in
             let connection = try TCPConnection(port: port)
             let read = await connection.readUntilClosed(timeout: Self.guardTime)

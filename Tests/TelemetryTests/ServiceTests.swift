@@ -13,8 +13,9 @@ import Testing
         exposition.telemetry.start(version: "1.2.3", sources: [.spot])
         let port = Locked<Int?>(nil)
         let logs = InMemoryLogHandler()
-        let listener = MetricsListener(host: "127.0.0.1", port: 0, exposition: exposition,
-                                       logger: Logger(label: "test") { _ in logs }, onBound: { bound in port.update { $0 = bound } })
+        let listener = MetricsListener(
+            host: "127.0.0.1", port: 0, exposition: exposition,
+            logger: Logger(label: "test") { _ in logs }, onBound: { bound in port.update { $0 = bound } })
         let task = Task { try await listener.run() }
         defer { task.cancel() }
         #expect(await eventually { port.value != nil })
@@ -28,13 +29,17 @@ import Testing
 
         exposition.telemetry.recordEvent(.rebalanceRecommendation)
         let again = try await MetricsScrape.scrape(base + "/metrics?x=1", transport: transport)
-        #expect(again.value("imdswatch_events_total", ["type": "rebalance-recommendation"]) == 1, "each scrape is current")
+        #expect(
+            again.value("imdswatch_events_total", ["type": "rebalance-recommendation"]) == 1, "each scrape is current")
 
         #expect(try await MetricsScrape.get(base + "/", transport: transport).status == 404)
         #expect(try await MetricsScrape.get(base + "/metricsx", transport: transport).status == 404)
         let post = try await transport.send(HTTPRequest(method: .post, url: base + "/metrics", headers: [], body: []))
         #expect(post.status == 405)
-        #expect(logs.entries.contains { $0.level == .info && "\($0.message)".contains("metrics listening on http://127.0.0.1:") })
+        #expect(
+            logs.entries.contains {
+                $0.level == .info && "\($0.message)".contains("metrics listening on http://127.0.0.1:")
+            })
 
         task.cancel()
         _ = try? await task.value
@@ -44,8 +49,9 @@ import Testing
     @Test func nonLoopbackBindIsLogged() async throws {
         let logs = InMemoryLogHandler()
         let port = Locked<Int?>(nil)
-        let listener = MetricsListener(host: "0.0.0.0", port: 0, exposition: MetricsExposition(),
-                                       logger: Logger(label: "test") { _ in logs }, onBound: { bound in port.update { $0 = bound } })
+        let listener = MetricsListener(
+            host: "0.0.0.0", port: 0, exposition: MetricsExposition(),
+            logger: Logger(label: "test") { _ in logs }, onBound: { bound in port.update { $0 = bound } })
         let task = Task { try await listener.run() }
         #expect(await eventually { port.value != nil })
         task.cancel()
@@ -57,7 +63,9 @@ import Testing
 
     @Test func listenerThatCannotBindFailsWithTheAddress() async throws {
         let error = await #expect(throws: MetricsListenerError.self) {
-            try await MetricsListener(host: "203.0.113.1", port: 9092, exposition: MetricsExposition(), logger: Logger(label: "t")).run()
+            try await MetricsListener(
+                host: "203.0.113.1", port: 9092, exposition: MetricsExposition(), logger: Logger(label: "t")
+            ).run()
         }
         #expect(error?.message == "cannot listen for metrics on 203.0.113.1:9092: cannot assign requested address")
     }
@@ -78,9 +86,12 @@ import Testing
         let task = Task { try await textfile.run() }
         #expect(await eventually { writes.value.count == 1 })
         exposition.telemetry.recordEvent(.spotInterruption)
-        #expect(await eventually {
-            writes.value.contains { MetricsScrape(text: $0).value("imdswatch_events_total", ["type": "spot-interruption"]) == 1 }
-        })
+        #expect(
+            await eventually {
+                writes.value.contains {
+                    MetricsScrape(text: $0).value("imdswatch_events_total", ["type": "spot-interruption"]) == 1
+                }
+            })
         let beforeStop = writes.value.count
         task.cancel()
         _ = try? await task.value

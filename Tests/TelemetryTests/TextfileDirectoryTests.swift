@@ -26,8 +26,10 @@ import Testing
         let error = #expect(throws: MetricsTextfileError.self) {
             try MetricsTextfileError.checkDirectory(of: base + "/link/imdswatch.prom")
         }
-        #expect(error?.message == "refusing to write the metrics textfile \(base)/link/imdswatch.prom: \(base)/link is unsafe: "
-            + "the symlink is owned by uid 65534, neither root nor the daemon's user")
+        #expect(
+            error?.message
+                == "refusing to write the metrics textfile \(base)/link/imdswatch.prom: \(base)/link is unsafe: "
+                + "the symlink is owned by uid 65534, neither root nor the daemon's user")
         #expect(error.map { !$0.message.contains("\n") } == true)
     }
 
@@ -40,10 +42,16 @@ import Testing
         #expect(chown(base + "/theirs", 65534, 65534) == 0)
         chmod(base + "/open", 0o777)
 
-        #expect(throws: MetricsTextfileError.self) { try MetricsTextfileError.checkDirectory(of: base + "/theirs/x.prom") }
-        #expect(throws: MetricsTextfileError.self) { try MetricsTextfileError.checkDirectory(of: base + "/open/x.prom") }
+        #expect(throws: MetricsTextfileError.self) {
+            try MetricsTextfileError.checkDirectory(of: base + "/theirs/x.prom")
+        }
+        #expect(throws: MetricsTextfileError.self) {
+            try MetricsTextfileError.checkDirectory(of: base + "/open/x.prom")
+        }
         // A missing directory is judged by its nearest existing ancestor: theirs.
-        #expect(throws: MetricsTextfileError.self) { try MetricsTextfileError.checkDirectory(of: base + "/theirs/sub/x.prom") }
+        #expect(throws: MetricsTextfileError.self) {
+            try MetricsTextfileError.checkDirectory(of: base + "/theirs/sub/x.prom")
+        }
     }
 
     @Test func aRootOwnedDirectoryIsAccepted() throws {

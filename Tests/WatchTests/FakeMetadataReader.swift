@@ -80,8 +80,9 @@ final class FakeMetadataReader: MetadataReader {
     }
 
     static func error(_ code: IMDSError.Code, _ path: String) -> IMDSError {
-        IMDSError(code: code, path: path, endpoint: "http://127.0.0.1:1", status: code == .serverError ? 503 : nil,
-                  message: "fake IMDS failure \(code.rawValue) for \(path)")
+        IMDSError(
+            code: code, path: path, endpoint: "http://127.0.0.1:1", status: code == .serverError ? 503 : nil,
+            message: "fake IMDS failure \(code.rawValue) for \(path)")
     }
 
     // MARK: Convenience setters

@@ -9,9 +9,9 @@ import Testing
 import Watch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A poller wired to a fake IMDS, a manual clock, a recording sink, an in-memory log and a temporary state dir.
@@ -35,8 +35,11 @@ final class PollerHarness: Sendable {
     ///   - reader: The fake IMDS (a fresh one with the identity document when nil).
     ///   - roundReportInterval: Passed to the poller (`nil`: every round is reported).
     ///   - interval: Every source's interval (default 2 s).
-    init(directory: String? = nil, sources: [MetadataSource] = MetadataSource.allCases, reader: FakeMetadataReader? = nil,
-         roundReportInterval: Duration? = nil, interval: Duration = PollerConfiguration.defaultInterval) {
+    init(
+        directory: String? = nil, sources: [MetadataSource] = MetadataSource.allCases,
+        reader: FakeMetadataReader? = nil,
+        roundReportInterval: Duration? = nil, interval: Duration = PollerConfiguration.defaultInterval
+    ) {
         self.roundReportInterval = roundReportInterval
         self.directory = directory ?? PollerHarness.makeTemporaryDirectory()
         self.reader = reader ?? FakeMetadataReader(clock: clock)
@@ -69,7 +72,8 @@ final class PollerHarness: Sendable {
 
     /// The state a restarted process would load: the journal's last state, else the checkpoint.
     func savedState() -> WatchState {
-        let bytes = (try? SafeFile.readRegularFileIfPresent(directory + "/" + EventJournal.fileName, limit: 1 << 26)) ?? nil
+        let bytes =
+            (try? SafeFile.readRegularFileIfPresent(directory + "/" + EventJournal.fileName, limit: 1 << 26)) ?? nil
         for record in JournalRecord.read(bytes ?? []).records.reversed() {
             if case .detected(_, let state?) = record, let loaded = try? WatchState(json: state) { return loaded }
         }
@@ -138,6 +142,8 @@ final class PollerHarness: Sendable {
     }
 
     func logLines(_ level: Logger.Level? = nil, containing text: String) -> [String] {
-        logs.entries.filter { (level == nil || $0.level == level) && "\($0.message)".contains(text) }.map { "\($0.message)" }
+        logs.entries.filter { (level == nil || $0.level == level) && "\($0.message)".contains(text) }.map {
+            "\($0.message)"
+        }
     }
 }

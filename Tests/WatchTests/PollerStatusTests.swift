@@ -1,16 +1,20 @@
 import Events
 import IMDS
 import Testing
+
 @testable import Watch
 
 @Suite struct PollerStatusTests {
     private func status(failing errors: [MetadataSource: String]) -> PollerStatus {
         let sources = MetadataSource.allCases.map { source in
-            let observation: Observation? = errors[source].map {
-                .failed(IMDSError(code: .unreachable, path: source.path, endpoint: "http://127.0.0.1:9", message: $0))
-            } ?? .absent
-            return SourceStatus(source: source, enabled: true, lastPollMilliseconds: 0, lastObservation: observation,
-                                consecutiveFailures: errors[source] == nil ? 0 : 1, notConfigured: false)
+            let observation: Observation? =
+                errors[source].map {
+                    .failed(
+                        IMDSError(code: .unreachable, path: source.path, endpoint: "http://127.0.0.1:9", message: $0))
+                } ?? .absent
+            return SourceStatus(
+                source: source, enabled: true, lastPollMilliseconds: 0, lastObservation: observation,
+                consecutiveFailures: errors[source] == nil ? 0 : 1, notConfigured: false)
         }
         return PollerStatus(completedRounds: 1, sources: sources, instance: .unknown, identityError: nil)
     }

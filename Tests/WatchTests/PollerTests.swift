@@ -31,9 +31,13 @@ struct PollerTests {
 
         let types = harness.sink.events.map(\.type)
         #expect(Set(types) == Set(EventType.allCases))
-        #expect(types.count == 8)  // asg-lifecycle-state twice: InService at start, Terminated later
-        #expect(harness.sink.events.first { $0.type == .maintenanceChanged }?.detail.previousJSON["not_before"] == "2030-01-21T09:00:43Z")
-        #expect(harness.sink.events.first { $0.type == .maintenanceCleared }?.detail.dataJSON["not_before"] == "2030-01-22T09:00:43Z")
+        #expect(types.count == 8) // asg-lifecycle-state twice: InService at start, Terminated later
+        #expect(
+            harness.sink.events.first { $0.type == .maintenanceChanged }?.detail.previousJSON["not_before"]
+                == "2030-01-21T09:00:43Z")
+        #expect(
+            harness.sink.events.first { $0.type == .maintenanceCleared }?.detail.dataJSON["not_before"]
+                == "2030-01-22T09:00:43Z")
         #expect(harness.logLines(.warning, containing: "detected spot-interruption").count == 1)
     }
 
@@ -46,7 +50,8 @@ struct PollerTests {
         }
         await harness.stop()
         #expect(harness.sink.events.count == 1)
-        #expect(harness.sink.events.first?.detail.dataJSON["time"] == .string(Timestamp.rfc3339(seconds: 1_795_000_120)))
+        #expect(
+            harness.sink.events.first?.detail.dataJSON["time"] == .string(Timestamp.rfc3339(seconds: 1_795_000_120)))
     }
 
     @Test func outageWhileStateChangesFiresNothingThenTheChangeOnce() async {
@@ -69,8 +74,12 @@ struct PollerTests {
 
         harness.reader.outage(nil)
         await harness.rounds(5)
-        #expect(harness.sink.events.map(\.type).sorted() == [.asgLifecycleState, .maintenanceScheduled, .spotInterruption, .tagsChanged])
-        #expect(harness.sink.events.first { $0.type == .asgLifecycleState }?.detail.previousJSON == ["state": "InService"])
+        #expect(
+            harness.sink.events.map(\.type).sorted() == [
+                .asgLifecycleState, .maintenanceScheduled, .spotInterruption, .tagsChanged,
+            ])
+        #expect(
+            harness.sink.events.first { $0.type == .asgLifecycleState }?.detail.previousJSON == ["state": "InService"])
         await harness.stop()
         #expect(harness.logLines(.notice, containing: "readable again after 10 failed reads").count == 5)
     }
@@ -133,7 +142,8 @@ struct PollerTests {
         let asgPath = MetadataSource.asg.path
         #expect(harness.reader.reads(of: asgPath) == [.zero, .seconds(60), .seconds(120)])
         #expect(harness.reader.reads(of: MetadataSource.spot.path).count == 66)
-        #expect(harness.logLines(.info, containing: "is absent: the instance is not in an Auto Scaling group").count == 1)
+        #expect(
+            harness.logLines(.info, containing: "is absent: the instance is not in an Auto Scaling group").count == 1)
         #expect(await harness.poller?.status().sources.first { $0.source == .asg }?.notConfigured == true)
 
         harness.reader.asg("InService")
@@ -163,7 +173,9 @@ struct PollerTests {
         let harness = PollerHarness(roundReportInterval: .seconds(5))
         let poller = await harness.start()
         let reported = Locked<[Int]>([])
-        let consumer = Task { for await round in poller.rounds { reported.update { $0.append(round.completedRounds) } } }
+        let consumer = Task {
+            for await round in poller.rounds { reported.update { $0.append(round.completedRounds) } }
+        }
         /// What the consumer has taken once it holds at least `count` reports (it runs on its own task); a report
         /// that should not have been made shows up at the latest in the next check.
         func reports(atLeast count: Int) async throws -> [Int] {
@@ -210,7 +222,8 @@ struct PollerTests {
         harness.reader.tags(["Name": "web"])
         harness.reader.fail(MetadataSource.rebalance.path, .timedOut)
         let poller = Poller(
-            configuration: harness.configuration, reader: harness.reader, journal: harness.makeJournal(), store: harness.store,
+            configuration: harness.configuration, reader: harness.reader, journal: harness.makeJournal(),
+            store: harness.store,
             clock: harness.clock, logger: Logger(label: "test")
         )
         let report = await poller.pollOnce()
@@ -218,14 +231,15 @@ struct PollerTests {
         #expect(try listDirectory(harness.directory).isEmpty)
         #expect(report.imdsAnswered)
         #expect(report.diagnosis == nil)
-        #expect(report.lines == [
-            "instance: i-0123456789abcdef0 m5.large eu-west-1b account 123456789012",
-            "spot: terminate at 2026-11-24T12:00:00Z",
-            "rebalance: error: fake IMDS failure timedOut for meta-data/events/recommendations/rebalance",
-            "maintenance: none scheduled",
-            "asg: InService",
-            "tags: 1 tag",
-        ])
+        #expect(
+            report.lines == [
+                "instance: i-0123456789abcdef0 m5.large eu-west-1b account 123456789012",
+                "spot: terminate at 2026-11-24T12:00:00Z",
+                "rebalance: error: fake IMDS failure timedOut for meta-data/events/recommendations/rebalance",
+                "maintenance: none scheduled",
+                "asg: InService",
+                "tags: 1 tag",
+            ])
         #expect(report.json["sources"]?["spot"]?["value"] == ["action": "terminate", "time": "2026-11-24T12:00:00Z"])
         #expect(report.json["sources"]?["rebalance"]?["status"] == "error")
 
@@ -241,7 +255,9 @@ struct PollerTests {
         harness.reader.setDelay(.seconds(7), for: MetadataSource.tags.path)
         await harness.start()
         await harness.advance(by: .seconds(20), step: .milliseconds(500))
-        #expect(harness.reader.reads(of: MetadataSource.spot.path) == stride(from: 0, through: 20, by: 2).map { Duration.seconds($0) })
+        #expect(
+            harness.reader.reads(of: MetadataSource.spot.path)
+                == stride(from: 0, through: 20, by: 2).map { Duration.seconds($0) })
         await harness.stop()
     }
 
@@ -316,7 +332,9 @@ struct PollerPersistenceTests {
         let harness = PollerHarness(sources: [.spot])
         let sink = StateCheckingSink(harness: harness)
         harness.reader.spot("terminate")
-        let journal = EventJournal(directory: harness.directory, consumers: [SinkConsumer(name: "sink", sink: sink)], logger: Logger(label: "test"))
+        let journal = EventJournal(
+            directory: harness.directory, consumers: [SinkConsumer(name: "sink", sink: sink)],
+            logger: Logger(label: "test"))
         let poller = Poller(
             configuration: harness.configuration, reader: harness.reader, journal: journal, store: harness.store,
             clock: harness.clock, logger: Logger(label: "test")

@@ -15,9 +15,13 @@ struct SchedulingTests {
     }
 
     @Test func nextDueSkipsMissedSlots() {
-        #expect(Poller<ManualClock>.nextDue(after: Self.at(0), interval: .seconds(2), now: Self.at(5000)) == Self.at(6000))
-        #expect(Poller<ManualClock>.nextDue(after: Self.at(0), interval: .seconds(2), now: Self.at(6000)) == Self.at(8000))
-        #expect(Poller<ManualClock>.nextDue(after: Self.at(0), interval: .milliseconds(50), now: Self.at(1001)) == Self.at(1050))
+        #expect(
+            Poller<ManualClock>.nextDue(after: Self.at(0), interval: .seconds(2), now: Self.at(5000)) == Self.at(6000))
+        #expect(
+            Poller<ManualClock>.nextDue(after: Self.at(0), interval: .seconds(2), now: Self.at(6000)) == Self.at(8000))
+        #expect(
+            Poller<ManualClock>.nextDue(after: Self.at(0), interval: .milliseconds(50), now: Self.at(1001))
+                == Self.at(1050))
     }
 
     @Test func pollsStartToStartWithoutDrift() async {
@@ -26,7 +30,9 @@ struct SchedulingTests {
         await harness.start()
         await harness.advance(by: .seconds(20))
         await harness.stop()
-        #expect(harness.reader.reads(of: MetadataSource.spot.path) == stride(from: 0, through: 20, by: 2).map { Duration.seconds($0) })
+        #expect(
+            harness.reader.reads(of: MetadataSource.spot.path)
+                == stride(from: 0, through: 20, by: 2).map { Duration.seconds($0) })
     }
 
     @Test func slowPollsSkipMissedSlotsRatherThanBurst() async {

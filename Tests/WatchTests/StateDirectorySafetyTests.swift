@@ -1,12 +1,12 @@
-import Events
 import Durability
+import Events
 import InMemoryLogging
 import Logging
 import Testing
 import Watch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("State directory safety")
@@ -17,8 +17,13 @@ struct StateDirectorySafetyTests {
         let store = StateStore(directory: parent + "/state")
         try store.checkSafety(trusted: TrustedPath(trustedUser: 0))
         #expect(chown(parent, 65534, 65534) == 0)
-        let error = #expect(throws: StateStoreError.self) { try store.checkSafety(trusted: TrustedPath(trustedUser: 0)) }
-        #expect(error?.message == "refusing to use the state directory \(parent)/state: \(parent) is unsafe: the directory is owned by uid 65534, neither root nor the daemon's user")
+        let error = #expect(throws: StateStoreError.self) {
+            try store.checkSafety(trusted: TrustedPath(trustedUser: 0))
+        }
+        #expect(
+            error?.message
+                == "refusing to use the state directory \(parent)/state: \(parent) is unsafe: the directory is owned by uid 65534, neither root nor the daemon's user"
+        )
     }
 
     @Test func aMissingStateDirectoryInStickyTmpIsCreatedThenChecked() throws {
@@ -28,24 +33,36 @@ struct StateDirectorySafetyTests {
         #expect(SafeFile.kind(of: directory) == .directory)
         // Made by another user first (a race in a sticky parent): theirs, refused.
         #expect(chown(directory, 65534, 65534) == 0)
-        #expect(throws: StateStoreError.self) { try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0)) }
+        #expect(throws: StateStoreError.self) {
+            try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0))
+        }
     }
 
     @Test func aWorldWritableStateDirectoryIsRefused() throws {
         let directory = PollerHarness.makeTemporaryDirectory()
         defer { removeTree(directory) }
         chmod(directory, 0o1777)
-        let error = #expect(throws: StateStoreError.self) { try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0)) }
+        let error = #expect(throws: StateStoreError.self) {
+            try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0))
+        }
         #expect(error?.message.contains("writable by its group or by everyone") == true)
     }
 
     @Test func anOutboxSymlinkIsRefused() throws {
         let directory = PollerHarness.makeTemporaryDirectory()
         let elsewhere = PollerHarness.makeTemporaryDirectory()
-        defer { removeTree(directory); removeTree(elsewhere) }
+        defer {
+            removeTree(directory)
+            removeTree(elsewhere)
+        }
         #expect(symlink(elsewhere, directory + "/outbox") == 0)
-        let error = #expect(throws: StateStoreError.self) { try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0)) }
-        #expect(error?.message == "refusing to use the state directory \(directory): \(directory)/outbox is a symlink, not a directory")
+        let error = #expect(throws: StateStoreError.self) {
+            try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0))
+        }
+        #expect(
+            error?.message
+                == "refusing to use the state directory \(directory): \(directory)/outbox is a symlink, not a directory"
+        )
     }
 
     @Test func aJournalSymlinkIsRefused() throws {
@@ -53,8 +70,13 @@ struct StateDirectorySafetyTests {
         defer { removeTree(directory) }
         try writeFile(directory + "/victim", "precious")
         #expect(symlink(directory + "/victim", directory + "/" + EventJournal.fileName) == 0)
-        let error = #expect(throws: StateStoreError.self) { try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0)) }
-        #expect(error?.message == "refusing to use the state directory \(directory): \(directory)/events.journal is a symlink, not a regular file")
+        let error = #expect(throws: StateStoreError.self) {
+            try StateStore(directory: directory).checkSafety(trusted: TrustedPath(trustedUser: 0))
+        }
+        #expect(
+            error?.message
+                == "refusing to use the state directory \(directory): \(directory)/events.journal is a symlink, not a regular file"
+        )
     }
 
     @Test func aSymlinkPlantedAtTheStateFileIsReplacedNotFollowed() throws {
@@ -82,7 +104,8 @@ struct StateDirectorySafetyTests {
         let state = store.load(logger: Logger(label: "test") { _ in handler }, nowMilliseconds: 1_795_000_000_000)
 
         #expect(state == WatchState())
-        #expect(handler.entries.contains { $0.level == .warning && "\($0.message)".contains("not a regular file (FIFO)") })
+        #expect(
+            handler.entries.contains { $0.level == .warning && "\($0.message)".contains("not a regular file (FIFO)") })
         try store.save(WatchState())
         #expect(SafeFile.kind(of: store.path) == .regular)
     }

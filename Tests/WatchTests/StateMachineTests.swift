@@ -11,7 +11,9 @@ struct StateMachineTests {
     )
     static let failure = IMDSError(code: .timedOut, path: "x", endpoint: "", message: "timed out")
 
-    static func maintenance(_ id: String, state: String = "active", notBefore: String = "2030-01-21T09:00:43Z") -> ScheduledMaintenanceEvent {
+    static func maintenance(_ id: String, state: String = "active", notBefore: String = "2030-01-21T09:00:43Z")
+        -> ScheduledMaintenanceEvent
+    {
         ScheduledMaintenanceEvent(
             eventID: id, code: "system-reboot", description: "scheduled reboot", state: state,
             notBefore: notBefore, notAfter: "2030-01-21T09:17:23Z"
@@ -19,7 +21,9 @@ struct StateMachineTests {
     }
 
     /// Applies an observation and returns the events.
-    static func apply(_ machine: inout WatchStateMachine, _ source: MetadataSource, _ observation: Observation) -> [Event] {
+    static func apply(_ machine: inout WatchStateMachine, _ source: MetadataSource, _ observation: Observation)
+        -> [Event]
+    {
         machine.observe(source, observation, instance: instance, detectedAtMilliseconds: 1_795_000_000_123).events
     }
 
@@ -42,15 +46,19 @@ struct StateMachineTests {
         step(.spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))))
         step(.rebalance, .value(.rebalance(RebalanceRecommendation(noticeTime: "2026-11-24T11:50:00Z"))))
         step(.maintenance, .value(.maintenance([Self.maintenance("instance-event-1")])))
-        step(.maintenance, .value(.maintenance([Self.maintenance("instance-event-1", notBefore: "2030-01-22T09:00:43Z")])))
+        step(
+            .maintenance,
+            .value(.maintenance([Self.maintenance("instance-event-1", notBefore: "2030-01-22T09:00:43Z")])))
         step(.maintenance, .value(.maintenance([])))
         step(.asg, .value(.asg("Terminated")))
         step(.tags, .value(.tags(["Name": "db", "team": "core"])))
 
-        #expect(fired.map(\.type) == [
-            .spotInterruption, .rebalanceRecommendation, .maintenanceScheduled, .maintenanceChanged, .maintenanceCleared,
-            .asgLifecycleState, .tagsChanged,
-        ])
+        #expect(
+            fired.map(\.type) == [
+                .spotInterruption, .rebalanceRecommendation, .maintenanceScheduled, .maintenanceChanged,
+                .maintenanceCleared,
+                .asgLifecycleState, .tagsChanged,
+            ])
         #expect(Set(fired.map(\.id)).count == fired.count)
         let byType = Dictionary(fired.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
         #expect(byType[.spotInterruption]?.detail.dataJSON == ["action": "terminate", "time": "2026-11-24T12:00:00Z"])
@@ -61,11 +69,13 @@ struct StateMachineTests {
         #expect(byType[.spotInterruption]?.deadline?.rfc3339 == "2026-11-24T12:00:00Z")
         #expect(byType[.rebalanceRecommendation]?.detail.dataJSON == ["notice_time": "2026-11-24T11:50:00Z"])
         let scheduled: JSONValue = [
-            "event_id": "instance-event-1", "code": "system-reboot", "description": "scheduled reboot", "state": "active",
+            "event_id": "instance-event-1", "code": "system-reboot", "description": "scheduled reboot",
+            "state": "active",
             "not_before": "2030-01-21T09:00:43Z", "not_after": "2030-01-21T09:17:23Z", "not_before_deadline": nil,
         ]
         let rescheduled: JSONValue = [
-            "event_id": "instance-event-1", "code": "system-reboot", "description": "scheduled reboot", "state": "active",
+            "event_id": "instance-event-1", "code": "system-reboot", "description": "scheduled reboot",
+            "state": "active",
             "not_before": "2030-01-22T09:00:43Z", "not_after": "2030-01-21T09:17:23Z", "not_before_deadline": nil,
         ]
         #expect(byType[.maintenanceScheduled]?.detail.dataJSON == scheduled)
@@ -75,10 +85,11 @@ struct StateMachineTests {
         #expect(byType[.maintenanceCleared]?.detail.dataJSON == rescheduled)
         #expect(byType[.asgLifecycleState]?.detail.dataJSON == ["state": "Terminated"])
         #expect(byType[.asgLifecycleState]?.detail.previousJSON == ["state": "InService"])
-        #expect(byType[.tagsChanged]?.detail.dataJSON == [
-            "added": ["team": "core"], "removed": [:], "changed": ["Name": ["from": "web", "to": "db"]],
-            "tags": ["Name": "db", "team": "core"],
-        ])
+        #expect(
+            byType[.tagsChanged]?.detail.dataJSON == [
+                "added": ["team": "core"], "removed": [:], "changed": ["Name": ["from": "web", "to": "db"]],
+                "tags": ["Name": "db", "team": "core"],
+            ])
         #expect(byType[.tagsChanged]?.detail.previousJSON == .null)
     }
 
@@ -86,7 +97,10 @@ struct StateMachineTests {
         var machine = WatchStateMachine()
         _ = Self.apply(&machine, .tags, .value(.tags(["a": "1", "b": "2"])))
         let events = Self.apply(&machine, .tags, .value(.tags(["a": "1"])))
-        #expect(events.map(\.detail.dataJSON) == [["added": [:], "removed": ["b": "2"], "changed": [:], "tags": ["a": "1"]]])
+        #expect(
+            events.map(\.detail.dataJSON) == [
+                ["added": [:], "removed": ["b": "2"], "changed": [:], "tags": ["a": "1"]]
+            ])
     }
 
     @Test func spotNoticeWhoseTimeMovesForwardFiresOnce() {
@@ -99,10 +113,12 @@ struct StateMachineTests {
         #expect(fired.count == 1)
         #expect(fired.first?.detail.dataJSON["time"] == .string(Timestamp.rfc3339(seconds: 1_795_000_000)))
         // A different action is a new notice; so is a notice after the old one went away.
-        fired = Self.apply(&machine, .spot, .value(.spot(SpotInstanceAction(action: "stop", time: "2026-11-24T12:00:00Z"))))
+        fired = Self.apply(
+            &machine, .spot, .value(.spot(SpotInstanceAction(action: "stop", time: "2026-11-24T12:00:00Z"))))
         #expect(fired.count == 1)
         _ = Self.apply(&machine, .spot, .absent)
-        fired = Self.apply(&machine, .spot, .value(.spot(SpotInstanceAction(action: "stop", time: "2026-11-24T12:10:00Z"))))
+        fired = Self.apply(
+            &machine, .spot, .value(.spot(SpotInstanceAction(action: "stop", time: "2026-11-24T12:10:00Z"))))
         #expect(fired.count == 1)
     }
 
@@ -121,12 +137,14 @@ struct StateMachineTests {
         _ = Self.apply(&machine, .maintenance, .value(.maintenance([Self.maintenance("instance-event-1")])))
         let before = machine.state
         for source in MetadataSource.allCases {
-            let outcome = machine.observe(source, .failed(Self.failure), instance: Self.instance, detectedAtMilliseconds: 0)
+            let outcome = machine.observe(
+                source, .failed(Self.failure), instance: Self.instance, detectedAtMilliseconds: 0)
             #expect(outcome == .none)
         }
         #expect(machine.state == before)
         #expect(Self.apply(&machine, .asg, .value(.asg("InService"))).isEmpty)
-        #expect(Self.apply(&machine, .maintenance, .value(.maintenance([Self.maintenance("instance-event-1")]))).isEmpty)
+        #expect(
+            Self.apply(&machine, .maintenance, .value(.maintenance([Self.maintenance("instance-event-1")]))).isEmpty)
     }
 
     @Test func absentLifecycleStateAndTagsKeepTheLastValue() {
@@ -168,15 +186,21 @@ struct StateMachineTests {
         var machine = WatchStateMachine()
         let notice = { (time: String) in Observation.value(.spot(SpotInstanceAction(action: "terminate", time: time))) }
         #expect(machine.observe(.spot, .absent, instance: Self.instance, detectedAtMilliseconds: 0).persist == false)
-        #expect(machine.observe(.spot, notice("2026-11-24T12:00:00Z"), instance: Self.instance, detectedAtMilliseconds: 0).persist)
-        #expect(machine.observe(.spot, notice("2026-11-24T12:00:02Z"), instance: Self.instance, detectedAtMilliseconds: 0).persist == false)
+        #expect(
+            machine.observe(.spot, notice("2026-11-24T12:00:00Z"), instance: Self.instance, detectedAtMilliseconds: 0)
+                .persist)
+        #expect(
+            machine.observe(.spot, notice("2026-11-24T12:00:02Z"), instance: Self.instance, detectedAtMilliseconds: 0)
+                .persist == false)
         #expect(machine.observe(.tags, .value(.tags([:])), instance: Self.instance, detectedAtMilliseconds: 0).persist)
     }
 
     @Test func stateRoundTripsThroughJSON() throws {
         var machine = WatchStateMachine()
-        _ = Self.apply(&machine, .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))))
-        _ = Self.apply(&machine, .rebalance, .value(.rebalance(RebalanceRecommendation(noticeTime: "2026-11-24T11:00:00Z"))))
+        _ = Self.apply(
+            &machine, .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))))
+        _ = Self.apply(
+            &machine, .rebalance, .value(.rebalance(RebalanceRecommendation(noticeTime: "2026-11-24T11:00:00Z"))))
         _ = Self.apply(&machine, .maintenance, .value(.maintenance([Self.maintenance("instance-event-1")])))
         _ = Self.apply(&machine, .asg, .value(.asg("Warmed:Running")))
         _ = Self.apply(&machine, .tags, .value(.tags(["Name": "wéb \"quoted\"\n"])))

@@ -17,7 +17,9 @@ struct TagReadCacheTests {
         reader.tags(["Name": "web", "team": "core"])
         var cache = TagReadCache(refreshPolls: 15)
         for _ in 0..<5 {
-            #expect(await MetadataSource.tags.read(from: reader, tagCache: &cache) == .value(.tags(["Name": "web", "team": "core"])))
+            #expect(
+                await MetadataSource.tags.read(from: reader, tagCache: &cache)
+                    == .value(.tags(["Name": "web", "team": "core"])))
         }
         #expect(reader.reads(of: MetadataSource.tags.path).count == 5)
         #expect(Self.valueReads(reader) == 2, "values are read once, at the first poll")
@@ -29,7 +31,9 @@ struct TagReadCacheTests {
         var cache = TagReadCache(refreshPolls: 15)
         _ = await MetadataSource.tags.read(from: reader, tagCache: &cache)
         reader.tags(["Name": "db", "team": "core"])
-        #expect(await MetadataSource.tags.read(from: reader, tagCache: &cache) == .value(.tags(["Name": "db", "team": "core"])))
+        #expect(
+            await MetadataSource.tags.read(from: reader, tagCache: &cache)
+                == .value(.tags(["Name": "db", "team": "core"])))
         #expect(Self.valueReads(reader) == 3)
     }
 
@@ -42,8 +46,11 @@ struct TagReadCacheTests {
         var seen: [Observation] = []
         for _ in 0..<4 { seen.append(await MetadataSource.tags.read(from: reader, tagCache: &cache)) }
         // Polls 2, 3 and 4 answer from the cache; poll 5 is the 4th since the full read and reads every value.
-        #expect(seen == [.value(.tags(["Name": "web"])), .value(.tags(["Name": "web"])), .value(.tags(["Name": "web"])),
-                         .value(.tags(["Name": "db"]))])
+        #expect(
+            seen == [
+                .value(.tags(["Name": "web"])), .value(.tags(["Name": "web"])), .value(.tags(["Name": "web"])),
+                .value(.tags(["Name": "db"])),
+            ])
     }
 
     @Test func aFailedOrAbsentReadIsNeverAnsweredFromTheCache() async {
@@ -84,9 +91,13 @@ struct TagReadCacheTests {
         let reader = FakeMetadataReader()
         reader.tags(["Name": "web", "team": "core"])
         var cache = TagReadCache()
-        #expect(await MetadataSource.tags.read(from: reader, tagCache: &cache) == .value(.tags(["Name": "web", "team": "core"])))
+        #expect(
+            await MetadataSource.tags.read(from: reader, tagCache: &cache)
+                == .value(.tags(["Name": "web", "team": "core"])))
         reader.tags(["Name": "drain", "team": "core"])
-        #expect(await MetadataSource.tags.read(from: reader, tagCache: &cache) == .value(.tags(["Name": "drain", "team": "core"])))
+        #expect(
+            await MetadataSource.tags.read(from: reader, tagCache: &cache)
+                == .value(.tags(["Name": "drain", "team": "core"])))
     }
 }
 

@@ -5,6 +5,7 @@ import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Testing
+
 @testable import Webhooks
 
 /// The retry schedule, with a fake transport and virtual time.
@@ -14,7 +15,8 @@ import Testing
 
     func dispatcher(
         _ transport: FakeTransport, endpoint: WebhookEndpoint = WebhookEndpoint(url: "http://127.0.0.1:9/hook"),
-        jitter: @escaping @Sendable (Duration) -> Duration = { $0 }, logger: Logger, stateDirectory: String = temporaryDirectory()
+        jitter: @escaping @Sendable (Duration) -> Duration = { $0 }, logger: Logger,
+        stateDirectory: String = temporaryDirectory()
     ) throws -> WebhookDispatcher {
         var retryPolicy = RetryPolicy.webhook
         retryPolicy.jitter = jitter
@@ -25,7 +27,8 @@ import Testing
     }
 
     @Test func backsOffExponentiallyThenDelivers() async throws {
-        let transport = FakeTransport(clock: clock, answers: [.status(503), .error(.connectionRefused), .status(500), .status(204)])
+        let transport = FakeTransport(
+            clock: clock, answers: [.status(503), .error(.connectionRefused), .status(500), .status(204)])
         let (logger, handler) = capturingLogger()
         let dispatcher = try dispatcher(transport, logger: logger)
         let start = clock.now
@@ -51,7 +54,8 @@ import Testing
     }
 
     @Test func honoursRetryAfter() async throws {
-        let transport = FakeTransport(clock: clock, answers: [.status(429, [HTTPHeader("Retry-After", "3")]), .status(200)])
+        let transport = FakeTransport(
+            clock: clock, answers: [.status(429, [HTTPHeader("Retry-After", "3")]), .status(200)])
         let (logger, _) = capturingLogger()
         let dispatcher = try dispatcher(transport, jitter: { _ in .zero }, logger: logger)
         try await withRunning(dispatcher) {
@@ -156,7 +160,8 @@ import Testing
         #expect(await off.sendOnce(sampleEvent()).map(\.outcome) == [.rejected(status: 307)])
 
         let following = FakeTransport(clock: clock, answers: [redirect, .status(200)])
-        let on = try dispatcher(following, endpoint: WebhookEndpoint(url: "http://127.0.0.1:9/hook", followRedirects: true), logger: logger)
+        let on = try dispatcher(
+            following, endpoint: WebhookEndpoint(url: "http://127.0.0.1:9/hook", followRedirects: true), logger: logger)
         #expect(await on.sendOnce(sampleEvent()).map(\.outcome) == [.delivered(status: 200)])
         #expect(following.requests.map(\.url) == ["http://127.0.0.1:9/hook", "http://127.0.0.1:9/moved"])
         #expect(following.requests[1].body == following.requests[0].body)
@@ -164,9 +169,12 @@ import Testing
 
     @Test func aRedirectToAnotherOriginCarriesNeitherExtraHeadersNorTheSignature() async throws {
         let (logger, _) = capturingLogger()
-        for (location, crosses) in [("/moved", false), ("http://127.0.0.1:10/x", true), ("http://other.example:9/x", true),
-                                    ("https://127.0.0.1:9/x", true)] {
-            let transport = FakeTransport(clock: clock, answers: [.status(307, [HTTPHeader("Location", location)]), .status(200)])
+        for (location, crosses) in [
+            ("/moved", false), ("http://127.0.0.1:10/x", true), ("http://other.example:9/x", true),
+            ("https://127.0.0.1:9/x", true),
+        ] {
+            let transport = FakeTransport(
+                clock: clock, answers: [.status(307, [HTTPHeader("Location", location)]), .status(200)])
             let endpoint = WebhookEndpoint(
                 url: "http://127.0.0.1:9/hook", headers: [HTTPHeader("Authorization", "Bearer x")],
                 secret: WebhookSecret(bytes: Array("s3cret".utf8)), followRedirects: true
@@ -175,7 +183,9 @@ import Testing
             #expect(await dispatcher.sendOnce(sampleEvent()).map(\.outcome) == [.delivered(status: 200)])
             let first = try #require(transport.requests.first?.headers)
             let second = try #require(transport.requests.last?.headers)
-            #expect(first.contains { $0.name == "Authorization" } && first.contains { $0.name == "X-Imdswatch-Signature-256" })
+            #expect(
+                first.contains { $0.name == "Authorization" }
+                    && first.contains { $0.name == "X-Imdswatch-Signature-256" })
             #expect(second.contains { $0.name == "Authorization" } == !crosses, "\(location)")
             #expect(second.contains { $0.name == "X-Imdswatch-Signature-256" } == !crosses, "\(location)")
         }
@@ -200,8 +210,10 @@ import Testing
         let state = temporaryDirectory()
         let (logger, handler) = capturingLogger()
         let outbox = WebhookOutbox(directory: state + "/outbox", logger: logger)
-        await outbox.add(OutboxEntry(sequence: 0, endpointID: "0123456789abcdef", eventID: "old", eventType: "spot-interruption",
-                                     body: [], contentType: "application/json", createdAtMilliseconds: clock.epochMilliseconds))
+        await outbox.add(
+            OutboxEntry(
+                sequence: 0, endpointID: "0123456789abcdef", eventID: "old", eventType: "spot-interruption",
+                body: [], contentType: "application/json", createdAtMilliseconds: clock.epochMilliseconds))
         let transport = FakeTransport(clock: clock, answers: [])
         let dispatcher = try dispatcher(transport, logger: logger, stateDirectory: state)
         try await withRunning(dispatcher) {
@@ -214,7 +226,9 @@ import Testing
     @Test func rejectsInvalidURLs() {
         let (logger, _) = capturingLogger()
         #expect(throws: WebhookError.self) {
-            try WebhookDispatcher(endpoints: [WebhookEndpoint(url: "ftp://x/")], stateDirectory: temporaryDirectory(), version: "1", logger: logger)
+            try WebhookDispatcher(
+                endpoints: [WebhookEndpoint(url: "ftp://x/")], stateDirectory: temporaryDirectory(), version: "1",
+                logger: logger)
         }
     }
 }

@@ -4,6 +4,7 @@ import HTTP
 import InMemoryLogging
 import Logging
 import Testing
+
 @testable import Webhooks
 
 @Suite struct FormatTests {
@@ -32,7 +33,9 @@ import Testing
 
     @Test func slackMessageIsOneReadableLine() throws {
         let text = WebhookBodyRenderer.slackMessage(event)["text"]?.stringValue
-        #expect(text == ":warning: spot-interruption on i-0abc123 (m5.large, eu-west-1b): terminate at 2026-11-24T12:00:00Z")
+        #expect(
+            text == ":warning: spot-interruption on i-0abc123 (m5.large, eu-west-1b): terminate at 2026-11-24T12:00:00Z"
+        )
         #expect(text?.contains("\n") == false)
     }
 
@@ -43,7 +46,8 @@ import Testing
     }
 
     @Test func templateValuesAreEscapedForJSONStrings() throws {
-        let template = try WebhookTemplate(text: #"{"t": "{{data.action}} {{instance.instance_id}}", "raw": {{{data_json}}}}"#)
+        let template = try WebhookTemplate(
+            text: #"{"t": "{{data.action}} {{instance.instance_id}}", "raw": {{{data_json}}}}"#)
         var tricky = event
         tricky.detail = .spotInterruption(SpotInterruption(action: "say \"hi\"\n<now>", time: EventTime(rfc3339: "x")))
         let parsed = try JSONDocument.parse(template.render(tricky))
@@ -55,9 +59,13 @@ import Testing
     func shippedTemplatesRenderValidJSON(name: String) throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/webhook-templates/\(name)").path
-        let renderer = try WebhookBodyRenderer(endpoints: [WebhookEndpoint(url: "http://127.0.0.1/", format: .template, templateFile: path)])
+        let renderer = try WebhookBodyRenderer(endpoints: [
+            WebhookEndpoint(url: "http://127.0.0.1/", format: .template, templateFile: path)
+        ])
         for type in EventType.allCases {
-            let body = renderer.body(for: sampleEvent(type: type), endpoint: WebhookEndpoint(url: "http://127.0.0.1/", format: .template, templateFile: path))
+            let body = renderer.body(
+                for: sampleEvent(type: type),
+                endpoint: WebhookEndpoint(url: "http://127.0.0.1/", format: .template, templateFile: path))
             let text = String(decoding: body.bytes, as: UTF8.self)
             #expect(throws: Never.self, "\(name) for \(type): \(text)") { try JSONDocument.parse(text) }
         }
@@ -65,7 +73,9 @@ import Testing
 
     @Test func missingTemplateFailsAtInit() {
         #expect(throws: WebhookError.self) {
-            try WebhookBodyRenderer(endpoints: [WebhookEndpoint(url: "http://x/", format: .template, templateFile: "/nonexistent.mustache")])
+            try WebhookBodyRenderer(endpoints: [
+                WebhookEndpoint(url: "http://x/", format: .template, templateFile: "/nonexistent.mustache")
+            ])
         }
     }
 }

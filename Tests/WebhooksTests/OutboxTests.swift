@@ -4,12 +4,14 @@ import HTTP
 import InMemoryLogging
 import Logging
 import Testing
+
 @testable import Webhooks
 
 @Suite struct OutboxTests {
     func entry(_ event: String, endpoint: String = "e1", at time: Int64 = 1000) -> OutboxEntry {
-        OutboxEntry(sequence: 0, endpointID: endpoint, eventID: event, eventType: "spot-interruption",
-                    body: Array("{\"id\":\"\(event)\"}".utf8), contentType: "application/json", createdAtMilliseconds: time)
+        OutboxEntry(
+            sequence: 0, endpointID: endpoint, eventID: event, eventType: "spot-interruption",
+            body: Array("{\"id\":\"\(event)\"}".utf8), contentType: "application/json", createdAtMilliseconds: time)
     }
 
     @Test func deliveriesSurviveANewInstanceInOrder() async throws {
@@ -33,7 +35,8 @@ import Testing
         // New sequence numbers continue after the loaded ones.
         let d = try #require(await second.add(entry("d")))
         #expect(d.sequence > loaded.map(\.sequence).max() ?? 0)
-        let mode = try FileManager.default.attributesOfItem(atPath: directory + "/" + d.fileName)[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: directory + "/" + d.fileName)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
 

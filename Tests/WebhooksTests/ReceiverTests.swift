@@ -5,12 +5,14 @@ import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Testing
+
 @testable import Webhooks
 
 /// End to end over libcurl against a real receiver on 127.0.0.1 (Tests/support/webhook_receiver.py).
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ReceiverTests {
     /// Short real-time backoff for tests, without jitter; the defaults stay 1 s and 60 s.
-    let fastRetries = RetryPolicy(maxAttempts: .max, baseDelay: .milliseconds(100), maxDelay: .milliseconds(400), jitter: { $0 })
+    let fastRetries = RetryPolicy(
+        maxAttempts: .max, baseDelay: .milliseconds(100), maxDelay: .milliseconds(400), jitter: { $0 })
 
     func dispatcher(
         _ endpoints: [WebhookEndpoint], stateDirectory: String = temporaryDirectory(), logger: Logger
@@ -37,7 +39,9 @@ import Testing
     @Test func sendsEveryHeaderAndASignaturePythonAccepts() async throws {
         let directory = temporaryDirectory()
         let secretPath = directory + "/secret"
-        _ = FileManager.default.createFile(atPath: secretPath, contents: Data("correct horse battery staple\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: secretPath, contents: Data("correct horse battery staple\n".utf8),
+            attributes: [.posixPermissions: 0o600])
         let receiver = try WebhookReceiver.start(secretFile: secretPath)
         let (logger, _) = capturingLogger()
         let secret = try WebhookSecret.load(fromFile: secretPath, logger: logger)
@@ -80,7 +84,9 @@ import Testing
         let requests = try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
             // Refused at least twice (a retry happened) before the receiver comes up.
-            #expect(await eventually { handler.entries.filter { "\($0.message)".contains("connectionRefused") }.count >= 2 })
+            #expect(
+                await eventually { handler.entries.filter { "\($0.message)".contains("connectionRefused") }.count >= 2 }
+            )
             #expect(await dispatcher.pendingCount() == 1)
             let receiver = try WebhookReceiver.start(port: port)
             _ = try await receiver.waitForRequests(1)
@@ -164,7 +170,9 @@ import Testing
         }
         #expect(requests.first?.body == event.payloadBytes())
         #expect(requests.first?.header("X-Imdswatch-Delivery") == event.id)
-        let left = try FileManager.default.contentsOfDirectory(atPath: state + "/outbox").filter { $0.hasSuffix(".json") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: state + "/outbox").filter {
+            $0.hasSuffix(".json")
+        }
         #expect(left.isEmpty)
     }
 
@@ -215,7 +223,10 @@ import Testing
         for secret in ["pa55w0rd", "t0ps3cret", "b3arer", "s1gning-key", "alice"] {
             #expect(!lines.contains { $0.contains(secret) }, "\(secret) leaked")
         }
-        #expect(handler.entries.contains { $0.metadata[LogField.webhookURL] == "http://***@127.0.0.1:\(receiver.port)/hook?token=***" })
+        #expect(
+            handler.entries.contains {
+                $0.metadata[LogField.webhookURL] == "http://***@127.0.0.1:\(receiver.port)/hook?token=***"
+            })
     }
 
     @Test func sendOnceReportsEachEndpoint() async throws {
@@ -223,17 +234,22 @@ import Testing
         try await receiver.script([.init(status: 400)], path: "/refuse")
         let port = try deadPort()
         let (logger, _) = capturingLogger()
-        let dispatcher = try dispatcher([
-            WebhookEndpoint(url: receiver.url("/ok")),
-            WebhookEndpoint(url: receiver.url("/refuse")),
-            WebhookEndpoint(url: "http://127.0.0.1:\(port)/"),
-            WebhookEndpoint(url: receiver.url("/other"), events: [.tagsChanged]),
-        ], logger: logger)
+        let dispatcher = try dispatcher(
+            [
+                WebhookEndpoint(url: receiver.url("/ok")),
+                WebhookEndpoint(url: receiver.url("/refuse")),
+                WebhookEndpoint(url: "http://127.0.0.1:\(port)/"),
+                WebhookEndpoint(url: receiver.url("/other"), events: [.tagsChanged]),
+            ], logger: logger)
         let outcomes = await dispatcher.sendOnce(sampleEvent(synthetic: true)).map(\.outcome)
         #expect(outcomes.count == 4)
         #expect(outcomes[0] == .delivered(status: 200))
         #expect(outcomes[1] == .rejected(status: 400))
-        if case .failed(let reason) = outcomes[2] { #expect(reason.contains("connectionRefused")) } else { Issue.record("\(outcomes[2])") }
+        if case .failed(let reason) = outcomes[2] {
+            #expect(reason.contains("connectionRefused"))
+        } else {
+            Issue.record("\(outcomes[2])")
+        }
         #expect(outcomes[3] == .filtered)
         #expect(await dispatcher.pendingCount() == 0)
     }

@@ -4,6 +4,7 @@ import HTTP
 import InMemoryLogging
 import Logging
 import Testing
+
 @testable import Webhooks
 
 @Suite struct RetryPolicyTests {
@@ -32,14 +33,19 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("docs")
         let webhooks = try String(contentsOf: docs.appendingPathComponent("webhooks.md"), encoding: .utf8)
         let faults = try String(contentsOf: docs.appendingPathComponent("faults.md"), encoding: .utf8)
-        let cap = policy.maxDelay.components.seconds, base = policy.baseDelay.components.seconds
+        let cap = policy.maxDelay.components.seconds
+        let base = policy.baseDelay.components.seconds
         #expect(webhooks.contains("random value in 0…min(\(cap) s, \(base) s × 2^(n−1)) (\"full jitter\")"))
-        #expect(faults.replacingOccurrences(of: "\n", with: " ").contains("full jitter (\(base) s base, doubling, \(cap) s cap)"))
+        #expect(
+            faults.replacingOccurrences(of: "\n", with: " ").contains(
+                "full jitter (\(base) s base, doubling, \(cap) s cap)"))
     }
 
     @Test(arguments: [408, 429, 500, 502, 503, 504])
     func retriesTransientStatuses(status: Int) {
-        #expect(WebhookAttemptVerdict.classify(HTTPResponse(status: status), nowMilliseconds: 0) == .retry(retryAfterMilliseconds: nil))
+        #expect(
+            WebhookAttemptVerdict.classify(HTTPResponse(status: status), nowMilliseconds: 0)
+                == .retry(retryAfterMilliseconds: nil))
     }
 
     @Test(arguments: [400, 401, 403, 404, 410, 422, 301, 302])
@@ -53,8 +59,12 @@ import Testing
     }
 
     @Test func retriesTransportErrorsButNotInvalidURLs() {
-        #expect(WebhookAttemptVerdict.classify(HTTPError(code: .connectionRefused, detail: "", url: "")) == .retry(retryAfterMilliseconds: nil))
-        #expect(WebhookAttemptVerdict.classify(HTTPError(code: .timedOut, detail: "", url: "")) == .retry(retryAfterMilliseconds: nil))
+        #expect(
+            WebhookAttemptVerdict.classify(HTTPError(code: .connectionRefused, detail: "", url: ""))
+                == .retry(retryAfterMilliseconds: nil))
+        #expect(
+            WebhookAttemptVerdict.classify(HTTPError(code: .timedOut, detail: "", url: ""))
+                == .retry(retryAfterMilliseconds: nil))
         #expect(WebhookAttemptVerdict.classify(HTTPError(code: .invalidURL, detail: "", url: "")) == .drop)
     }
 
@@ -73,14 +83,29 @@ import Testing
 @Suite struct URLRedactionTests {
     @Test(arguments: [
         ("https://user:pa55word@example.com/hook?token=abc123&x=1", "https://***@example.com/hook?token=***&x=***"),
-        ("https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX", "https://hooks.slack.com/services/T0000/***/***"),
+        (
+            "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "https://hooks.slack.com/services/T0000/***/***"
+        ),
         ("https://discord.com/api/webhooks/123456/abcdefTOKEN", "https://discord.com/api/webhooks/123456/***"),
         ("https://example.com/hooks/9f8e7d6c5b4a39281706f5e4d3c2b1a0", "https://example.com/hooks/***"),
         ("http://127.0.0.1:8080/hook", "http://127.0.0.1:8080/hook"),
-        ("https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/0123/xyz", "https://acme.webhook.office.com/webhookb2/***/***/***/***"),
-        ("https://outlook.office.com/webhook/abc/IncomingWebhook/def/ghi", "https://outlook.office.com/webhook/***/***/***/***"),
-        ("https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=k&token=t", "https://chat.googleapis.com/v1/spaces/***/***?key=***&token=***"),
-        ("https://prod-1.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x", "https://prod-1.westus.logic.azure.com/workflows/***/***/***/***/***?sig=***"),
+        (
+            "https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/0123/xyz",
+            "https://acme.webhook.office.com/webhookb2/***/***/***/***"
+        ),
+        (
+            "https://outlook.office.com/webhook/abc/IncomingWebhook/def/ghi",
+            "https://outlook.office.com/webhook/***/***/***/***"
+        ),
+        (
+            "https://chat.googleapis.com/v1/spaces/AAAA1234/messages?key=k&token=t",
+            "https://chat.googleapis.com/v1/spaces/***/***?key=***&token=***"
+        ),
+        (
+            "https://prod-1.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x",
+            "https://prod-1.westus.logic.azure.com/workflows/***/***/***/***/***?sig=***"
+        ),
         ("https://h.example.com/p#access_token=abc", "https://h.example.com/p#***"),
     ])
     func masksCredentialsAndPathSecrets(url: String, expected: String) {
@@ -89,6 +114,8 @@ import Testing
 
     @Test func debugLoggingShowsTheSecretPathButNeverCredentialsQueriesOrFragments() {
         let url = "https://u:p@hooks.slack.com/services/T0000/B0000/XXXX?x=1#f"
-        #expect(RedactedURL.redact(url, revealingSecretPaths: true) == "https://***@hooks.slack.com/services/T0000/B0000/XXXX?x=***#***")
+        #expect(
+            RedactedURL.redact(url, revealingSecretPaths: true)
+                == "https://***@hooks.slack.com/services/T0000/B0000/XXXX?x=***#***")
     }
 }

@@ -4,14 +4,16 @@ import HTTP
 import InMemoryLogging
 import Logging
 import Testing
+
 @testable import Webhooks
 
 @Suite struct SigningTests {
     @Test func signatureIsLowercaseHexHMACSHA256() {
         // RFC 4231, test case 2.
         let secret = WebhookSecret(bytes: Array("Jefe".utf8))
-        #expect(secret.signature(for: Array("what do ya want for nothing?".utf8))
-            == "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            secret.signature(for: Array("what do ya want for nothing?".utf8))
+                == "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 
     @Test func secretNeverShowsInDescriptions() {
@@ -30,7 +32,9 @@ import Testing
         let (logger, handler) = capturingLogger()
         let secret = try WebhookSecret.load(fromFile: path, logger: logger)
         #expect(secret.bytes == Array("s3cr3t-value".utf8))
-        #expect(handler.entries.contains { $0.level == .warning && "\($0.message)".contains("readable by group or others") })
+        #expect(
+            handler.entries.contains { $0.level == .warning && "\($0.message)".contains("readable by group or others") }
+        )
         #expect(!renderedLines(handler).joined().contains("s3cr3t"))
 
         handler.clear()
@@ -46,7 +50,8 @@ import Testing
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
         #expect(symlink(target, directory + "/link") == 0)
         let (logger, handler) = capturingLogger()
-        #expect(try WebhookSecret.load(fromFile: directory + "/link", logger: logger).bytes == Array("s3cr3t-value".utf8))
+        #expect(
+            try WebhookSecret.load(fromFile: directory + "/link", logger: logger).bytes == Array("s3cr3t-value".utf8))
         #expect(handler.entries.isEmpty, "the link's own mode (0777) is not the secret's")
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: target)
         _ = try WebhookSecret.load(fromFile: directory + "/link", logger: logger)
@@ -56,11 +61,15 @@ import Testing
     @Test func loaderRejectsMissingAndEmptyFiles() throws {
         let directory = temporaryDirectory()
         let (logger, _) = capturingLogger()
-        let missing = #expect(throws: WebhookError.self) { try WebhookSecret.load(fromFile: directory + "/none", logger: logger) }
+        let missing = #expect(throws: WebhookError.self) {
+            try WebhookSecret.load(fromFile: directory + "/none", logger: logger)
+        }
         #expect(missing?.code == .secretFile)
         #expect(missing?.description == "cannot read webhook secret file \(directory)/none: no such file or directory")
         _ = FileManager.default.createFile(atPath: directory + "/empty", contents: Data("\n".utf8))
-        let empty = #expect(throws: WebhookError.self) { try WebhookSecret.load(fromFile: directory + "/empty", logger: logger) }
+        let empty = #expect(throws: WebhookError.self) {
+            try WebhookSecret.load(fromFile: directory + "/empty", logger: logger)
+        }
         #expect(empty?.code == .secretFile)
     }
 }

@@ -6,10 +6,13 @@ import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Synchronization
+
 @testable import Webhooks
 
 /// A spot interruption with realistic fields.
-func sampleEvent(id: String = "spot-i-0abc-2026-11-24T12:00:00Z", type: EventType = .spotInterruption, synthetic: Bool = false) -> Event {
+func sampleEvent(
+    id: String = "spot-i-0abc-2026-11-24T12:00:00Z", type: EventType = .spotInterruption, synthetic: Bool = false
+) -> Event {
     Event.fixture(
         id: id,
         type: type,

@@ -7,7 +7,9 @@ enum JSONFields {
 
     /// Parses a body that must be a JSON document.
     static func parse(_ body: String, what: String) throws(IMDSDecodingError) -> JSONValue {
-        guard body.utf8.count <= maxBodyBytes else { throw IMDSDecodingError("\(what) is larger than \(maxBodyBytes) bytes") }
+        guard body.utf8.count <= maxBodyBytes else {
+            throw IMDSDecodingError("\(what) is larger than \(maxBodyBytes) bytes")
+        }
         do throws(JSONDocument.SyntaxError) {
             return try JSONDocument.parse(body)
         } catch {
@@ -29,14 +31,18 @@ enum JSONFields {
     }
 
     /// A required string member.
-    static func string(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError) -> String {
+    static func string(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError)
+        -> String
+    {
         guard let value = member(members, key) else { throw IMDSDecodingError("\(what) has no \(key)") }
         guard case .string(let text) = value else { throw IMDSDecodingError("\(what): \(key) is not a string") }
         return text
     }
 
     /// An optional string member: `nil` when missing, `null` or empty.
-    static func optionalString(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError) -> String? {
+    static func optionalString(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError)
+        -> String?
+    {
         switch member(members, key) {
         case nil, .null?: return nil
         case .string(let text)?: return text.isEmpty ? nil : text
@@ -46,7 +52,8 @@ enum JSONFields {
     }
 
     /// A required date member, normalized to RFC 3339 UTC with whole seconds.
-    static func date(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError) -> String {
+    static func date(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError) -> String
+    {
         let text = try string(members, key, what: what)
         do throws(IMDSDecodingError) {
             return try IMDSDate.normalize(text)
@@ -56,7 +63,9 @@ enum JSONFields {
     }
 
     /// An optional date member: `nil` when missing, `null` or empty.
-    static func optionalDate(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError) -> String? {
+    static func optionalDate(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError)
+        -> String?
+    {
         guard let text = try optionalString(members, key, what: what) else { return nil }
         do throws(IMDSDecodingError) {
             return try IMDSDate.normalize(text)

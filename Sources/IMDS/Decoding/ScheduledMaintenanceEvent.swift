@@ -1,27 +1,27 @@
 import Events
 
 /// One scheduled maintenance event, from the list at ``MetadataSource/maintenance``'s path.
-public struct ScheduledMaintenanceEvent: Sendable, Equatable, Hashable {
+package struct ScheduledMaintenanceEvent: Sendable, Equatable, Hashable {
     /// At most this many events are accepted in one list.
-    public static let maxEvents = 256
+    package static let maxEvents = 256
 
     /// `instance-event-…`, stable for one event.
-    public var eventID: String
+    package var eventID: String
     /// `instance-reboot`, `system-reboot`, `system-maintenance`, `instance-retirement`, `instance-stop`.
-    public var code: String
+    package var code: String
     /// Free text (prefixed `[Canceled]` or `[Completed]` in history).
-    public var description: String
+    package var description: String
     /// `active`, `completed` or `canceled`.
-    public var state: String
+    package var state: String
     /// Start of the window, RFC 3339 UTC with whole seconds.
-    public var notBefore: String
+    package var notBefore: String
     /// End of the window, RFC 3339 UTC with whole seconds.
-    public var notAfter: String
+    package var notAfter: String
     /// Latest start a reschedule may pick, RFC 3339 UTC with whole seconds, when IMDS gives one.
-    public var notBeforeDeadline: String?
+    package var notBeforeDeadline: String?
 
     /// Creates an event.
-    public init(
+    package init(
         eventID: String, code: String, description: String, state: String,
         notBefore: String, notAfter: String, notBeforeDeadline: String? = nil
     ) {
@@ -39,7 +39,7 @@ public struct ScheduledMaintenanceEvent: Sendable, Equatable, Hashable {
     /// - Parameter body: The response body (`[]` for none; a 404 means none too, and is handled by the caller).
     /// - Returns: The events in the order IMDS listed them, without duplicate ids (the first one wins).
     /// - Throws: ``IMDSDecodingError`` when the body is not such an array (an empty body is an error, not "none").
-    public static func decodeList(_ body: String) throws(IMDSDecodingError) -> [ScheduledMaintenanceEvent] {
+    package static func decodeList(_ body: String) throws(IMDSDecodingError) -> [ScheduledMaintenanceEvent] {
         let what = "maintenance events"
         guard case .array(let items) = try JSONFields.parse(body, what: what) else {
             throw IMDSDecodingError("\(what) is not a JSON array")
@@ -58,7 +58,9 @@ public struct ScheduledMaintenanceEvent: Sendable, Equatable, Hashable {
         let what = "maintenance event"
         let members = try JSONFields.object(item, what: what)
         let eventID = try JSONFields.string(members, "EventId", what: what).trimmingWhitespace()
-        guard !eventID.isEmpty, eventID.utf8.count <= 256 else { throw IMDSDecodingError("\(what): EventId is empty or too long") }
+        guard !eventID.isEmpty, eventID.utf8.count <= 256 else {
+            throw IMDSDecodingError("\(what): EventId is empty or too long")
+        }
         return ScheduledMaintenanceEvent(
             eventID: eventID,
             code: try JSONFields.optionalString(members, "Code", what: what) ?? "",

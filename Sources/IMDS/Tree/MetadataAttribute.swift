@@ -2,7 +2,7 @@ import Events
 
 /// A named value, as ec2-metadata names them (`region`, `account-id`, ...): a name for a path, or a value composed
 /// from several reads.
-public struct MetadataAttribute: Sendable {
+package struct MetadataAttribute: Sendable {
     /// Where the value comes from.
     enum Source: Sendable {
         /// The body of a path.
@@ -16,34 +16,45 @@ public struct MetadataAttribute: Sendable {
     }
 
     /// The name, e.g. `availability-zone-id`.
-    public let name: String
+    package let name: String
     /// A few words for `get --help` (at most 40 characters, so that a line fits 80 columns).
-    public let summary: String
+    package let summary: String
     let source: Source
 
     /// Every attribute, in the order `get --help` lists them.
-    public static let all: [MetadataAttribute] = [
+    package static let all: [MetadataAttribute] = [
         .init("account-id", "the account, from the identity document", .identityDocument("accountId")),
         .init("ami-id", "the AMI the instance was launched from", .path(MetadataPath.underMetaData("ami-id"))),
         .init("availability-zone", "e.g. eu-west-1b", .path(MetadataPath.underMetaData("placement/availability-zone"))),
-        .init("availability-zone-id", "e.g. euw1-az3", .path(MetadataPath.underMetaData("placement/availability-zone-id"))),
+        .init(
+            "availability-zone-id", "e.g. euw1-az3", .path(MetadataPath.underMetaData("placement/availability-zone-id"))
+        ),
         .init("domain", "e.g. amazonaws.com", .path(MetadataPath.underMetaData("services/domain"))),
         .init("iam-role", "the instance profile's role", .firstListed(MetadataPath.iamSecurityCredentials)),
         .init("instance-id", "e.g. i-0123456789abcdef0", .path(MetadataPath.underMetaData("instance-id"))),
-        .init("instance-life-cycle", "on-demand, spot or scheduled", .path(MetadataPath.underMetaData("instance-life-cycle"))),
+        .init(
+            "instance-life-cycle", "on-demand, spot or scheduled",
+            .path(MetadataPath.underMetaData("instance-life-cycle"))),
         .init("instance-type", "e.g. m5.large", .path(MetadataPath.underMetaData("instance-type"))),
         .init("mac", "the primary network interface's MAC", .path(MetadataPath.underMetaData("mac"))),
         .init("partition", "e.g. aws", .path(MetadataPath.underMetaData("services/partition"))),
         .init("private-hostname", "the private DNS name", .path(MetadataPath.underMetaData("local-hostname"))),
         .init("private-ipv4", "the primary private IPv4 address", .path(MetadataPath.underMetaData("local-ipv4"))),
-        .init("public-hostname", "public DNS name (none on a private one)", .path(MetadataPath.underMetaData("public-hostname"))),
-        .init("public-ipv4", "public IPv4 (none on a private instance)", .path(MetadataPath.underMetaData("public-ipv4"))),
+        .init(
+            "public-hostname", "public DNS name (none on a private one)",
+            .path(MetadataPath.underMetaData("public-hostname"))),
+        .init(
+            "public-ipv4", "public IPv4 (none on a private instance)", .path(MetadataPath.underMetaData("public-ipv4"))),
         .init("region", "e.g. eu-west-1", .path(MetadataPath.underMetaData("placement/region"))),
         .init("reservation-id", "the launch reservation", .path(MetadataPath.underMetaData("reservation-id"))),
-        .init("security-groups", "security group names, one per line", .path(MetadataPath.underMetaData("security-groups"))),
+        .init(
+            "security-groups", "security group names, one per line",
+            .path(MetadataPath.underMetaData("security-groups"))),
         .init("tags", "instance tags as a JSON object", .tags),
         .init("spot-instance-action", "the spot interruption notice (JSON)", .path(MetadataSource.spot.path)),
-        .init("autoscaling-target-lifecycle-state", "e.g. InService (none outside an ASG)", .path(MetadataSource.asg.path)),
+        .init(
+            "autoscaling-target-lifecycle-state", "e.g. InService (none outside an ASG)", .path(MetadataSource.asg.path)
+        ),
     ]
 
     private init(_ name: String, _ summary: String, _ source: Source) {
@@ -53,19 +64,19 @@ public struct MetadataAttribute: Sendable {
     }
 
     /// The attribute called `name`, or `nil`.
-    public static func named(_ name: String) -> MetadataAttribute? {
+    package static func named(_ name: String) -> MetadataAttribute? {
         all.first { $0.name == name }
     }
 
     /// The attribute list for `get --help`: one line per attribute.
-    public static var helpText: String {
+    package static var helpText: String {
         let width = all.map(\.name.count).max() ?? 0
         return all.map { "  " + $0.name + String(repeating: " ", count: width - $0.name.count + 2) + $0.summary }
             .joined(separator: "\n")
     }
 
     /// The path read to answer this attribute, for messages (`meta-data/public-ipv4`).
-    public var path: String {
+    package var path: String {
         switch source {
         case .path(let path), .firstListed(let path): path
         case .identityDocument: MetadataPath.identityDocument
@@ -77,7 +88,7 @@ public struct MetadataAttribute: Sendable {
     /// - Parameter walk: Reads with the command's one token.
     /// - Returns: The value, or `nil` when IMDS does not have it (a 404, an empty role list, no such field).
     /// - Throws: ``IMDSError`` for any failed read or a body that cannot be what it should be.
-    public func read<C: Clock<Duration>>(with walk: MetadataWalk<C>) async throws(IMDSError) -> MetadataValue? {
+    package func read<C: Clock<Duration>>(with walk: MetadataWalk<C>) async throws(IMDSError) -> MetadataValue? {
         switch source {
         case .path(let path):
             return try await walk.read(path).map { MetadataValue(path: path, bytes: $0) }

@@ -2,31 +2,31 @@
 ///
 /// The lifecycle paths are ``MetadataSource/path`` (Events, since each event's `source` names one); the rest are
 /// here.
-public enum MetadataPath {
+package enum MetadataPath {
     /// The top-level categories under `/latest/`: a name that is one of these is a path, not an attribute.
-    public static let categories = [metaData, dynamic, userData]
+    package static let categories = [metaData, dynamic, userData]
     /// `meta-data`: the instance metadata tree.
-    public static let metaData = "meta-data"
+    package static let metaData = "meta-data"
     /// `dynamic`: the identity document and its signatures.
-    public static let dynamic = "dynamic"
+    package static let dynamic = "dynamic"
     /// `user-data`: the bytes given at launch (binary, possibly large or secret).
-    public static let userData = "user-data"
+    package static let userData = "user-data"
 
     /// The instance identity document (JSON).
-    public static let identityDocument = "dynamic/instance-identity/document"
+    package static let identityDocument = "dynamic/instance-identity/document"
     /// The role credentials directory: its listing names the role; each entry is a credential document.
-    public static let iamSecurityCredentials = "meta-data/iam/security-credentials/"
+    package static let iamSecurityCredentials = "meta-data/iam/security-credentials/"
     /// The instance identity credentials directory.
-    public static let identityCredentials = "meta-data/identity-credentials/"
+    package static let identityCredentials = "meta-data/identity-credentials/"
     /// The public keys directory, whose listing reads `0=key-name`.
-    public static let publicKeys = "meta-data/public-keys/"
+    package static let publicKeys = "meta-data/public-keys/"
 
     /// Directories whose leaves hold credentials: a tree walk lists their names but never reads them.
-    public static let credentialDirectories = [iamSecurityCredentials, identityCredentials]
+    package static let credentialDirectories = [iamSecurityCredentials, identityCredentials]
 
     /// Whether the leaf at `path` holds a credential (keys, tokens) and must not appear in a whole-tree document.
     /// - Parameter path: A leaf path relative to `/latest/`.
-    public static func holdsCredentials(_ path: String) -> Bool {
+    package static func holdsCredentials(_ path: String) -> Bool {
         credentialDirectories.contains { path.hasPrefix($0) }
     }
 

@@ -1,4 +1,4 @@
-public import Events
+import Events
 
 /// Walks the metadata tree with one client (one token) and bounded concurrent requests.
 ///
@@ -8,22 +8,22 @@ public import Events
 /// `public-keys/` entries `0=name` by their index directory. User data is never read by a walk, and leaves under
 /// ``MetadataPath/credentialDirectories`` are listed by name only. A root listing that is absent or leads to no
 /// leaf at all is an error, never an empty tree.
-public struct MetadataWalk<ClockType: Clock<Duration>>: Sendable {
+package struct MetadataWalk<ClockType: Clock<Duration>>: Sendable {
     /// A leaf of the tree: its path relative to `/latest/` and, when read, its value.
-    public struct Leaf: Sendable, Equatable {
+    package struct Leaf: Sendable, Equatable {
         /// The path relative to `/latest/`, e.g. `meta-data/placement/region`.
-        public var path: String
+        package var path: String
         /// The value, or `nil` when the walk only listed the tree.
-        public var value: JSONValue?
+        package var value: JSONValue?
     }
 
     /// What stands in for a credential's value in a whole-tree document.
-    public static var redacted: JSONValue { .string("(redacted)") }
+    package static var redacted: JSONValue { .string("(redacted)") }
 
     /// Requests in flight at once by default: 4, as many as the daemon's poll loops have when their sources fall due
     /// together. AWS limits the simultaneous connections from an instance (the number is not published), and each
     /// request in flight needs a connection of its own; finished ones are kept alive and reused.
-    public static var defaultConcurrency: Int { 4 }
+    package static var defaultConcurrency: Int { 4 }
 
     private let client: IMDSClient<ClockType>
     private let gate: RequestGate
@@ -32,7 +32,7 @@ public struct MetadataWalk<ClockType: Clock<Duration>>: Sendable {
     /// - Parameters:
     ///   - client: The client; its token is shared by every request of the walk.
     ///   - concurrency: The most requests in flight at once (so the most connections open at once).
-    public init(client: IMDSClient<ClockType>, concurrency: Int = MetadataWalk.defaultConcurrency) {
+    package init(client: IMDSClient<ClockType>, concurrency: Int = MetadataWalk.defaultConcurrency) {
         self.client = client
         self.gate = RequestGate(limit: concurrency)
     }
@@ -40,14 +40,14 @@ public struct MetadataWalk<ClockType: Clock<Duration>>: Sendable {
     /// Every leaf path of the tree, `user-data` included when present, in listing order; reads directories only.
     /// - Throws: ``IMDSError`` for any failed read (a 404 directory below the root is empty, never an error), and
     ///   when the root listing is absent or the tree has no leaf.
-    public func leafPaths() async throws(IMDSError) -> [String] {
+    package func leafPaths() async throws(IMDSError) -> [String] {
         try await tree(readValues: false).map(\.path)
     }
 
     /// The whole tree as one JSON document (no user data; credentials as ``redacted``).
     /// - Throws: ``IMDSError`` for any failed read, and when the root listing is absent or the tree has no leaf; a
     ///   leaf that vanished (404) between listing and reading is left out.
-    public func document() async throws(IMDSError) -> JSONValue {
+    package func document() async throws(IMDSError) -> JSONValue {
         let leaves = try await tree(readValues: true)
         return Self.nest(leaves.compactMap { leaf in leaf.value.map { (leaf.path, $0) } })
     }
@@ -56,9 +56,11 @@ public struct MetadataWalk<ClockType: Clock<Duration>>: Sendable {
     /// matches).
     /// - Parameter select: Called once per leaf path (user data excluded) on the caller's task.
     /// - Throws: ``IMDSError`` for any failed read, and when the root listing is absent or the tree has no leaf.
-    public func document(selecting select: (String) -> Bool) async throws(IMDSError) -> JSONValue {
+    package func document(selecting select: (String) -> Bool) async throws(IMDSError) -> JSONValue {
         let paths = try await tree(readValues: false).map(\.path).filter { $0 != MetadataPath.userData && select($0) }
-        let values = try await concurrently(paths) { (path: String) async throws(IMDSError) -> JSONValue? in try await self.leafValue(path) }
+        let values = try await concurrently(paths) { (path: String) async throws(IMDSError) -> JSONValue? in
+            try await self.leafValue(path)
+        }
         return Self.nest(zip(paths, values).compactMap { path, value in value.map { (path, $0) } })
     }
 
@@ -66,14 +68,15 @@ public struct MetadataWalk<ClockType: Clock<Duration>>: Sendable {
     /// - Parameter paths: Paths relative to `/latest/`.
     /// - Returns: Each body in order, `nil` for a 404.
     /// - Throws: ``IMDSError`` for any other outcome.
-    public func read(_ paths: [String]) async throws(IMDSError) -> [[UInt8]?] {
-        try await concurrently(paths) { (path: String) async throws(IMDSError) -> [UInt8]? in try await self.read(path) }
+    package func read(_ paths: [String]) async throws(IMDSError) -> [[UInt8]?] {
+        try await concurrently(paths) { (path: String) async throws(IMDSError) -> [UInt8]? in try await self.read(path)
+        }
     }
 
     /// Reads one path through the walk's gate.
     /// - Returns: The body, or `nil` for a 404.
     /// - Throws: ``IMDSError`` for any other outcome.
-    public func read(_ path: String) async throws(IMDSError) -> [UInt8]? {
+    package func read(_ path: String) async throws(IMDSError) -> [UInt8]? {
         let client = self.client
         return try await gate.run { () async throws(IMDSError) -> [UInt8]? in try await client.bytes(path) }
     }
@@ -84,13 +87,17 @@ public struct MetadataWalk<ClockType: Clock<Duration>>: Sendable {
     private func tree(readValues: Bool) async throws(IMDSError) -> [Leaf] {
         let endpoint = client.endpoint
         guard let listing = try await read("") else {
-            throw IMDSError(code: .unexpectedStatus, path: "", endpoint: endpoint.baseURL, status: 404,
-                            message: "IMDS at \(endpoint) answered 404 for /latest/: there is no metadata tree to read (is it an instance metadata service?)")
+            throw IMDSError(
+                code: .unexpectedStatus, path: "", endpoint: endpoint.baseURL, status: 404,
+                message:
+                    "IMDS at \(endpoint) answered 404 for /latest/: there is no metadata tree to read (is it an instance metadata service?)"
+            )
         }
         let leaves = try await walk("", listing: listing, readValues: readValues)
         guard !leaves.isEmpty else {
-            throw IMDSError(code: .malformedResponse, path: "", endpoint: endpoint.baseURL, status: 200,
-                            message: "IMDS at \(endpoint) served an empty metadata tree: /latest/ lists nothing that can be read")
+            throw IMDSError(
+                code: .malformedResponse, path: "", endpoint: endpoint.baseURL, status: 200,
+                message: "IMDS at \(endpoint) served an empty metadata tree: /latest/ lists nothing that can be read")
         }
         return leaves
     }

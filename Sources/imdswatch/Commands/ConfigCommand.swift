@@ -1,12 +1,12 @@
 import ArgumentParser
 import Config
+import Daemon
 import Events
 import HTTP
 import Journal
 import Logging
 import Telemetry
 import Webhooks
-import Daemon
 
 /// `imdswatch config`: configuration tools.
 struct ConfigCommand: AsyncParsableCommand {
@@ -68,25 +68,34 @@ struct ConfigCheckCommand: AsyncParsableCommand {
     /// A few lines of what the daemon would do with these settings.
     private func printSummary(_ settings: Settings) {
         let seconds = { (duration: Duration) -> String in
-            let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            let milliseconds =
+                duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
             return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(Double(milliseconds) / 1000)s"
         }
-        print("  endpoint: \(settings.endpoint.map { RedactedURL.redact($0) } ?? "from AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (default http://169.254.169.254)")")
+        print(
+            "  endpoint: \(settings.endpoint.map { RedactedURL.redact($0) } ?? "from AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE (default http://169.254.169.254)")"
+        )
         let sources = MetadataSource.allCases.map { source in
             let entry = settings.settings(for: source)
             return entry.enabled ? "\(source.rawValue) every \(seconds(entry.interval))" : "\(source.rawValue) off"
         }
         print("  sources: \(sources.joined(separator: ", "))")
-        print("  hooks: \(settings.hooksDir) (timeout \(seconds(settings.hookTimeout)), \(settings.maxConcurrentEvents) events at once)")
+        print(
+            "  hooks: \(settings.hooksDir) (timeout \(seconds(settings.hookTimeout)), \(settings.maxConcurrentEvents) events at once)"
+        )
         print("  state: \(settings.stateDir)")
         print("  log: \(settings.log.target.rawValue), \(settings.log.level.rawValue)")
         print("  webhooks: \(settings.webhooks.count)")
         for endpoint in settings.webhooks {
-            let events = endpoint.events.isEmpty ? "all events" : endpoint.events.map(\.rawValue).sorted().joined(separator: ", ")
+            let events =
+                endpoint.events.isEmpty
+                ? "all events" : endpoint.events.map(\.rawValue).sorted().joined(separator: ", ")
             let signed = endpoint.secretFile == nil ? "" : ", signed"
             print("    \(RedactedURL.redact(endpoint.url)) (\(endpoint.format.rawValue)\(signed); \(events))")
         }
-        let listen = settings.metrics.listen.map { "listen \($0)" + (MetricsListener.isLoopback($0.host) ? "" : " (not loopback)") }
+        let listen = settings.metrics.listen.map {
+            "listen \($0)" + (MetricsListener.isLoopback($0.host) ? "" : " (not loopback)")
+        }
         let metrics = [listen, settings.metrics.textfile.map { "textfile \($0)" }].compactMap { $0 }
         print("  metrics: \(metrics.isEmpty ? "off" : metrics.joined(separator: ", "))")
         if settings.dryRun { print("  dry run: hooks and webhooks are off") }

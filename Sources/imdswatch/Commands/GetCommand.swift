@@ -1,7 +1,7 @@
 import ArgumentParser
+import Daemon
 import Events
 import IMDS
-import Daemon
 
 /// `imdswatch get PATH|ATTRIBUTE... [--json]`, `get --all`, `get --match REGEX`, `get --list`: read metadata with one
 /// token and concurrent requests. The tree walk and the attributes live in the IMDS module; this only wires them.
@@ -27,13 +27,20 @@ struct GetCommand: AsyncParsableCommand {
     @OptionGroup var imds: IMDSOptions
     @OptionGroup var common: CommonOptions
 
-    @Flag(name: .long, help: "Print {\"ARG\": value} in argument order, JSON documents embedded, null for a missing one (--all and --match always print JSON).")
+    @Flag(
+        name: .long,
+        help:
+            "Print {\"ARG\": value} in argument order, JSON documents embedded, null for a missing one (--all and --match always print JSON)."
+    )
     var json = false
 
     @Flag(name: .long, help: "Print the whole tree as one JSON document.")
     var all = false
 
-    @Option(name: .long, help: ArgumentHelp("Like --all, only the leaves whose path (relative to /latest/) matches REGEX.", valueName: "REGEX"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Like --all, only the leaves whose path (relative to /latest/) matches REGEX.", valueName: "REGEX"))
     var match: String?
 
     @Flag(name: .long, help: "Print every leaf path of the tree, one per line.")
@@ -44,7 +51,10 @@ struct GetCommand: AsyncParsableCommand {
 
     func validate() throws {
         let modes = [all, match != nil, list, !names.isEmpty].filter { $0 }.count
-        if modes == 0 { throw ValidationError("give a path or attribute (e.g. meta-data/instance-id, region), or --all, --match or --list") }
+        if modes == 0 {
+            throw ValidationError(
+                "give a path or attribute (e.g. meta-data/instance-id, region), or --all, --match or --list")
+        }
         if modes > 1 { throw ValidationError("give paths/attributes, --all, --match or --list, not several of them") }
         if json, list { throw ValidationError("--list prints paths, one per line; --json does not apply to it") }
         if let match {
@@ -52,10 +62,14 @@ struct GetCommand: AsyncParsableCommand {
         }
         // A CR, LF or other control character would break the request line: name the path, not the endpoint.
         if let bad = names.first(where: { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
-            throw ValidationError("invalid path \"\(bad.escapingControlCharacters)\": a metadata path has no control characters (e.g. meta-data/instance-id)")
+            throw ValidationError(
+                "invalid path \"\(bad.escapingControlCharacters)\": a metadata path has no control characters (e.g. meta-data/instance-id)"
+            )
         }
         for name in names where Self.attribute(for: name) == nil && !Self.isPath(name) {
-            throw ValidationError("unknown attribute \(name): see imdswatch get --help for the list, or give a path such as meta-data/\(name)")
+            throw ValidationError(
+                "unknown attribute \(name): see imdswatch get --help for the list, or give a path such as meta-data/\(name)"
+            )
         }
     }
 
@@ -85,7 +99,10 @@ struct GetCommand: AsyncParsableCommand {
         var members: [(String, JSONValue)] = []
         for (name, value) in zip(names, values) {
             if json {
-                guard let value else { members.append((name, .null)); continue }
+                guard let value else {
+                    members.append((name, .null))
+                    continue
+                }
                 guard value.isText else {
                     printError("imdswatch: \(name) is not UTF-8 text, so --json cannot carry it; get it without --json")
                     throw ExitCode(2)
@@ -107,7 +124,9 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     /// Reads every argument concurrently; each is an attribute or a path.
-    private func read(_ names: [String], with walk: MetadataWalk<some Clock<Duration>>) async throws(IMDSError) -> [MetadataValue?] {
+    private func read(_ names: [String], with walk: MetadataWalk<some Clock<Duration>>) async throws(IMDSError)
+        -> [MetadataValue?]
+    {
         var values: [MetadataValue?] = []
         // Attributes compose reads of their own; paths go through the walk's concurrent reader in one batch.
         let paths = names.filter { Self.attribute(for: $0) == nil }
@@ -116,7 +135,10 @@ struct GetCommand: AsyncParsableCommand {
             if let attribute = Self.attribute(for: name) {
                 values.append(try await attribute.read(with: walk))
             } else {
-                values.append(pathValues.next().flatMap { $0 }.map { MetadataValue(path: name.drop { $0 == "/" }.description, bytes: $0) })
+                values.append(
+                    pathValues.next().flatMap { $0 }.map {
+                        MetadataValue(path: name.drop { $0 == "/" }.description, bytes: $0)
+                    })
             }
         }
         return values

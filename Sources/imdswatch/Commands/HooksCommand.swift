@@ -1,15 +1,15 @@
 import ArgumentParser
 import Config
+import Daemon
 import Durability
 import Events
 import Hooks
 import Journal
 import Logging
 import Webhooks
-import Daemon
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `imdswatch hooks list|test`: show which hooks run for each event type, or run them with a synthetic event.
@@ -86,7 +86,9 @@ struct HooksTestCommand: AsyncParsableCommand {
         print(HookReport.results(results, plan: plan))
         if let signal {
             let name = HookReport.signalName(signal)
-            printError("imdswatch: interrupted by \(name): the running hook and every process it started were ended (SIGTERM, then SIGKILL)")
+            printError(
+                "imdswatch: interrupted by \(name): the running hook and every process it started were ended (SIGTERM, then SIGKILL)"
+            )
             throw ExitCode(128 + signal)
         }
         if results.contains(where: { !$0.succeeded }) { throw ExitCode.failure }

@@ -1,14 +1,15 @@
 import ArgumentParser
 import Config
+import Daemon
 import Journal
 import Logging
-import Daemon
 
 /// `imdswatch run`: the daemon.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Poll IMDS, detect changes, run hooks, log, send webhooks, until SIGTERM/SIGINT; SIGHUP reloads the configuration."
+        abstract:
+            "Poll IMDS, detect changes, run hooks, log, send webhooks, until SIGTERM/SIGINT; SIGHUP reloads the configuration."
     )
 
     @OptionGroup var imds: IMDSOptions

@@ -1,8 +1,8 @@
 import ArgumentParser
+import Daemon
 import Dispatch
 import Foundation
 import Simulator
-import Daemon
 
 /// `imdswatch simulate --listen HOST:PORT [--scenario FILE] [--style real|aemm] [--connection-limit N]
 /// [--listen-backlog N]`: a local IMDSv2 simulator.
@@ -26,20 +26,30 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Response style: real (the EC2 service) or aemm (amazon-ec2-metadata-mock).")
     var style: ResponseStyle = .real
 
-    @Option(name: .long, help: ArgumentHelp("Accept at most N connections open at once; later ones wait in the listen backlog, then time out (default: no limit).", valueName: "N"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Accept at most N connections open at once; later ones wait in the listen backlog, then time out (default: no limit).",
+            valueName: "N"))
     var connectionLimit: Int?
 
-    @Option(name: .long, help: ArgumentHelp("The listen backlog: connections queued before they are accepted.", valueName: "N"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The listen backlog: connections queued before they are accepted.", valueName: "N"))
     var listenBacklog = ListenerLimits().backlog
 
     func validate() throws {
-        if let connectionLimit, connectionLimit < 1 { throw ValidationError("--connection-limit must be at least 1, got \(connectionLimit)") }
+        if let connectionLimit, connectionLimit < 1 {
+            throw ValidationError("--connection-limit must be at least 1, got \(connectionLimit)")
+        }
         if listenBacklog < 0 { throw ValidationError("--listen-backlog must be at least 0, got \(listenBacklog)") }
     }
 
     func run() async throws {
         guard let (host, port) = Self.parseListen(listen) else {
-            printError("imdswatch: invalid --listen value \"\(listen)\": expected HOST:PORT, e.g. 127.0.0.1:1338 or [::1]:1338")
+            printError(
+                "imdswatch: invalid --listen value \"\(listen)\": expected HOST:PORT, e.g. 127.0.0.1:1338 or [::1]:1338"
+            )
             throw ExitCode.validationFailure
         }
         var timeline: Scenario?
@@ -107,7 +117,7 @@ struct SimulateCommand: AsyncParsableCommand {
 extension ResponseStyle: ExpressibleByArgument {}
 
 /// Waits for the first of some signals, which are ignored by default handling so the process can stop cleanly.
-final class SignalWaiter: @unchecked Sendable {  // immutable after init; dispatch sources are thread-safe
+final class SignalWaiter: @unchecked Sendable { // immutable after init; dispatch sources are thread-safe
     private let sources: [any DispatchSourceSignal]
     private let stream: AsyncStream<Int32>
 

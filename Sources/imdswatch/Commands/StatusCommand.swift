@@ -1,11 +1,11 @@
 import ArgumentParser
-import Events
 import Config
+import Daemon
+import Events
 import IMDS
 import Lifecycle
 import Logging
 import Watch
-import Daemon
 
 /// `imdswatch status [--json]`: poll every source once and print the current state, then each event-journal
 /// consumer's backlog in the state directory (``ConsumerBacklog``: what it has not taken or finished, and whether it
@@ -27,9 +27,12 @@ struct StatusCommand: AsyncParsableCommand {
         let settings = try common.loadSettings(imds: imds)
         let client = try settings.makeIMDSClient()
         let report = await PollReport.collect(sources: settings.enabledSources, from: client)
-        let asg = settings.asg.isEnabled
-            ? await settings.lifecycleContext(imds: client, logger: Logger(label: "imdswatch.status") { _ in SwiftLogNoOpLogHandler() })
-                .readinessLines(settings: settings.asg, allowAPI: true)
+        let asg =
+            settings.asg.isEnabled
+            ? await settings.lifecycleContext(
+                imds: client, logger: Logger(label: "imdswatch.status") { _ in SwiftLogNoOpLogHandler() }
+            )
+            .readinessLines(settings: settings.asg, allowAPI: true)
             : []
         let backlog = ConsumerBacklog.collect(settings: settings)
         if json {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Daemon
 import Config
+import Daemon
 import Journal
 import Webhooks
 
@@ -8,60 +8,88 @@ import Webhooks
 ///
 /// Commands that also read IMDS take ``IMDSOptions`` beside these and pass it to ``settings(imds:environment:)``.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Config file (default: $CONFIGURATION_DIRECTORY/imdswatch.toml, else /etc/imdswatch/imdswatch.toml, if present).",
-        valueName: "file"
-    ))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Config file (default: $CONFIGURATION_DIRECTORY/imdswatch.toml, else /etc/imdswatch/imdswatch.toml, if present).",
+            valueName: "file"
+        ))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Hooks directory (default: /etc/imdswatch/hooks.d).", valueName: "dir"))
     var hooksDir: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Persisted state and webhook outbox (default: $STATE_DIRECTORY, else /var/lib/imdswatch).", valueName: "dir"
-    ))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Persisted state and webhook outbox (default: $STATE_DIRECTORY, else /var/lib/imdswatch).", valueName: "dir"
+        ))
     var stateDir: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Poll interval of every source in seconds, at least 0.05 (default: per source, spot 1, rebalance and asg 5, maintenance and tags 60).",
-        valueName: "seconds"
-    ))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Poll interval of every source in seconds, at least 0.05 (default: per source, spot 1, rebalance and asg 5, maintenance and tags 60).",
+            valueName: "seconds"
+        ))
     var interval: Double?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Seconds allowed per hook, then SIGTERM, SIGKILL 5 s later (default: 90).", valueName: "seconds"
-    ))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds allowed per hook, then SIGTERM, SIGKILL 5 s later (default: 90).", valueName: "seconds"
+        ))
     var hookTimeout: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Send events to this URL (repeatable), added to the config file's.", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Send events to this URL (repeatable), added to the config file's.", valueName: "url"))
     var webhook: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp(
-        "HMAC key for X-Imdswatch-Signature-256 of the --webhook URLs.", valueName: "file"
-    ))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "HMAC key for X-Imdswatch-Signature-256 of the --webhook URLs.", valueName: "file"
+        ))
     var webhookSecretFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Body format of the --webhook URLs: json, cloudevents or slack (default: json).", valueName: "format"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Body format of the --webhook URLs: json, cloudevents or slack (default: json).", valueName: "format"))
     var webhookFormat: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "auto, journal or stderr (default: auto = the journal when started by systemd, else stderr).", valueName: "target"
-    ))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "auto, journal or stderr (default: auto = the journal when started by systemd, else stderr).",
+            valueName: "target"
+        ))
     var logTarget: String?
 
     @Flag(name: .long, help: "Detect and log, but run no hook and send no webhook.")
     var dryRun = false
 
-    @Option(name: .long, help: ArgumentHelp("Complete this Auto Scaling termination lifecycle hook after the hooks of a Terminated state.", valueName: "name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Complete this Auto Scaling termination lifecycle hook after the hooks of a Terminated state.",
+            valueName: "name"))
     var asgTerminationHook: String?
 
-    @Option(name: .long, help: ArgumentHelp("Complete this Auto Scaling launch lifecycle hook after the hooks of an InService or Warmed:* state.", valueName: "name"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Complete this Auto Scaling launch lifecycle hook after the hooks of an InService or Warmed:* state.",
+            valueName: "name"))
     var asgLaunchHook: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Serve Prometheus metrics on GET http://ADDR:PORT/metrics (run only; default: [metrics] listen, else off).",
-        valueName: "addr:port"
-    ))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Serve Prometheus metrics on GET http://ADDR:PORT/metrics (run only; default: [metrics] listen, else off).",
+            valueName: "addr:port"
+        ))
     var metricsListen: String?
 
     /// Checks each flag on its own; one line per bad flag, naming it.
@@ -87,7 +115,9 @@ struct CommonOptions: ParsableArguments {
             }
             return .milliseconds(Int64((value * 1000).rounded()))
         }
-        func choice<Choice: RawRepresentable & CaseIterable>(_ value: String?, _ flag: String, _ type: Choice.Type, allowed: [Choice]) -> Choice?
+        func choice<Choice: RawRepresentable & CaseIterable>(
+            _ value: String?, _ flag: String, _ type: Choice.Type, allowed: [Choice]
+        ) -> Choice?
         where Choice.RawValue == String {
             guard let value else { return nil }
             guard let result = Choice(rawValue: value), allowed.contains(where: { $0.rawValue == value }) else {
@@ -106,7 +136,8 @@ struct CommonOptions: ParsableArguments {
             hookTimeout: seconds(hookTimeout, "--hook-timeout"),
             webhooks: webhook,
             webhookSecretFile: webhookSecretFile,
-            webhookFormat: choice(webhookFormat, "--webhook-format", WebhookFormat.self, allowed: [.json, .cloudevents, .slack]),
+            webhookFormat: choice(
+                webhookFormat, "--webhook-format", WebhookFormat.self, allowed: [.json, .cloudevents, .slack]),
             logTarget: choice(logTarget, "--log-target", LogTarget.self, allowed: LogTarget.allCases),
             dryRun: dryRun ? true : nil,
             asgTerminationHook: asgTerminationHook,
@@ -123,7 +154,9 @@ struct CommonOptions: ParsableArguments {
     ///   - environment: The process environment.
     /// - Returns: The resolved settings.
     /// - Throws: ``ConfigError`` with every problem of the file, the environment and the flags.
-    func settings(imds: IMDSOptions?, environment: [String: String] = ProcessEnvironment.current) throws(ConfigError) -> Settings {
+    func settings(imds: IMDSOptions?, environment: [String: String] = ProcessEnvironment.current) throws(ConfigError)
+        -> Settings
+    {
         let overrides = try overrides(imds: imds)
         return try Settings.load(configPath: config, environment: environment, overrides: overrides)
     }

@@ -1,5 +1,5 @@
-import Events
 import Durability
+import Events
 
 /// Writes `bytes` to stdout unbuffered and unchanged, retrying partial writes and EINTR.
 /// - Returns: `false` when stdout is closed or broken (EPIPE), so the caller can stop writing.
