@@ -8,10 +8,6 @@ import Testing
     /// Not the daemon path: the demo, the simulator, and the commands other than `run`.
     static let outsideTheDaemonPath = ["Sources/Demo/", "Sources/Simulator/", "Sources/imdswatch/Commands/"]
 
-    /// Files whose unstructured tasks another change of issue 21 removes (i21-lifecycle); each must still hold one,
-    /// so that this list cannot outlive its reason: delete the entry when that change lands.
-    static let removedElsewhere = ["Sources/Lifecycle/LifecycleActions.swift"]
-
     @Test func everyUnstructuredTaskOnTheDaemonPathSaysWhyNoTaskGroupOwnsIt() throws {
         let root = Self.repository.appendingPathComponent("Sources")
         let enumerator = try #require(FileManager.default.enumerator(atPath: root.path))
@@ -24,10 +20,6 @@ import Testing
             let text = try String(contentsOfFile: root.appendingPathComponent(relative).path, encoding: .utf8)
             let unjustified = Self.unjustifiedTasks(in: text)
             justified += Self.tasks(in: text).count - unjustified.count
-            if Self.removedElsewhere.contains(path) {
-                #expect(!unjustified.isEmpty, "\(path) no longer needs its exception: remove it from removedElsewhere")
-                continue
-            }
             for line in unjustified {
                 #expect(
                     Bool(false),

@@ -16,13 +16,13 @@ struct JournalLogHandlerTests {
         let run = UUID().uuidString
         var logger = Logger(label: "imdswatch.test") { JournalLogHandler(label: $0, logLevel: .trace) }
         logger[metadataKey: "imdswatch_test_run"] = .string(run)
+        let line = #line + 1 // swift-log reports the line where the call starts
         logger.warning(
             "spot interruption detected\nsecond line",
             metadata: [
                 LogFieldKeys.eventType: "spot-interruption", LogFieldKeys.hook: "10-drain", "hook.exit status": "3",
             ]
         )
-        let line = #line - 4
 
         let entries = try JournalFixtures.entries(matching: ["--identifier=imdswatch", "IMDSWATCH_TEST_RUN=\(run)"])
         let entry = try #require(entries.first)
