@@ -170,3 +170,34 @@ package struct TagChanges: Sendable, Equatable {
         self.tags = tags
     }
 }
+
+extension Tag {
+    /// A key-value map as tags sorted by their keys' UTF-8 bytes: the order every payload and the state file list
+    /// tags in.
+    package static func sorted(_ map: [String: String]) -> [Tag] {
+        sortedKeys(map).compactMap { key in map[key].map { Tag(key, $0) } }
+    }
+
+    static func sortedKeys(_ map: [String: String]) -> [String] {
+        map.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+}
+
+extension TagChanges {
+    /// How the tags `new` differ from the tags `old`: added, removed (with their last value), changed, and all tags
+    /// now, each list sorted by the keys' UTF-8 bytes.
+    package init(from old: [String: String], to new: [String: String]) {
+        var added: [Tag] = []
+        var changed: [TagChange] = []
+        for key in Tag.sortedKeys(new) {
+            guard let value = new[key] else { continue }
+            if let before = old[key] {
+                if before != value { changed.append(TagChange(key, from: before, to: value)) }
+            } else {
+                added.append(Tag(key, value))
+            }
+        }
+        let removed = Tag.sortedKeys(old).compactMap { key in new[key] == nil ? old[key].map { Tag(key, $0) } : nil }
+        self.init(added: added, removed: removed, changed: changed, tags: Tag.sorted(new))
+    }
+}

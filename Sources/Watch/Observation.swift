@@ -4,11 +4,11 @@ import IMDS
 /// What one read of a source found, when it found something.
 package enum SourceValue: Sendable, Equatable {
     /// A spot notice is present.
-    case spot(SpotInstanceAction)
+    case spot(SpotInterruption)
     /// A rebalance recommendation is present.
-    case rebalance(RebalanceRecommendation)
+    case rebalance(RebalanceNotice)
     /// The scheduled maintenance list (empty for none, whether IMDS said `[]` or 404).
-    case maintenance([ScheduledMaintenanceEvent])
+    case maintenance([MaintenanceNotice])
     /// The Auto Scaling lifecycle state.
     case asg(String)
     /// The instance tags.
@@ -42,11 +42,11 @@ package enum SourceValue: Sendable, Equatable {
     /// The value as JSON for `imdswatch status --json`.
     package var json: JSONValue {
         switch self {
-        case .spot(let notice): EventData.spot(notice).json
-        case .rebalance(let recommendation): EventData.rebalance(recommendation).json
-        case .maintenance(let events): .array(events.map { EventData.maintenance($0).json })
+        case .spot(let notice): notice.json
+        case .rebalance(let recommendation): recommendation.json
+        case .maintenance(let events): .array(events.map(\.json))
         case .asg(let state): ["state": .string(state)]
-        case .tags(let tags): Tag.json(EventData.sorted(tags))
+        case .tags(let tags): Tag.json(Tag.sorted(tags))
         }
     }
 }

@@ -13,21 +13,21 @@ extension MetadataSource {
                 guard let body = try await reader.text(path) else { return .absent }
                 return .value(
                     .spot(
-                        try decode(body, reader) { body throws(IMDSDecodingError) in try SpotInstanceAction.decode(body)
+                        try decode(body, reader) { body throws(IMDSDecodingError) in try SpotInterruption.decode(body)
                         }))
             case .rebalance:
                 guard let body = try await reader.text(path) else { return .absent }
                 return .value(
                     .rebalance(
                         try decode(body, reader) { body throws(IMDSDecodingError) in
-                            try RebalanceRecommendation.decode(body)
+                            try RebalanceNotice.decode(body)
                         }))
             case .maintenance:
                 guard let body = try await reader.text(path) else { return .value(.maintenance([])) }
                 return .value(
                     .maintenance(
                         try decode(body, reader) { body throws(IMDSDecodingError) in
-                            try ScheduledMaintenanceEvent.decodeList(body)
+                            try MaintenanceNotice.decodeList(body)
                         }))
             case .asg:
                 guard let body = try await reader.text(path) else { return .absent }

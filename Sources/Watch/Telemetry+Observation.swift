@@ -21,7 +21,7 @@ extension Telemetry {
         recordPoll(source: source, result: result, duration: duration, unixSeconds: Double(unixMilliseconds) / 1000)
         switch observation {
         case .value(.spot(let notice)):
-            setSpotDeadline(unixSeconds: (try? IMDSDate.epochSeconds(notice.time)).map(Double.init) ?? 0)
+            setSpotDeadline(unixSeconds: notice.time.epochSeconds.map(Double.init) ?? 0)
         case .absent where source == .spot:
             setSpotDeadline(unixSeconds: 0)
         case .value(.maintenance(let events)):

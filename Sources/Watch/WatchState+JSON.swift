@@ -11,20 +11,20 @@ extension WatchState {
         [
             "version": .number(Double(Self.formatVersion)),
             "spot": [
-                "current": spot.current.map { ["action": .string($0.action), "time": .string($0.time)] } ?? .null,
+                "current": spot.current?.json ?? .null,
                 "fired": .array(spot.fired.map(JSONValue.string)),
             ],
             "rebalance": [
-                "current": rebalance.current.map { ["notice_time": .string($0.noticeTime)] } ?? .null,
+                "current": rebalance.current?.json ?? .null,
                 "fired": .array(rebalance.fired.map(JSONValue.string)),
             ],
             "maintenance": [
-                "events": .array(maintenance.events.map { EventData.maintenance($0).json }),
+                "events": .array(maintenance.events.map(\.json)),
                 "fired": .array(maintenance.fired.map(JSONValue.string)),
             ],
             "asg": ["state": .string(orNull: asg.state), "generation": .number(Double(asg.generation))],
             "tags": [
-                "tags": tags.tags.map { Tag.json(EventData.sorted($0)) } ?? .null,
+                "tags": tags.tags.map { Tag.json(Tag.sorted($0)) } ?? .null,
                 "generation": .number(Double(tags.generation)),
             ],
         ]
@@ -42,22 +42,22 @@ extension WatchState {
         self.init()
         let spotFields = try root.object("spot")
         if let current = try spotFields.optionalObject("current") {
-            spot.current = SpotInstanceAction(action: try current.string("action"), time: try current.date("time"))
+            spot.current = SpotInterruption(action: try current.string("action"), time: try current.date("time"))
         }
-        spot.fired = try spotFields.strings("fired").suffix(NoticeState<SpotInstanceAction>.recentLimit).map { $0 }
+        spot.fired = try spotFields.strings("fired").suffix(NoticeState<SpotInterruption>.recentLimit).map { $0 }
         let rebalanceFields = try root.object("rebalance")
         if let current = try rebalanceFields.optionalObject("current") {
-            rebalance.current = RebalanceRecommendation(noticeTime: try current.date("notice_time"))
+            rebalance.current = RebalanceNotice(noticeTime: try current.date("notice_time"))
         }
-        rebalance.fired = try rebalanceFields.strings("fired").suffix(NoticeState<RebalanceRecommendation>.recentLimit)
+        rebalance.fired = try rebalanceFields.strings("fired").suffix(NoticeState<RebalanceNotice>.recentLimit)
             .map { $0 }
         let maintenanceFields = try root.object("maintenance")
         maintenance.events = try maintenanceFields.objects("events").map { (event: Fields) throws(StateFormatError) in
-            ScheduledMaintenanceEvent(
+            MaintenanceNotice(
                 eventID: try event.string("event_id"), code: try event.string("code"),
                 description: try event.string("description"), state: try event.string("state"),
                 notBefore: try event.date("not_before"), notAfter: try event.date("not_after"),
-                notBeforeDeadline: try event.optionalString("not_before_deadline")
+                notBeforeDeadline: try event.optionalString("not_before_deadline").map(EventTime.init(rfc3339:))
             )
         }
         maintenance.fired = try maintenanceFields.strings("fired").suffix(MaintenanceState.recentLimit).map { $0 }
@@ -130,12 +130,12 @@ private struct Fields {
         return text
     }
 
-    func date(_ key: String) throws(StateFormatError) -> String {
+    func date(_ key: String) throws(StateFormatError) -> EventTime {
         let text = try string(key)
         guard let normalized = try? IMDSDate.normalize(text) else {
             throw StateFormatError("\(name).\(key) is not a date")
         }
-        return normalized
+        return EventTime(rfc3339: normalized)
     }
 
     func int(_ key: String) throws(StateFormatError) -> Int {

@@ -1,11 +1,11 @@
-import IMDS
+import Events
 
 /// What the watcher knows about every source: persisted between runs so that one occurrence fires once.
 package struct WatchState: Sendable, Equatable {
     /// The spot notice currently present, and the notices already fired.
-    package var spot = NoticeState<SpotInstanceAction>()
+    package var spot = NoticeState<SpotInterruption>()
     /// The rebalance recommendation currently present, and the ones already fired.
-    package var rebalance = NoticeState<RebalanceRecommendation>()
+    package var rebalance = NoticeState<RebalanceNotice>()
     /// The maintenance events last listed.
     package var maintenance = MaintenanceState()
     /// The Auto Scaling lifecycle state last seen.
@@ -34,7 +34,7 @@ package struct NoticeState<Notice: Sendable & Equatable>: Sendable, Equatable {
     package var current: Notice?
     /// The latest time seen for ``current`` while it stayed present (AEMM moves it forward on every read).
     /// Not persisted: after a restart the first-seen time is the floor again.
-    package var latestTime: String?
+    package var latestTime: EventTime?
     /// Occurrence keys already fired, oldest first, at most ``recentLimit``.
     package var fired: [String] = []
 
@@ -59,7 +59,7 @@ package struct MaintenanceState: Sendable, Equatable {
     package static var recentLimit: Int { 128 }
 
     /// The events at the last successful read, in IMDS order.
-    package var events: [ScheduledMaintenanceEvent] = []
+    package var events: [MaintenanceNotice] = []
     /// Occurrence keys already fired, oldest first, at most ``recentLimit``.
     package var fired: [String] = []
 
@@ -67,7 +67,7 @@ package struct MaintenanceState: Sendable, Equatable {
     package init() {}
 
     /// Creates a state.
-    package init(events: [ScheduledMaintenanceEvent], fired: [String]) {
+    package init(events: [MaintenanceNotice], fired: [String]) {
         self.events = events
         self.fired = fired
     }

@@ -1,5 +1,4 @@
 import Events
-import IMDS
 
 /// Change detection: turns each observation of a source into the events it causes and the next state.
 ///
@@ -96,39 +95,39 @@ package struct WatchStateMachine: Sendable {
         ([type.rawValue] + fields).joined(separator: " ")
     }
 
-    private mutating func observeSpot(_ notice: SpotInstanceAction) -> [Found] {
+    private mutating func observeSpot(_ notice: SpotInterruption) -> [Found] {
         if let current = state.spot.current, current.action == notice.action,
-            notice.time >= (state.spot.latestTime ?? current.time)
+            Self.isNotEarlier(notice.time, than: state.spot.latestTime ?? current.time)
         {
             state.spot.latestTime = notice.time
             return []
         }
         state.spot.current = notice
         state.spot.latestTime = notice.time
-        let fields = [notice.action, notice.time]
+        let fields = [notice.action, notice.time.rfc3339]
         let key = Self.key(.spotInterruption, fields)
         guard !state.spot.fired.contains(key) else { return [] }
         state.spot.remember(key)
-        return [Found(fields: fields, detail: .spotInterruption(EventData.spot(notice)))]
+        return [Found(fields: fields, detail: .spotInterruption(notice))]
     }
 
-    private mutating func observeRebalance(_ recommendation: RebalanceRecommendation) -> [Found] {
+    private mutating func observeRebalance(_ recommendation: RebalanceNotice) -> [Found] {
         if let current = state.rebalance.current,
-            recommendation.noticeTime >= (state.rebalance.latestTime ?? current.noticeTime)
+            Self.isNotEarlier(recommendation.noticeTime, than: state.rebalance.latestTime ?? current.noticeTime)
         {
             state.rebalance.latestTime = recommendation.noticeTime
             return []
         }
         state.rebalance.current = recommendation
         state.rebalance.latestTime = recommendation.noticeTime
-        let fields = [recommendation.noticeTime]
+        let fields = [recommendation.noticeTime.rfc3339]
         let key = Self.key(.rebalanceRecommendation, fields)
         guard !state.rebalance.fired.contains(key) else { return [] }
         state.rebalance.remember(key)
-        return [Found(fields: fields, detail: .rebalanceRecommendation(EventData.rebalance(recommendation)))]
+        return [Found(fields: fields, detail: .rebalanceRecommendation(recommendation))]
     }
 
-    private mutating func observeMaintenance(_ events: [ScheduledMaintenanceEvent]) -> [Found] {
+    private mutating func observeMaintenance(_ events: [MaintenanceNotice]) -> [Found] {
         let old = state.maintenance.events
         var found: [Found] = []
         func fire(_ fields: [String], _ detail: EventDetail) {
@@ -142,21 +141,30 @@ package struct WatchStateMachine: Sendable {
                 if before != event {
                     fire(
                         [event.eventID] + Self.identity(before) + Self.identity(event),
-                        .maintenanceChanged(EventData.maintenance(event), previous: EventData.maintenance(before)))
+                        .maintenanceChanged(event, previous: before))
                 }
             } else {
-                fire([event.eventID], .maintenanceScheduled(EventData.maintenance(event)))
+                fire([event.eventID], .maintenanceScheduled(event))
             }
         }
         for before in old where !events.contains(where: { $0.eventID == before.eventID }) {
-            fire([before.eventID], .maintenanceCleared(EventData.maintenance(before)))
+            fire([before.eventID], .maintenanceCleared(before))
         }
         state.maintenance.events = events
         return found
     }
 
-    private static func identity(_ event: ScheduledMaintenanceEvent) -> [String] {
-        [event.code, event.description, event.state, event.notBefore, event.notAfter, event.notBeforeDeadline ?? ""]
+    private static func identity(_ event: MaintenanceNotice) -> [String] {
+        [
+            event.code, event.description, event.state, event.notBefore.rfc3339, event.notAfter.rfc3339,
+            event.notBeforeDeadline?.rfc3339 ?? "",
+        ]
+    }
+
+    /// Whether `time` is `reference` or later. Both are RFC 3339 UTC with whole seconds as IMDS decoding writes
+    /// them, whose text sorts as the times do.
+    private static func isNotEarlier(_ time: EventTime, than reference: EventTime) -> Bool {
+        time.rfc3339 >= reference.rfc3339
     }
 
     private mutating func observeLifecycleState(_ lifecycleState: String) -> [Found] {
@@ -182,8 +190,8 @@ package struct WatchStateMachine: Sendable {
         state.tags.generation += 1
         return [
             Found(
-                fields: [String(state.tags.generation), Tag.json(EventData.sorted(tags)).serialized()],
-                detail: .tagsChanged(EventData.tags(from: previous, to: tags))
+                fields: [String(state.tags.generation), Tag.json(Tag.sorted(tags)).serialized()],
+                detail: .tagsChanged(TagChanges(from: previous, to: tags))
             )
         ]
     }

@@ -63,12 +63,12 @@ enum GoldenInputs {
                     name: "asg-lifecycle-state-terminating-no-hook", event: enriched(event, group: "web-asg", hook: nil)
                 ))
         }
-        if let notice = try? SpotInstanceAction.decode(
+        if let notice = try? SpotInterruption.decode(
             "{\n\t\"action\": \"Terminate\",\n\t\"time\": \"2026-11-24T13:00:00.512+01:00\"\n}")
         {
             keep("spot-interruption", observe(.spot, .value(.spot(notice))))
         }
-        if let recommendation = try? RebalanceRecommendation.decode(#"{"noticeTime":"2026-11-24T11:50:00Z"}"#) {
+        if let recommendation = try? RebalanceNotice.decode(#"{"noticeTime":"2026-11-24T11:50:00Z"}"#) {
             keep("rebalance-recommendation", observe(.rebalance, .value(.rebalance(recommendation))))
         }
         let listed = """
@@ -90,8 +90,8 @@ enum GoldenInputs {
             } ]
             """
         let rescheduled = listed.replacingOccurrences(of: "21 Jan 2030 09:00:43 GMT", with: "23 Jan 2030 10:00:00 GMT")
-        if let events = try? ScheduledMaintenanceEvent.decodeList(listed),
-            let moved = try? ScheduledMaintenanceEvent.decodeList(rescheduled)
+        if let events = try? MaintenanceNotice.decodeList(listed),
+            let moved = try? MaintenanceNotice.decodeList(rescheduled)
         {
             keep("maintenance-scheduled", observe(.maintenance, .value(.maintenance(events))))
             keep("maintenance-changed", observe(.maintenance, .value(.maintenance(moved))))

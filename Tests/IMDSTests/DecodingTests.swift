@@ -43,13 +43,15 @@ struct DecodingTests {
     // MARK: Spot and rebalance
 
     @Test func decodesRealSpotNotice() throws {
-        let notice = try SpotInstanceAction.decode(#"{"action": "terminate", "time": "2017-09-18T08:22:00Z"}"#)
-        #expect(notice == SpotInstanceAction(action: "terminate", time: "2017-09-18T08:22:00Z"))
+        let notice = try SpotInterruption.decode(#"{"action": "terminate", "time": "2017-09-18T08:22:00Z"}"#)
+        #expect(notice == SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2017-09-18T08:22:00Z")))
     }
 
     @Test func decodesAEMMSpotNotice() throws {
         let body = "{\n\t\"action\": \"stop\",\n\t\"time\": \"2026-11-24T12:00:00.000Z\"\n}"
-        #expect(try SpotInstanceAction.decode(body) == SpotInstanceAction(action: "stop", time: "2026-11-24T12:00:00Z"))
+        #expect(
+            try SpotInterruption.decode(body)
+                == SpotInterruption(action: "stop", time: EventTime(rfc3339: "2026-11-24T12:00:00Z")))
     }
 
     @Test(arguments: [
@@ -59,16 +61,16 @@ struct DecodingTests {
         "<?xml version=\"1.0\"?><html><body>404 - Not Found</body></html>",
     ])
     func rejectsBadSpotBodies(body: String) {
-        #expect(throws: IMDSDecodingError.self) { try SpotInstanceAction.decode(body) }
+        #expect(throws: IMDSDecodingError.self) { try SpotInterruption.decode(body) }
     }
 
     @Test func decodesRebalanceInBothFormats() throws {
         #expect(
-            try RebalanceRecommendation.decode(#"{"noticeTime": "2020-10-27T08:22:00Z"}"#).noticeTime
+            try RebalanceNotice.decode(#"{"noticeTime": "2020-10-27T08:22:00Z"}"#).noticeTime.rfc3339
                 == "2020-10-27T08:22:00Z")
         let aemm = "{\n\t\"noticeTime\": \"2020-10-27T08:22:00.5+00:00\"\n}"
-        #expect(try RebalanceRecommendation.decode(aemm).noticeTime == "2020-10-27T08:22:00Z")
-        #expect(throws: IMDSDecodingError.self) { try RebalanceRecommendation.decode(#"{"noticeTime": null}"#) }
+        #expect(try RebalanceNotice.decode(aemm).noticeTime.rfc3339 == "2020-10-27T08:22:00Z")
+        #expect(throws: IMDSDecodingError.self) { try RebalanceNotice.decode(#"{"noticeTime": null}"#) }
     }
 
     // MARK: Maintenance
@@ -86,13 +88,14 @@ struct DecodingTests {
         """
 
     @Test func decodesRealMaintenanceList() throws {
-        let events = try ScheduledMaintenanceEvent.decodeList(Self.realMaintenance)
+        let events = try MaintenanceNotice.decodeList(Self.realMaintenance)
         #expect(
             events == [
-                ScheduledMaintenanceEvent(
+                MaintenanceNotice(
                     eventID: "instance-event-0d59937288b749b32", code: "system-reboot", description: "scheduled reboot",
-                    state: "active", notBefore: "2019-01-21T09:00:43Z", notAfter: "2019-01-21T09:17:23Z",
-                    notBeforeDeadline: "2019-01-31T09:00:43Z"
+                    state: "active", notBefore: EventTime(rfc3339: "2019-01-21T09:00:43Z"),
+                    notAfter: EventTime(rfc3339: "2019-01-21T09:17:23Z"),
+                    notBeforeDeadline: EventTime(rfc3339: "2019-01-31T09:00:43Z")
                 )
             ])
     }
@@ -102,15 +105,15 @@ struct DecodingTests {
             "[\n\t{\n\t\t\"NotBefore\": \"21 Jan 2019 09:00:43 GMT\",\n\t\t\"Code\": \"system-reboot\",\n"
             + "\t\t\"Description\": \"scheduled reboot\",\n\t\t\"EventId\": \"instance-event-0d59937288b749b32\",\n"
             + "\t\t\"NotAfter\": \"21 Jan 2019 09:17:23 GMT\",\n\t\t\"State\": \"active\"\n\t}\n]"
-        let events = try ScheduledMaintenanceEvent.decodeList(body)
+        let events = try MaintenanceNotice.decodeList(body)
         #expect(events.count == 1)
         #expect(events.first?.notBeforeDeadline == nil)
-        #expect(events.first?.notAfter == "2019-01-21T09:17:23Z")
+        #expect(events.first?.notAfter.rfc3339 == "2019-01-21T09:17:23Z")
     }
 
     @Test func decodesEmptyMaintenanceList() throws {
-        #expect(try ScheduledMaintenanceEvent.decodeList("[]").isEmpty)
-        #expect(try ScheduledMaintenanceEvent.decodeList(" [ ]\n").isEmpty)
+        #expect(try MaintenanceNotice.decodeList("[]").isEmpty)
+        #expect(try MaintenanceNotice.decodeList(" [ ]\n").isEmpty)
     }
 
     @Test(arguments: [
@@ -119,7 +122,7 @@ struct DecodingTests {
         #"[{"EventId": "", "NotBefore": "21 Jan 2019 09:00:43 GMT", "NotAfter": "21 Jan 2019 09:17:23 GMT"}]"#,
     ])
     func rejectsBadMaintenanceBodies(body: String) {
-        #expect(throws: IMDSDecodingError.self) { try ScheduledMaintenanceEvent.decodeList(body) }
+        #expect(throws: IMDSDecodingError.self) { try MaintenanceNotice.decodeList(body) }
     }
 
     // MARK: Lifecycle state and tags
@@ -207,16 +210,16 @@ struct DecodingTests {
                 }
             }
             let text = String(decoding: bytes, as: UTF8.self)
-            _ = try? SpotInstanceAction.decode(text)
-            _ = try? RebalanceRecommendation.decode(text)
-            _ = try? ScheduledMaintenanceEvent.decodeList(text)
+            _ = try? SpotInterruption.decode(text)
+            _ = try? RebalanceNotice.decode(text)
+            _ = try? MaintenanceNotice.decodeList(text)
             _ = try? LifecycleState.decode(text)
             _ = try? InstanceTags.decodeKeys(text)
             _ = try? InstanceIdentityDocument.decode(text)
             _ = try? IMDSDate.normalize(text)
         }
         let deep = String(repeating: "[", count: 100_000)
-        #expect(throws: IMDSDecodingError.self) { try ScheduledMaintenanceEvent.decodeList(deep) }
+        #expect(throws: IMDSDecodingError.self) { try MaintenanceNotice.decodeList(deep) }
     }
 
     @Test func decodingErrorBecomesMalformedResponse() {

@@ -1,3 +1,4 @@
+import Events
 import IMDS
 import Testing
 
@@ -31,7 +32,7 @@ struct IMDSFuzzRegressionTests {
 
     @Test func spotNoticeWithAnUnrepresentableTimeIsMalformed() {
         #expect(throws: IMDSDecodingError.self) {
-            try SpotInstanceAction.decode(#"{"action": "terminate", "time": "0001-01-01T00:00:15+02:00"}"#)
+            try SpotInterruption.decode(#"{"action": "terminate", "time": "0001-01-01T00:00:15+02:00"}"#)
         }
     }
 }

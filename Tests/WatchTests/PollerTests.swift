@@ -311,7 +311,8 @@ final class StateCheckingSink: EventSink {
     func deliver(_ event: Event) async {
         var restarted = WatchStateMachine(state: harness.savedState())
         let again = restarted.observe(
-            .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))),
+            .spot,
+            .value(.spot(SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-24T12:00:00Z")))),
             instance: event.instance, detectedAtMilliseconds: 0
         )
         // The state says it fired: then the journal must hold the event too, unacknowledged (offered again).
@@ -355,7 +356,8 @@ struct PollerPersistenceTests {
         #expect(sink.persistedAtDelivery.events.count == 1)
         var restarted = WatchStateMachine(state: harness.savedState())
         let again = restarted.observe(
-            .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))),
+            .spot,
+            .value(.spot(SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-24T12:00:00Z")))),
             instance: sink.recorder.events.first?.instance ?? .unknown, detectedAtMilliseconds: 0
         )
         #expect(again.events.isEmpty)

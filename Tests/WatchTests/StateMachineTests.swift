@@ -12,11 +12,11 @@ struct StateMachineTests {
     static let failure = IMDSError(code: .timedOut, path: "x", endpoint: "", message: "timed out")
 
     static func maintenance(_ id: String, state: String = "active", notBefore: String = "2030-01-21T09:00:43Z")
-        -> ScheduledMaintenanceEvent
+        -> MaintenanceNotice
     {
-        ScheduledMaintenanceEvent(
+        MaintenanceNotice(
             eventID: id, code: "system-reboot", description: "scheduled reboot", state: state,
-            notBefore: notBefore, notAfter: "2030-01-21T09:17:23Z"
+            notBefore: EventTime(rfc3339: notBefore), notAfter: EventTime(rfc3339: "2030-01-21T09:17:23Z")
         )
     }
 
@@ -43,8 +43,10 @@ struct StateMachineTests {
         #expect(fired.first?.detail.previousJSON == ["state": nil])
         fired.removeAll()
 
-        step(.spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))))
-        step(.rebalance, .value(.rebalance(RebalanceRecommendation(noticeTime: "2026-11-24T11:50:00Z"))))
+        step(
+            .spot,
+            .value(.spot(SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-24T12:00:00Z")))))
+        step(.rebalance, .value(.rebalance(RebalanceNotice(noticeTime: EventTime(rfc3339: "2026-11-24T11:50:00Z")))))
         step(.maintenance, .value(.maintenance([Self.maintenance("instance-event-1")])))
         step(
             .maintenance,
@@ -108,23 +110,27 @@ struct StateMachineTests {
         var fired: [Event] = []
         for second in 0..<60 {
             let time = Timestamp.rfc3339(seconds: 1_795_000_000 + Int64(second * 2))
-            fired += Self.apply(&machine, .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: time))))
+            fired += Self.apply(
+                &machine, .spot, .value(.spot(SpotInterruption(action: "terminate", time: EventTime(rfc3339: time)))))
         }
         #expect(fired.count == 1)
         #expect(fired.first?.detail.dataJSON["time"] == .string(Timestamp.rfc3339(seconds: 1_795_000_000)))
         // A different action is a new notice; so is a notice after the old one went away.
         fired = Self.apply(
-            &machine, .spot, .value(.spot(SpotInstanceAction(action: "stop", time: "2026-11-24T12:00:00Z"))))
+            &machine, .spot,
+            .value(.spot(SpotInterruption(action: "stop", time: EventTime(rfc3339: "2026-11-24T12:00:00Z")))))
         #expect(fired.count == 1)
         _ = Self.apply(&machine, .spot, .absent)
         fired = Self.apply(
-            &machine, .spot, .value(.spot(SpotInstanceAction(action: "stop", time: "2026-11-24T12:10:00Z"))))
+            &machine, .spot,
+            .value(.spot(SpotInterruption(action: "stop", time: EventTime(rfc3339: "2026-11-24T12:10:00Z")))))
         #expect(fired.count == 1)
     }
 
     @Test func spotNoticeFlippingTo404AndBackFiresOnce() {
         var machine = WatchStateMachine()
-        let notice = Observation.value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z")))
+        let notice = Observation.value(
+            .spot(SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-24T12:00:00Z"))))
         var count = 0
         for round in 0..<10 { count += Self.apply(&machine, .spot, round % 2 == 0 ? notice : .absent).count }
         #expect(count == 1)
@@ -172,7 +178,8 @@ struct StateMachineTests {
     @Test func idsAreStableForTheSameOccurrence() {
         var first = WatchStateMachine()
         var second = WatchStateMachine()
-        let notice = Observation.value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z")))
+        let notice = Observation.value(
+            .spot(SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-24T12:00:00Z"))))
         let a = Self.apply(&first, .spot, notice)
         let b = second.observe(.spot, notice, instance: Self.instance, detectedAtMilliseconds: 42).events
         #expect(a.map(\.id) == b.map(\.id))
@@ -184,7 +191,9 @@ struct StateMachineTests {
 
     @Test func persistFlagFollowsDurableChanges() {
         var machine = WatchStateMachine()
-        let notice = { (time: String) in Observation.value(.spot(SpotInstanceAction(action: "terminate", time: time))) }
+        let notice = { (time: String) in
+            Observation.value(.spot(SpotInterruption(action: "terminate", time: EventTime(rfc3339: time))))
+        }
         #expect(machine.observe(.spot, .absent, instance: Self.instance, detectedAtMilliseconds: 0).persist == false)
         #expect(
             machine.observe(.spot, notice("2026-11-24T12:00:00Z"), instance: Self.instance, detectedAtMilliseconds: 0)
@@ -198,9 +207,11 @@ struct StateMachineTests {
     @Test func stateRoundTripsThroughJSON() throws {
         var machine = WatchStateMachine()
         _ = Self.apply(
-            &machine, .spot, .value(.spot(SpotInstanceAction(action: "terminate", time: "2026-11-24T12:00:00Z"))))
+            &machine, .spot,
+            .value(.spot(SpotInterruption(action: "terminate", time: EventTime(rfc3339: "2026-11-24T12:00:00Z")))))
         _ = Self.apply(
-            &machine, .rebalance, .value(.rebalance(RebalanceRecommendation(noticeTime: "2026-11-24T11:00:00Z"))))
+            &machine, .rebalance,
+            .value(.rebalance(RebalanceNotice(noticeTime: EventTime(rfc3339: "2026-11-24T11:00:00Z")))))
         _ = Self.apply(&machine, .maintenance, .value(.maintenance([Self.maintenance("instance-event-1")])))
         _ = Self.apply(&machine, .asg, .value(.asg("Warmed:Running")))
         _ = Self.apply(&machine, .tags, .value(.tags(["Name": "wéb \"quoted\"\n"])))

@@ -1,3 +1,4 @@
+import Events
 import FuzzSupport
 import IMDS
 
@@ -6,9 +7,9 @@ import IMDS
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body = fuzzString(data, size)
     do {
-        let notice = try RebalanceRecommendation.decode(body)
-        invariant(isNormalizedDate(notice.noticeTime), "noticeTime not normalized: \(notice.noticeTime)")
-        let again = mustDecode("notice \(notice)") { try RebalanceRecommendation.decode(#"{"noticeTime": "\#(notice.noticeTime)"}"#) }
+        let notice = try RebalanceNotice.decode(body)
+        invariant(isNormalizedDate(notice.noticeTime.rfc3339), "noticeTime not normalized: \(notice.noticeTime)")
+        let again = mustDecode("notice \(notice)") { try RebalanceNotice.decode(#"{"noticeTime": "\#(notice.noticeTime)"}"#) }
         invariant(again == notice, "noticeTime does not round-trip: \(notice.noticeTime)")
     } catch {
         _ = error.description

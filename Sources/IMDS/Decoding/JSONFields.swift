@@ -52,11 +52,12 @@ enum JSONFields {
     }
 
     /// A required date member, normalized to RFC 3339 UTC with whole seconds.
-    static func date(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError) -> String
+    static func date(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError)
+        -> EventTime
     {
         let text = try string(members, key, what: what)
         do throws(IMDSDecodingError) {
-            return try IMDSDate.normalize(text)
+            return EventTime(rfc3339: try IMDSDate.normalize(text))
         } catch {
             throw IMDSDecodingError("\(what): \(key) is \(error.reason)")
         }
@@ -64,11 +65,11 @@ enum JSONFields {
 
     /// An optional date member: `nil` when missing, `null` or empty.
     static func optionalDate(_ members: [(String, JSONValue)], _ key: String, what: String) throws(IMDSDecodingError)
-        -> String?
+        -> EventTime?
     {
         guard let text = try optionalString(members, key, what: what) else { return nil }
         do throws(IMDSDecodingError) {
-            return try IMDSDate.normalize(text)
+            return EventTime(rfc3339: try IMDSDate.normalize(text))
         } catch {
             throw IMDSDecodingError("\(what): \(key) is \(error.reason)")
         }
