@@ -297,8 +297,9 @@ let package = Package(
         .testTarget(
             name: "EventGoldenTests",
             dependencies: [
-                "Events", "IMDS", "Watch", "Hooks", "Webhooks", "Journal", "Durability",
+                "Events", "IMDS", "Watch", "Hooks", "Webhooks", "Journal", "Durability", "HTTP", "IMDSWatchTestKit",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             exclude: ["Golden"],
             swiftSettings: strictSettings

@@ -13,15 +13,23 @@ package enum JournalRecord: Sendable, Equatable {
 
     /// The record's line: `LENGTH CHECKSUM JSON\n`, where LENGTH counts the JSON's bytes and CHECKSUM is the first
     /// 4 bytes of its SHA-256 in hex. A torn write loses the newline or the checksum; either is detected.
+    /// Events are embedded as their one encoding made them (``Event/journalObject``), not encoded again.
     package func line() -> [UInt8] {
-        let json: JSONValue =
-            switch self {
-            case .detected(let events, let state):
-                ["events": .array(events.map(\.journalJSON)), "state": state ?? .null]
-            case .acknowledged(let consumer, let eventID, let output):
-                ["ack": .string(consumer), "id": .string(eventID), "out": output?.journalJSON ?? .null]
+        var json = JSONObjectText()
+        switch self {
+        case .detected(let events, let state):
+            json.append("events", serializedElements: events.map(\.journalObject.text))
+            json.append("state", state ?? .null)
+        case .acknowledged(let consumer, let eventID, let output):
+            json.append("ack", .string(consumer))
+            json.append("id", .string(eventID))
+            if let output {
+                json.append("out", serialized: output.journalObject.text)
+            } else {
+                json.append("out", .null)
             }
-        let body = Array(json.serialized().utf8)
+        }
+        let body = Array(json.text.utf8)
         var line = Array("\(body.count) \(Self.checksum(body)) ".utf8)
         line.append(contentsOf: body)
         line.append(UInt8(ascii: "\n"))
@@ -100,13 +108,18 @@ package enum JournalRecord: Sendable, Equatable {
 }
 
 extension Event {
-    /// The event as the state directory's records hold it: the v1 payload and `detected_at_ms` (the payload's
-    /// `detected_at` has whole milliseconds only as text).
-    package var journalJSON: JSONValue {
-        ["event": payload, "detected_at_ms": .number(Double(detectedAtMilliseconds))]
+    /// The event as the state directory's records hold it, `{"event": PAYLOAD, "detected_at_ms": N}` (the payload's
+    /// `detected_at` has whole milliseconds only as text), the payload embedded as ``Event/encoded`` made it; a
+    /// record may add members (`hooks-pending/` adds `done`).
+    package var journalObject: JSONObjectText {
+        var object = JSONObjectText()
+        object.append("event", serialized: encoded.payload)
+        object.append("detected_at_ms", .number(Double(detectedAtMilliseconds)))
+        return object
     }
 
-    /// An event read back from ``journalJSON`` (the journal, `hooks-pending/`); `nil` when a member is missing.
+    /// An event read back from ``journalObject``'s JSON (the journal, `hooks-pending/`); `nil` when a member is
+    /// missing.
     package init?(journalJSON json: JSONValue) {
         guard let payload = json["event"], case .number(let detected)? = json["detected_at_ms"] else { return nil }
         self.init(payload: payload, detectedAtMilliseconds: Int64(detected))

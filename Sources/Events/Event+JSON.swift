@@ -1,25 +1,45 @@
+import Synchronization
+
 /// The one JSON encoder (and decoder) of events: the `imdswatch.event/v1` payload that hooks read on stdin and the
-/// `json` webhook sends, whose `data` and `previous` every other edge (webhook formats, the detection log line,
-/// the state directory's records) takes from here. Nothing else reads or writes event fields as JSON.
+/// `json` webhook sends, whose text every other edge (webhook formats, the detection log line, the state directory's
+/// records) takes from here. Nothing else reads or writes event fields as JSON.
+///
+/// An event is encoded once: ``encoded`` makes the payload's text on first use and keeps it with the event value, so
+/// that its copies on the way from detection to the edges (the journal record, the log line, `hooks-pending/`, the
+/// hooks' stdin, every webhook body) all take those bytes; a change to a field (the lifecycle stage adds the group)
+/// encodes anew. ``EventEncodingProbe`` counts the encodings in tests.
 extension Event {
-    /// The v1 payload as a JSON value.
+    /// The event's JSON as the edges take it, encoded once for this value (see the extension's documentation).
+    package var encoded: EncodedEvent {
+        encoding.value { encode() }
+    }
+
+    /// The v1 payload as a JSON value, read back from ``encoded`` (webhook templates' context): not encoded again.
     package var payload: JSONValue {
-        [
-            "schema": .string(Event.schema),
-            "id": .string(id),
-            "type": .string(type.rawValue),
-            "detected_at": .string(detectedAt),
-            "source": .string(source),
-            "instance": instance.json,
-            "data": detail.dataJSON,
-            "previous": detail.previousJSON,
-            "synthetic": .bool(synthetic),
-        ]
+        // The text is this package's own serialization, which always parses.
+        (try? JSONDocument.parse(encoded.payload)) ?? .null
     }
 
     /// The v1 payload as UTF-8 JSON bytes: the hooks' stdin and the `json` webhook body.
     package func payloadBytes() -> [UInt8] {
-        Array(payload.serialized().utf8)
+        Array(encoded.payload.utf8)
+    }
+
+    /// The encoder: the payload's text, with its `data` member's text (made once, and placed in the payload as it is).
+    private func encode() -> EncodedEvent {
+        EventEncodingProbe.noteEncoding(of: id)
+        let data = detail.dataJSON.serialized()
+        var payload = JSONObjectText()
+        payload.append("schema", .string(Event.schema))
+        payload.append("id", .string(id))
+        payload.append("type", .string(type.rawValue))
+        payload.append("detected_at", .string(detectedAt))
+        payload.append("source", .string(source))
+        payload.append("instance", instance.json)
+        payload.append("data", serialized: data)
+        payload.append("previous", detail.previousJSON)
+        payload.append("synthetic", .bool(synthetic))
+        return EncodedEvent(payload: payload.text, data: data)
     }
 
     /// An event read back from its v1 payload (the state directory's records hold it so).
@@ -206,5 +226,31 @@ extension TagChange {
     /// Changes as a JSON object `{key: {"from", "to"}}`, in list order.
     package static func json(_ changes: [TagChange]) -> JSONValue {
         .object(changes.map { ($0.key, ["from": .string($0.from), "to": .string($0.to)]) })
+    }
+}
+
+/// An event's JSON as the edges take it, made once per event by the one encoder (``Event/encoded``).
+package struct EncodedEvent: Sendable, Equatable {
+    /// The `imdswatch.event/v1` payload: the hooks' stdin and the `json` webhook body; the state directory's records
+    /// (`events.journal`, `hooks-pending/`), the CloudEvents envelope and templates' `payload_json` embed it as it is.
+    package let payload: String
+    /// The payload's `data` member, as it stands in ``payload``: the detection's log line, templates' `data_json`.
+    package let data: String
+}
+
+/// Where an event value keeps its ``EncodedEvent`` once made; a new one for every change of the event's fields.
+final class EventEncoding: Sendable {
+    private let made = Mutex<EncodedEvent?>(nil)
+
+    init() {}
+
+    /// The encoding, made by `encode` the first time.
+    func value(_ encode: () -> EncodedEvent) -> EncodedEvent {
+        made.withLock { made in
+            if let made { return made }
+            let value = encode()
+            made = value
+            return value
+        }
     }
 }

@@ -30,17 +30,21 @@ package struct Event: Sendable, Equatable {
     package static let schema = "imdswatch.event/v1"
 
     /// A stable id of this occurrence, the same across restarts.
-    package var id: String
+    package var id: String { didSet { encoding = EventEncoding() } }
     /// When imdswatch detected it, in milliseconds since the Unix epoch.
-    package var detectedAtMilliseconds: Int64
+    package var detectedAtMilliseconds: Int64 { didSet { encoding = EventEncoding() } }
     /// The metadata path it came from (relative to `/latest/`).
-    package var source: String
+    package var source: String { didSet { encoding = EventEncoding() } }
     /// The instance.
-    package var instance: InstanceInfo
+    package var instance: InstanceInfo { didSet { encoding = EventEncoding() } }
     /// What the event says; its case is the event type.
-    package var detail: EventDetail
+    package var detail: EventDetail { didSet { encoding = EventEncoding() } }
     /// `true` for events made by `hooks test`.
-    package var synthetic: Bool
+    package var synthetic: Bool { didSet { encoding = EventEncoding() } }
+    /// Where the payload's one encoding is kept once made (``encoded``, Event+JSON.swift): shared by the copies of
+    /// this value, so that the journal record, the log line, the hooks and every webhook take the same bytes; a
+    /// change to any field above starts a new one. Not part of the event's value (``==`` ignores it).
+    var encoding = EventEncoding()
 
     /// Creates an event.
     /// - Parameters:
@@ -68,6 +72,12 @@ package struct Event: Sendable, Equatable {
 
     /// The event type.
     package var type: EventType { detail.type }
+
+    /// Whether two events have the same fields (their encodings are not compared: they follow from the fields).
+    package static func == (lhs: Event, rhs: Event) -> Bool {
+        lhs.id == rhs.id && lhs.detectedAtMilliseconds == rhs.detectedAtMilliseconds && lhs.source == rhs.source
+            && lhs.instance == rhs.instance && lhs.detail == rhs.detail && lhs.synthetic == rhs.synthetic
+    }
 
     /// `detected_at`: RFC 3339 UTC with milliseconds.
     package var detectedAt: String {

@@ -26,7 +26,7 @@ package enum JSONValue: Sendable, Equatable {
         return output
     }
 
-    private func write(to output: inout String) {
+    fileprivate func write(to output: inout String) {
         switch self {
         case .null: output += "null"
         case .bool(let value): output += value ? "true" : "false"
@@ -58,7 +58,7 @@ package enum JSONValue: Sendable, Equatable {
         }
     }
 
-    private static func writeString(_ string: String, to output: inout String) {
+    fileprivate static func writeString(_ string: String, to output: inout String) {
         output += "\""
         for scalar in string.unicodeScalars {
             switch scalar {
@@ -105,5 +105,43 @@ extension JSONValue {
     /// A string, or `null` when `value` is `nil`.
     package static func string(orNull value: String?) -> JSONValue {
         value.map(JSONValue.string) ?? .null
+    }
+}
+
+/// A JSON object written member by member, into the very text ``JSONValue/serialized()`` makes of the same members,
+/// where a member's value may also be JSON text made before and copied in as it is: an event's payload, encoded
+/// once (``Event/encoded``), goes so into the state directory's records and the CloudEvents envelope.
+package struct JSONObjectText: Sendable {
+    private var members = ""
+
+    /// An object with no members yet.
+    package init() {}
+
+    /// Adds a member whose value is serialized here.
+    package mutating func append(_ key: String, _ value: JSONValue) {
+        startMember(key)
+        value.write(to: &members)
+    }
+
+    /// Adds a member whose value is JSON text already serialized (by ``JSONValue/serialized()`` or this type):
+    /// copied as it is, never parsed or encoded again.
+    package mutating func append(_ key: String, serialized value: String) {
+        startMember(key)
+        members += value
+    }
+
+    /// Adds a member whose value is an array of JSON texts already serialized, each copied as it is.
+    package mutating func append(_ key: String, serializedElements elements: [String]) {
+        startMember(key)
+        members += "[" + elements.joined(separator: ",") + "]"
+    }
+
+    /// The object's JSON text.
+    package var text: String { "{" + members + "}" }
+
+    private mutating func startMember(_ key: String) {
+        if !members.isEmpty { members += "," }
+        JSONValue.writeString(key, to: &members)
+        members += ":"
     }
 }

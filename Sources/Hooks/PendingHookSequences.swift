@@ -85,11 +85,10 @@ package actor PendingHookSequences {
         guard writable else { return }
         do {
             try SafeFile.makeDirectory(directory, parents: true)
-            guard case .object(var members) = pending.event.journalJSON else { return }
-            members.append(("done", .array(pending.done.map(JSONValue.string))))
-            let json = JSONValue.object(members)
+            var record = pending.event.journalObject
+            record.append("done", .array(pending.done.map(JSONValue.string)))
             try SafeFile.writeDurably(
-                Array(json.serialized().utf8), directory: directory, name: Self.fileName(pending.event.id))
+                Array(record.text.utf8), directory: directory, name: Self.fileName(pending.event.id))
         } catch {
             writable = false
             logger.error(

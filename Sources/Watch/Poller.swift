@@ -273,7 +273,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
             LogField.eventID: "\(event.id)",
             "source": "\(event.source)",
         ]
-        let message: Logger.Message = "detected \(event.type.rawValue): \(event.detail.dataJSON.serialized())"
+        let message: Logger.Message = "detected \(event.type.rawValue): \(event.encoded.data)"
         return (event.type == .spotInterruption ? .warning : .notice, message, metadata)
     }
 

@@ -39,7 +39,7 @@ package struct WebhookBodyRenderer: Sendable {
         case .json:
             bytes = event.payloadBytes()
         case .cloudevents:
-            bytes = Array(WebhookBodyRenderer.cloudEvent(event).serialized().utf8)
+            bytes = Array(WebhookBodyRenderer.cloudEvent(event).utf8)
         case .slack:
             bytes = Array(WebhookBodyRenderer.slackMessage(event).serialized().utf8)
         case .template:
@@ -53,18 +53,18 @@ package struct WebhookBodyRenderer: Sendable {
         return WebhookBody(bytes: bytes, contentType: endpoint.effectiveContentType)
     }
 
-    /// The CloudEvents 1.0 structured-mode envelope of `event`.
-    package static func cloudEvent(_ event: Event) -> JSONValue {
+    /// The CloudEvents 1.0 structured-mode envelope of `event`, its `data` the payload as ``Event/encoded`` made it.
+    package static func cloudEvent(_ event: Event) -> String {
         let instance = event.instance.instanceID.isEmpty ? "unknown" : event.instance.instanceID
-        return [
-            "specversion": "1.0",
-            "id": .string(event.id),
-            "source": .string("imdswatch/\(instance)"),
-            "type": .string("imdswatch.\(event.type.rawValue)"),
-            "time": .string(event.detectedAt),
-            "datacontenttype": "application/json",
-            "data": event.payload,
-        ]
+        var envelope = JSONObjectText()
+        envelope.append("specversion", "1.0")
+        envelope.append("id", .string(event.id))
+        envelope.append("source", .string("imdswatch/\(instance)"))
+        envelope.append("type", .string("imdswatch.\(event.type.rawValue)"))
+        envelope.append("time", .string(event.detectedAt))
+        envelope.append("datacontenttype", "application/json")
+        envelope.append("data", serialized: event.encoded.payload)
+        return envelope.text
     }
 
     /// The Slack message of `event`: `{"text": ":warning: spot-interruption on i-… (m5.large, eu-west-1b): …"}`.

@@ -60,14 +60,14 @@ package struct WebhookTemplate: Sendable {
     }
 
     /// The rendering context: the payload as dictionaries, arrays, strings, numbers and booleans (nulls omitted,
-    /// so that `{{#previous}}` is false when there is none) plus the extra keys listed on the type.
+    /// so that `{{#previous}}` is false when there is none) plus the extra keys listed on the type; the JSON texts
+    /// are the event's one encoding (``Event/encoded``).
     static func context(for event: Event) -> [String: Any] {
-        let payload = event.payload
-        var context = (mustacheValue(payload) as? [String: Any]) ?? [:]
+        var context = (mustacheValue(event.payload) as? [String: Any]) ?? [:]
         context["summary"] = WebhookSummary.line(for: event)
         context["severity"] = WebhookSummary.severity(for: event.type)
-        context["payload_json"] = payload.serialized()
-        context["data_json"] = event.detail.dataJSON.serialized()
+        context["payload_json"] = event.encoded.payload
+        context["data_json"] = event.encoded.data
         return context
     }
 
