@@ -107,6 +107,8 @@ struct EncodeOnceTests {
         }
 
         let event = try #require(sequences.withLock { $0 }.first)
+        // Counted before this test reads the payload itself.
+        let encodings = EventEncodingProbe.encodings(of: event.id)
         #expect(event.type == .spotInterruption && event.instance.instanceID == instanceID)
         // Every edge got its bytes: the hooks' stdin and the json webhook are the payload itself; the CloudEvents
         // envelope and the template embed it.
@@ -122,7 +124,6 @@ struct EncodeOnceTests {
         #expect(logs.entries.contains { "\($0.message)".hasPrefix("detected spot-interruption: {\"action\"") })
         #expect(journalText.contains(#"{"event":\#(payload),"detected_at_ms":"#))
 
-        let encodings = EventEncodingProbe.encodings(of: event.id)
         print("encodings of \(event.type.rawValue) \(event.id) on its way to every edge: \(encodings)")
         #expect(encodings == 1, "the payload was encoded \(encodings) times")
     }
