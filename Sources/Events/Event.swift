@@ -23,8 +23,8 @@ package struct InstanceInfo: Sendable, Equatable, Codable {
 
 /// One detected lifecycle occurrence: what hooks read on stdin and webhooks receive.
 ///
-/// Typed: its fields are ``detail``'s; the `imdswatch.event/v1` JSON is made only at the edges, by ``payload``
-/// (Event+JSON.swift).
+/// Typed: its fields are ``detail``'s; the `imdswatch.event/v1` JSON is made only at the edges, once per event, by
+/// ``encoded`` (Event+JSON.swift).
 package struct Event: Sendable, Equatable {
     /// The payload schema name.
     package static let schema = "imdswatch.event/v1"

@@ -1,7 +1,7 @@
 /// What one event says, typed per event type: the source of its payload's `data` and `previous`.
 ///
 /// Provider-neutral: a cloud's notice maps onto these (an interruption with an action and a time, a maintenance
-/// window, a lifecycle state, tag changes); the JSON is made only at the edges (``Event/payload``).
+/// window, a lifecycle state, tag changes); the JSON is made only at the edges (``Event/encoded``).
 package enum EventDetail: Sendable, Equatable {
     /// `spot-interruption`.
     case spotInterruption(SpotInterruption)
