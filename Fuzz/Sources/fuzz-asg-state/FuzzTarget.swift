@@ -1,5 +1,5 @@
 import FuzzSupport
-import IMDS
+@testable import IMDS
 
 /// `meta-data/autoscaling/target-lifecycle-state` bodies: never crash; a decoded state is one bounded word that
 /// decodes to itself.

@@ -1,4 +1,4 @@
-import Config
+@testable import Config
 import FuzzSupport
 
 /// `ConfigFile.parse` (TOMLKit/toml++ underneath, then our validation): never crash; errors carry a message.

@@ -1,5 +1,5 @@
 import FuzzSupport
-import IMDS
+@testable import IMDS
 
 /// IMDS dates (RFC 3339 and `21 Jan 2019 09:00:43 GMT`): never crash; normalizing is idempotent and keeps the instant.
 @_cdecl("LLVMFuzzerTestOneInput")

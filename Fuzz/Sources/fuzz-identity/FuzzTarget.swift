@@ -1,5 +1,5 @@
 import FuzzSupport
-import IMDS
+@testable import IMDS
 
 /// `dynamic/instance-identity/document` bodies: never crash; decoding is deterministic.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,4 +1,4 @@
-import Events
+@testable import Events
 import FuzzSupport
 
 /// `JSONDocument.parse` and `embed`: never crash; a parsed document serializes to JSON that parses to the same value.

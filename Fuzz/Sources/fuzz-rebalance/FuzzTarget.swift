@@ -1,6 +1,6 @@
-import Events
+@testable import Events
 import FuzzSupport
-import IMDS
+@testable import IMDS
 
 /// `meta-data/events/recommendations/rebalance` bodies: never crash; a decoded notice time is normalized.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,6 @@
-import Events
+@testable import Events
 import FuzzSupport
-import IMDS
+@testable import IMDS
 
 /// `meta-data/events/maintenance/scheduled` bodies: never crash; decoded lists are bounded, without duplicate ids,
 /// with normalized dates.

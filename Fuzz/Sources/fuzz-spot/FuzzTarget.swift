@@ -1,6 +1,6 @@
-import Events
+@testable import Events
 import FuzzSupport
-import IMDS
+@testable import IMDS
 
 /// `meta-data/spot/instance-action` bodies: never crash; a decoded notice is well-formed and decodes again to itself.
 @_cdecl("LLVMFuzzerTestOneInput")

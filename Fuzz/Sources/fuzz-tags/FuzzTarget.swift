@@ -1,5 +1,5 @@
 import FuzzSupport
-import IMDS
+@testable import IMDS
 
 /// `meta-data/tags/instance` key lists and tag values: never crash; keys are bounded, valid, unique, sorted, and the
 /// list they make decodes to the same keys; a value is returned unchanged.
