@@ -20,7 +20,7 @@ extension BootedContainerTests {
             let next = await box.waitForMainPID(other: stalled, timeout: .seconds(180))
             #expect(next != nil, "no new main process after the stall")
             let messages = try await box.systemdMessages(after: cursor)
-            #expect(messages.contains { $0.contains("Watchdog timeout") }, "\(messages)")
+            #expect(messages.contains { $0.contains("Failed with result 'watchdog'") }, "\(messages)")
             #expect(Int(try await box.property("NRestarts")) == restarts + 1)
 
             try await ContainerTest.settle(box)
