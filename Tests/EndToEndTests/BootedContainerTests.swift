@@ -4,23 +4,36 @@ import Testing
 
 /// The package under systemd as PID 1: a Debian 12 root booted with `systemd-nspawn --boot` (private network, the
 /// simulator serving IMDS at 169.254.169.254:80 inside), the `.deb` installed with `dpkg -i` (docs/systemd.md,
-/// "Verified under PID 1"). One container per nested suite (``BootedContainerScope``); the suites run one after
-/// another. They need root, systemd-nspawn, debootstrap and `$TEST_IMDSWATCH_DEB` (scripts/test sets it); in CI
-/// (`CI=true`) a missing package fails them.
-@Suite(.serialized, SuiteTimer(), .enabled(if: PackageUnderTest.containerTestsEnabled, Comment(rawValue: PackageUnderTest.howToBuild)))
+/// "Verified under PID 1"). One container for all the nested suites (``BootedContainerScope``), one test after
+/// another, each leaving the machine as the package left it (``IMDSWatchContainer/resetBetweenTests()``); the time
+/// is printed. They need root, systemd-nspawn, debootstrap and `$TEST_IMDSWATCH_DEB` (scripts/test sets it, so they
+/// always run there and in .ci/run, and fail when any of these is missing); without the variable and outside CI
+/// (`CI=true`) they are disabled, with the command that runs them.
+@Suite(
+    .serialized, BootedContainerScope(),
+    .enabled(if: PackageUnderTest.containerTestsEnabled, Comment(rawValue: PackageUnderTest.howToBuild)))
 struct BootedContainerTests {}
 
 /// Shared by the booted-container tests.
 enum ContainerTest {
     /// The suite's container, reset for the next test: no notice served, no hooks, empty scratch directories.
     static func fixture() async throws -> IMDSWatchContainer {
-        let box = try #require(IMDSWatchContainer.current, "no booted container: apply BootedContainerScope to the suite")
+        let box = try #require(
+            IMDSWatchContainer.current, "no booted container: apply BootedContainerScope to the suite")
         try await box.resetBetweenTests()
         return box
     }
 
-    /// A spot notice two minutes from now: each call makes a new occurrence (a new event id).
+    /// A spot notice two minutes from now: each call makes a new occurrence (a new event id) once the daemon has seen
+    /// the previous one go (``IMDSWatchContainer/resetBetweenTests()`` waits for that).
     static let spotNotice = #"{"spot": {"action": "terminate", "time": 120}}"#
+
+    /// A rebalance recommendation with a notice time of now: a new one per test (the daemon remembers the notice
+    /// times it fired for).
+    static func rebalanceNotice() -> String {
+        let time = Date().formatted(.iso8601)
+        return #"{"rebalance": ""# + time + #""}"#
+    }
 
     /// A hook that appends `start ID` to `/var/lib/imdswatch-test/NAME.log`, sleeps `seconds`, then appends `end ID`.
     static func recordingHook(_ name: String, sleeping seconds: Int = 0) -> String {

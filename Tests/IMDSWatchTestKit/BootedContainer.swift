@@ -7,18 +7,18 @@ import Foundation
 /// Made by ``boot(root:binds:)``; ended by ``shutdown()`` (SIGKILL to the container's PID 1, which ends every
 /// process in its PID namespace, then nspawn cleans up and exits). Tests reach a booted container through
 /// ``BootedContainerScope``, which boots one per suite.
-public final class BootedContainer: Sendable {
+package final class BootedContainer: Sendable {
     /// A host directory bind-mounted into the container.
-    public struct Bind: Sendable {
-        public var host: String
-        public var container: String
-        public var readOnly: Bool
+    package struct Bind: Sendable {
+        package var host: String
+        package var container: String
+        package var readOnly: Bool
 
         /// - Parameters:
         ///   - host: The directory on the host.
         ///   - container: Where it appears inside.
         ///   - readOnly: Whether the container may write to it.
-        public init(host: String, container: String, readOnly: Bool = false) {
+        package init(host: String, container: String, readOnly: Bool = false) {
             self.host = host
             self.container = container
             self.readOnly = readOnly
@@ -26,18 +26,19 @@ public final class BootedContainer: Sendable {
     }
 
     /// Why a container could not be booted or a command inside failed: one line, with what was seen.
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
 
-        public init(_ description: String) { self.description = description }
+        package init(_ description: String) { self.description = description }
     }
 
-    /// The systemd-nspawn process.
+    /// The systemd-nspawn process, in its own cgroup (Tests/support/in-own-cgroup, which removes the cgroup when
+    /// nspawn has exited).
     private let nspawn: BackgroundProcess
     /// The container's PID 1 (systemd), as a host pid.
-    public let leader: Int32
+    package let leader: Int32
     /// The container's machine name (also its hostname).
-    public let name: String
+    package let name: String
 
     private init(nspawn: BackgroundProcess, leader: Int32, name: String) {
         self.nspawn = nspawn
@@ -53,7 +54,7 @@ public final class BootedContainer: Sendable {
     /// - Returns: The booted container.
     /// - Throws: ``Failure`` when nspawn exits, PID 1 does not appear, or the boot does not finish within two minutes
     ///   (the container is killed then).
-    public static func boot(root: String, binds: [Bind] = []) async throws -> BootedContainer {
+    package static func boot(root: String, binds: [Bind] = []) async throws -> BootedContainer {
         let name = "imdswatch-test-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
         var arguments = [
             "--boot", "--directory=\(root)", "--machine=\(name)", "--private-network", "--register=no", "--keep-unit",
@@ -62,11 +63,15 @@ public final class BootedContainer: Sendable {
         for bind in binds {
             arguments.append("--\(bind.readOnly ? "bind-ro" : "bind")=\(bind.host):\(bind.container)")
         }
-        // SYSTEMD_NSPAWN_UNIFIED_HIERARCHY is left to nspawn: it picks what the host's cgroup tree allows.
-        let nspawn = try BackgroundProcess("/usr/bin/systemd-nspawn", arguments)
-        guard let leader = await waitForValue(timeout: .seconds(60), every: .milliseconds(50), { leaderPid(of: nspawn) }) else {
+        // SYSTEMD_NSPAWN_UNIFIED_HIERARCHY is left to nspawn: it picks what the host's cgroup tree allows. In a cgroup
+        // of its own (Tests/support/in-own-cgroup), so that two containers never share their units' cgroups.
+        let wrapper = ContainerRoot.repository.appendingPathComponent("Tests/support/in-own-cgroup").path
+        let nspawn = try BackgroundProcess(wrapper, [name, "/usr/bin/systemd-nspawn"] + arguments)
+        guard
+            let leader = await waitForValue(timeout: .seconds(60), every: .milliseconds(50), { leaderPid(of: nspawn) })
+        else {
             let lines = nspawn.lines.suffix(20).joined(separator: "\n")
-            nspawn.signal(SIGKILL)
+            for child in children(of: nspawn.pid) { kill(child, SIGKILL) }
             await nspawn.wait()
             throw Failure("systemd-nspawn started no PID 1 (exited: \(!nspawn.isRunning)); its output:\n\(lines)")
         }
@@ -78,26 +83,36 @@ public final class BootedContainer: Sendable {
             return ["running", "degraded"].contains(state) ? state : nil
         }
         guard state == "running" || state == "degraded" else {
-            let jobs = (try? await container.run("systemctl list-jobs --no-pager; systemctl --failed --no-pager"))?.stdout ?? ""
+            let jobs =
+                (try? await container.run("systemctl list-jobs --no-pager; systemctl --failed --no-pager"))?.stdout
+                ?? ""
             await container.shutdown()
-            throw Failure("the container did not finish booting (\(state ?? "timed out")); pending jobs:\n\(jobs)\n\(nspawn.lines.suffix(20).joined(separator: "\n"))")
+            throw Failure(
+                "the container did not finish booting (\(state ?? "timed out")); pending jobs:\n\(jobs)\n\(nspawn.lines.suffix(20).joined(separator: "\n"))"
+            )
         }
         return container
     }
 
-    /// The container's PID 1 among nspawn's children: the process whose innermost pid is 1.
-    private static func leaderPid(of nspawn: BackgroundProcess) -> Int32? {
-        guard nspawn.isRunning else { return nil }
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(nspawn.pid)/task")) ?? []
-        for task in tasks {
-            let children = (try? String(contentsOfFile: "/proc/\(nspawn.pid)/task/\(task)/children", encoding: .utf8)) ?? ""
-            for child in children.split(separator: " ").compactMap({ Int32($0) }) {
-                let status = (try? String(contentsOfFile: "/proc/\(child)/status", encoding: .utf8)) ?? ""
-                let nspid = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?.split(whereSeparator: \.isWhitespace)
-                if let nspid, nspid.count >= 3, nspid.last == "1" { return child }
-            }
+    /// The container's PID 1: the grandchild of the wrapper (its child is nspawn) whose innermost pid is 1.
+    private static func leaderPid(of wrapper: BackgroundProcess) -> Int32? {
+        guard wrapper.isRunning else { return nil }
+        for child in children(of: wrapper.pid).flatMap(children(of:)) {
+            let status = (try? String(contentsOfFile: "/proc/\(child)/status", encoding: .utf8)) ?? ""
+            let nspid = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?.split(
+                whereSeparator: \.isWhitespace)
+            if let nspid, nspid.count >= 3, nspid.last == "1" { return child }
         }
         return nil
+    }
+
+    /// The children of process `pid` (every thread's).
+    private static func children(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { task in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0) }
+        }
     }
 
     /// Runs a shell script inside the container as root, with a clean environment (PATH, LANG=C.UTF-8).
@@ -106,7 +121,7 @@ public final class BootedContainer: Sendable {
     ///   - timeout: How long it may run before it is killed (ends a hung test; not a speed check).
     /// - Returns: Its outcome; a non-zero exit is a result, not an error.
     /// - Throws: When nsenter cannot be started.
-    public func run(_ script: String, timeout: Duration = .seconds(60)) async throws -> ProcessRunner.Outcome {
+    package func run(_ script: String, timeout: Duration = .seconds(60)) async throws -> ProcessRunner.Outcome {
         try await ProcessRunner.run("/usr/bin/nsenter", nsenterArguments(script), timeout: timeout)
     }
 
@@ -114,7 +129,7 @@ public final class BootedContainer: Sendable {
     /// - Returns: Its stdout.
     /// - Throws: ``Failure`` naming the script, its status and stderr when it exits non-zero.
     @discardableResult
-    public func require(_ script: String, timeout: Duration = .seconds(60)) async throws -> String {
+    package func require(_ script: String, timeout: Duration = .seconds(60)) async throws -> String {
         let outcome = try await run(script, timeout: timeout)
         guard outcome.status == 0 else {
             throw Failure("in the container, `\(script)` exited \(outcome.status): \(outcome.stderr)\(outcome.stdout)")
@@ -123,13 +138,15 @@ public final class BootedContainer: Sendable {
     }
 
     private func nsenterArguments(_ script: String) -> [String] {
-        ["--target", String(leader), "--all", "--", "/usr/bin/env", "-i",
-         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root",
-         "SYSTEMD_PAGER=", "SYSTEMD_COLORS=0", "/bin/sh", "-c", script]
+        [
+            "--target", String(leader), "--all", "--", "/usr/bin/env", "-i",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root",
+            "SYSTEMD_PAGER=", "SYSTEMD_COLORS=0", "/bin/sh", "-c", script,
+        ]
     }
 
     /// Kills the container (every process in it) and waits for nspawn to clean up and exit.
-    public func shutdown() async {
+    package func shutdown() async {
         if nspawn.isRunning { kill(leader, SIGKILL) }
         await nspawn.wait(timeout: .seconds(30))
     }
