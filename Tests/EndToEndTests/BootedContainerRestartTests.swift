@@ -22,7 +22,7 @@ extension BootedContainerTests {
             try await box.require("kill -STOP \(stalled)")
             // No WATCHDOG=1 from a stopped process: after WatchdogSec systemd kills it and restarts it.
             let next = await box.waitForMainPID(other: stalled, timeout: .seconds(120))
-            #expect(next != nil, "no new main process after the stall")
+            try #require(next != nil, "no new main process after the stall")
             let messages = try await box.systemdMessages(after: cursor)
             #expect(messages.contains { $0.contains("Failed with result 'watchdog'") }, "\(messages)")
             #expect(Int(try await box.property("NRestarts")) == restarts + 1)
@@ -49,7 +49,7 @@ extension BootedContainerTests {
             try await box.require("kill -KILL \(killed)")
             try await box.simulator("PUT", "state", body: ContainerTest.rebalanceNotice())
             let next = await box.waitForMainPID(other: killed, timeout: .seconds(60))
-            #expect(next != nil, "no new main process after SIGKILL (Restart=always)")
+            try #require(next != nil, "no new main process after SIGKILL (Restart=always)")
             #expect(Int(try await box.property("NRestarts")) == restarts + 1)
 
             // RestartSec=2: the new process started at least 2 s after the old one died.

@@ -26,7 +26,7 @@ extension BootedContainerTests {
 
             #expect(try await box.require("dpkg-query -W -f '${Version}' imdswatch") == next.version)
             let new = await box.waitForMainPID(other: old)
-            #expect(new != nil, "the new daemon took over (postinst try-restart)")
+            try #require(new != nil, "the new daemon took over (postinst try-restart)")
             #expect(await box.waitForLines(in: "/var/lib/imdswatch-test/rebalance.log") { $0.hasPrefix("end ") } != nil)
             try await ContainerTest.settle(box)
             let slow = try await ContainerTest.log("slow", in: box)

@@ -258,7 +258,8 @@ package final class IMDSWatchContainer: Sendable {
     }
 
     /// Leaves the machine as the package left it, for the next test: installed (a test may have purged it), no test
-    /// drop-in, the unit running, no hooks (a test that failed early may have left one running: killed), empty /var/lib/imdswatch-test and /run/imdswatch-test, no notice served
+    /// drop-in, the unit running, no hooks (a test that failed early may have left one running: its process group is
+    /// killed), empty /var/lib/imdswatch-test and /run/imdswatch-test, no notice served
     /// and no fault, and a daemon that has seen the notices go (else a notice served next with a later time is, to it,
     /// the same occurrence: docs/events.md).
     package func resetBetweenTests() async throws {
@@ -268,7 +269,10 @@ package final class IMDSWatchContainer: Sendable {
         try await require(
             """
             find /etc/imdswatch/hooks.d -mindepth 1 -not -type d -delete
-            pkill -KILL -f '^/bin/sh /etc/imdswatch/hooks.d/' || true
+            main=$(systemctl show -p MainPID --value imdswatch.service)
+            if [ "${main:-0}" != 0 ]; then
+                for hook in $(pgrep -P "$main"); do kill -KILL -- "-$hook" 2>/dev/null || kill -KILL "$hook"; done
+            fi
             rm -rf /var/lib/imdswatch-test /run/imdswatch-test
             mkdir -p /var/lib/imdswatch-test /run/imdswatch-test
             if ls \(Self.dropInDirectory)/test-*.conf >/dev/null 2>&1; then
