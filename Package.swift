@@ -260,7 +260,8 @@ let package = Package(
         .testTarget(
             name: "WatchTests",
             dependencies: [
-                "Watch", "Durability", "IMDSWatchTestKit", .product(name: "InMemoryLogging", package: "swift-log"),
+                "Watch", "Durability", "Journal", "IMDSWatchTestKit",
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

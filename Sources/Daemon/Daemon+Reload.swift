@@ -99,7 +99,8 @@ extension Daemon {
     /// The poll loop for `settings` (a reload passes the previous loop's state).
     static func makePoller(
         settings: Settings, client: IMDSClient<EventLoopClock>, journal: EventJournal, store: StateStore,
-        logger: Logger, telemetry: Telemetry, onRound: @escaping @Sendable () -> Void, initialState: WatchState? = nil
+        logger: Logger, telemetry: Telemetry, heartbeat: Heartbeat, onRound: @escaping @Sendable () -> Void = {},
+        initialState: WatchState? = nil
     ) -> Poller<EventLoopClock> {
         Poller(
             configuration: settings.pollerConfiguration,
@@ -111,6 +112,7 @@ extension Daemon {
             executor: client.clock.loop,
             roundReportInterval: SystemdReporter.statusRefresh,
             onRound: onRound,
+            onPoll: { heartbeat.beat() },
             telemetry: telemetry,
             initialState: initialState
         )
@@ -250,7 +252,7 @@ struct DaemonReloader: Service {
         let heartbeat = parts.heartbeat
         let poller = Daemon.makePoller(
             settings: settings, client: generation.client, journal: parts.journal, store: parts.store, logger: logger,
-            telemetry: generation.metrics.telemetry, onRound: { heartbeat.beat() }, initialState: state
+            telemetry: generation.metrics.telemetry, heartbeat: heartbeat, initialState: state
         )
         let statusLine = parts.statusLine
         let reporter = SystemdReporter(

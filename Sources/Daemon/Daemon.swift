@@ -125,11 +125,7 @@ package struct Daemon: Sendable {
         let roundCompleted = observers.roundCompleted
         let poller = Self.makePoller(
             settings: settings, client: client, journal: journal, store: store, logger: logger,
-            telemetry: metrics.telemetry,
-            onRound: {
-                heartbeat.beat()
-                roundCompleted()
-            }
+            telemetry: metrics.telemetry, heartbeat: heartbeat, onRound: roundCompleted
         )
         let reporter = SystemdReporter(
             notifier: host.notifier,

@@ -41,7 +41,7 @@ package struct SystemdNotifier: Sendable, Hashable {
     /// A pinger for ``watchdogInterval``, or `nil` when systemd expects no pings (no `WatchdogSec=`) or
     /// notifications are off.
     /// - Parameters:
-    ///   - heartbeat: The liveness signal the poll loop bumps after each round.
+    ///   - heartbeat: The liveness signal the poll loop bumps after each poll.
     ///   - logger: Where failed pings are reported.
     /// - Returns: The pinger to run for the lifetime of the service.
     package func watchdogPinger(heartbeat: Heartbeat, logger: Logger) -> WatchdogPinger? {
@@ -204,8 +204,9 @@ package struct WatchdogGate: Sendable, Hashable {
     }
 }
 
-/// A liveness counter: the poll loop calls ``beat()`` after every round, and ``WatchdogPinger`` pings systemd
-/// only if it moved since the last ping, so a stalled loop stops the pings and systemd restarts the service.
+/// A liveness counter: the poll loop calls ``beat()`` after every poll (answered or failed), and ``WatchdogPinger``
+/// pings systemd only if it moved since the last ping, so a stalled loop stops the pings and systemd restarts the
+/// service.
 ///
 /// A reference shared between the loop and the pinger; lock-free.
 package final class Heartbeat: Sendable {

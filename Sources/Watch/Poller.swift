@@ -24,6 +24,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
     nonisolated let executor: (any TaskExecutor)?
     nonisolated let roundReportInterval: Duration?
     nonisolated let onRound: @Sendable () -> Void
+    nonisolated let onPoll: @Sendable () -> Void
     nonisolated let telemetry: Telemetry
     /// The state to start from instead of the journal's (a reload hands over the previous poll loop's).
     nonisolated let initialState: WatchState?
@@ -61,7 +62,10 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
     ///     no thread hop); `nil` runs them on the global executor.
     ///   - roundReportInterval: `nil` puts every round on ``rounds``; otherwise only the first round, rounds that
     ///     change the set of failing sources, and at most one other per this interval.
-    ///   - onRound: Called after every completed round, on the poll loop (a watchdog heartbeat); must be quick.
+    ///   - onRound: Called after every completed round, on the poll loop; must be quick.
+    ///   - onPoll: Called after every poll, answered or failed, once its change is recorded, on the poll loop: the
+    ///     watchdog heartbeat (a round lasts as long as the slowest source's interval, 60 s at the defaults, longer
+    ///     than `WatchdogSec=`; a poll comes at the fastest one's); must be quick.
     ///   - telemetry: Records each poll and each event (nothing by default).
     ///   - initialState: The state to start from (a reload passes the previous poll loop's ``currentState()``, which
     ///     is newer than what the journal held when it was opened); `nil` loads the journal's, else the checkpoint.
@@ -76,6 +80,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
         executor: (any TaskExecutor)? = nil,
         roundReportInterval: Duration? = nil,
         onRound: @escaping @Sendable () -> Void = {},
+        onPoll: @escaping @Sendable () -> Void = {},
         telemetry: Telemetry = .disabled,
         initialState: WatchState? = nil
     ) {
@@ -90,6 +95,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
         self.executor = executor
         self.roundReportInterval = roundReportInterval
         self.onRound = onRound
+        self.onPoll = onPoll
         self.telemetry = telemetry
         self.initialState = initialState
         (rounds, roundContinuation) = AsyncStream.makeStream(
@@ -244,6 +250,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
             }
         }
         polledThisRound.insert(source)
+        onPoll()
         completeRoundIfDone()
         return slow
     }
