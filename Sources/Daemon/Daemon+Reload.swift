@@ -34,7 +34,8 @@ extension Daemon {
         try store.checkSafety()
         let client = try settings.makeIMDSClient(logger: logger)
         let heartbeat = Heartbeat()
-        // Always a registry, so that metrics switched on by a reload count the hooks and lifecycle actions as well.
+        // Always a registry, so that metrics switched on by a reload count the hooks and lifecycle actions as well; it
+        // records only while metrics are configured (each generation sets that), so metrics off cost no poll anything.
         let exposition = DaemonMetrics.registry(settings: settings)
         let metrics = try DaemonMetrics(settings: settings, exposition: exposition, logger: logger)
         let relay = WebhookRelay()
@@ -260,6 +261,7 @@ struct DaemonReloader: Service {
             isReloading: { reloading.isSet }
         )
         await parts.relay.replace(with: generation.webhooks)
+        parts.exposition.isRecording = generation.metrics.isConfigured
         // Metrics first: the group stops services in reverse order, so the textfile's last write sees the rest stopped.
         let services: [any Service] =
             generation.metrics.services + [poller, reporter] + (generation.webhooks.map { [$0] } ?? [])

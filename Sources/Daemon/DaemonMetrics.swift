@@ -34,17 +34,18 @@ struct DaemonMetrics: Sendable {
     ///   daemon's user could change it).
     init(settings: Settings, logger: Logger) throws(MetricsTextfileError) {
         let configuration = settings.metrics
-        guard configuration.listen != nil || configuration.textfile != nil else {
+        guard Self.isConfigured(configuration) else {
             self = .off
             return
         }
         try self.init(settings: settings, exposition: Self.registry(settings: settings), logger: logger)
     }
 
-    /// A registry with the series every run starts with (build info, the enabled sources' zeros).
-    /// - Parameter settings: The enabled sources.
+    /// A registry with the series every run starts with (build info, the enabled sources' zeros), recording only
+    /// while `[metrics]` is configured (``isConfigured``; a reload switches it): with metrics off, no poll pays for it.
+    /// - Parameter settings: The enabled sources; `[metrics]`.
     static func registry(settings: Settings) -> MetricsExposition {
-        let exposition = MetricsExposition()
+        let exposition = MetricsExposition(isRecording: isConfigured(settings.metrics))
         exposition.telemetry.start(version: IMDSWatchVersion.current, sources: settings.enabledSources)
         return exposition
     }
@@ -80,6 +81,14 @@ struct DaemonMetrics: Sendable {
                 ))
         }
         self.init(telemetry: exposition.telemetry, services: services, exposition: exposition)
+    }
+
+    /// Whether anything exposes the registry (`[metrics] listen` or `textfile`): its telemetry should record.
+    var isConfigured: Bool { !services.isEmpty }
+
+    /// Whether these settings ask for a listener or a textfile.
+    private static func isConfigured(_ metrics: Settings.MetricsSettings) -> Bool {
+        metrics.listen != nil || metrics.textfile != nil
     }
 
     /// Samples the webhook outbox's size before each exposition (`imdswatch_webhook_outbox_pending`).

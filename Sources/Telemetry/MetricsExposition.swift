@@ -18,15 +18,28 @@ package final class MetricsExposition: Sendable {
     package let changes: AsyncStream<Void>
     private let changed: AsyncStream<Void>.Continuation
     private let refreshers = Mutex<[@Sendable () async -> Void]>([])
+    private let recording: RecordingSwitch
 
     /// Creates an empty registry.
-    package init() {
+    /// - Parameter isRecording: Whether ``telemetry`` records from the start (``isRecording``).
+    package init(isRecording: Bool = true) {
         let registry = PrometheusCollectorRegistry()
         let (changes, changed) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let recording = RecordingSwitch(isOn: isRecording)
         self.registry = registry
         self.changes = changes
         self.changed = changed
-        self.telemetry = Telemetry(factory: CatalogueMetricsFactory(registry: registry), onEvent: { changed.yield() })
+        self.recording = recording
+        self.telemetry = Telemetry(
+            factory: CatalogueMetricsFactory(registry: registry), onEvent: { changed.yield() }, recording: recording)
+    }
+
+    /// Whether ``telemetry`` (and every copy of it) records: the daemon keeps one registry for its whole run and
+    /// records only while something exposes it (`[metrics]` configured), so that no poll pays for a registry
+    /// nobody reads. While off, the series made by ``Telemetry/start(version:sources:)`` stay at their values.
+    package var isRecording: Bool {
+        get { recording.isOn }
+        set { recording.isOn = newValue }
     }
 
     /// Adds work to run before each exposition: sampling a value that is cheaper to read than to track (the

@@ -28,28 +28,39 @@ package enum WebhookDeliveryResult: String, Sendable, CaseIterable {
 package struct Telemetry: Sendable {
     private let onEvent: @Sendable () -> Void
     private let enabled: Bool
+    private let recording: RecordingSwitch?
     private let handles: SeriesHandles
 
     /// Records nothing and costs nothing (each call returns at once): what components use when metrics are not
     /// configured.
-    package static let disabled = Telemetry(factory: NOOPMetricsHandler.instance, enabled: false)
+    package static let disabled = Telemetry(factory: NOOPMetricsHandler.instance, enabled: false, recording: nil)
 
     /// Creates a recorder.
     /// - Parameters:
     ///   - factory: Where metrics go (a ``MetricsExposition``'s registry in the daemon).
     ///   - onEvent: Called after each recorded event (the textfile is rewritten at each event).
-    package init(factory: any MetricsFactory, onEvent: @escaping @Sendable () -> Void = {}) {
-        self.init(factory: factory, onEvent: onEvent, enabled: true)
+    ///   - recording: A switch that turns recording on and off for every copy at once (the daemon's registry, which
+    ///     a reload may start or stop exposing); `nil` records always.
+    package init(
+        factory: any MetricsFactory, onEvent: @escaping @Sendable () -> Void = {}, recording: RecordingSwitch? = nil
+    ) {
+        self.init(factory: factory, onEvent: onEvent, enabled: true, recording: recording)
     }
 
-    private init(factory: any MetricsFactory, onEvent: @escaping @Sendable () -> Void = {}, enabled: Bool) {
+    private init(
+        factory: any MetricsFactory, onEvent: @escaping @Sendable () -> Void = {}, enabled: Bool,
+        recording: RecordingSwitch?
+    ) {
         self.onEvent = onEvent
         self.enabled = enabled
+        self.recording = recording
         self.handles = SeriesHandles(factory: factory)
     }
 
-    /// False for ``disabled``.
-    package var isEnabled: Bool { enabled }
+    /// Whether a recording call records now: false for ``disabled`` and while the recording switch is off. When
+    /// false each call returns at its first line (one relaxed atomic load with a switch), so a daemon whose
+    /// `[metrics]` is not configured pays nothing per poll.
+    package var isEnabled: Bool { enabled && (recording?.isOn ?? true) }
 
     private func counter(_ metric: MetricDefinition, _ values: String...) -> Counter {
         handles.counter(metric, values)
@@ -64,7 +75,8 @@ package struct Telemetry: Sendable {
     }
 
     /// Creates the series known at start-up, so that they are exported (at 0) before anything happens:
-    /// `imdswatch_build_info`, every event type, the request results of the enabled sources, the gauges.
+    /// `imdswatch_build_info`, every event type, the request results of the enabled sources, the gauges. Made even
+    /// while the recording switch is off, so that a reload that turns metrics on exports them.
     /// - Parameters:
     ///   - version: The running version.
     ///   - sources: The enabled sources.
@@ -96,7 +108,7 @@ package struct Telemetry: Sendable {
     ///   - unixSeconds: The wall-clock time of the poll (the last-success timestamp when it got an answer).
     package func recordPoll(source: MetadataSource, result: IMDSRequestResult, duration: Duration, unixSeconds: Double)
     {
-        guard enabled else { return }
+        guard isEnabled else { return }
         counter(MetricCatalogue.imdsRequests, source.rawValue, result.rawValue).increment()
         timer(MetricCatalogue.imdsRequestDuration, source.rawValue).recordNanoseconds(duration.nanoseconds)
         let answered = result != .error
@@ -107,7 +119,7 @@ package struct Telemetry: Sendable {
     /// Counts one detected event and signals the textfile writer.
     /// - Parameter type: The event's type.
     package func recordEvent(_ type: EventType) {
-        guard enabled else { return }
+        guard isEnabled else { return }
         counter(MetricCatalogue.events, type.rawValue).increment()
         onEvent()
     }
@@ -115,14 +127,14 @@ package struct Telemetry: Sendable {
     /// Sets the pending spot interruption's time.
     /// - Parameter unixSeconds: The notice's `time` in seconds since the epoch; 0 when there is no notice.
     package func setSpotDeadline(unixSeconds: Double) {
-        guard enabled else { return }
+        guard isEnabled else { return }
         gauge(MetricCatalogue.spotDeadline).record(unixSeconds)
     }
 
     /// Sets how many scheduled maintenance events IMDS lists.
     /// - Parameter count: The number of listed events.
     package func setMaintenanceScheduled(_ count: Int) {
-        guard enabled else { return }
+        guard isEnabled else { return }
         gauge(MetricCatalogue.maintenanceScheduled).record(Int64(count))
     }
 
@@ -132,7 +144,7 @@ package struct Telemetry: Sendable {
     ///   - result: How it ended.
     ///   - duration: How long it ran.
     package func recordHookRun(type: EventType, result: HookRunResult, duration: Duration) {
-        guard enabled else { return }
+        guard isEnabled else { return }
         counter(MetricCatalogue.hookRuns, type.rawValue, result.rawValue).increment()
         timer(MetricCatalogue.hookDuration, type.rawValue).recordNanoseconds(duration.nanoseconds)
     }
@@ -142,14 +154,14 @@ package struct Telemetry: Sendable {
     ///   - endpoint: The endpoint URL without credentials, query or fragment (secret path segments masked).
     ///   - result: What the attempt led to.
     package func recordWebhookDelivery(endpoint: String, result: WebhookDeliveryResult) {
-        guard enabled else { return }
+        guard isEnabled else { return }
         counter(MetricCatalogue.webhookDeliveries, endpoint, result.rawValue).increment()
     }
 
     /// Sets how many webhook deliveries wait in the outbox.
     /// - Parameter count: The outbox's size.
     package func setOutboxPending(_ count: Int) {
-        guard enabled else { return }
+        guard isEnabled else { return }
         gauge(MetricCatalogue.outboxPending).record(Int64(count))
     }
 
@@ -159,8 +171,27 @@ package struct Telemetry: Sendable {
     ///   - action: The `action` label: `heartbeat` or `complete`.
     ///   - succeeded: The `result` label: `ok`, else `error`.
     package func recordLifecycleAction(_ action: String, succeeded: Bool) {
-        guard enabled else { return }
+        guard isEnabled else { return }
         counter(MetricCatalogue.lifecycleActions, action, succeeded ? "ok" : "error").increment()
+    }
+}
+
+/// Turns recording on and off for every copy of a ``Telemetry`` made with it, at once: the daemon's one registry
+/// records only while `[metrics]` is configured (a reload may configure it or remove it), so that the poll loop, the
+/// hooks and the lifecycle actions, made once, start recording when a reload turns metrics on.
+package final class RecordingSwitch: Sendable {
+    private let state: Atomic<Bool>
+
+    /// Creates a switch.
+    /// - Parameter isOn: Whether recording starts on.
+    package init(isOn: Bool) {
+        state = Atomic(isOn)
+    }
+
+    /// Whether telemetry made with this switch records; setting it takes effect for the next recording call.
+    package var isOn: Bool {
+        get { state.load(ordering: .relaxed) }
+        set { state.store(newValue, ordering: .relaxed) }
     }
 }
 

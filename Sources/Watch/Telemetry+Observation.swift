@@ -12,6 +12,8 @@ extension Telemetry {
     ///   - duration: How long the read took.
     ///   - unixMilliseconds: The wall-clock time of the poll.
     func recordPoll(_ source: MetadataSource, _ observation: Observation, duration: Duration, unixMilliseconds: Int64) {
+        // Before anything is computed (the spot notice's date is parsed for its gauge): not recording costs nothing.
+        guard isEnabled else { return }
         let result: IMDSRequestResult =
             switch observation {
             case .value: .ok

@@ -282,6 +282,51 @@ import Testing
         }
     }
 
+    /// A reload that adds `[metrics]` starts the textfile, and polls and events are counted from then on (the series
+    /// exist at 0 from the start). The registry the daemon keeps for such a reload records nothing while metrics are
+    /// off, so that not configuring metrics costs no poll anything (`bench/run`'s instructions per cycle): the polls
+    /// made before the reload are not in the count.
+    @Test func reloadThatAddsMetricsCountsFromTheReloadOn() async throws {
+        try await withSimulator { simulator in
+            let daemon = try ConfiguredDaemon(simulator: simulator, config: "[sources.spot]\ninterval = 0.1\n")
+            let textfileDirectory = daemon.harness.directory + "/metrics"
+            try FileManager.default.createDirectory(atPath: textfileDirectory, withIntermediateDirectories: true)
+            let textfile = textfileDirectory + "/imdswatch.prom"
+            try await daemon.run { process in
+                // Polls while metrics are off.
+                #expect(
+                    await eventually(timeout: .seconds(60)) { simulator.statistics.requests(on: Self.spotPath) >= 30 })
+                try daemon.write("[sources.spot]\ninterval = 0.1\n\n[metrics]\ntextfile = \"\(textfile)\"\n")
+                let before = simulator.statistics.requests(on: Self.spotPath)
+                let outcome = await daemon.reload(process)
+                #expect(outcome?.contains("configuration reloaded") == true, "\(outcome ?? "no outcome line")")
+
+                simulator.update { $0.spot = SpotNotice(action: .terminate, time: Self.t0) }
+                #expect(await daemon.harness.waitForRecords(of: .spotInterruption).count == 1)
+                // The textfile is rewritten at the event; the simulator's count is read as soon as the file shows it.
+                let read = { MetricsScrape(text: (try? String(contentsOfFile: textfile, encoding: .utf8)) ?? "") }
+                let spotEvents = ["type": "spot-interruption"]
+                let (file, after) =
+                    await waitForValue(timeout: .seconds(60)) { () -> (MetricsScrape, Int)? in
+                        let file = read()
+                        let served = simulator.statistics.requests(on: Self.spotPath)
+                        return file.value("imdswatch_events_total", spotEvents) == 1 ? (file, served) : nil
+                    } ?? (read(), simulator.statistics.requests(on: Self.spotPath))
+                #expect(file.value("imdswatch_events_total", spotEvents) == 1, "\(file.text)")
+                #expect(file.value("imdswatch_spot_interruption_deadline_timestamp_seconds") == 1_795_953_600)
+                let counted = ["ok", "absent", "error"].compactMap {
+                    file.value("imdswatch_imds_requests_total", ["source": "spot", "result": $0])
+                }.reduce(0, +)
+                #expect(counted >= 1, "the polls after the reload are counted")
+                #expect(
+                    counted <= Double(after - before),
+                    "\(Int(counted)) spot polls counted, \(after - before) made since the reload: those made while metrics were off were recorded"
+                )
+                #expect(process.isRunning)
+            }
+        }
+    }
+
     @Test func notifySocketGetsReloadingWithMonotonicTimeThenReady() async throws {
         let listener = try NotifySocketListener()
         try await withSimulator { simulator in

@@ -84,6 +84,37 @@ import Testing
         #expect(scrape.value("imdswatch_events_total", ["type": "tags-changed"]) == nil)
     }
 
+    /// The daemon's registry while `[metrics]` is not configured: the start-up series exist, nothing records, and
+    /// switching it on (a reload that adds metrics) turns on every copy of its telemetry at once.
+    @Test func aRegistryNotRecordingKeepsItsStartSeriesAndRecordsOnceSwitchedOn() async {
+        let exposition = MetricsExposition(isRecording: false)
+        let telemetry = exposition.telemetry
+        #expect(!telemetry.isEnabled)
+        telemetry.start(version: "1", sources: [.spot])
+        telemetry.recordPoll(source: .spot, result: .absent, duration: .milliseconds(1), unixSeconds: 100)
+        telemetry.recordEvent(.spotInterruption)
+        telemetry.recordHookRun(type: .spotInterruption, result: .ok, duration: .milliseconds(1))
+        var scrape = MetricsScrape(text: String(decoding: await exposition.render(), as: UTF8.self))
+        #expect(scrape.value("imdswatch_build_info", ["version": "1"]) == 1)
+        #expect(scrape.value("imdswatch_imds_requests_total", ["source": "spot", "result": "absent"]) == 0)
+        #expect(scrape.value("imdswatch_events_total", ["type": "spot-interruption"]) == 0)
+        #expect(scrape.value("imdswatch_hook_runs_total", ["type": "spot-interruption", "result": "ok"]) == 0)
+
+        exposition.isRecording = true
+        #expect(telemetry.isEnabled, "a copy made before follows the switch")
+        telemetry.recordPoll(source: .spot, result: .absent, duration: .milliseconds(1), unixSeconds: 200)
+        telemetry.recordEvent(.spotInterruption)
+        scrape = MetricsScrape(text: String(decoding: await exposition.render(), as: UTF8.self))
+        #expect(scrape.value("imdswatch_imds_requests_total", ["source": "spot", "result": "absent"]) == 1)
+        #expect(scrape.value("imdswatch_source_last_success_timestamp_seconds", ["source": "spot"]) == 200)
+        #expect(scrape.value("imdswatch_events_total", ["type": "spot-interruption"]) == 1)
+
+        exposition.isRecording = false
+        telemetry.recordEvent(.spotInterruption)
+        scrape = MetricsScrape(text: String(decoding: await exposition.render(), as: UTF8.self))
+        #expect(scrape.value("imdswatch_events_total", ["type": "spot-interruption"]) == 1)
+    }
+
     @Test func disabledTelemetryRecordsNothing() {
         #expect(!Telemetry.disabled.isEnabled)
         Telemetry.disabled.recordEvent(.spotInterruption)
