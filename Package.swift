@@ -233,7 +233,7 @@ let package = Package(
         .target(
             name: "IMDSWatchTestKit",
             dependencies: [
-                "HTTP", "Simulator", "Events",
+                "HTTP", "Simulator", "Events", "Durability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],

@@ -22,7 +22,7 @@ import Testing
         retryPolicy.jitter = jitter
         return try WebhookDispatcher(
             endpoints: [endpoint], stateDirectory: stateDirectory, version: "1.2.3", retryPolicy: retryPolicy,
-            transportFactory: { _ in transport }, clock: WebhookTestClock(clock: clock), logger: logger
+            transportFactory: { _ in transport }, clock: clock.wallClock, logger: logger
         )
     }
 
@@ -139,7 +139,7 @@ import Testing
         let directory = temporaryDirectory()
         let dispatcher = try WebhookDispatcher(
             endpoints: [WebhookEndpoint(url: "http://127.0.0.1:9/hook")], stateDirectory: directory, version: "1",
-            dryRun: true, transportFactory: { _ in transport }, clock: WebhookTestClock(clock: clock), logger: logger
+            dryRun: true, transportFactory: { _ in transport }, clock: clock.wallClock, logger: logger
         )
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
