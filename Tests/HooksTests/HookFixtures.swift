@@ -2,6 +2,7 @@ import Events
 import Foundation
 import InMemoryLogging
 import Logging
+import Retry
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
@@ -77,13 +78,13 @@ func testRunner(
     timeout: Duration = .seconds(30),
     killGrace: Duration = .seconds(1),
     maxLoggedBytes: Int = 1 << 20,
-    busyRetryDelays: [Duration] = HookRunner.Configuration().busyRetryDelays,
+    busyRetry: RetryPolicy = .busyStart,
     clock: any Clock<Duration> = ContinuousClock()
 ) -> HookRunner {
     var runner = HookRunner(
         configuration: .init(
             timeout: timeout, killGrace: killGrace, maxLineBytes: 4096, maxLoggedBytes: maxLoggedBytes,
-            busyRetryDelays: busyRetryDelays
+            busyRetry: busyRetry
         ),
         logger: logger,
         clock: clock

@@ -4,6 +4,7 @@ import HTTP
 import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
+import Retry
 import Testing
 
 @testable import Webhooks
