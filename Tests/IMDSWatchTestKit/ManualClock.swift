@@ -9,8 +9,7 @@ import Synchronization
 /// - with `advancesOnSleep`, sleeping moves `now` to the deadline at once: a 2 s retry backoff takes no real time
 ///   but moves `now` by 2 s, for code that only needs its waits to add up (retries, backoff, a retry schedule).
 ///
-/// Either way every sleep is recorded (``sleptDurations``; ``waitForSleeps(_:)`` waits for the next ones), and
-/// ``epochMilliseconds`` reads the same time as wall time for code that takes a wall clock beside its `Clock`.
+/// Either way every sleep is recorded (``sleptDurations``), and ``epochMilliseconds`` reads the same time as wall time for code that takes a wall clock beside its `Clock`.
 ///
 /// The waits are orderings, not timeouts: a waiting test is resumed by the sleep it waits for (a continuation, no
 /// polling), so a loaded machine makes it slower, never wrong. A test that could hang on a bug bounds itself with
@@ -39,17 +38,11 @@ package final class ManualClock: Clock, Sendable {
         var continuation: CheckedContinuation<Void, any Error>
     }
 
-    /// What a waiting test waits for.
-    private enum Condition {
-        /// At least this many tasks sleeping.
-        case sleepers(Int)
-        /// At least this many sleeps asked for since the clock's start.
-        case sleeps(Int)
-    }
-
+    /// A test waiting for sleepers (``waitForSleepers(_:)``).
     private struct Waiter {
-        var condition: Condition
-        /// Fired when the condition holds (a cancelled waiter's stays here until then, harmless).
+        /// How many sleepers it waits for.
+        var count: Int
+        /// Fired when they sleep (a cancelled waiter's stays here until then, harmless).
         var latch: Latch
     }
 
@@ -61,20 +54,13 @@ package final class ManualClock: Clock, Sendable {
         var slept: [Duration] = []
         var waiters: [Waiter] = []
 
-        func holds(_ condition: Condition) -> Bool {
-            switch condition {
-            case .sleepers(let count): sleepers.count >= count
-            case .sleeps(let count): slept.count >= count
-            }
-        }
-
-        /// Removes and returns the waiters whose condition holds now (to be resumed outside the lock).
+        /// Removes and returns the waiters whose sleepers all sleep now (to be fired outside the lock).
         mutating func satisfiedWaiters() -> [Waiter] {
             guard !waiters.isEmpty else { return [] }
             var satisfied: [Waiter] = []
             var waiting: [Waiter] = []
             for waiter in waiters {
-                if holds(waiter.condition) { satisfied.append(waiter) } else { waiting.append(waiter) }
+                if sleepers.count >= waiter.count { satisfied.append(waiter) } else { waiting.append(waiter) }
             }
             waiters = waiting
             return satisfied
@@ -121,16 +107,15 @@ package final class ManualClock: Clock, Sendable {
     /// - Throws: `CancellationError` when the task is cancelled before or while it sleeps.
     package func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         try Task.checkCancellation()
-        let (id, woken): (Int?, [Waiter]) = state.withLock { state in
+        let id: Int? = state.withLock { state in
             state.slept.append(state.now.duration(to: deadline))
             if advancesOnSleep {
                 if state.now < deadline { state.now = deadline }
-                return (nil, state.satisfiedWaiters())
+                return nil
             }
             state.nextID += 1
-            return (state.nextID, [])
+            return state.nextID
         }
-        for waiter in woken { waiter.latch.fire() }
         guard let id else {
             // Let the tasks that wait on this one run, as a real sleep would.
             await Task.yield()
@@ -140,7 +125,7 @@ package final class ManualClock: Clock, Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let (resume, woken): (Result<Void, any Error>?, [Waiter]) = state.withLock { state in
                     if state.cancelled.remove(id) != nil { return (.failure(CancellationError()), []) }
-                    if deadline <= state.now { return (.success(()), state.satisfiedWaiters()) }
+                    if deadline <= state.now { return (.success(()), []) }
                     state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
                     return (nil, state.satisfiedWaiters())
                 }
@@ -180,26 +165,13 @@ package final class ManualClock: Clock, Sendable {
     /// - Returns: True when they sleep; false only when the waiting task was cancelled first (a test's time limit).
     @discardableResult
     package func waitForSleepers(_ count: Int = 1) async -> Bool {
-        await wait(for: .sleepers(count))
-    }
-
-    /// Waits until `count` sleeps in all have been asked for since the clock's start (``sleptDurations`` holds them):
-    /// the order signal of an `advancesOnSleep` clock, whose sleeps never park.
-    /// - Parameter count: How many sleeps to wait for.
-    /// - Returns: True when they were asked for; false only when the waiting task was cancelled first.
-    @discardableResult
-    package func waitForSleeps(_ count: Int) async -> Bool {
-        await wait(for: .sleeps(count))
-    }
-
-    private func wait(for condition: Condition) async -> Bool {
         let latch = Latch()
-        let holds = state.withLock { state in
-            if state.holds(condition) { return true }
-            state.waiters.append(Waiter(condition: condition, latch: latch))
+        let parked = state.withLock { state in
+            if state.sleepers.count >= count { return true }
+            state.waiters.append(Waiter(count: count, latch: latch))
             return false
         }
-        return holds ? true : await latch.wait()
+        return parked ? true : await latch.wait()
     }
 
     /// Whole milliseconds in `duration`, rounded down.
