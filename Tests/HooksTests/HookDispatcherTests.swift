@@ -117,8 +117,7 @@ struct HookDispatcherTests {
         )
         try await withRunning(dispatcher) { shutdown in
             await dispatcher.deliver(syntheticEvent(.rebalanceRecommendation))
-            #expect(await eventually { dir.read("hang-pid") != nil })
-            let pid = try #require(Int32((dir.read("hang-pid") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+            let pid = try #require(await dir.pid(in: "hang-pid"))
             shutdown.trigger()
             // The grace runs on the dispatcher's clock: until it has passed there, the hook is left alone.
             #expect(await clock.waitForSleepers(1))

@@ -1,5 +1,6 @@
 import Events
 import Foundation
+import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
 import Retry
@@ -41,6 +42,13 @@ struct HooksDirectory {
 
     func read(_ relativePath: String) -> String? {
         try? String(contentsOfFile: "\(path)/\(relativePath)", encoding: .utf8)
+    }
+
+    /// The process id a hook wrote to `relativePath` (`echo $$ > file`), once it is there: the shell creates the
+    /// file before it writes to it, so a file that exists may still be empty. Waits for the hook's process (real
+    /// time, a bound for a hung test only).
+    func pid(in relativePath: String) async -> Int32? {
+        await waitForValue { Int32((read(relativePath) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     func exists(_ relativePath: String) -> Bool {

@@ -40,8 +40,7 @@ struct HookRunnerClockTests {
                 finished.result.withLock { $0 = result }
                 finished.ended.fire()
             }
-            #expect(await eventually { dir.read("pid") != nil })
-            let pid = try #require(Int32((dir.read("pid") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+            let pid = try #require(await dir.pid(in: "pid"))
             defer { kill(pid, SIGKILL) }
 
             // The timeout: the watchdog sleeps 90 s on the clock, and nothing is signalled before they have passed.
