@@ -100,7 +100,6 @@ struct HookProcessTreeTests {
         #expect(results.first?.termination == .exited(0))
         let escaped = try pid(dir, "escaped")
         defer { kill(escaped, SIGKILL) }
-        #expect(isAlive(escaped))
         // The sweeper starts cancelled (a task added to a cancelled group): it never looks while running.
         await withDiscardingTaskGroup { group in
             group.cancelAll()
