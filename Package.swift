@@ -64,12 +64,14 @@ let package = Package(
         // hypot/hypotf bound to glibc's base symbol version, so the static runtime needs no GLIBC_2.35 (docs/packaging.md).
         .target(name: "CGlibcCompat"),
 
+        // The one retry backoff (exponential, capped, injectable jitter): IMDS, the Auto Scaling API, webhooks, hooks.
+        .target(name: "Retry", dependencies: [], swiftSettings: strictSettings),
         // HTTP client over a libcurl easy handle, shared by the IMDS client and webhooks.
         .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strictSettings),
         // IMDSv2: endpoint, tokens, retries, typed decoding of every lifecycle path.
         .target(
             name: "IMDS",
-            dependencies: ["HTTP", "Events", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTP", "Retry", "Events", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // The event model: types, the v1 payload, the dispatch interface.
@@ -127,7 +129,7 @@ let package = Package(
         .target(
             name: "Hooks",
             dependencies: [
-                "Events", "Durability", "Telemetry",
+                "Events", "Durability", "Retry", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -138,7 +140,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
-                "HTTP", "Events", "Durability", "Telemetry",
+                "HTTP", "Retry", "Events", "Durability", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -172,7 +174,9 @@ let package = Package(
         // The Auto Scaling Query API over libcurl: credentials, signed requests, XML answers, retries.
         .target(
             name: "AWS",
-            dependencies: ["HTTP", "IMDS", "Events", "SigV4", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HTTP", "IMDS", "Retry", "Events", "SigV4", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // Auto Scaling lifecycle actions: durable pending actions, heartbeats while hooks run, completion.
@@ -233,7 +237,7 @@ let package = Package(
         .target(
             name: "IMDSWatchTestKit",
             dependencies: [
-                "HTTP", "Simulator", "Events",
+                "HTTP", "Simulator", "Events", "Durability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
@@ -242,7 +246,7 @@ let package = Package(
         ),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IMDSWatchTestKit"], swiftSettings: strictSettings),
         .testTarget(
-            name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Events", "Simulator", "IMDSWatchTestKit"],
+            name: "IMDSTests", dependencies: ["IMDS", "HTTP", "Retry", "Events", "Simulator", "IMDSWatchTestKit"],
             swiftSettings: strictSettings),
         .testTarget(name: "EventsTests", dependencies: ["Events"], swiftSettings: strictSettings),
         .testTarget(
@@ -268,14 +272,14 @@ let package = Package(
         .testTarget(
             name: "HooksTests",
             dependencies: [
-                "Hooks", "Durability", "IMDSWatchTestKit",
+                "Hooks", "Durability", "Retry", "IMDSWatchTestKit",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "WebhooksTests", dependencies: ["Webhooks", "Durability", "IMDSWatchTestKit"],
+            name: "WebhooksTests", dependencies: ["Webhooks", "Durability", "Retry", "IMDSWatchTestKit"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "JournalTests", dependencies: ["Journal", "IMDSWatchTestKit"], swiftSettings: strictSettings),
@@ -290,7 +294,7 @@ let package = Package(
         .testTarget(
             name: "AWSTests",
             dependencies: [
-                "AWS", "SigV4", "Lifecycle", "Config", "Hooks", "HTTP", "IMDS", "Events", "IMDSWatchTestKit",
+                "AWS", "SigV4", "Lifecycle", "Config", "Hooks", "HTTP", "IMDS", "Retry", "Events", "IMDSWatchTestKit",
             ],
             swiftSettings: strictSettings
         ),

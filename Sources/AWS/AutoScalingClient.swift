@@ -2,6 +2,7 @@ import Events
 import HTTP
 import IMDS
 import Logging
+import Retry
 import SigV4
 
 /// The instance's lifecycle action, as the Auto Scaling API names it.

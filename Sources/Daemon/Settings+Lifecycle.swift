@@ -1,6 +1,5 @@
 import AWS
 import Config
-import Durability
 import Events
 import HTTP
 import IMDS
@@ -28,7 +27,6 @@ extension Settings {
                 name: "imdswatch-aws"),
             endpoint: asg.endpoint,
             sleep: { try await clock.sleep(for: $0) },
-            nowMilliseconds: { SystemWallClock().now() },
             logger: logger
         )
     }

@@ -179,6 +179,11 @@ final class HookProcessTree: Sendable {
                 }
                 await waitForQueuedSweep()
             }
+            // Cancelled: a sweep queued since the last look (a hook that ended just before the shutdown, before this
+            // task ran again) is ended at once too, not left behind.
+            for (id, sweep) in takeQueuedSweeps() {
+                group.addTask { await self.sweep(id, sweep) }
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Durability
 import Events
 import Logging
+import Retry
 import Subprocess
 import Synchronization
 import Telemetry
@@ -17,7 +18,7 @@ import Telemetry
 package struct HookRunner: Sendable {
 
     /// Limits and timing of hook runs.
-    package struct Configuration: Sendable, Equatable {
+    package struct Configuration: Sendable {
         /// How long a hook may run before its process group gets SIGTERM (default 90 s).
         package var timeout: Duration
         /// How long after SIGTERM the process group gets SIGKILL (default 5 s).
@@ -27,8 +28,8 @@ package struct HookRunner: Sendable {
         /// Output logged per hook and stream; the rest is read and counted but not logged (default 1 MiB).
         package var maxLoggedBytes: Int
         /// The waits before each new start of a hook that could not be executed because a process held it open for
-        /// writing (ETXTBSY); default 20 ms, doubling, five times (620 ms in all).
-        package var busyRetryDelays: [Duration]
+        /// writing (ETXTBSY); ``RetryPolicy/busyStart`` by default: 20 ms, doubling, five times (620 ms in all).
+        package var busyRetry: RetryPolicy
 
         /// Creates a configuration.
         package init(
@@ -36,13 +37,13 @@ package struct HookRunner: Sendable {
             killGrace: Duration = .seconds(5),
             maxLineBytes: Int = 4096,
             maxLoggedBytes: Int = 1 << 20,
-            busyRetryDelays: [Duration] = [20, 40, 80, 160, 320].map { .milliseconds($0) }
+            busyRetry: RetryPolicy = .busyStart
         ) {
             self.timeout = timeout
             self.killGrace = killGrace
             self.maxLineBytes = maxLineBytes
             self.maxLoggedBytes = maxLoggedBytes
-            self.busyRetryDelays = busyRetryDelays
+            self.busyRetry = busyRetry
         }
     }
 
@@ -163,8 +164,9 @@ package struct HookRunner: Sendable {
             // moment, or, in a process that writes a hook and forks at once, a child that still holds the descriptor
             // between fork and exec. Both pass within milliseconds, so the spawn is tried again (it has not run).
             let termination: HookResult.Termination = await {
-                var retryDelays = configuration.busyRetryDelays[...]
+                var attempts = 0
                 while true {
+                    attempts += 1
                     // Never spawn short of descriptors (swift-subprocess traps then): wait for them within the timeout.
                     if let shortage = await Self.waitForDescriptors(
                         within: configuration.timeout, hook: hook.name, clock: clock, logger: logger
@@ -196,9 +198,10 @@ package struct HookRunner: Sendable {
                         }
                     } catch {
                         let busy = (error as? SubprocessError)?.underlyingError == .textFileBusy
-                        guard busy, let delay = retryDelays.popFirst(), !Task.isCancelled else {
+                        guard busy, attempts < configuration.busyRetry.maxAttempts, !Task.isCancelled else {
                             return .failedToStart("\(error)")
                         }
+                        let delay = configuration.busyRetry.delay(beforeRetry: attempts)
                         logger.debug(
                             "hook \(hook.name) is open for writing elsewhere (text file busy): starting it again in \(delay)"
                         )
@@ -232,7 +235,7 @@ package struct HookRunner: Sendable {
     }
 
     /// Waits until a hook's run has the descriptors it needs (``HookFileSystem/descriptorShortage(_:)``), trying
-    /// again 50 ms later and doubling up to 1 s; logs the shortage once at warning.
+    /// again on ``RetryPolicy/descriptorWait`` (50 ms, doubling up to 1 s); logs the shortage once at warning.
     /// - Parameters:
     ///   - limit: How long at most; `nil` until they are there or the task is cancelled.
     ///   - clock: What the waits are timed on.
@@ -243,17 +246,19 @@ package struct HookRunner: Sendable {
         guard var shortage = HookFileSystem.descriptorShortage() else { return nil }
         let subject = hook.map { "hook \($0)" } ?? "the hooks"
         logger.warning("\(subject) wait for free descriptors (\(SystemCall.describe(errno: shortage)))")
+        let policy = RetryPolicy.descriptorWait
         var waited = Duration.zero
-        var delay = Duration.milliseconds(50)
-        while limit.map({ waited < $0 }) ?? true {
+        var retry = 1
+        while limit.map({ waited < $0 }) ?? true, retry < policy.maxAttempts {
+            let delay = policy.delay(beforeRetry: retry)
             do { try await clock.sleep(for: delay) } catch { return shortage }
             waited += delay
+            retry += 1
             guard let again = HookFileSystem.descriptorShortage() else {
                 logger.notice("\(subject) have free descriptors again")
                 return nil
             }
             shortage = again
-            delay = min(delay * 2, .seconds(1))
         }
         return shortage
     }

@@ -1,5 +1,6 @@
 import HTTP
 import Logging
+import Retry
 
 /// An IMDSv2 client: one token shared by every read, refreshed before it expires, never IMDSv1.
 ///

@@ -1,4 +1,5 @@
 import AWS
+import Durability
 import Events
 import Foundation
 import HTTP
@@ -34,13 +35,13 @@ package actor LifecycleContext {
     ///   - endpoint: `[asg] endpoint`.
     ///   - sleep: Waits between retries (a clock's `sleep(for:)`).
     ///   - jitter: Backoff jitter (tests inject a fixed one).
-    ///   - nowMilliseconds: The wall clock in Unix milliseconds.
+    ///   - wallClock: The one wall-clock time source (``SystemWallClock`` by default; tests inject theirs).
     ///   - logger: For the API client's retry lines.
     package init(
         environment: [String: String], metadata: any MetadataReader, transport: any HTTPTransport, endpoint: String?,
         sleep: @escaping @Sendable (Duration) async throws -> Void,
         jitter: @escaping @Sendable (Duration) -> Duration = AutoScalingClient.fullJitter,
-        nowMilliseconds: @escaping @Sendable () -> Int64, logger: Logger
+        wallClock: any WallClock = SystemWallClock(), logger: Logger
     ) {
         self.environment = environment
         self.metadata = metadata
@@ -48,17 +49,20 @@ package actor LifecycleContext {
         self.endpointSetting = endpoint
         self.sleep = sleep
         self.jitter = jitter
-        self.now = { nowMilliseconds() / 1000 }
-        self.nowMilliseconds = nowMilliseconds
+        self.now = { wallClock.now() / 1000 }
+        self.wallClock = wallClock
         self.logger = logger
         self.credentials = CredentialsProvider(
-            environment: environment, metadata: metadata, now: { nowMilliseconds() / 1000 },
+            environment: environment, metadata: metadata, now: { wallClock.now() / 1000 },
             warn: { logger.warning("\($0)") }
         )
     }
 
-    /// The wall clock in Unix milliseconds.
-    package nonisolated let nowMilliseconds: @Sendable () -> Int64
+    /// The wall clock (``SystemWallClock`` in production).
+    package nonisolated let wallClock: any WallClock
+
+    /// The wall clock's time in Unix milliseconds.
+    package nonisolated func nowMilliseconds() -> Int64 { wallClock.now() }
 
     /// Why a lifecycle action cannot be addressed.
     package nonisolated var missingRegionOrInstance: String {

@@ -20,7 +20,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
     let store: StateStore
     nonisolated let clock: ClockType
     let logger: Logger
-    nonisolated let wallClock: @Sendable () -> Int64
+    nonisolated let wallClock: any WallClock
     nonisolated let executor: (any TaskExecutor)?
     nonisolated let roundReportInterval: Duration?
     nonisolated let onRound: @Sendable () -> Void
@@ -57,7 +57,8 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
     ///   - clock: Paces the polls (in production the IMDS transport's `EventLoopClock`, whose timers wake the loop
     ///     that runs the polls).
     ///   - logger: Receives detections, absent sources, rate-limited errors and recoveries.
-    ///   - wallClock: Milliseconds since the Unix epoch, for `detected_at` (the system clock by default).
+    ///   - wallClock: The one wall-clock time source, for `detected_at`, poll times and moved-aside file names
+    ///     (``SystemWallClock`` by default; tests inject theirs).
     ///   - executor: Where the poll loops run (the IMDS transport's event loop in production, so that a poll needs
     ///     no thread hop); `nil` runs them on the global executor.
     ///   - roundReportInterval: `nil` puts every round on ``rounds``; otherwise only the first round, rounds that
@@ -76,7 +77,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
         store: StateStore,
         clock: ClockType,
         logger: Logger,
-        wallClock: (@Sendable () -> Int64)? = nil,
+        wallClock: any WallClock = SystemWallClock(),
         executor: (any TaskExecutor)? = nil,
         roundReportInterval: Duration? = nil,
         onRound: @escaping @Sendable () -> Void = {},
@@ -91,7 +92,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
         self.store = store
         self.clock = clock
         self.logger = logger
-        self.wallClock = wallClock ?? { SystemWallClock().now() }
+        self.wallClock = wallClock
         self.executor = executor
         self.roundReportInterval = roundReportInterval
         self.onRound = onRound
@@ -176,7 +177,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
                     metadata: ["path": "\(journal.path)"])
             }
         }
-        return store.load(logger: logger, nowMilliseconds: wallClock())
+        return store.load(logger: logger, nowMilliseconds: wallClock.now())
     }
 
     // MARK: Loops
@@ -234,7 +235,7 @@ package actor Poller<ClockType: Clock<Duration>>: Service {
     /// Records one poll, applies it to the state machine and records the change in the journal.
     /// - Returns: True when the source should be polled at the slow not-configured interval.
     private func handle(_ source: MetadataSource, _ observation: Observation, duration: Duration) async -> Bool {
-        let now = wallClock()
+        let now = wallClock.now()
         let slow = track(source, observation, at: now)
         telemetry.recordPoll(source, observation, duration: duration, unixMilliseconds: now)
         let outcome = machine.observe(source, observation, instance: instance, detectedAtMilliseconds: now)

@@ -3,6 +3,7 @@ import Events
 import Foundation
 import HTTP
 import Logging
+import Retry
 import Telemetry
 
 extension WebhookDispatcher {

@@ -2,6 +2,7 @@ import Durability
 import Events
 import HTTP
 import Logging
+import Retry
 import ServiceLifecycle
 import Telemetry
 

@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import IMDS
 import Lifecycle
+import Retry
 import Testing
 
 /// docs/autoscaling.md states the retry schedule and the timeout bound the code uses, in the code's numbers.

@@ -13,7 +13,7 @@ import Testing
 
 /// `LifecycleActions` on a manual clock and a fake transport: the record before the hooks, heartbeats while they
 /// run, one completion, nothing sent twice, and completion of an action left pending by a previous run.
-@Suite("Lifecycle actions", .serialized)
+@Suite("Lifecycle actions", .serialized, .timeLimit(.minutes(1)))
 struct LifecycleActionsTests {
     final class Fixture: Sendable {
         let clock = ManualClock()
@@ -40,7 +40,9 @@ struct LifecycleActionsTests {
             let context = LifecycleContext(
                 environment: ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"],
                 metadata: ScriptedMetadata.absent, transport: transport, endpoint: "https://autoscaling.test/",
-                sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, nowMilliseconds: { 1_800_000_000_000 },
+                sleep: { try await clock.sleep(for: $0) }, jitter: { $0 },
+                // A wall clock that stands still (a clock nobody advances).
+                wallClock: ManualClock(startEpochMilliseconds: 1_800_000_000_000).wallClock,
                 logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
             )
             let actions = LifecycleActions(
@@ -67,10 +69,6 @@ struct LifecycleActionsTests {
 
         var recordFile: String {
             (try? String(contentsOfFile: stateDir + "/lifecycle-actions.json", encoding: .utf8)) ?? ""
-        }
-
-        func waitForRequests(_ count: Int) async {
-            _ = await eventually(timeout: .seconds(10), every: .milliseconds(5)) { transport.requests.count >= count }
         }
 
         /// Each ``LifecycleActions`` made runs as the service it is, until the test ends.
@@ -108,11 +106,13 @@ struct LifecycleActionsTests {
         #expect(
             delivered.detail.dataJSON["group"] == "web-asg" && delivered.detail.dataJSON["lifecycle_hook"] == "drain")
 
+        // Each heartbeat is sent before its loop parks on the clock again: waiting for the park orders the check.
         for beat in 1...3 {
             #expect(await fixture.clock.waitForSleepers(1))
+            #expect(fixture.transport.requests.count == beat - 1)
             fixture.clock.advance(by: .seconds(60))
-            await fixture.waitForRequests(beat)
         }
+        #expect(await fixture.clock.waitForSleepers(1))
         #expect(fixture.sent == Array(repeating: "RecordLifecycleActionHeartbeat", count: 3))
 
         await actions.sequenceEnded(Self.event("Terminated"), results: [Self.result(0)])

@@ -14,7 +14,7 @@ import Testing
 /// The completion of a lifecycle action through an API outage, on a manual clock: retried with the client's backoff
 /// until confirmed, gone, or the hook's timeout has certainly passed; heartbeats meanwhile; never recorded as
 /// completed unless confirmed; resumed after a restart; never holding the hook sequence or a stop.
-@Suite("Lifecycle completion", .serialized)
+@Suite("Lifecycle completion", .serialized, .timeLimit(.minutes(1)))
 struct LifecycleCompletionTests {
     /// Log lines kept in memory.
     final class LogLines: Sendable {
@@ -75,7 +75,7 @@ struct LifecycleCompletionTests {
             let context = LifecycleContext(
                 environment: environment,
                 metadata: ScriptedMetadata.absent, transport: transport, endpoint: "https://autoscaling.test/",
-                sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, nowMilliseconds: { clock.epochMilliseconds },
+                sleep: { try await clock.sleep(for: $0) }, jitter: { $0 }, wallClock: clock.wallClock,
                 logger: log.logger
             )
             let actions = LifecycleActions(
@@ -96,13 +96,23 @@ struct LifecycleCompletionTests {
             (try? String(contentsOfFile: stateDir + "/lifecycle-actions.json", encoding: .utf8)) ?? ""
         }
 
-        /// Moves the clock to each next sleeper's deadline until `done` holds (at most `steps` moves).
-        func drive(steps: Int = 2000, until done: @Sendable () async -> Bool) async -> Bool {
+        /// Moves the clock to each next sleeper's deadline until `done` holds (at most `steps` moves). Before each
+        /// look and move it waits, in order rather than in time, until the action's `parked` loops (the completion's
+        /// retries, and the heartbeats when configured) sleep on the clock again, or until the action is over.
+        func drive(
+            _ actions: LifecycleActions, parked: Int, steps: Int = 2000, until done: @Sendable () async -> Bool
+        ) async -> Bool {
+            let over = Latch()
+            let watcher = Task {
+                await actions.completionsSettled()
+                over.fire()
+            }
+            defer { watcher.cancel() }
             for _ in 0..<steps {
+                await firstOf({ await self.clock.waitForSleepers(parked) }, { await over.wait() })
                 if await done() { return true }
-                guard await clock.waitForSleepers(1), let next = clock.nextDeadline else { return await done() }
+                guard !over.isFired, !Task.isCancelled, let next = clock.nextDeadline else { return false }
                 clock.advance(by: clock.now.duration(to: next))
-                await Task.yield()
             }
             return await done()
         }
@@ -148,10 +158,13 @@ struct LifecycleCompletionTests {
     static let quiet = AutoScalingSettings(terminationHook: "drain", group: "web-asg", heartbeatInterval: .zero)
 
     /// Records the action and ends its drain (successfully), with no heartbeats configured.
-    static func drainEndsWithoutHeartbeats(_ fixture: Fixture) async {
+    /// - Returns: The running actions.
+    @discardableResult
+    static func drainEndsWithoutHeartbeats(_ fixture: Fixture) async -> LifecycleActions {
         let actions = fixture.actions(quiet)
         await actions.deliver(event)
         await actions.sequenceEnded(event, results: drained)
+        return actions
     }
 
     @Test func anOutageLongerThanTheOldTenRoundsIsRetriedUntilConfirmedWithHeartbeatsMeanwhile() async {
@@ -169,7 +182,7 @@ struct LifecycleCompletionTests {
         // The hook sequence was not held: the first attempt failed and nothing is confirmed yet.
         #expect(!fixture.recordFile.contains("\"completed\""))
         let outageSeen = Locked(false)
-        let confirmed = await fixture.drive {
+        let confirmed = await fixture.drive(actions, parked: 2) {
             if fixture.sent("CompleteLifecycleAction") == 40 {
                 let recorded = fixture.recordFile.contains("\"phase\":\"hooks-done\"")
                 outageSeen.update { $0 = recorded }
@@ -201,8 +214,8 @@ struct LifecycleCompletionTests {
             }
         }
         let start = fixture.clock.epochMilliseconds
-        await Self.drainEndsWithoutHeartbeats(fixture)
-        let finished = await fixture.drive { fixture.recordFile.contains("gave-up") }
+        let actions = await Self.drainEndsWithoutHeartbeats(fixture)
+        let finished = await fixture.drive(actions, parked: 1) { fixture.recordFile.contains("gave-up") }
         #expect(finished)
         let errors = fixture.log.all.filter { $0.level >= .error }
         #expect(errors.count == 1)
@@ -235,8 +248,8 @@ struct LifecycleCompletionTests {
                 : Self.outage
         }
         let start = fixture.clock.epochMilliseconds
-        await Self.drainEndsWithoutHeartbeats(fixture)
-        #expect(await fixture.drive(steps: 5000) { fixture.recordFile.contains("gave-up") })
+        let actions = await Self.drainEndsWithoutHeartbeats(fixture)
+        #expect(await fixture.drive(actions, parked: 1, steps: 5000) { fixture.recordFile.contains("gave-up") })
         let elapsed = Duration.milliseconds(fixture.clock.epochMilliseconds - start)
         #expect(elapsed <= .seconds(7200) && elapsed >= .seconds(7180))
         #expect(
@@ -258,7 +271,8 @@ struct LifecycleCompletionTests {
         let actions = fixture.actions(Self.settings)
         await actions.deliver(Self.event)
         await actions.sequenceEnded(Self.event, results: Self.drained)
-        #expect(await fixture.clock.waitForSleepers(1))
+        // The heartbeats and the completion's retry both parked on the clock.
+        #expect(await fixture.clock.waitForSleepers(2))
         // The clock is not moved: a stop that waited for the retries would never return.
         await fixture.services.stop(actions)
         #expect(fixture.recordFile.contains("\"phase\":\"hooks-done\""))

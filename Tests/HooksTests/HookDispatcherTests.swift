@@ -34,8 +34,8 @@ struct HookDispatcherTests {
 
             // The hanging hook sleeps 300 s: the spot hook can only run now if it does not wait behind it.
             #expect(await eventually(timeout: .seconds(50)) { dir.exists("spot-ran") })
-            #expect(await eventually { await dispatcher.runningHookCount == 1 })
-            #expect(await eventually { await dispatcher.pendingEventCount == 2 })
+            #expect(await until { await dispatcher.runningHookCount == 1 })
+            #expect(await until { await dispatcher.pendingEventCount == 2 })
 
             let marker = try #require(
                 try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("hang-started-") })
@@ -84,7 +84,7 @@ struct HookDispatcherTests {
             }
 
             // Three run, two wait (behind spot sequences only).
-            #expect(await eventually { await dispatcher.runningHookCount == 4 })
+            #expect(await until { await dispatcher.runningHookCount == 4 })
             #expect(await dispatcher.pendingEventCount == 6)
             #expect(
                 handler.entries.contains {
@@ -94,7 +94,7 @@ struct HookDispatcherTests {
                 await eventually { (dir.read("log") ?? "").split(separator: "\n").count == 3 },
                 "three spot hooks started")
             _ = FileManager.default.createFile(atPath: "\(dir.path)/release", contents: nil)
-            #expect(await eventually { await dispatcher.pendingEventCount == 1 })
+            #expect(await until { await dispatcher.pendingEventCount == 1 })
 
             // Order, not time: the fourth and fifth start only after one of the first three ended.
             let lines = try #require(dir.read("log")).split(separator: "\n").map(String.init)
@@ -117,8 +117,7 @@ struct HookDispatcherTests {
         )
         try await withRunning(dispatcher) { shutdown in
             await dispatcher.deliver(syntheticEvent(.rebalanceRecommendation))
-            #expect(await eventually { dir.read("hang-pid") != nil })
-            let pid = try #require(Int32((dir.read("hang-pid") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+            let pid = try #require(await dir.pid(in: "hang-pid"))
             shutdown.trigger()
             // The grace runs on the dispatcher's clock: until it has passed there, the hook is left alone.
             #expect(await clock.waitForSleepers(1))

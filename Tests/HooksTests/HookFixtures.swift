@@ -1,7 +1,9 @@
 import Events
 import Foundation
+import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
+import Retry
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
@@ -42,6 +44,13 @@ struct HooksDirectory {
         try? String(contentsOfFile: "\(path)/\(relativePath)", encoding: .utf8)
     }
 
+    /// The process id a hook wrote to `relativePath` (`echo $$ > file`), once it is there: the shell creates the
+    /// file before it writes to it, so a file that exists may still be empty. Waits for the hook's process (real
+    /// time, a bound for a hung test only).
+    func pid(in relativePath: String) async -> Int32? {
+        await waitForValue { Int32((read(relativePath) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
     func exists(_ relativePath: String) -> Bool {
         FileManager.default.fileExists(atPath: "\(path)/\(relativePath)")
     }
@@ -77,13 +86,13 @@ func testRunner(
     timeout: Duration = .seconds(30),
     killGrace: Duration = .seconds(1),
     maxLoggedBytes: Int = 1 << 20,
-    busyRetryDelays: [Duration] = HookRunner.Configuration().busyRetryDelays,
+    busyRetry: RetryPolicy = .busyStart,
     clock: any Clock<Duration> = ContinuousClock()
 ) -> HookRunner {
     var runner = HookRunner(
         configuration: .init(
             timeout: timeout, killGrace: killGrace, maxLineBytes: 4096, maxLoggedBytes: maxLoggedBytes,
-            busyRetryDelays: busyRetryDelays
+            busyRetry: busyRetry
         ),
         logger: logger,
         clock: clock

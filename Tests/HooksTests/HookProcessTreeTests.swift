@@ -80,6 +80,34 @@ struct HookProcessTreeTests {
         }
     }
 
+    /// The order a loaded machine can give at shutdown: a hook has ended and queued its leftovers' sweep, and the
+    /// sweeper is cancelled before it ran again to take it. The leftover is ended all the same.
+    @Test func aSweepQueuedJustBeforeTheShutdownIsEndedByIt() async throws {
+        let dir = try HooksDirectory()
+        defer { dir.remove() }
+        try dir.script(
+            "10-escape",
+            """
+            setsid sh -c 'exec sleep 300' </dev/null >/dev/null 2>&1 &
+            echo $! > \(dir.path)/escaped
+            exit 0
+            """)
+        let (logger, _) = memoryLogger()
+        let runner = testRunner(logger: logger, timeout: .seconds(300), killGrace: .milliseconds(300))
+        // No sweeper runs meanwhile: the sweep stays queued.
+        let results = await runner.runSequence(
+            dir.catalog.plan(for: .tagsChanged).hooks, for: syntheticEvent(.tagsChanged))
+        #expect(results.first?.termination == .exited(0))
+        let escaped = try pid(dir, "escaped")
+        defer { kill(escaped, SIGKILL) }
+        // The sweeper starts cancelled (a task added to a cancelled group): it never looks while running.
+        await withDiscardingTaskGroup { group in
+            group.cancelAll()
+            group.addTask { await runner.sweepLeftovers() }
+        }
+        #expect(!isAlive(escaped), "the leftover \(escaped) outlived the shutdown")
+    }
+
     @Test func cancellingTheRunEndsTheHookTreeSetsidChildrenIncluded() async throws {
         let dir = try HooksDirectory()
         defer { dir.remove() }

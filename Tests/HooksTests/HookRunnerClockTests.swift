@@ -13,6 +13,8 @@ import Testing
 struct HookRunnerClockTests {
     final class Finished: Sendable {
         let result = Mutex<HookResult?>(nil)
+        /// Fired once ``result`` is set.
+        let ended = Latch()
     }
 
     @Test func theTimeoutAndTheKillGraceRunOnTheInjectedClock() async throws {
@@ -36,9 +38,9 @@ struct HookRunnerClockTests {
             group.addTask {
                 let result = await runner.run(hook, payload: [], environment: [:])
                 finished.result.withLock { $0 = result }
+                finished.ended.fire()
             }
-            #expect(await eventually { dir.read("pid") != nil })
-            let pid = try #require(Int32((dir.read("pid") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+            let pid = try #require(await dir.pid(in: "pid"))
             defer { kill(pid, SIGKILL) }
 
             // The timeout: the watchdog sleeps 90 s on the clock, and nothing is signalled before they have passed.
@@ -52,10 +54,12 @@ struct HookRunnerClockTests {
 
             // The kill grace: SIGKILL only once 200 ms more have passed on the clock. The ending sleeps in steps of at
             // most 50 ms; each step is let go only when it sleeps, so `moved` is the clock's time since the SIGTERM.
+            // The run either sleeps again or ends: whichever comes first is waited for, in order, not in time.
             var moved = Duration.zero
             var aliveAtTheLastStep: Bool?
             while !Task.isCancelled, finished.result.withLock({ $0 == nil }) {
-                guard await clock.waitForSleepers(1, timeout: .milliseconds(200)) else { continue }
+                await firstOf({ await clock.waitForSleepers(1) }, { await finished.ended.wait() })
+                guard clock.sleeperCount > 0, !finished.ended.isFired else { continue }
                 if moved + .milliseconds(50) >= .milliseconds(200), aliveAtTheLastStep == nil {
                     aliveAtTheLastStep = isAlive(pid)
                 }

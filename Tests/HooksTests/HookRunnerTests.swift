@@ -3,6 +3,7 @@ import Foundation
 import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
+import Retry
 import Testing
 
 @testable import Hooks
@@ -65,7 +66,10 @@ struct HookRunnerTests {
             _ = await eventually { handler.entries.contains { $0.text.contains("is open for writing elsewhere") } }
             close(writer)
         }
-        let runner = testRunner(logger: logger, busyRetryDelays: Array(repeating: .milliseconds(20), count: 3000))
+        // 20 ms apart, 3000 times: until the writer closes it, however long the machine takes to get there.
+        let every20ms = RetryPolicy(
+            maxAttempts: 3001, baseDelay: .milliseconds(20), maxDelay: .milliseconds(20), jitter: RetryPolicy.noJitter)
+        let runner = testRunner(logger: logger, busyRetry: every20ms)
 
         let results = await runner.runSequence(hooks, for: syntheticEvent(.spotInterruption))
         await closer.value

@@ -1,6 +1,7 @@
 import HTTP
 import IMDS
 import IMDSWatchTestKit
+import Retry
 import Synchronization
 import Testing
 

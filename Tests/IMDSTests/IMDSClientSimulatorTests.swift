@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import IMDS
 import IMDSWatchTestKit
+import Retry
 import Simulator
 import Testing
 

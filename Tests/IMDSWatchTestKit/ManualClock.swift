@@ -4,13 +4,16 @@ import Synchronization
 ///
 /// Sleeping has two behaviours, chosen when the clock is made:
 /// - by default a sleeper waits until ``advance(by:)`` moves `now` to its deadline (or its task is cancelled), and
-///   ``waitForSleepers(_:timeout:)`` lets a test wait until every loop is parked before it looks or advances: for
-///   loops whose steps a test drives one by one (the poller, the watchdog, heartbeats);
+///   ``waitForSleepers(_:)`` lets a test wait until every loop is parked before it looks or advances: for loops whose
+///   steps a test drives one by one (the poller, the watchdog, heartbeats);
 /// - with `advancesOnSleep`, sleeping moves `now` to the deadline at once: a 2 s retry backoff takes no real time
 ///   but moves `now` by 2 s, for code that only needs its waits to add up (retries, backoff, a retry schedule).
 ///
-/// Either way every sleep is recorded (``sleptDurations``), and ``epochMilliseconds`` reads the same time as wall
-/// time for code that takes a wall clock beside its `Clock`.
+/// Either way every sleep is recorded (``sleptDurations``), and ``epochMilliseconds`` reads the same time as wall time for code that takes a wall clock beside its `Clock`.
+///
+/// The waits are orderings, not timeouts: a waiting test is resumed by the sleep it waits for (a continuation, no
+/// polling), so a loaded machine makes it slower, never wrong. A test that could hang on a bug bounds itself with
+/// a test-level `.timeLimit`; its cancellation ends every wait.
 package final class ManualClock: Clock, Sendable {
     /// A point on the manual clock: the offset from its start.
     package struct Instant: InstantProtocol, CustomStringConvertible {
@@ -35,12 +38,33 @@ package final class ManualClock: Clock, Sendable {
         var continuation: CheckedContinuation<Void, any Error>
     }
 
+    /// A test waiting for sleepers (``waitForSleepers(_:)``).
+    private struct Waiter {
+        /// How many sleepers it waits for.
+        var count: Int
+        /// Fired when they sleep (a cancelled waiter's stays here until then, harmless).
+        var latch: Latch
+    }
+
     private struct State {
         var now = Instant(offset: .zero)
         var nextID = 0
         var sleepers: [Sleeper] = []
         var cancelled: Set<Int> = []
         var slept: [Duration] = []
+        var waiters: [Waiter] = []
+
+        /// Removes and returns the waiters whose sleepers all sleep now (to be fired outside the lock).
+        mutating func satisfiedWaiters() -> [Waiter] {
+            guard !waiters.isEmpty else { return [] }
+            var satisfied: [Waiter] = []
+            var waiting: [Waiter] = []
+            for waiter in waiters {
+                if sleepers.count >= waiter.count { satisfied.append(waiter) } else { waiting.append(waiter) }
+            }
+            waiters = waiting
+            return satisfied
+        }
     }
 
     private let state = Mutex(State())
@@ -99,12 +123,13 @@ package final class ManualClock: Clock, Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let resume: Result<Void, any Error>? = state.withLock { state in
-                    if state.cancelled.remove(id) != nil { return .failure(CancellationError()) }
-                    if deadline <= state.now { return .success(()) }
+                let (resume, woken): (Result<Void, any Error>?, [Waiter]) = state.withLock { state in
+                    if state.cancelled.remove(id) != nil { return (.failure(CancellationError()), []) }
+                    if deadline <= state.now { return (.success(()), []) }
                     state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
-                    return nil
+                    return (nil, state.satisfiedWaiters())
                 }
+                for waiter in woken { waiter.latch.fire() }
                 if let resume { continuation.resume(with: resume) }
             }
         } onCancel: {
@@ -132,15 +157,21 @@ package final class ManualClock: Clock, Sendable {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
-    /// Waits (in real time, at most `timeout`: a bound for a hung test) until at least `count` tasks sleep on the
-    /// clock.
-    /// - Parameters:
-    ///   - count: How many sleepers to wait for.
-    ///   - timeout: When to give up.
-    /// - Returns: True when they do; false on timeout.
+    /// Waits until at least `count` tasks sleep on the clock: every loop is parked, so the test may look or advance.
+    ///
+    /// Resumed by the sleep that makes the count (no polling, no real-time bound). A sleeper that ``advance(by:)``
+    /// woke no longer counts, so after an advance this waits for the woken loops to park again.
+    /// - Parameter count: How many sleepers to wait for.
+    /// - Returns: True when they sleep; false only when the waiting task was cancelled first (a test's time limit).
     @discardableResult
-    package func waitForSleepers(_ count: Int = 1, timeout: Duration = .seconds(10)) async -> Bool {
-        await eventually(timeout: timeout, every: .milliseconds(1)) { sleeperCount >= count }
+    package func waitForSleepers(_ count: Int = 1) async -> Bool {
+        let latch = Latch()
+        let parked = state.withLock { state in
+            if state.sleepers.count >= count { return true }
+            state.waiters.append(Waiter(count: count, latch: latch))
+            return false
+        }
+        return parked ? true : await latch.wait()
     }
 
     /// Whole milliseconds in `duration`, rounded down.

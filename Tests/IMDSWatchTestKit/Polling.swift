@@ -36,3 +36,21 @@ package func eventually(
 ) async rethrows -> Bool {
     try await waitForValue(timeout: timeout, every: interval) { try await condition() ? true : nil } ?? false
 }
+
+/// Checks `condition` (every `interval`) until it holds, with no deadline of its own: for in-process state that
+/// offers no signal to wait on. Only the test's `.timeLimit` bounds it (its cancellation ends the wait), so a loaded
+/// machine makes the test slower, never wrong.
+/// - Parameters:
+///   - interval: The pause between two checks.
+///   - condition: What to wait for.
+/// - Returns: True once `condition` holds; false when the task was cancelled first.
+/// - Throws: What `condition` throws (it is not retried).
+package func until(
+    every interval: Duration = .milliseconds(5), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    while !Task.isCancelled {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return false
+}

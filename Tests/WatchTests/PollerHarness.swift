@@ -90,7 +90,7 @@ final class PollerHarness: Sendable {
         let journal = makeJournal(logger: logger)
         let poller = Poller(
             configuration: configuration, reader: reader, journal: journal, store: store, clock: clock, logger: logger,
-            wallClock: { [clock] in clock.epochMilliseconds },
+            wallClock: clock.wallClock,
             roundReportInterval: roundReportInterval,
             onRound: { [roundCallbacks] in roundCallbacks.update { $0 += 1 } }
         )

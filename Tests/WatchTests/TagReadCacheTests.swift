@@ -6,7 +6,7 @@ import Watch
 
 /// The tags source reads its values when the key list changes, at least every 15th poll, and often enough that none
 /// is older than 60 s (issue 17, issue 22).
-@Suite("Tag read cache")
+@Suite("Tag read cache", .timeLimit(.minutes(1)))
 struct TagReadCacheTests {
     private static func valueReads(_ reader: FakeMetadataReader) -> Int {
         reader.reads.filter { $0.path.hasPrefix(MetadataSource.tags.path + "/") }.count
@@ -102,7 +102,7 @@ struct TagReadCacheTests {
 }
 
 /// The poller, on a manual clock at the default tags interval, fires a tag change on the next tags poll.
-@Suite("Tags at the default interval")
+@Suite("Tags at the default interval", .timeLimit(.minutes(1)))
 struct TagsAtTheDefaultIntervalTests {
     @Test func aValueChangeAnAddedAndARemovedKeyFireOnTheNextTagsPoll() async {
         let interval = MetadataSource.tags.defaultInterval

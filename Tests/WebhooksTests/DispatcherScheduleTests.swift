@@ -4,12 +4,14 @@ import HTTP
 import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
+import Retry
 import Testing
 
 @testable import Webhooks
 
-/// The retry schedule, with a fake transport and virtual time.
-@Suite struct DispatcherScheduleTests {
+/// The retry schedule, with a fake transport and virtual time. Waits have no deadline of their own: the suite's time
+/// limit ends a hung test.
+@Suite(.timeLimit(.minutes(2))) struct DispatcherScheduleTests {
     /// Virtual time: every backoff is slept at once.
     let clock = ManualClock(advancesOnSleep: true, startEpochMilliseconds: 1_795_003_081_532)
 
@@ -22,7 +24,7 @@ import Testing
         retryPolicy.jitter = jitter
         return try WebhookDispatcher(
             endpoints: [endpoint], stateDirectory: stateDirectory, version: "1.2.3", retryPolicy: retryPolicy,
-            transportFactory: { _ in transport }, clock: WebhookTestClock(clock: clock), logger: logger
+            transportFactory: { _ in transport }, clock: clock.wallClock, logger: logger
         )
     }
 
@@ -35,8 +37,8 @@ import Testing
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
             // 65 attempts, each an fsynced outbox update: on a disk busy with other suites (the kill loop) that can
-            // take well over 10 s of wall time, though the schedule itself is virtual.
-            #expect(await eventually(timeout: .seconds(120)) { await dispatcher.pendingCount() == 0 })
+            // take well over 10 s of wall time, though the schedule itself is virtual; waited for without a deadline.
+            #expect(await until { await dispatcher.pendingCount() == 0 })
         }
         let times = transport.arrivals.map { start.duration(to: $0) }
         #expect(times == [.zero, .seconds(1), .seconds(3), .seconds(7)])
@@ -60,7 +62,7 @@ import Testing
         let dispatcher = try dispatcher(transport, jitter: { _ in .zero }, logger: logger)
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
-            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+            #expect(await until { await dispatcher.pendingCount() == 0 })
         }
         let times = transport.arrivals
         #expect(times.count == 2)
@@ -73,7 +75,7 @@ import Testing
         let dispatcher = try dispatcher(transport, logger: logger)
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
-            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+            #expect(await until { await dispatcher.pendingCount() == 0 })
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(transport.requests.count == 1)
@@ -90,8 +92,8 @@ import Testing
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
             // 65 attempts, each an fsynced outbox update: on a disk busy with other suites (the kill loop) that can
-            // take well over 10 s of wall time, though the schedule itself is virtual.
-            #expect(await eventually(timeout: .seconds(120)) { await dispatcher.pendingCount() == 0 })
+            // take well over 10 s of wall time, though the schedule itself is virtual; waited for without a deadline.
+            #expect(await until { await dispatcher.pendingCount() == 0 })
         }
         let last = try #require(transport.arrivals.last)
         #expect(start.duration(to: last) < .seconds(3600))
@@ -116,7 +118,7 @@ import Testing
         let dispatcher = try dispatcher(transport, logger: logger)
         try await withRunning(dispatcher) {
             for index in 1...4 { await dispatcher.deliver(sampleEvent(id: "event-\(index)")) }
-            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+            #expect(await until { await dispatcher.pendingCount() == 0 })
         }
         let order = transport.requests.compactMap { $0.headers.first { $0.name == "X-Imdswatch-Delivery" }?.value }
         #expect(order == ["event-1", "event-1", "event-1", "event-2", "event-3", "event-4"])
@@ -139,7 +141,7 @@ import Testing
         let directory = temporaryDirectory()
         let dispatcher = try WebhookDispatcher(
             endpoints: [WebhookEndpoint(url: "http://127.0.0.1:9/hook")], stateDirectory: directory, version: "1",
-            dryRun: true, transportFactory: { _ in transport }, clock: WebhookTestClock(clock: clock), logger: logger
+            dryRun: true, transportFactory: { _ in transport }, clock: clock.wallClock, logger: logger
         )
         try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
@@ -217,7 +219,7 @@ import Testing
         let transport = FakeTransport(clock: clock, answers: [])
         let dispatcher = try dispatcher(transport, logger: logger, stateDirectory: state)
         try await withRunning(dispatcher) {
-            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+            #expect(await until { await dispatcher.pendingCount() == 0 })
         }
         #expect(transport.requests.isEmpty)
         #expect(handler.entries.contains { $0.level == .error && "\($0.message)".contains("no longer configured") })

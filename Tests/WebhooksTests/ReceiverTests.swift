@@ -4,6 +4,7 @@ import HTTP
 import IMDSWatchTestKit
 import InMemoryLogging
 import Logging
+import Retry
 import Testing
 
 @testable import Webhooks
@@ -90,7 +91,7 @@ import Testing
             #expect(await dispatcher.pendingCount() == 1)
             let receiver = try WebhookReceiver.start(port: port)
             _ = try await receiver.waitForRequests(1)
-            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+            #expect(await until { await dispatcher.pendingCount() == 0 })
             try await Task.sleep(for: .seconds(1))
             return try await receiver.requests()
         }
@@ -111,7 +112,7 @@ import Testing
         let requests = try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
             let requests = try await receiver.waitForRequests(2)
-            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+            #expect(await until { await dispatcher.pendingCount() == 0 })
             return requests
         }
         #expect(requests.map(\.status) == [503, 200])
@@ -165,7 +166,7 @@ import Testing
         #expect(await second.pendingCount() == 1)
         let requests = try await withRunning(second) {
             let requests = try await receiver.waitForRequests(1)
-            #expect(await eventually { await second.pendingCount() == 0 })
+            #expect(await until { await second.pendingCount() == 0 })
             return requests
         }
         #expect(requests.first?.body == event.payloadBytes())
@@ -214,7 +215,7 @@ import Testing
         let requests = try await withRunning(dispatcher) {
             await dispatcher.deliver(sampleEvent())
             let requests = try await receiver.waitForRequests(2, path: "/hook?token=t0ps3cret")
-            #expect(await eventually { await dispatcher.pendingCount() == 0 })
+            #expect(await until { await dispatcher.pendingCount() == 0 })
             return requests
         }
         #expect(requests.last?.header("Authorization") == "Bearer b3arer")

@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import InMemoryLogging
 import Logging
+import Retry
 import Testing
 
 @testable import Webhooks

@@ -46,18 +46,6 @@ func renderedLines(_ handler: InMemoryLogHandler) -> [String] {
     handler.entries.map { "\($0.level) \($0.message) \($0.metadata)" }
 }
 
-/// The test kit's clock as the dispatcher's wall clock: ``ManualClock/epochMilliseconds`` is `now()`, and sleeping
-/// jumps there at once when the clock advances on sleep.
-struct WebhookTestClock: WallClock {
-    let clock: ManualClock
-
-    func now() -> Int64 { clock.epochMilliseconds }
-
-    func sleep(untilMilliseconds deadline: Int64) async throws {
-        try await clock.sleep(until: clock.instant(epochMilliseconds: deadline), tolerance: nil)
-    }
-}
-
 /// Runs `dispatcher` in a task until `body` returns, then shuts it down and waits for it.
 func withRunning<T>(_ dispatcher: WebhookDispatcher, _ body: () async throws -> T) async throws -> T {
     let task = Task { try await dispatcher.run() }

@@ -1,10 +1,13 @@
-/// The one backoff of the package: bounded exponential backoff with full jitter, used by every loop that tries a
-/// request again (IMDS reads and tokens, the Auto Scaling API, webhook deliveries).
+/// The one backoff of the package: bounded exponential backoff with full jitter, used by every loop that tries
+/// something again (IMDS reads and tokens, the Auto Scaling API, webhook deliveries, a hook's start while its file is
+/// busy, the wait for free descriptors before a hook starts). A module of its own, with no dependencies, so that
+/// modules which do not speak HTTP (Hooks) use it without linking libcurl.
 ///
 /// The delay before retry *n* (1 for the first retry) is ``jitter`` of min(``maxDelay``, ``baseDelay`` × 2^(n−1)).
 /// Each caller keeps its documented schedule through its own values: ``RetryPolicy/init(maxAttempts:baseDelay:maxDelay:jitter:)``'s
-/// defaults are the IMDS client's, ``webhook`` the webhook dispatcher's, and the Auto Scaling client has its own
-/// `defaultRetry`. Which outcomes deserve a retry stays with each caller.
+/// defaults are the IMDS client's, ``webhook`` the webhook dispatcher's, the Auto Scaling client has its own
+/// `defaultRetry`, and Hooks its `busyStart` and `descriptorWait`. Which outcomes deserve a retry stays with each
+/// caller.
 package struct RetryPolicy: Sendable {
     /// Attempts in all, the first included (`Int.max`: bounded by something else, such as a webhook's maximum age).
     package var maxAttempts: Int
@@ -36,6 +39,9 @@ package struct RetryPolicy: Sendable {
     package static var webhook: RetryPolicy {
         RetryPolicy(maxAttempts: .max, baseDelay: .seconds(1), maxDelay: .seconds(60))
     }
+
+    /// No jitter: the delay is the backoff (schedules that wait for a local condition, not for a shared server).
+    package static let noJitter: @Sendable (Duration) -> Duration = { $0 }
 
     /// Full jitter: a uniformly random delay between zero and the backoff.
     package static let fullJitter: @Sendable (Duration) -> Duration = { backoff in
