@@ -29,7 +29,7 @@ struct PollerWatchdogTests {
         let heartbeat = Heartbeat()
         let poller = Poller(
             configuration: configuration, reader: reader, journal: journal, store: StateStore(directory: directory),
-            clock: clock, logger: logger, wallClock: { clock.epochMilliseconds },
+            clock: clock, logger: logger, wallClock: clock.wallClock,
             onPoll: { heartbeat.beat() }
         )
         let socket = try NotifySocketListener()
