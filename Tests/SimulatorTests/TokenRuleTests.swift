@@ -105,11 +105,20 @@ struct TokenRuleTests {
     @Test func maxTokenTTLCapsTheGrantedTTL() async throws {
         try await withSimulator(state: SimulatorState(maxTokenTTL: 5)) { simulator async throws in
             let client = SimulatorClient(simulator)
+            let issued = ContinuousClock.now
             let response = try await client.putToken(ttl: "21600")
             #expect(response.status == 200)
             #expect(response.header("X-aws-ec2-metadata-token-ttl-seconds") == "5")
             let get = try await client.get("meta-data/instance-id", token: response.bodyText)
-            #expect(get.header("X-aws-ec2-metadata-token-ttl-seconds").flatMap(Int.init).map { $0 <= 5 } == true)
+            // On a loaded machine the GET may arrive after the capped TTL: then the token has expired (401), which
+            // the cap also shows; a token still valid carries what is left of at most 5 s.
+            let answeredWithin = ContinuousClock.now - issued
+            if get.status == 401 {
+                #expect(answeredWithin >= .seconds(5), "401 after only \(answeredWithin)")
+            } else {
+                #expect(get.status == 200)
+                #expect(get.header("X-aws-ec2-metadata-token-ttl-seconds").flatMap(Int.init).map { $0 <= 5 } == true)
+            }
         }
     }
 
