@@ -74,6 +74,11 @@ struct HooksTestCommand: AsyncParsableCommand {
         let settings = try common.loadSettings(imds: nil)
         LoggingBootstrap.bootstrap(target: .stderr, level: settings.log.level)
         let logger = Logger(label: "imdswatch")
+        // The hooks get the limit the daemon would give them (raised to the hard one), and too low a limit is refused.
+        if let shortfall = DescriptorLimit.raiseAndCheckFloor(logger: logger) {
+            printError("imdswatch: \(shortfall)")
+            throw ExitCode.failure
+        }
         let event = SyntheticEvents.event(eventType, nowMilliseconds: SystemWallClock().now())
         let plan = settings.hookCatalog.plan(for: eventType)
         plan.log(to: logger)

@@ -21,6 +21,10 @@ struct RunCommand: AsyncParsableCommand {
         let levelSwitch = LogLevelSwitch(settings.log.level)
         LoggingBootstrap.bootstrap(target: settings.log.target, level: settings.log.level, levelSwitch: levelSwitch)
         let logger = Logger(label: "imdswatch")
+        if let shortfall = DescriptorLimit.raiseAndCheckFloor(logger: logger) {
+            printError("imdswatch: \(shortfall)")
+            throw ExitCode.failure
+        }
         // SIGHUP reads the same file, environment and flags again (the flags still override the file).
         let (configPath, overrides) = (common.config, try common.overrides(imds: imds))
         try await Daemon(settings: settings, logger: logger).run(
